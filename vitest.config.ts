@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['gateway/**/*.test.ts', 'drivers/**/*.test.ts', 'test-rigs/**/*.test.ts', 'config/**/*.test.ts'],
+    exclude: ['**/node_modules/**', 'dist/**', '**/*.torture.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    // Real brokers, sockets and pseudo-terminals: keep parallelism within a 2-core box.
+    maxWorkers: 2,
+    reporters: ['default'],
+  },
+});
