@@ -1,0 +1,26 @@
+import { z } from 'zod';
+
+/** Names that end up in topics, payloads and file names: keep them plain. */
+export const idSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]*$/, 'letters, digits, and _ . : - (not first)');
+
+export const pointNameSchema = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.:/-]*$/, 'letters, digits, and _ . : / - (not first)');
+
+/**
+ * Fields every device file has. `id` defaults to the file name (devices/pump-3.yaml -> pump-3),
+ * which the loader fills in before validation. Each driver extends this with `.extend({...})`
+ * and a literal `type`, and keeps `.strict()` so unknown keys are errors.
+ */
+export const deviceBaseSchema = z.object({
+  id: idSchema,
+  /** A disabled device is validated but not started. */
+  enabled: z.boolean().default(true),
+  description: z.string().optional(),
+});

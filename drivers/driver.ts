@@ -1,0 +1,43 @@
+import type { Logger } from 'pino';
+import type { DriverReading } from '../gateway/reading.js';
+
+/**
+ * The one interface between drivers and the core. A driver knows nothing of SQLite or MQTT:
+ * it reads its device and calls `emit`. Everything it needs is handed in through the context.
+ */
+export interface DriverContext {
+  readonly deviceId: string;
+  readonly log: Logger;
+  /** Hand readings to the core. Never throws, never blocks; the core buffers them durably. */
+  emit(readings: DriverReading[]): void;
+}
+
+export type DeviceState = 'starting' | 'ok' | 'degraded' | 'down' | 'stopped';
+
+export interface DeviceError {
+  /** Stable code a caller can branch on: ETIMEDOUT, ECONNREFUSED, MODBUS_EXCEPTION_2, CRC... */
+  code: string;
+  message: string;
+  ts: number;
+}
+
+export interface DeviceStatus {
+  state: DeviceState;
+  /** When the device last produced a good reading (ms epoch), or null if never. */
+  lastGoodTs: number | null;
+  lastError: DeviceError | null;
+  /** Per-kind error and activity counters, e.g. { polls: 120, timeouts: 3, exceptions: 1 }. */
+  counters: Record<string, number>;
+  /** Driver-specific detail worth showing a technician (e.g. circuit-breaker state). */
+  detail?: Record<string, unknown>;
+}
+
+export interface Driver {
+  /** Begin work. Must not throw for a device that is merely unreachable: report it in status. */
+  start(): Promise<void>;
+  /** Stop all timers, sockets and ports. After it resolves the driver emits nothing more. */
+  stop(): Promise<void>;
+  status(): DeviceStatus;
+}
+
+export type DriverFactory<C> = (config: C, ctx: DriverContext) => Driver;

@@ -1,0 +1,33 @@
+import { z } from 'zod';
+import type { DriverFactory } from './driver.js';
+import { modbusTcpDriver } from './modbus/module.js';
+// DRIVER-IMPORTS (one import line per driver family, keep alphabetical-ish)
+
+/**
+ * One entry per config `type`. The schema is cheap and always loaded, so config can be checked
+ * without loading any driver; `load` pulls the driver code in only when a device of that type
+ * is configured (node-opcua alone costs tens of MB).
+ */
+export interface DriverModule<S extends z.ZodType = z.ZodType> {
+  type: string;
+  schema: S;
+  load(): Promise<DriverFactory<z.output<S>>>;
+}
+
+export const driverModules = [
+  modbusTcpDriver,
+  // DRIVER-ENTRIES (one line per driver module)
+] as const;
+
+type Schemas = (typeof driverModules)[number]['schema'];
+
+export const deviceConfigSchema = z.discriminatedUnion(
+  'type',
+  driverModules.map((m) => m.schema) as unknown as [Schemas, ...Schemas[]],
+);
+
+export type DeviceConfig = z.output<typeof deviceConfigSchema>;
+
+export function driverModuleFor(type: string): DriverModule | undefined {
+  return (driverModules as readonly DriverModule[]).find((m) => m.type === type);
+}
