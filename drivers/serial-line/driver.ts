@@ -1,0 +1,121 @@
+import type { DeviceStatus, Driver, DriverContext, DriverFactory } from '../driver.js';
+import { SerialLinePort } from '../serial-port/line-port.js';
+import { RateLimitedLog } from '../serial-port/rate-limited-log.js';
+import { terminatorBytes } from '../serial-port/terminator.js';
+import { compileLineParser } from './parse/compile.js';
+import type { SerialLineDeviceConfig } from './schema.js';
+
+/**
+ * Sensors that print a line per sample: weather stations, counters, NMEA talkers. Every line goes
+ * through the parser compiled at config load; whatever it cannot use is counted, never thrown.
+ */
+class SerialLineDriver implements Driver {
+  private readonly counters = {
+    lines: 0,
+    readings: 0,
+    unparsed: 0,
+    badFields: 0,
+    checksumErrors: 0,
+    ignored: 0,
+    overlongLines: 0,
+  };
+  private readonly port: SerialLinePort;
+  private readonly throttle: RateLimitedLog;
+  private lastGoodTs: number | null = null;
+  private openedAt: number | null = null;
+  private running = false;
+  private lastProblem: { code: string; message: string; ts: number } | null = null;
+
+  constructor(
+    private readonly cfg: SerialLineDeviceConfig,
+    private readonly ctx: DriverContext,
+  ) {
+    const parse = compileLineParser(cfg.parse);
+    this.throttle = new RateLimitedLog(ctx.log);
+    const stripCR = cfg.stripCR;
+    this.port = new SerialLinePort({
+      port: cfg.port,
+      delimiter: terminatorBytes(cfg.delimiter),
+      maxLineBytes: cfg.maxLineBytes,
+      log: ctx.log,
+      onOpen: () => (this.openedAt = Date.now()),
+      onOverlong: (n) => {
+        this.counters.overlongLines += n;
+        this.problem('LINE_TOO_LONG', `line longer than maxLineBytes=${cfg.maxLineBytes} dropped (wrong baud rate or missing delimiter?)`);
+      },
+      onLine: (buf, ts) => {
+        if (!this.running) return;
+        this.counters.lines++;
+        let text = buf.toString(cfg.encoding);
+        if (stripCR && text.endsWith('\r')) text = text.slice(0, -1);
+        if (text.trim() === '') return;
+        const r = parse(text, ts);
+        switch (r.kind) {
+          case 'readings':
+            this.counters.readings += r.readings.length;
+            this.counters.badFields += r.badFields.length;
+            this.lastGoodTs = ts;
+            if (r.badFields.length > 0) this.problem('BAD_FIELD', `fields without a usable value: ${r.badFields.join(', ')}`, text);
+            this.ctx.emit(r.readings);
+            break;
+          case 'unparsed':
+            this.counters.unparsed++;
+            this.problem('UNPARSED', r.reason, text);
+            break;
+          case 'checksum':
+            this.counters.checksumErrors++;
+            this.problem('CHECKSUM', r.reason, text);
+            break;
+          case 'ignored':
+            this.counters.ignored++;
+            break;
+        }
+      },
+    });
+  }
+
+  private problem(code: string, message: string, line?: string): void {
+    this.lastProblem = { code, message, ts: Date.now() };
+    // Only a prefix of the line: it is device garbage and could be long.
+    const obj: Record<string, unknown> = { code, path: this.cfg.port.path };
+    if (line !== undefined) obj.line = line.slice(0, 120);
+    this.throttle.warn(code, obj, message);
+  }
+
+  async start(): Promise<void> {
+    this.running = true;
+    this.port.start();
+    await this.port.settled();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.port.stop();
+  }
+
+  status(): DeviceStatus {
+    const now = Date.now();
+    let state: DeviceStatus['state'];
+    if (!this.running) state = 'stopped';
+    else if (!this.port.isOpen) state = this.port.counters.opens === 0 && this.port.lastError === null ? 'starting' : 'down';
+    else {
+      const since = Math.max(this.lastGoodTs ?? 0, this.openedAt ?? now);
+      state = now - since > this.cfg.staleAfterMs ? 'degraded' : 'ok';
+    }
+    const portError = this.port.isOpen ? null : this.port.lastError;
+    return {
+      state,
+      lastGoodTs: this.lastGoodTs,
+      lastError: portError ?? this.lastProblem,
+      counters: { ...this.counters, ...this.port.counters },
+      detail: {
+        path: this.cfg.port.path,
+        resolvedPath: this.port.resolvedPath,
+        open: this.port.isOpen,
+        parser: this.cfg.parse.kind,
+      },
+    };
+  }
+}
+
+export const createSerialLineDriver: DriverFactory<SerialLineDeviceConfig> = (cfg, ctx) => new SerialLineDriver(cfg, ctx);
