@@ -1,0 +1,93 @@
+import { z } from 'zod';
+import { idSchema } from '../../drivers/device-schema.js';
+import { durationSchema, sizeSchema } from './units.js';
+
+/**
+ * gateway.yaml: who this gateway is, where its telemetry goes and how it buffers. Every object
+ * is strict so a misspelt key is an error, not a silently ignored setting.
+ * Settings marked RESTART are only applied by a restart, not by a reload (SIGHUP).
+ */
+
+const brokerUrl = z
+  .string()
+  .regex(/^(mqtts?|wss?|tcp|ssl):\/\/[^\s/]+(\/.*)?$/, 'expected a broker URL such as mqtt://host:1883 or mqtts://host:8883');
+
+const tlsSchema = z
+  .object({
+    caFile: z.string().optional(),
+    certFile: z.string().optional(),
+    keyFile: z.string().optional(),
+    rejectUnauthorized: z.boolean().default(true),
+    servername: z.string().optional(),
+  })
+  .strict();
+
+const mqttSchema = z
+  .object({
+    /** Tried in turn with jittered backoff: a broker pair or cluster nodes for failover. */
+    urls: z.array(brokerUrl).min(1),
+    topicPrefix: z.string().regex(/^[^#+\s]+$/, 'no wildcards (#, +) or spaces').default('edge'),
+    clientId: z.string().min(1).max(128).optional(),
+    username: z.string().optional(),
+    password: z.string().optional(),
+    passwordFile: z.string().optional(),
+    keepalive: durationSchema.default(15_000),
+    connectTimeout: durationSchema.default(10_000),
+    reconnect: z
+      .object({ minDelay: durationSchema.default(500), maxDelay: durationSchema.default(30_000) })
+      .strict()
+      .default({ minDelay: 500, maxDelay: 30_000 }),
+    tls: tlsSchema.optional(),
+  })
+  .strict()
+  .refine((m) => !(m.password !== undefined && m.passwordFile !== undefined), {
+    message: 'set password or passwordFile, not both',
+    path: ['passwordFile'],
+  });
+
+const outboxSchema = z
+  .object({
+    /** RESTART. Relative paths are relative to the config directory. */
+    path: z.string().default('/var/lib/edge-gateway/outbox.db'),
+    /** RESTART. `strict` fsyncs every group commit; `normal` survives crashes, not power cuts. */
+    durability: z.enum(['normal', 'strict']).default('normal'),
+    /** Group commit window: a crash can lose at most this much of not-yet-committed readings. */
+    commitInterval: durationSchema.default(50),
+    commitMaxReadings: z.number().int().min(1).max(100_000).default(10_000),
+    rowMaxReadings: z.number().int().min(1).max(10_000).default(500),
+    retention: z
+      .object({ maxBytes: sizeSchema.default(512e6), maxAge: durationSchema.default(7 * 86400e3) })
+      .strict()
+      .default({ maxBytes: 512e6, maxAge: 7 * 86400e3 }),
+    /** RESTART. Hard cap on the database file; readings beyond it are refused and counted. */
+    maxFileBytes: sizeSchema.optional(),
+  })
+  .strict();
+
+const forwardSchema = z
+  .object({
+    batchMaxReadings: z.number().int().min(1).max(100_000).default(5_000),
+    batchMaxBytes: sizeSchema.default(512 * 1024),
+    /** Batches awaiting PUBACK at once; order is kept regardless. */
+    inflightWindow: z.number().int().min(1).max(256).default(8),
+  })
+  .strict();
+
+export const gatewayFileSchema = z
+  .object({
+    gateway: z.object({ id: idSchema, site: z.string().optional() }).strict(),
+    mqtt: mqttSchema,
+    outbox: outboxSchema.default(outboxSchema.parse({})),
+    forward: forwardSchema.default(forwardSchema.parse({})),
+    health: z
+      .object({ interval: durationSchema.default(10_000) })
+      .strict()
+      .default({ interval: 10_000 }),
+    log: z
+      .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') })
+      .strict()
+      .default({ level: 'info' }),
+  })
+  .strict();
+
+export type GatewayFile = z.output<typeof gatewayFileSchema>;

@@ -1,0 +1,176 @@
+import { readFileSync } from 'node:fs';
+import type { Logger } from 'pino';
+import { loadConfig, type GatewayConfig } from './config/load.js';
+import { DeviceSet } from './devices.js';
+import { Forwarder } from './forwarder/forwarder.js';
+import { topicsFor, type Topics } from './forwarder/topics.js';
+import { GroupCommit } from './group-commit.js';
+import { buildHealth, type HealthReport } from './health.js';
+import { Outbox, type DropRecord, type Stream } from './outbox/outbox.js';
+import type { Reading } from './reading.js';
+
+/**
+ * The daemon wires the data path together: drivers → group commit → outbox → forwarder → broker.
+ * Start order is outbox first (nothing may be emitted before it can be stored), then the
+ * forwarder, then devices; stop order is the reverse, with a final flush in between.
+ */
+
+/** Readings the gateway itself reports (quarantine, drops, config errors) use this device id. */
+export const GATEWAY_DEVICE = '_gateway';
+
+export interface DaemonHooks {
+  /** Called with every committed batch of readings, e.g. for `edge-gateway tail`. */
+  onCommit?: (committed: { stream: Stream; readings: readonly Reading[] }[]) => void;
+  clockSynced?: () => boolean;
+}
+
+export class Daemon {
+  readonly startedMs = Date.now();
+  readonly topics: Topics;
+  readonly outbox: Outbox;
+  readonly groupCommit: GroupCommit;
+  readonly forwarder: Forwarder;
+  readonly devices: DeviceSet;
+  private config: GatewayConfig;
+  private timers: NodeJS.Timeout[] = [];
+  private lastAcked = { ts: Date.now(), readings: 0 };
+  private drainRatePerS = 0;
+  private stopped = false;
+
+  private constructor(
+    config: GatewayConfig,
+    private readonly log: Logger,
+    private readonly hooks: DaemonHooks,
+  ) {
+    this.config = config;
+    const g = config.gateway;
+    this.topics = topicsFor(g.mqtt.topicPrefix, g.gateway.id);
+    this.outbox = new Outbox({
+      path: g.outbox.path,
+      durability: g.outbox.durability,
+      rowMaxReadings: Math.min(g.outbox.rowMaxReadings, g.forward.batchMaxReadings),
+      retention: { maxBytes: g.outbox.retention.maxBytes, maxAgeMs: g.outbox.retention.maxAge },
+      maxFileBytes: g.outbox.maxFileBytes,
+      clockSynced: hooks.clockSynced,
+    });
+    this.groupCommit = new GroupCommit({
+      outbox: this.outbox,
+      intervalMs: g.outbox.commitInterval,
+      maxReadings: g.outbox.commitMaxReadings,
+      log: log.child({ component: 'group-commit' }),
+      onCommit: (committed) => {
+        this.forwarder.wake();
+        hooks.onCommit?.(committed);
+      },
+    });
+    this.forwarder = new Forwarder({
+      outbox: this.outbox,
+      gatewayId: g.gateway.id,
+      topics: this.topics,
+      urls: g.mqtt.urls,
+      clientId: g.mqtt.clientId ?? `edge-gateway-${g.gateway.id}`,
+      username: g.mqtt.username,
+      password: config.secrets.mqttPassword,
+      tls: g.mqtt.tls && {
+        ca: g.mqtt.tls.caFile ? readFileSync(g.mqtt.tls.caFile) : undefined,
+        cert: g.mqtt.tls.certFile ? readFileSync(g.mqtt.tls.certFile) : undefined,
+        key: g.mqtt.tls.keyFile ? readFileSync(g.mqtt.tls.keyFile) : undefined,
+        rejectUnauthorized: g.mqtt.tls.rejectUnauthorized,
+        servername: g.mqtt.tls.servername,
+      },
+      keepaliveMs: g.mqtt.keepalive,
+      connectTimeoutMs: g.mqtt.connectTimeout,
+      reconnect: g.mqtt.reconnect,
+      batchMaxReadings: g.forward.batchMaxReadings,
+      batchMaxBytes: g.forward.batchMaxBytes,
+      inflightWindow: g.forward.inflightWindow,
+      log: log.child({ component: 'forwarder' }),
+    });
+    this.devices = new DeviceSet({
+      log,
+      emit: (device, readings) => this.groupCommit.addMany(device, readings),
+    });
+  }
+
+  static async start(config: GatewayConfig, log: Logger, hooks: DaemonHooks = {}): Promise<Daemon> {
+    const d = new Daemon(config, log, hooks);
+    const stats = d.outbox.stats();
+    log.info(
+      { gateway: config.gateway.gateway.id, outbox: config.gateway.outbox.path, pending: stats.pendingReadings, nextSeq: stats.nextSeq, devices: config.devices.length },
+      'outbox open',
+    );
+    if (d.outbox.quarantine) {
+      const q = d.outbox.quarantine;
+      log.error({ movedTo: q.movedTo, reason: q.reason }, 'outbox database was corrupt: quarantined it and started a fresh one');
+      d.gatewayEvent('outbox.quarantined', q.movedTo, { reason: q.reason, continuedSeq: q.inheritedNextSeq !== null });
+    }
+    d.forwarder.start();
+    await d.devices.apply(config.devices);
+    d.timers.push(setInterval(() => d.enforceRetention(), 1000));
+    d.timers.push(setInterval(() => d.publishHealth(), config.gateway.health.interval));
+    return d;
+  }
+
+  /** A reading about the gateway itself, sent as an event so it overtakes any backlog. */
+  gatewayEvent(point: string, value: Reading['value'], attrs?: Reading['attrs']): void {
+    this.groupCommit.add({ device: GATEWAY_DEVICE, point, value, quality: 'good', ts: Date.now(), kind: 'event', attrs });
+  }
+
+  private enforceRetention(): void {
+    let drops: DropRecord[];
+    try {
+      drops = this.outbox.enforceRetention();
+    } catch (err) {
+      this.log.error({ err }, 'retention pass failed');
+      return;
+    }
+    for (const d of drops) {
+      this.log.warn(d, 'retention dropped buffered readings');
+      this.gatewayEvent('outbox.dropped', d.readings, { fromSeq: d.fromSeq, toSeq: d.toSeq, stream: d.stream, reason: d.reason });
+    }
+  }
+
+  health(): HealthReport {
+    const now = Date.now();
+    const forwarder = this.forwarder.stats();
+    const dt = (now - this.lastAcked.ts) / 1000;
+    if (dt >= 1) {
+      this.drainRatePerS = (forwarder.readingsAcked - this.lastAcked.readings) / dt;
+      this.lastAcked = { ts: now, readings: forwarder.readingsAcked };
+    }
+    return buildHealth({
+      gateway: this.config.gateway.gateway.id,
+      startedMs: this.startedMs,
+      now,
+      clockSynced: this.hooks.clockSynced?.() ?? true,
+      outbox: this.outbox.stats(now),
+      forwarder,
+      devices: this.devices.statuses(),
+      drainRatePerS: this.drainRatePerS,
+    });
+  }
+
+  publishHealth(): void {
+    this.forwarder.publishState(this.topics.health, JSON.stringify(this.health()));
+  }
+
+  get currentConfig(): GatewayConfig {
+    return this.config;
+  }
+
+  /** Stop devices, commit what they emitted, let in-flight batches finish, close the outbox. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    await this.devices.stopAll();
+    this.groupCommit.flush();
+    await this.forwarder.stop();
+    this.outbox.close();
+    this.log.info('stopped');
+  }
+}
+
+export function loadAndStart(configDir: string, log: Logger, hooks?: DaemonHooks): Promise<Daemon> {
+  return Daemon.start(loadConfig(configDir), log, hooks);
+}

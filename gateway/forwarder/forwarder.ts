@@ -1,0 +1,279 @@
+import { randomBytes } from 'node:crypto';
+import { backOff } from 'exponential-backoff';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
+import type { ClaimedBatch, Outbox } from '../outbox/outbox.js';
+import { batchPayload } from './payload.js';
+import { topicForStream, type Topics } from './topics.js';
+
+/**
+ * Store-and-forward: claims the oldest pending rows of the outbox, publishes them as QoS 1
+ * batches and deletes them only when the broker's PUBACK arrives. Knows nothing of devices.
+ *
+ * Each connection is a fresh mqtt.js client (reconnectPeriod 0): mqtt.js's own in-memory resend
+ * store is never relied on, and whatever was in flight when a connection died is released back
+ * to the outbox and published again, in order, on the next connection (at-least-once; duplicates
+ * are limited to one in-flight window). Broker URLs are tried in turn with jittered backoff.
+ */
+export interface ForwarderOptions {
+  outbox: Outbox;
+  gatewayId: string;
+  topics: Topics;
+  urls: string[];
+  clientId: string;
+  username?: string;
+  password?: string;
+  tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer; rejectUnauthorized: boolean; servername?: string };
+  keepaliveMs: number;
+  connectTimeoutMs: number;
+  reconnect: { minDelay: number; maxDelay: number };
+  batchMaxReadings: number;
+  batchMaxBytes: number;
+  inflightWindow: number;
+  log: Logger;
+}
+
+export interface ForwarderStats {
+  connected: boolean;
+  broker: string | null;
+  connectedSinceMs: number | null;
+  lastError: { message: string; ts: number } | null;
+  connects: number;
+  inflightBatches: number;
+  batchesAcked: number;
+  readingsAcked: number;
+  bytesAcked: number;
+}
+
+class StoppedError extends Error {}
+
+export class Forwarder {
+  private readonly bootId = randomBytes(4).toString('hex');
+  private batchCounter = 0;
+  private client: MqttClient | null = null;
+  private connected = false;
+  private broker: string | null = null;
+  private connectedSinceMs: number | null = null;
+  /** Bumped on every connection change: PUBACKs from an older connection are ignored. */
+  private generation = 0;
+  private inflight = 0;
+  private urlIndex = 0;
+  private stopping = false;
+  private loop: Promise<void> | null = null;
+  private closedWaiter: (() => void) | null = null;
+  private idleWaiters: (() => void)[] = [];
+  private readonly counters = { connects: 0, batchesAcked: 0, readingsAcked: 0, bytesAcked: 0 };
+  private lastError: ForwarderStats['lastError'] = null;
+
+  constructor(private readonly opts: ForwarderOptions) {}
+
+  start(): void {
+    if (this.loop) return;
+    this.loop = this.connectLoop();
+  }
+
+  /** New rows were committed: publish them if the window allows. */
+  wake(): void {
+    this.pump();
+  }
+
+  private async connectLoop(): Promise<void> {
+    while (!this.stopping) {
+      try {
+        await backOff(() => this.connectOnce(), {
+          numOfAttempts: Number.MAX_SAFE_INTEGER,
+          startingDelay: this.opts.reconnect.minDelay,
+          maxDelay: this.opts.reconnect.maxDelay,
+          jitter: 'full',
+          delayFirstAttempt: this.counters.connects > 0,
+          retry: (err: Error, attempt: number) => {
+            if (this.stopping || err instanceof StoppedError) return false;
+            this.noteError(err);
+            // A broker down for hours would otherwise fill the journal: log the first few, then every 20th.
+            if (attempt <= 3 || attempt % 20 === 0) this.opts.log.warn({ err: err.message, attempt }, 'broker connection failed; retrying with backoff');
+            return true;
+          },
+        });
+      } catch (err) {
+        if (this.stopping || err instanceof StoppedError) return;
+        this.noteError(err as Error);
+        continue;
+      }
+      await new Promise<void>((resolve) => (this.closedWaiter = resolve));
+    }
+  }
+
+  private connectOnce(): Promise<void> {
+    if (this.stopping) return Promise.reject(new StoppedError('forwarder stopped'));
+    const url = this.opts.urls[this.urlIndex++ % this.opts.urls.length]!;
+    const o = this.opts;
+    const options: IClientOptions = {
+      clientId: o.clientId,
+      clean: true,
+      reconnectPeriod: 0,
+      keepalive: Math.max(1, Math.round(o.keepaliveMs / 1000)),
+      connectTimeout: o.connectTimeoutMs,
+      // Readiness of the gateway is published retained; the broker flips it to offline if we vanish.
+      will: { topic: o.topics.status, payload: Buffer.from('offline'), qos: 1, retain: true },
+      username: o.username,
+      password: o.password,
+      ...(o.tls ?? {}),
+    };
+    return new Promise<void>((resolve, reject) => {
+      const client = mqtt.connect(url, options);
+      let settled = false;
+      const fail = (err: Error) => {
+        if (settled) return;
+        settled = true;
+        client.end(true);
+        reject(err);
+      };
+      client.once('error', fail);
+      client.once('close', () => fail(new Error(`connection to ${redactUrl(url)} closed before CONNACK`)));
+      client.once('connect', () => {
+        if (settled) return;
+        settled = true;
+        client.removeAllListeners('error');
+        client.removeAllListeners('close');
+        this.onConnected(client, url);
+        resolve();
+      });
+    });
+  }
+
+  private onConnected(client: MqttClient, url: string): void {
+    this.client = client;
+    this.connected = true;
+    this.broker = redactUrl(url);
+    this.connectedSinceMs = Date.now();
+    this.generation++;
+    this.counters.connects++;
+    const gen = this.generation;
+    const stats = this.opts.outbox.stats();
+    this.opts.log.info({ broker: this.broker, backlog: stats.pendingReadings }, 'connected to broker');
+    client.on('error', (err) => this.noteError(err));
+    client.on('close', () => this.onClosed(client, gen));
+    client.publish(this.opts.topics.status, 'online', { qos: 1, retain: true });
+    this.pump();
+  }
+
+  private onClosed(client: MqttClient, gen: number): void {
+    if (gen !== this.generation) return;
+    this.generation++;
+    this.connected = false;
+    this.client = null;
+    this.connectedSinceMs = null;
+    client.removeAllListeners();
+    client.on('error', () => {});
+    client.end(true);
+    // Whatever awaited a PUBACK on that connection is pending again, oldest first.
+    const lost = this.inflight;
+    this.inflight = 0;
+    this.opts.outbox.release();
+    this.resolveIdle();
+    if (!this.stopping) this.opts.log.warn({ broker: this.broker, inflightReleased: lost }, 'broker connection lost; buffering in outbox');
+    const w = this.closedWaiter;
+    this.closedWaiter = null;
+    w?.();
+  }
+
+  private pump(): void {
+    const client = this.client;
+    if (!client || !this.connected || this.stopping) return;
+    const o = this.opts;
+    while (this.inflight < o.inflightWindow) {
+      const batch =
+        o.outbox.claim('event', o.batchMaxReadings, o.batchMaxBytes) ?? o.outbox.claim('telemetry', o.batchMaxReadings, o.batchMaxBytes);
+      if (!batch) return;
+      this.send(client, batch);
+    }
+  }
+
+  private send(client: MqttClient, batch: ClaimedBatch): void {
+    const o = this.opts;
+    const batchId = `${this.bootId}-${++this.batchCounter}`;
+    const payload = batchPayload(o.gatewayId, o.outbox.id, batchId, batch, Date.now());
+    const gen = this.generation;
+    this.inflight++;
+    client.publish(topicForStream(o.topics, batch.stream), payload, { qos: 1 }, (err) => {
+      // A PUBACK (or failure) from a connection that has since been replaced: the batch was
+      // already released and will be (or was) sent again.
+      if (gen !== this.generation) return;
+      this.inflight--;
+      if (err) {
+        this.noteError(err);
+        client.end(true);
+        return;
+      }
+      o.outbox.ack(batch);
+      this.counters.batchesAcked++;
+      this.counters.readingsAcked += batch.count;
+      this.counters.bytesAcked += payload.length;
+      if (this.inflight === 0) this.resolveIdle();
+      this.pump();
+    });
+  }
+
+  /** Publish current state (health); dropped when offline, since the next one supersedes it. */
+  publishState(topic: string, payload: string): void {
+    if (this.connected && this.client) this.client.publish(topic, payload, { qos: 0, retain: true });
+  }
+
+  private noteError(err: Error): void {
+    this.lastError = { message: err.message, ts: Date.now() };
+  }
+
+  private resolveIdle(): void {
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  /**
+   * Stop claiming, give in-flight batches a moment to be acknowledged, say `offline` (a clean
+   * disconnect does not fire the Last Will) and close. Anything unacknowledged stays pending.
+   */
+  async stop(graceMs = 2000): Promise<void> {
+    this.stopping = true;
+    const client = this.client;
+    if (client && this.connected) {
+      if (this.inflight > 0) {
+        await Promise.race([new Promise<void>((r) => this.idleWaiters.push(r)), sleep(graceMs)]);
+      }
+      await new Promise<void>((resolve) => {
+        client.publish(this.opts.topics.status, 'offline', { qos: 1, retain: true }, () => resolve());
+        setTimeout(resolve, graceMs).unref();
+      });
+      this.generation++;
+      await new Promise<void>((resolve) => client.end(false, {}, () => resolve()));
+    } else {
+      client?.end(true);
+    }
+    this.connected = false;
+    this.client = null;
+    this.closedWaiter?.();
+  }
+
+  stats(): ForwarderStats {
+    return {
+      connected: this.connected,
+      broker: this.broker,
+      connectedSinceMs: this.connectedSinceMs,
+      lastError: this.lastError,
+      connects: this.counters.connects,
+      inflightBatches: this.inflight,
+      batchesAcked: this.counters.batchesAcked,
+      readingsAcked: this.counters.readingsAcked,
+      bytesAcked: this.counters.bytesAcked,
+    };
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms).unref());
+}
+
+/** Broker URLs may carry credentials (mqtt://user:pass@host); never let them reach a log. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//***@');
+}

@@ -1,0 +1,112 @@
+import type { Logger } from 'pino';
+import type { Reading } from './reading.js';
+import { OutboxFullError, type Outbox, type Stream } from './outbox/outbox.js';
+
+/**
+ * Collects what drivers emit and commits it to the outbox in one transaction per window
+ * (`intervalMs`) or as soon as `maxReadings` are waiting. One fsync-bearing transaction per
+ * window rather than per poll is what keeps SD-card writes low; the window is also the most a
+ * crash can lose of readings that were never committed.
+ */
+export interface GroupCommitOptions {
+  outbox: Outbox;
+  intervalMs: number;
+  maxReadings: number;
+  log: Logger;
+  /** Called after each successful commit, e.g. to wake the forwarder and feed `tail`. */
+  onCommit?: (committed: { stream: Stream; readings: readonly Reading[] }[]) => void;
+}
+
+export class GroupCommit {
+  private pending: Record<Stream, Reading[]> = { event: [], telemetry: [] };
+  private size = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private lastCommitMs = Date.now();
+  private commits = 0;
+  private failures = 0;
+  private fullSinceMs: number | null = null;
+
+  constructor(private readonly opts: GroupCommitOptions) {}
+
+  add(reading: Reading): void {
+    this.pending[reading.kind === 'event' ? 'event' : 'telemetry'].push(reading);
+    this.size++;
+    this.afterAdd(reading.kind === 'event');
+  }
+
+  addMany(device: string, readings: readonly Omit<Reading, 'device'>[]): void {
+    for (const r of readings) {
+      const reading = r as Reading;
+      reading.device = device;
+      this.pending[reading.kind === 'event' ? 'event' : 'telemetry'].push(reading);
+    }
+    this.size += readings.length;
+    this.afterAdd(readings.some((r) => r.kind === 'event'));
+  }
+
+  private afterAdd(urgent: boolean): void {
+    if (this.size >= this.opts.maxReadings) this.flush();
+    // Events (a scan at a parking gate) should not wait out a long telemetry window.
+    else if (urgent) this.schedule(Math.min(this.opts.intervalMs, 10));
+    else this.schedule(this.opts.intervalMs);
+  }
+
+  private schedule(ms: number): void {
+    if (this.timer !== null) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.flush();
+    }, ms);
+  }
+
+  /** Commit everything waiting. Called on the timer, on size, and on shutdown. */
+  flush(): void {
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    if (this.size === 0) return;
+    const batch = this.pending;
+    this.pending = { event: [], telemetry: [] };
+    this.size = 0;
+    const committed: { stream: Stream; readings: readonly Reading[] }[] = [];
+    for (const stream of ['event', 'telemetry'] as const) {
+      const readings = batch[stream];
+      if (readings.length === 0) continue;
+      try {
+        this.opts.outbox.append(stream, readings);
+        committed.push({ stream, readings });
+      } catch (err) {
+        this.failures++;
+        if (err instanceof OutboxFullError) {
+          // Refused and counted by the outbox; log once per episode, not once per window.
+          if (this.fullSinceMs === null) {
+            this.fullSinceMs = Date.now();
+            this.opts.log.error({ err, refused: readings.length }, 'outbox full: refusing new readings until space returns; stored readings are untouched');
+          }
+        } else {
+          this.opts.outbox.countRefused(readings.length);
+          this.opts.log.error({ err, refused: readings.length, stream }, 'outbox commit failed: readings refused and counted');
+        }
+      }
+    }
+    if (committed.length > 0) {
+      if (this.fullSinceMs !== null) {
+        this.opts.log.warn({ fullForMs: Date.now() - this.fullSinceMs }, 'outbox accepts readings again');
+        this.fullSinceMs = null;
+      }
+      this.commits++;
+      this.lastCommitMs = Date.now();
+      this.opts.onCommit?.(committed);
+    }
+  }
+
+  /** For the watchdog: the writer is alive if it committed recently or has nothing to do. */
+  isAlive(now = Date.now(), graceMs = 10_000): boolean {
+    return this.size === 0 || now - this.lastCommitMs < graceMs + this.opts.intervalMs;
+  }
+
+  stats() {
+    return { waiting: this.size, commits: this.commits, failures: this.failures, outboxFull: this.fullSinceMs !== null };
+  }
+}

@@ -1,0 +1,76 @@
+import type { DeviceStatus } from '../drivers/driver.js';
+import type { ForwarderStats } from './forwarder/forwarder.js';
+import type { OutboxStats } from './outbox/outbox.js';
+
+/**
+ * The periodic health message (`<prefix>/<gateway>/health`, retained) and the same object
+ * served to `edge-gateway status`. Documented in docs/payload.md.
+ */
+export interface HealthReport {
+  v: 1;
+  gateway: string;
+  ts: number;
+  uptimeS: number;
+  clock: { synced: boolean };
+  outbox: {
+    id: string;
+    nextSeq: number;
+    pendingReadings: number;
+    pendingBytes: number;
+    pendingEvents: number;
+    oldestPendingMs: number | null;
+    /** Readings deliberately dropped by retention, with their seq ranges: not loss, a known gap. */
+    dropped: { readings: number; ranges: [number, number][] };
+    /** Readings that could not be committed (disk full) and never got a sequence number. */
+    refused: number;
+    /** Readings per second acknowledged by the broker over the last interval. */
+    drainRatePerS: number;
+    /** At that rate, how long the current backlog takes to drain; null while nothing drains. */
+    drainEtaS: number | null;
+  };
+  broker: { connected: boolean; url: string | null; connects: number; lastError: string | null; inflightBatches: number };
+  devices: Record<string, DeviceStatus & { type: string }>;
+  process: { rssBytes: number; heapUsedBytes: number };
+}
+
+export function buildHealth(input: {
+  gateway: string;
+  startedMs: number;
+  now: number;
+  clockSynced: boolean;
+  outbox: OutboxStats;
+  forwarder: ForwarderStats;
+  devices: HealthReport['devices'];
+  drainRatePerS: number;
+}): HealthReport {
+  const { outbox, forwarder } = input;
+  const mem = process.memoryUsage();
+  return {
+    v: 1,
+    gateway: input.gateway,
+    ts: input.now,
+    uptimeS: Math.round((input.now - input.startedMs) / 1000),
+    clock: { synced: input.clockSynced },
+    outbox: {
+      id: outbox.outboxId,
+      nextSeq: outbox.nextSeq,
+      pendingReadings: outbox.pendingReadings,
+      pendingBytes: outbox.pendingBytes,
+      pendingEvents: outbox.streams.event.pendingReadings,
+      oldestPendingMs: outbox.oldestPendingMs,
+      dropped: { readings: outbox.droppedReadings, ranges: outbox.lastDrops.map((d) => [d.fromSeq, d.toSeq]) },
+      refused: outbox.refusedReadings,
+      drainRatePerS: Math.round(input.drainRatePerS),
+      drainEtaS: input.drainRatePerS > 0 && outbox.pendingReadings > 0 ? Math.ceil(outbox.pendingReadings / input.drainRatePerS) : null,
+    },
+    broker: {
+      connected: forwarder.connected,
+      url: forwarder.broker,
+      connects: forwarder.connects,
+      lastError: forwarder.lastError?.message ?? null,
+      inflightBatches: forwarder.inflightBatches,
+    },
+    devices: input.devices,
+    process: { rssBytes: mem.rss, heapUsedBytes: mem.heapUsed },
+  };
+}

@@ -1,0 +1,398 @@
+import Database from 'better-sqlite3';
+import { randomUUID } from 'node:crypto';
+import type { Reading } from '../reading.js';
+import { encodeReading } from './encode.js';
+import { openOrQuarantine, type QuarantineReport } from './open.js';
+
+/**
+ * The durable outbox: every reading is committed here, with its gateway-wide sequence number,
+ * before anything else happens to it; the forwarder claims the oldest rows, publishes them and
+ * deletes them when the broker acknowledges. Nothing here knows about drivers or MQTT.
+ *
+ * Storage shape: one row holds a run of consecutive sequence numbers (one commit's worth of
+ * readings of one stream, at most `rowMaxReadings`), already encoded as payload JSON. A row per
+ * reading would cap the gateway near SQLite's ~700k rows/s; a row per run does not.
+ *
+ * Two streams, two tables: events (scans, state changes) are claimed ahead of bulk telemetry
+ * and are the last thing retention evicts. The sequence is shared, so gaps stay detectable.
+ *
+ * Claims live in memory only: after a crash every row that was in flight is simply pending
+ * again (at-least-once), which makes crash recovery a property of start-up, not a special case.
+ */
+
+export type Stream = 'event' | 'telemetry';
+export const STREAMS: readonly Stream[] = ['event', 'telemetry'];
+const TABLE: Record<Stream, string> = { event: 'events', telemetry: 'telemetry' };
+
+export interface OutboxOptions {
+  path: string;
+  /** `strict` fsyncs every commit (synchronous=FULL); `normal` survives process crashes, and a
+   * power cut may lose the last commits but never corrupts (WAL + synchronous=NORMAL). */
+  durability: 'normal' | 'strict';
+  rowMaxReadings: number;
+  retention: { maxBytes: number; maxAgeMs: number };
+  /** Optional hard cap on the database file, via SQLite's max_page_count (tests use it to
+   * simulate a full disk without mounting a filesystem). */
+  maxFileBytes?: number;
+  /** Decides whether readings committed now are flagged `clock: unsynced`. */
+  clockSynced?: () => boolean;
+}
+
+export interface ClaimedBatch {
+  stream: Stream;
+  /** first_seq of the first and last row: the contiguous key range to delete on ack. */
+  fromKey: number;
+  toKey: number;
+  firstSeq: number;
+  lastSeq: number;
+  count: number;
+  bytes: number;
+  /** Encoded readings (each row a comma-joined run), ready to be wrapped in a payload. */
+  bodies: string[];
+}
+
+export interface DropRecord {
+  fromSeq: number;
+  toSeq: number;
+  readings: number;
+  stream: Stream;
+  reason: 'max-bytes' | 'max-age';
+  ts: number;
+}
+
+export interface StreamStats {
+  pendingReadings: number;
+  pendingRows: number;
+  pendingBytes: number;
+  oldestPendingMs: number | null;
+}
+
+export interface OutboxStats {
+  outboxId: string;
+  nextSeq: number;
+  pendingReadings: number;
+  pendingBytes: number;
+  oldestPendingMs: number | null;
+  streams: Record<Stream, StreamStats>;
+  droppedReadings: number;
+  refusedReadings: number;
+  lastDrops: DropRecord[];
+}
+
+export class OutboxFullError extends Error {
+  readonly code = 'OUTBOX_FULL';
+}
+
+interface Totals {
+  readings: number;
+  rows: number;
+  bytes: number;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS events (
+  first_seq INTEGER PRIMARY KEY,
+  count INTEGER NOT NULL,
+  created_ms INTEGER NOT NULL,
+  body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS telemetry (
+  first_seq INTEGER PRIMARY KEY,
+  count INTEGER NOT NULL,
+  created_ms INTEGER NOT NULL,
+  body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS drops (
+  id INTEGER PRIMARY KEY,
+  from_seq INTEGER NOT NULL,
+  to_seq INTEGER NOT NULL,
+  readings INTEGER NOT NULL,
+  stream TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  ts INTEGER NOT NULL
+);
+`;
+
+const KEEP_DROP_RECORDS = 50;
+
+export class Outbox {
+  readonly quarantine: QuarantineReport | null;
+  private readonly db: Database.Database;
+  private readonly opts: OutboxOptions;
+  private nextSeq: number;
+  private readonly outboxId: string;
+  private droppedReadings: number;
+  private refusedReadings = 0;
+  private readonly totals: Record<Stream, Totals>;
+  /** Highest first_seq handed out by claim() per stream since the last release(). */
+  private readonly claimCursor: Record<Stream, number> = { event: -1, telemetry: -1 };
+  private readonly stmts: ReturnType<Outbox['prepare']>;
+  private readonly appendTx: (stream: Stream, readings: readonly Reading[], now: number) => void;
+  private closed = false;
+
+  constructor(opts: OutboxOptions) {
+    this.opts = opts;
+    const { db, quarantine } = openOrQuarantine(opts.path);
+    this.db = db;
+    this.quarantine = quarantine;
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${opts.durability === 'strict' ? 'FULL' : 'NORMAL'}`);
+    if (opts.maxFileBytes !== undefined) {
+      const pageSize = db.pragma('page_size', { simple: true }) as number;
+      db.pragma(`max_page_count = ${Math.max(16, Math.floor(opts.maxFileBytes / pageSize))}`);
+    }
+    db.exec(SCHEMA);
+    this.stmts = this.prepare();
+
+    const meta = (key: string): string | undefined =>
+      (this.stmts.getMeta.get(key) as { value: string } | undefined)?.value;
+    this.outboxId = meta('outbox_id') ?? randomUUID();
+    this.stmts.setMeta.run('outbox_id', this.outboxId);
+    // The stored counter is authoritative; the row scan guards against a meta row lost to a
+    // hand-edited or partially restored file. Sequence numbers must never be reused.
+    const fromRows = Math.max(this.maxEndSeq('events'), this.maxEndSeq('telemetry'));
+    const inherited = quarantine?.inheritedNextSeq ?? 1;
+    this.nextSeq = Math.max(Number(meta('next_seq') ?? 1), fromRows, inherited);
+    this.droppedReadings = Number(meta('dropped_readings') ?? 0);
+    this.totals = { event: this.scanTotals('event'), telemetry: this.scanTotals('telemetry') };
+
+    this.appendTx = db.transaction((stream: Stream, readings: readonly Reading[], now: number) => {
+      const unsynced = this.opts.clockSynced ? !this.opts.clockSynced() : false;
+      const insert = stream === 'event' ? this.stmts.insertEvent : this.stmts.insertTelemetry;
+      const rowMax = this.opts.rowMaxReadings;
+      let seq = this.nextSeq;
+      let addedBytes = 0;
+      let addedRows = 0;
+      for (let start = 0; start < readings.length; start += rowMax) {
+        const end = Math.min(readings.length, start + rowMax);
+        const parts = new Array<string>(end - start);
+        const firstSeq = seq;
+        for (let i = start; i < end; i++) parts[i - start] = encodeReading(readings[i]!, seq++, unsynced);
+        const body = parts.join(',');
+        insert.run(firstSeq, end - start, now, body);
+        addedBytes += body.length;
+        addedRows++;
+      }
+      this.stmts.setMeta.run('next_seq', String(seq));
+      // Only after the statements succeeded: a failed transaction leaves counters untouched.
+      this.nextSeq = seq;
+      const t = this.totals[stream];
+      t.readings += readings.length;
+      t.rows += addedRows;
+      t.bytes += addedBytes;
+    });
+  }
+
+  private prepare() {
+    const db = this.db;
+    const per = (sql: (t: string) => string) => ({
+      event: db.prepare(sql(TABLE.event)),
+      telemetry: db.prepare(sql(TABLE.telemetry)),
+    });
+    return {
+      getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
+      setMeta: db.prepare('INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
+      insertEvent: db.prepare('INSERT INTO events(first_seq, count, created_ms, body) VALUES (?, ?, ?, ?)'),
+      insertTelemetry: db.prepare('INSERT INTO telemetry(first_seq, count, created_ms, body) VALUES (?, ?, ?, ?)'),
+      claim: per((t) => `SELECT first_seq, count, body FROM ${t} WHERE first_seq > ? ORDER BY first_seq LIMIT ?`),
+      ack: per((t) => `DELETE FROM ${t} WHERE first_seq BETWEEN ? AND ? RETURNING count, length(body) AS bytes`),
+      oldest: per((t) => `SELECT created_ms FROM ${t} ORDER BY first_seq LIMIT 1`),
+      oldestRows: per((t) => `SELECT first_seq, count, length(body) AS bytes, created_ms FROM ${t} ORDER BY first_seq LIMIT ?`),
+      deleteUpTo: per((t) => `DELETE FROM ${t} WHERE first_seq <= ? RETURNING count, length(body) AS bytes`),
+      insertDrop: db.prepare('INSERT INTO drops(from_seq, to_seq, readings, stream, reason, ts) VALUES (?, ?, ?, ?, ?, ?)'),
+      trimDrops: db.prepare(`DELETE FROM drops WHERE id <= (SELECT max(id) FROM drops) - ${KEEP_DROP_RECORDS}`),
+      lastDrops: db.prepare('SELECT from_seq, to_seq, readings, stream, reason, ts FROM drops ORDER BY id DESC LIMIT 10'),
+    };
+  }
+
+  private maxEndSeq(table: string): number {
+    const row = this.db.prepare(`SELECT first_seq + count AS end FROM ${table} ORDER BY first_seq DESC LIMIT 1`).get() as
+      | { end: number }
+      | undefined;
+    return row?.end ?? 1;
+  }
+
+  private scanTotals(stream: Stream): Totals {
+    const row = this.db
+      .prepare(`SELECT count(*) AS rows, coalesce(sum(count), 0) AS readings, coalesce(sum(length(body)), 0) AS bytes FROM ${TABLE[stream]}`)
+      .get() as Totals;
+    return { rows: row.rows, readings: row.readings, bytes: row.bytes };
+  }
+
+  get id(): string {
+    return this.outboxId;
+  }
+
+  /**
+   * Commit readings in one transaction, assigning consecutive sequence numbers.
+   * Throws OutboxFullError when the disk (or the page cap) is full: the readings are refused,
+   * counted, and nothing already stored is touched.
+   */
+  append(stream: Stream, readings: readonly Reading[], now = Date.now()): void {
+    if (readings.length === 0) return;
+    try {
+      this.appendTx(stream, readings, now);
+    } catch (err) {
+      if (isDiskFull(err)) {
+        this.refusedReadings += readings.length;
+        throw new OutboxFullError(
+          `outbox ${this.opts.path} is full (${(err as Error).message}): refused ${readings.length} readings`,
+          { cause: err },
+        );
+      }
+      throw err;
+    }
+  }
+
+  /** The oldest unclaimed rows of a stream, at least one row, within the given bounds. */
+  claim(stream: Stream, maxReadings: number, maxBytes: number): ClaimedBatch | null {
+    const rows = this.stmts.claim[stream].all(this.claimCursor[stream], 256) as { first_seq: number; count: number; body: string }[];
+    if (rows.length === 0) return null;
+    const bodies: string[] = [];
+    let count = 0;
+    let bytes = 0;
+    let last = rows[0]!;
+    for (const row of rows) {
+      if (bodies.length > 0 && (count + row.count > maxReadings || bytes + row.body.length > maxBytes)) break;
+      bodies.push(row.body);
+      count += row.count;
+      bytes += row.body.length;
+      last = row;
+    }
+    const first = rows[0]!;
+    this.claimCursor[stream] = last.first_seq;
+    return {
+      stream,
+      fromKey: first.first_seq,
+      toKey: last.first_seq,
+      firstSeq: first.first_seq,
+      lastSeq: last.first_seq + last.count - 1,
+      count,
+      bytes,
+      bodies,
+    };
+  }
+
+  /** The broker has the batch: delete its rows. Safe to call twice or after retention. */
+  ack(batch: Pick<ClaimedBatch, 'stream' | 'fromKey' | 'toKey'>): void {
+    const removed = this.stmts.ack[batch.stream].all(batch.fromKey, batch.toKey) as { count: number; bytes: number }[];
+    this.subtract(batch.stream, removed);
+  }
+
+  /** Forget all claims: whatever was in flight is pending again (connection lost, restart). */
+  release(): void {
+    this.claimCursor.event = -1;
+    this.claimCursor.telemetry = -1;
+  }
+
+  hasUnclaimed(stream: Stream): boolean {
+    return this.totals[stream].rows > 0 && (this.stmts.claim[stream].get(this.claimCursor[stream], 1) as unknown) !== undefined;
+  }
+
+  /**
+   * Enforce the byte and age bounds. Bulk telemetry goes first, events only when telemetry alone
+   * cannot bring the outbox under its bound. Every drop is recorded with its seq range.
+   */
+  enforceRetention(now = Date.now()): DropRecord[] {
+    const drops: DropRecord[] = [];
+    const { maxBytes, maxAgeMs } = this.opts.retention;
+    for (const stream of ['telemetry', 'event'] as const) {
+      for (;;) {
+        const over = this.totals.event.bytes + this.totals.telemetry.bytes - maxBytes;
+        const rows = this.stmts.oldestRows[stream].all(64) as { first_seq: number; count: number; bytes: number; created_ms: number }[];
+        // Drop whole old rows, oldest first, until both bounds hold.
+        let cut: (typeof rows)[number] | undefined;
+        let freed = 0;
+        let reason: DropRecord['reason'] = 'max-age';
+        for (const row of rows) {
+          const tooOld = now - row.created_ms > maxAgeMs;
+          if (!tooOld && freed >= over) break;
+          if (!tooOld) reason = 'max-bytes';
+          cut = row;
+          freed += row.bytes;
+        }
+        if (cut === undefined) break;
+        const drop: DropRecord = {
+          fromSeq: rows[0]!.first_seq,
+          toSeq: cut.first_seq + cut.count - 1,
+          readings: 0,
+          stream,
+          reason,
+          ts: now,
+        };
+        const gone = this.db.transaction(() => {
+          const deleted = this.stmts.deleteUpTo[stream].all(cut.first_seq) as { count: number; bytes: number }[];
+          drop.readings = deleted.reduce((n, r) => n + r.count, 0);
+          this.stmts.insertDrop.run(drop.fromSeq, drop.toSeq, drop.readings, stream, reason, now);
+          this.stmts.trimDrops.run();
+          this.stmts.setMeta.run('dropped_readings', String(this.droppedReadings + drop.readings));
+          return deleted;
+        })();
+        this.subtract(stream, gone);
+        this.droppedReadings += drop.readings;
+        drops.push(drop);
+      }
+    }
+    return drops;
+  }
+
+  private subtract(stream: Stream, removed: { count: number; bytes: number }[]): void {
+    const t = this.totals[stream];
+    for (const r of removed) {
+      t.rows--;
+      t.readings -= r.count;
+      t.bytes -= r.bytes;
+    }
+  }
+
+  stats(now = Date.now()): OutboxStats {
+    const stream = (s: Stream): StreamStats => {
+      const oldest = this.stmts.oldest[s].get() as { created_ms: number } | undefined;
+      const t = this.totals[s];
+      return {
+        pendingReadings: t.readings,
+        pendingRows: t.rows,
+        pendingBytes: t.bytes,
+        oldestPendingMs: oldest === undefined ? null : Math.max(0, now - oldest.created_ms),
+      };
+    };
+    const event = stream('event');
+    const telemetry = stream('telemetry');
+    const ages = [event.oldestPendingMs, telemetry.oldestPendingMs].filter((a): a is number => a !== null);
+    return {
+      outboxId: this.outboxId,
+      nextSeq: this.nextSeq,
+      pendingReadings: event.pendingReadings + telemetry.pendingReadings,
+      pendingBytes: event.pendingBytes + telemetry.pendingBytes,
+      oldestPendingMs: ages.length === 0 ? null : Math.max(...ages),
+      streams: { event, telemetry },
+      droppedReadings: this.droppedReadings,
+      refusedReadings: this.refusedReadings,
+      lastDrops: (this.stmts.lastDrops.all() as { from_seq: number; to_seq: number; readings: number; stream: Stream; reason: DropRecord['reason']; ts: number }[]).map(
+        (d) => ({ fromSeq: d.from_seq, toSeq: d.to_seq, readings: d.readings, stream: d.stream, reason: d.reason, ts: d.ts }),
+      ),
+    };
+  }
+
+  /** Count readings refused before they reached the outbox (e.g. the ingest queue overflowed). */
+  countRefused(n: number): void {
+    this.refusedReadings += n;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    // A clean checkpoint leaves a single file behind, which is friendlier to copy off a box.
+    try {
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    } finally {
+      this.db.close();
+    }
+  }
+}
+
+function isDiskFull(err: unknown): boolean {
+  const code = (err as { code?: string })?.code;
+  return code === 'SQLITE_FULL' || code === 'SQLITE_IOERR_WRITE' || code === 'SQLITE_IOERR_FSYNC';
+}
