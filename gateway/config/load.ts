@@ -149,7 +149,7 @@ function describeIssue(issue: Issue): { path: PropertyKey[]; message: string }[]
       const union = issue as { note?: string; discriminator?: string };
       if (union.note === 'No matching discriminator') {
         const options = deviceConfigSchema.options.map((o) => String((o.shape.type as z.ZodLiteral).value));
-        return [{ path: [...path, union.discriminator ?? 'type'], message: `expected one of ${options.join(', ')}` }];
+        return [{ path: path.length > 0 ? path : [union.discriminator ?? 'type'], message: `expected one of ${options.join(', ')}` }];
       }
       return [{ path, message: issue.message }];
     }

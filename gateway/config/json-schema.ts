@@ -1,0 +1,27 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { deviceConfigSchema } from '../../drivers/registry.js';
+import { gatewayFileSchema } from './gateway-schema.js';
+
+/**
+ * JSON Schemas for editors (yaml-language-server), generated from the same zod schemas the
+ * gateway validates with, so the two cannot drift. `npm run schema` rewrites config/schema/;
+ * a test fails when the committed files are stale.
+ */
+export function jsonSchemas(): Record<string, unknown> {
+  const opts = { io: 'input', unrepresentable: 'any', target: 'draft-2020-12' } as const;
+  return {
+    'gateway.schema.json': { title: 'edge-gateway gateway.yaml', ...z.toJSONSchema(gatewayFileSchema, opts) },
+    'device.schema.json': { title: 'edge-gateway device file (devices/*.yaml)', ...z.toJSONSchema(deviceConfigSchema, opts) },
+  };
+}
+
+export function renderSchema(schema: unknown): string {
+  return `${JSON.stringify(schema, null, 2)}\n`;
+}
+
+if (process.argv[1]?.endsWith('json-schema.js')) {
+  const outDir = process.argv[2] ?? 'config/schema';
+  for (const [name, schema] of Object.entries(jsonSchemas())) writeFileSync(join(outDir, name), renderSchema(schema));
+}

@@ -1,0 +1,87 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { jsonSchemas, renderSchema } from './json-schema.js';
+import { ConfigError, formatProblem, loadConfig } from './load.js';
+
+const EXAMPLE = join(import.meta.dirname, '../../config/examples/intersection');
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'config-test-'));
+  cpSync(EXAMPLE, dir, { recursive: true });
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+function problems(): string[] {
+  try {
+    loadConfig(dir);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems.map(formatProblem);
+    throw err;
+  }
+  throw new Error('expected the config to be invalid');
+}
+
+describe('config loading', () => {
+  it('loads the shipped example into typed objects with defaults and units applied', () => {
+    const c = loadConfig(dir);
+    expect(c.gateway.gateway.id).toBe('main-5th');
+    expect(c.gateway.outbox.commitInterval).toBe(50);
+    expect(c.gateway.outbox.retention).toEqual({ maxBytes: 512e6, maxAge: 7 * 86400e3 });
+    expect(c.gateway.mqtt.keepalive).toBe(15_000);
+    expect(c.devices.map((d) => d.id).sort()).toEqual(['parking-counter', 'signal-controller']);
+    expect(c.deviceFiles['signal-controller']).toBe('devices/signal-controller.yaml');
+  });
+
+  it('reports file, line and key path for a bad enum value', () => {
+    const f = join(dir, 'devices/signal-controller.yaml');
+    writeFileSync(f, readFileSync(f, 'utf8').replace('type: uint16, scale', 'type: uint61, scale'));
+    const lines = readFileSync(f, 'utf8').split('\n');
+    const line = lines.findIndex((l) => l.includes('uint61')) + 1;
+    expect(problems()).toEqual([
+      `devices/signal-controller.yaml:${line}: registers[2].type: expected one of int16, uint16, int32, uint32, float32, float64, bool, bit`,
+    ]);
+  });
+
+  it('reports every problem at once: unknown keys, wrong types, missing fields, YAML errors, unknown driver type', () => {
+    writeFileSync(join(dir, 'gateway.yaml'), 'gateway:\n  id: gw-1\n  colour: blue\nmqtt:\n  urls: [ftp://x]\noutbox:\n  retention: { maxBytes: lots }\n');
+    writeFileSync(join(dir, 'devices/a.yaml'), 'type: modbus-tcp\nport: "502"\nregisters: []\n');
+    writeFileSync(join(dir, 'devices/b.yaml'), 'type: [unclosed\n');
+    writeFileSync(join(dir, 'devices/c.yaml'), 'type: modbus-tpc\n');
+    const p = problems();
+    expect(p).toContain('gateway.yaml:3: gateway.colour: unknown key (check spelling; unknown keys are not allowed)');
+    expect(p.some((s) => s.startsWith('gateway.yaml:5: mqtt.urls[0]: expected a broker URL'))).toBe(true);
+    expect(p.some((s) => s.startsWith('gateway.yaml:7: outbox.retention.maxBytes: expected a size such as 512MB'))).toBe(true);
+    expect(p).toContain('devices/a.yaml:1: host: required (string)');
+    expect(p).toContain('devices/a.yaml:2: port: expected number');
+    expect(p.some((s) => s.startsWith('devices/a.yaml:3: registers:'))).toBe(true);
+    expect(p.some((s) => s.startsWith('devices/b.yaml:') && s.includes('YAML'))).toBe(true);
+    expect(p.some((s) => s.startsWith('devices/c.yaml:1: type: expected one of modbus-tcp'))).toBe(true);
+  });
+
+  it('rejects duplicate device ids and duplicate point names', () => {
+    writeFileSync(join(dir, 'devices/copy.yaml'), readFileSync(join(dir, 'devices/parking-counter.yaml'), 'utf8') + 'id: signal-controller\n');
+    const f = join(dir, 'devices/parking-counter.yaml');
+    writeFileSync(f, readFileSync(f, 'utf8') + '  - { name: level1.free, address: 20, type: uint16 }\n');
+    const p = problems();
+    expect(p.some((s) => /device id "signal-controller" is already used by devices\/(copy|signal-controller)\.yaml/.test(s))).toBe(true);
+    expect(p.some((s) => /parking-counter.yaml:\d+: registers\[3\]\.name: duplicate point name "level1.free"/.test(s))).toBe(true);
+  });
+
+  it('reads the broker password from passwordFile and reports a missing one', () => {
+    const g = join(dir, 'gateway.yaml');
+    writeFileSync(join(dir, 'pw'), 's3cret\n');
+    writeFileSync(g, readFileSync(g, 'utf8').replace('  keepalive: 15s', '  keepalive: 15s\n  passwordFile: pw'));
+    expect(loadConfig(dir).secrets.mqttPassword).toBe('s3cret');
+    rmSync(join(dir, 'pw'));
+    expect(problems().some((s) => /gateway.yaml:\d+: mqtt.passwordFile: cannot read secret file .*pw \(ENOENT\)/.test(s))).toBe(true);
+  });
+
+  it('published JSON Schemas match the zod schemas (run `npm run schema` after changing a schema)', () => {
+    for (const [name, schema] of Object.entries(jsonSchemas())) {
+      const committed = readFileSync(join(import.meta.dirname, '../../config/schema', name), 'utf8');
+      expect(committed, `config/schema/${name} is stale`).toBe(renderSchema(schema));
+    }
+  });
+});
