@@ -1,0 +1,104 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { capturingContext } from '../../test-rigs/serial/capture-context.js';
+import { createPtyPair, type PtyPair } from '../../test-rigs/serial/pty.js';
+import { waitUntil } from '../../test-rigs/serial/wait-until.js';
+import { gprmc, nmeaSentence, weatherLine } from '../../test-rigs/scanner-sim/line-sensor.js';
+import { PtyWriter } from '../../test-rigs/scanner-sim/pty-writer.js';
+import { garbage } from '../../test-rigs/scanner-sim/scanner.js';
+import type { Driver } from '../driver.js';
+import { createSerialLineDriver } from './driver.js';
+import { serialLineDeviceSchema } from './schema.js';
+
+const reopen = { initialDelayMs: 20, maxDelayMs: 200, watchIntervalMs: 50 };
+
+describe('serial-line driver over a real pty', () => {
+  let pair: PtyPair | null = null;
+  let writer: PtyWriter | null = null;
+  let driver: Driver | null = null;
+
+  afterEach(async () => {
+    await driver?.stop();
+    await writer?.close();
+    await pair?.close();
+    driver = null;
+    pair = null;
+  });
+
+  it('parses a weather station, counts garbage and overlong lines, and never stops reading', async () => {
+    pair = await createPtyPair();
+    writer = new PtyWriter(pair.b);
+    const cfg = serialLineDeviceSchema.parse({
+      id: 'ws-1',
+      type: 'serial-line',
+      port: { path: pair.a, baudRate: 19200, reopen },
+      maxLineBytes: 128,
+      parse: {
+        kind: 'regex',
+        pattern: '^WS T=(?<temp>\\S+) H=(?<hum>\\S+) W=(?<wind>\\S+) P=(?<press>\\S+)$',
+        fields: { temp: { unit: 'degC' }, hum: { unit: '%' }, wind: { unit: 'm/s' }, press: { unit: 'hPa' } },
+      },
+    });
+    const ctx = capturingContext('ws-1');
+    driver = createSerialLineDriver(cfg, ctx);
+    await driver.start();
+    expect(driver.status().state).toBe('ok');
+
+    await writer.write(weatherLine({ tempC: 21.5, humidityPct: 48, windMs: 3.2, pressureHpa: 1013.2 }) + '\r\n');
+    await writer.write(garbage(50, 7));
+    await writer.write('\r\n');
+    await writer.write('Q'.repeat(10_000));
+    await writer.write('\r\nnot a weather line\r\n');
+    await writer.write(weatherLine({ tempC: 22, humidityPct: 47, windMs: 0, pressureHpa: 1013 }) + '\r\n');
+    await waitUntil(() => ctx.readings.length === 8, 5_000, 'two samples of four readings');
+
+    expect(ctx.readings.slice(0, 4).map((r) => [r.point, r.value, r.unit, r.kind])).toEqual([
+      ['temp', 21.5, 'degC', 'telemetry'],
+      ['hum', 48, '%', 'telemetry'],
+      ['wind', 3.2, 'm/s', 'telemetry'],
+      ['press', 1013.2, 'hPa', 'telemetry'],
+    ]);
+    const s = driver.status();
+    expect(s.counters).toMatchObject({ readings: 8, unparsed: 2, overlongLines: 1, opens: 1 });
+    expect(s.lastGoodTs).not.toBeNull();
+    expect(ctx.logs.some((l) => l.code === 'LINE_TOO_LONG')).toBe(true);
+  });
+
+  it('verifies NMEA checksums, survives an unplug and reads again after replug', async () => {
+    pair = await createPtyPair();
+    writer = new PtyWriter(pair.b);
+    const cfg = serialLineDeviceSchema.parse({
+      id: 'gps',
+      type: 'serial-line',
+      port: { path: pair.a, baudRate: 4800, reopen },
+      parse: { kind: 'nmea', sentences: { RMC: [{ field: 3, point: 'lat', type: 'latitude' }] } },
+    });
+    const ctx = capturingContext('gps');
+    driver = createSerialLineDriver(cfg, ctx);
+    await driver.start();
+
+    await writer.write(nmeaSentence(gprmc({ lat: 52.5, lon: 13.4, knots: 0 }), { corrupt: true }) + '\r\n');
+    await writer.write(nmeaSentence(gprmc({ lat: 52.5, lon: 13.4, knots: 0 })) + '\r\n');
+    await waitUntil(() => ctx.readings.length === 1, 5_000, 'the good fix');
+    expect(ctx.readings[0]?.value).toBeCloseTo(52.5, 6);
+    expect(driver.status().counters.checksumErrors).toBe(1);
+
+    await writer.close();
+    await pair.unplug();
+    await waitUntil(() => driver!.status().state === 'down', 5_000, 'state down after unplug');
+    expect(driver.status().lastError?.code).toMatch(/^SERIAL_(UNPLUGGED|NOT_FOUND)$/);
+
+    await pair.replug();
+    await waitUntil(() => driver!.status().state === 'ok', 5_000, 'state ok after replug');
+    await writer.write(nmeaSentence(gprmc({ lat: -33.9, lon: 151.2, knots: 0 })) + '\r\n');
+    await waitUntil(() => ctx.readings.length === 2, 5_000, 'a fix after replug');
+    expect(ctx.readings[1]?.value).toBeCloseTo(-33.9, 6);
+    expect(driver.status().counters).toMatchObject({ unplugs: 1, reopens: 1 });
+  });
+
+  it('rejects unknown keys and a relative port path at config load', () => {
+    const base = { id: 'x', type: 'serial-line', port: { path: '/dev/ttyS0' }, parse: { kind: 'delimited', fields: [{ index: 0, point: 'a' }] } };
+    expect(serialLineDeviceSchema.safeParse(base).success).toBe(true);
+    expect(serialLineDeviceSchema.safeParse({ ...base, baud: 9600 }).success).toBe(false);
+    expect(serialLineDeviceSchema.safeParse({ ...base, port: { path: 'ttyS0' } }).success).toBe(false);
+  });
+});
