@@ -1,0 +1,253 @@
+import { mkdtempSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OpcuaTestServer, freeLoopbackPort } from '../../test-rigs/opcua-server/server.js';
+import type { DriverReading } from '../../gateway/reading.js';
+import type { Driver, DriverContext } from '../driver.js';
+import { createOpcuaDriver } from './driver.js';
+import { opcuaDeviceSchema } from './schema.js';
+
+const USER = { username: 'gateway', password: 'tr4ffic-s3cret' };
+const SOURCE_OFFSET_MS = -60_000;
+
+interface Harness {
+  ctx: DriverContext;
+  readings: DriverReading[];
+  logText: () => string;
+}
+
+function harness(deviceId: string): Harness {
+  const readings: DriverReading[] = [];
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      lines.push(chunk.toString());
+      cb();
+    },
+  });
+  const log = pino({ level: 'debug' }, sink).child({ device: deviceId });
+  return {
+    ctx: { deviceId, log, emit: (r) => readings.push(...r) },
+    readings,
+    logText: () => lines.join(''),
+  };
+}
+
+async function waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = probe();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+let pkiDir: string;
+let server: OpcuaTestServer;
+const homeConfig = path.join(os.homedir(), '.config');
+const opcuaDirsInHome = () =>
+  existsSync(homeConfig) ? readdirSync(homeConfig).filter((n) => n.toLowerCase().includes('opcua')) : [];
+let homeBefore: string[];
+const drivers: Driver[] = [];
+
+function device(overrides: Record<string, unknown> = {}) {
+  return opcuaDeviceSchema.parse({
+    id: 'plc-1',
+    type: 'opcua',
+    endpointUrl: server.endpointUrl,
+    auth: { type: 'username', ...USER },
+    pkiDir: path.join(pkiDir, 'client'),
+    // The rig's server certificate is self-signed and new per test run.
+    trustUnknownServerCertificate: true,
+    publishingIntervalMs: 100,
+    keepAliveCount: 5,
+    reconnect: { initialDelayMs: 200, maxDelayMs: 1000 },
+    items: [
+      { nodeId: 'ns=1;s=Counter', point: 'counter', samplingIntervalMs: 50 },
+      { nodeId: 'ns=1;s=Analog', point: 'analog', unit: '%', samplingIntervalMs: 50, deadband: { type: 'absolute', value: 1 } },
+      { nodeId: 'ns=1;s=Flag', point: 'flag', samplingIntervalMs: 50 },
+      { nodeId: 'ns=1;s=Faulty', point: 'faulty', samplingIntervalMs: 50 },
+    ],
+    ...overrides,
+  });
+}
+
+function start(cfg: ReturnType<typeof device>, h: Harness): Driver {
+  const d = createOpcuaDriver(cfg, h.ctx);
+  drivers.push(d);
+  return d;
+}
+
+beforeAll(async () => {
+  homeBefore = opcuaDirsInHome();
+  pkiDir = mkdtempSync(path.join(os.tmpdir(), 'opcua-driver-test-'));
+  server = new OpcuaTestServer({ pkiDir, tickMs: 100, jumpEvery: 5, sourceTimeOffsetMs: SOURCE_OFFSET_MS, user: USER });
+  await server.start();
+});
+
+afterAll(async () => {
+  await Promise.all(drivers.map((d) => d.stop()));
+  await server.stop();
+  rmSync(pkiDir, { recursive: true, force: true });
+});
+
+describe('opcua driver against a real node-opcua server', () => {
+  it('delivers subscribed values with quality, source timestamps, deadband; restart re-creates the subscription', async () => {
+    const h = harness('plc-1');
+    const d = start(device(), h);
+    await d.start();
+    expect(['starting', 'down', 'ok']).toContain(d.status().state);
+
+    const counters = () => h.readings.filter((r) => r.point === 'counter');
+    await waitFor('5 counter readings', () => counters().length >= 5);
+    expect(d.status().state).toBe('ok');
+
+    const c = counters();
+    for (const r of c) {
+      expect(r.quality).toBe('good');
+      expect(r.kind).toBe('telemetry');
+      expect(typeof r.value).toBe('number');
+      expect(Math.abs(r.ts - Date.now())).toBeLessThan(30_000);
+    }
+    const values = c.map((r) => r.value as number);
+    expect(values).toEqual([...values].sort((a, b) => a - b));
+
+    // Flag toggles every tick, so both values must show up as real booleans.
+    await waitFor('flag true and false', () => {
+      const f = h.readings.filter((r) => r.point === 'flag').map((r) => r.value);
+      return f.includes(true) && f.includes(false);
+    });
+
+    // Source timestamp, not receive time: the rig stamps Faulty 60 s in the past.
+    const faulty = await waitFor('faulty reading', () => h.readings.find((r) => r.point === 'faulty'));
+    expect(faulty.quality).toBe('good');
+    expect(faulty.ts - Date.now()).toBeLessThan(SOURCE_OFFSET_MS + 20_000);
+    expect(faulty.ts - Date.now()).toBeGreaterThan(SOURCE_OFFSET_MS - 20_000);
+
+    server.setFaultyStatus('bad');
+    const bad = await waitFor('bad faulty reading', () => h.readings.find((r) => r.point === 'faulty' && r.quality === 'bad'));
+    expect(bad.attrs?.status).toBe('BadSensorFailure');
+    server.setFaultyStatus('uncertain');
+    const unc = await waitFor('uncertain reading', () => h.readings.find((r) => r.point === 'faulty' && r.quality === 'uncertain'));
+    expect(unc.attrs?.status).toMatch(/^Uncertain/);
+    server.setFaultyStatus('good');
+
+    // Deadband 1 against ±0.2 noise and 10-unit jumps: every reported change must exceed 1.
+    await waitFor('3 analog readings', () => h.readings.filter((r) => r.point === 'analog').length >= 3);
+    const analog = h.readings.filter((r) => r.point === 'analog').map((r) => r.value as number);
+    for (let i = 1; i < analog.length; i++) expect(Math.abs(analog[i]! - analog[i - 1]!)).toBeGreaterThan(1);
+    expect(h.readings.find((r) => r.point === 'analog')?.unit).toBe('%');
+    const counterCount = counters().length;
+    expect(analog.length).toBeLessThan(counterCount);
+
+    // --- server restart on the same port: the subscription must come back by itself ---
+    const genBefore = server.generation;
+    const subBefore = d.status().detail?.subscriptionId;
+    await server.restart();
+    expect(server.generation).toBe(genBefore + 1);
+    const restartedAt = Date.now();
+    const fresh = await waitFor(
+      'counter readings after restart',
+      () => {
+        const after = counters().filter((r) => r.ts > restartedAt);
+        return after.length >= 3 ? after : undefined;
+      },
+      40_000,
+    );
+    expect(fresh.every((r) => r.quality === 'good')).toBe(true);
+    const st = d.status();
+    expect(st.state).toBe('ok');
+    expect(st.detail?.subscriptionId).not.toBeNull();
+    // node-opcua saw the break and repaired the session (new session, subscription re-created).
+    expect(st.counters.connectionLost).toBeGreaterThanOrEqual(1);
+    expect(st.counters.sessionsRestored! + st.counters.rebuilds!).toBeGreaterThanOrEqual(1);
+    h.ctx.log.info({ subBefore, subAfter: st.detail?.subscriptionId }, 'subscription after restart');
+
+    await d.stop();
+    const n = h.readings.length;
+    await new Promise((r) => setTimeout(r, 400));
+    expect(h.readings.length).toBe(n);
+    expect(d.status().state).toBe('stopped');
+    expect(h.logText()).not.toContain(USER.password);
+  });
+
+  it('reports wrong credentials as OPCUA_AUTH_REJECTED without crashing, and never logs the password', async () => {
+    const h = harness('plc-badauth');
+    const d = start(device({ id: 'plc-badauth', auth: { type: 'username', username: 'gateway', password: 'wrong-pass-123' } }), h);
+    await d.start();
+    const st = await waitFor('auth error', () => {
+      const s = d.status();
+      return s.lastError?.code === 'OPCUA_AUTH_REJECTED' ? s : undefined;
+    });
+    expect(st.state).toBe('down');
+    expect(st.lastError?.message).toContain(server.endpointUrl);
+    expect(h.readings).toHaveLength(0);
+    await d.stop();
+    expect(h.logText()).not.toContain('wrong-pass-123');
+  });
+
+  it('reads the password from passwordFile and names a missing one', async () => {
+    const pwFile = path.join(pkiDir, 'opcua.pw');
+    writeFileSync(pwFile, `${USER.password}\n`, { mode: 0o600 });
+    const h = harness('plc-pwfile');
+    const d = start(device({ id: 'plc-pwfile', auth: { type: 'username', username: USER.username, passwordFile: pwFile } }), h);
+    await d.start();
+    await waitFor('counter via passwordFile', () => h.readings.some((r) => r.point === 'counter'));
+    await d.stop();
+
+    const h2 = harness('plc-nopw');
+    const missing = path.join(pkiDir, 'absent.pw');
+    const d2 = start(device({ id: 'plc-nopw', auth: { type: 'username', username: 'gateway', passwordFile: missing } }), h2);
+    await d2.start();
+    const st = await waitFor('secret error', () => d2.status().lastError ?? undefined);
+    expect(st.code).toBe('OPCUA_SECRET_MISSING');
+    expect(st.message).toContain(missing);
+    await d2.stop();
+  });
+
+  it('keeps the good items when one node id does not exist (degraded, item named)', async () => {
+    const h = harness('plc-partial');
+    const d = start(
+      device({
+        id: 'plc-partial',
+        items: [
+          { nodeId: 'ns=1;s=Counter', point: 'counter', samplingIntervalMs: 50 },
+          { nodeId: 'ns=1;s=NoSuchThing', point: 'ghost' },
+        ],
+      }),
+      h,
+    );
+    await d.start();
+    await waitFor('counter readings', () => h.readings.filter((r) => r.point === 'counter').length >= 2);
+    const st = await waitFor('degraded', () => (d.status().state === 'degraded' ? d.status() : undefined));
+    const ghost = (st.detail?.items as Record<string, { status: string; error?: string }>).ghost!;
+    expect(ghost.status).toBe('error');
+    expect(ghost.error).toContain('ns=1;s=NoSuchThing');
+    expect(ghost.error).toMatch(/BadNodeIdUnknown/);
+    expect(st.lastError?.code).toBe('OPCUA_ITEM_REJECTED');
+    await d.stop();
+  });
+
+  it('reports an unreachable endpoint as down/ECONNREFUSED and stops promptly', async () => {
+    const port = await freeLoopbackPort();
+    const h = harness('plc-gone');
+    const d = start(device({ id: 'plc-gone', endpointUrl: `opc.tcp://127.0.0.1:${port}` }), h);
+    await d.start();
+    const err = await waitFor('connect error', () => d.status().lastError ?? undefined);
+    expect(err.code).toBe('ECONNREFUSED');
+    expect(d.status().state).toBe('down');
+    const t0 = Date.now();
+    await d.stop();
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(d.status().state).toBe('stopped');
+  });
+
+  it('writes its PKI only where configured (nothing under $HOME)', () => {
+    expect(readdirSync(path.join(pkiDir, 'client')).length).toBeGreaterThan(0);
+    expect(opcuaDirsInHome()).toEqual(homeBefore);
+  });
+});

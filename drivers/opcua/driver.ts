@@ -1,0 +1,457 @@
+import { X509Certificate } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type * as OpcuaLib from 'node-opcua';
+import type { DriverReading } from '../../gateway/reading.js';
+import type { DeviceError, DeviceState, DeviceStatus, Driver, DriverContext } from '../driver.js';
+import { deviceErrorFrom, OpcuaConfigError } from './errors.js';
+import { defaultPkiDir } from './pki.js';
+import { qualityFromStatusCode } from './quality.js';
+import type { OpcuaDeviceConfig, OpcuaItemConfig } from './schema.js';
+import { readingValueFromVariant } from './value.js';
+
+type Lib = typeof OpcuaLib;
+type Client = OpcuaLib.OPCUAClient;
+type Session = OpcuaLib.ClientSession;
+type Subscription = OpcuaLib.ClientSubscription;
+type MonitoredItem = OpcuaLib.ClientMonitoredItem;
+
+let libLoading: Promise<Lib> | null = null;
+
+/** node-opcua costs ~90 MB RSS and ~0.5 s to load, so it is only pulled in when a device starts. */
+function loadLib(): Promise<Lib> {
+  libLoading ??= import('node-opcua').then((m) => m as Lib);
+  return libLoading;
+}
+
+/**
+ * Certificate managers are shared per folder: generating the client's key pair is slow on a Pi
+ * and two managers watching one folder would race each other.
+ */
+const certificateManagers = new Map<string, Promise<OpcuaLib.OPCUACertificateManager>>();
+
+function certificateManagerFor(lib: Lib, rootFolder: string, trustUnknown: boolean) {
+  const key = `${rootFolder}\0${trustUnknown}`;
+  let cm = certificateManagers.get(key);
+  if (!cm) {
+    cm = (async () => {
+      const manager = new lib.OPCUACertificateManager({
+        rootFolder,
+        automaticallyAcceptUnknownCertificate: trustUnknown,
+      });
+      await manager.initialize();
+      return manager;
+    })();
+    cm.catch(() => certificateManagers.delete(key));
+    certificateManagers.set(key, cm);
+  }
+  return cm;
+}
+
+interface ItemState {
+  readonly cfg: OpcuaItemConfig;
+  status: 'pending' | 'ok' | 'error';
+  error: string | null;
+  lastTs: number | null;
+  notifications: number;
+}
+
+type SessionState = 'disconnected' | 'connecting' | 'connected' | 'reconnecting';
+
+/** Full jittered exponential backoff, capped (AWS "full jitter"): spreads a fleet's reconnects. */
+function backoffDelay(failures: number, initial: number, max: number): number {
+  const ceiling = Math.min(max, initial * 2 ** Math.min(failures - 1, 20));
+  return Math.max(initial, Math.round(Math.random() * ceiling));
+}
+
+export function createOpcuaDriver(config: OpcuaDeviceConfig, ctx: DriverContext): Driver {
+  return new OpcuaDriver(config, ctx);
+}
+
+class OpcuaDriver implements Driver {
+  private state: DeviceState = 'stopped';
+  private lastGoodTs: number | null = null;
+  private lastError: DeviceError | null = null;
+  private readonly counters = {
+    connects: 0,
+    connectFailures: 0,
+    connectionLost: 0,
+    sessionsRestored: 0,
+    rebuilds: 0,
+    notifications: 0,
+    itemErrors: 0,
+  };
+  private readonly items: ItemState[];
+  private readonly pkiDir: string;
+  private running = false;
+  private abort = new AbortController();
+  private loop: Promise<void> | null = null;
+  private client: Client | null = null;
+  private session: Session | null = null;
+  private subscription: Subscription | null = null;
+  private sessionState: SessionState = 'disconnected';
+  private lastActivity = 0;
+  private watchdog: NodeJS.Timeout | null = null;
+  private wakeRebuild: (() => void) | null = null;
+  private lib: Lib | null = null;
+
+  constructor(
+    private readonly cfg: OpcuaDeviceConfig,
+    private readonly ctx: DriverContext,
+  ) {
+    this.items = cfg.items.map((c) => ({ cfg: c, status: 'pending', error: null, lastTs: null, notifications: 0 }));
+    this.pkiDir = cfg.pkiDir ?? defaultPkiDir();
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    this.abort = new AbortController();
+    this.state = 'starting';
+    // Connecting can take as long as the server is away; start() must not wait for that.
+    this.loop = this.run().catch((err: unknown) => {
+      this.ctx.log.error({ err }, 'opcua connection loop ended unexpectedly');
+      this.fail(deviceErrorFrom(err, 'internal'), 'down');
+    });
+    this.watchdog = setInterval(() => this.checkStall(), Math.min(5000, this.stallAfterMs() / 2));
+    this.watchdog.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.abort.abort();
+    if (this.watchdog) clearInterval(this.watchdog);
+    this.watchdog = null;
+    this.wakeRebuild?.();
+    await this.closeClient();
+    await this.loop;
+    this.loop = null;
+    this.state = 'stopped';
+  }
+
+  status(): DeviceStatus {
+    const items: Record<string, unknown> = {};
+    for (const it of this.items) {
+      items[it.cfg.point] = {
+        nodeId: it.cfg.nodeId,
+        status: it.status,
+        ...(it.error ? { error: it.error } : {}),
+        lastTs: it.lastTs,
+        notifications: it.notifications,
+      };
+    }
+    return {
+      state: this.state,
+      lastGoodTs: this.lastGoodTs,
+      lastError: this.lastError,
+      counters: { ...this.counters },
+      detail: {
+        endpointUrl: this.cfg.endpointUrl,
+        session: this.sessionState,
+        subscriptionId: this.subscription?.subscriptionId ?? null,
+        pkiDir: this.pkiDir,
+        items,
+      },
+    };
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (this.running) {
+      try {
+        await this.connectAndSubscribe();
+        failures = 0;
+        await this.untilRebuildNeeded();
+      } catch (err) {
+        if (!this.running) break;
+        failures += 1;
+        this.counters.connectFailures += 1;
+        const e = deviceErrorFrom(err, `connect to ${this.cfg.endpointUrl}`);
+        this.fail(e, 'down');
+        this.ctx.log.warn({ code: e.code, err: e.message, failures }, 'opcua connect failed');
+      }
+      await this.closeClient();
+      if (!this.running) break;
+      const delay = backoffDelay(Math.max(failures, 1), this.cfg.reconnect.initialDelayMs, this.cfg.reconnect.maxDelayMs);
+      try {
+        await sleep(delay, undefined, { signal: this.abort.signal });
+      } catch {
+        break; // aborted by stop()
+      }
+    }
+  }
+
+  private untilRebuildNeeded(): Promise<void> {
+    return new Promise((resolve) => {
+      this.wakeRebuild = resolve;
+      if (!this.running) resolve();
+    });
+  }
+
+  private requestRebuild(reason: string): void {
+    if (!this.running || !this.wakeRebuild) return;
+    this.counters.rebuilds += 1;
+    this.ctx.log.warn({ reason }, 'opcua: dropping the connection and building session + subscription afresh');
+    this.fail({ code: 'OPCUA_STALLED', message: `${reason}; reconnecting from scratch`, ts: Date.now() }, 'down');
+    const wake = this.wakeRebuild;
+    this.wakeRebuild = null;
+    wake();
+  }
+
+  private async connectAndSubscribe(): Promise<void> {
+    const lib = await loadLib();
+    this.lib = lib;
+    const cm = await certificateManagerFor(lib, this.pkiDir, this.cfg.trustUnknownServerCertificate);
+    const identity = await this.userIdentity(lib);
+    if (!this.running) return;
+
+    this.sessionState = 'connecting';
+    const client = lib.OPCUAClient.create({
+      applicationName: 'edge-gateway',
+      clientName: `edge-gateway:${this.ctx.deviceId}`,
+      endpointMustExist: false,
+      securityMode: lib.MessageSecurityMode[this.cfg.securityMode],
+      securityPolicy: lib.SecurityPolicy[this.cfg.securityPolicy],
+      clientCertificateManager: cm,
+      ...(this.cfg.clientCertificateFile
+        ? { certificateFile: this.cfg.clientCertificateFile, privateKeyFile: this.cfg.clientPrivateKeyFile }
+        : {}),
+      keepSessionAlive: true,
+      requestedSessionTimeout: 60_000,
+      // maxRetry > 0 makes node-opcua repair a broken connection on its own (with infinite
+      // retries, re-activating or re-creating the session and transferring or re-creating the
+      // subscription). The *first* connect gives up quickly so our loop can report the error.
+      connectionStrategy: {
+        maxRetry: 1,
+        initialDelay: this.cfg.reconnect.initialDelayMs,
+        maxDelay: this.cfg.reconnect.maxDelayMs,
+      },
+    });
+    this.client = client;
+    this.watchClient(client);
+
+    await client.connect(this.cfg.endpointUrl);
+    if (!this.running || this.client !== client) return;
+    const session = await client.createSession(identity);
+    if (!this.running || this.client !== client) return;
+    this.session = session;
+    this.watchSession(session, client);
+
+    const subscription = await session.createSubscription2({
+      requestedPublishingInterval: this.cfg.publishingIntervalMs,
+      requestedMaxKeepAliveCount: this.cfg.keepAliveCount,
+      // Lifetime must be >= 3x keep-alive (Part 4, 5.13.2); extra slack rides out short outages.
+      requestedLifetimeCount: this.cfg.keepAliveCount * 6,
+      maxNotificationsPerPublish: 1000,
+      publishingEnabled: true,
+      priority: 10,
+    });
+    if (!this.running || this.client !== client) return;
+    this.subscription = subscription;
+    subscription.on('keepalive', () => this.touch());
+    subscription.on('status_changed', (status) => {
+      this.ctx.log.warn({ status: status.toString() }, 'opcua subscription status changed');
+    });
+
+    // One at a time: node-opcua warns (and some PLCs choke) on many concurrent CreateMonitoredItems.
+    for (const item of this.items) {
+      if (!this.running || this.client !== client) return;
+      await this.monitor(lib, subscription, item);
+    }
+    this.counters.connects += 1;
+    this.sessionState = 'connected';
+    this.touch();
+    this.refreshState();
+    this.ctx.log.info(
+      { subscriptionId: subscription.subscriptionId, items: this.items.length },
+      'opcua subscription active',
+    );
+  }
+
+  private async monitor(lib: Lib, subscription: Subscription, item: ItemState): Promise<void> {
+    const { cfg } = item;
+    const filter = cfg.deadband
+      ? new lib.DataChangeFilter({
+          trigger: lib.DataChangeTrigger.StatusValue,
+          deadbandType: cfg.deadband.type === 'absolute' ? lib.DeadbandType.Absolute : lib.DeadbandType.Percent,
+          deadbandValue: cfg.deadband.value,
+        })
+      : null;
+    let monitored: MonitoredItem;
+    try {
+      monitored = lib.ClientMonitoredItem.create(
+        subscription,
+        { nodeId: lib.resolveNodeId(cfg.nodeId), attributeId: lib.AttributeIds.Value },
+        { samplingInterval: cfg.samplingIntervalMs, queueSize: cfg.queueSize, discardOldest: true, filter },
+        lib.TimestampsToReturn.Both,
+      );
+    } catch (err) {
+      this.itemFailed(item, err);
+      return;
+    }
+    monitored.on('changed', (dv: OpcuaLib.DataValue) => this.onChanged(item, dv));
+    // After a repair node-opcua re-creates items on the same objects, so these listeners also
+    // report a node that vanished from a restarted server.
+    monitored.on('err', (message: string) => this.itemFailed(item, new Error(message)));
+    monitored.on('initialized', () => {
+      item.status = 'ok';
+      item.error = null;
+      this.refreshState();
+    });
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        monitored.off('initialized', done);
+        monitored.off('err', done);
+        resolve();
+      };
+      const timer = setTimeout(done, 15_000);
+      monitored.once('initialized', done);
+      monitored.once('err', done);
+    });
+  }
+
+  private itemFailed(item: ItemState, err: unknown): void {
+    const e = deviceErrorFrom(err, `monitor ${item.cfg.nodeId} (point ${item.cfg.point})`);
+    item.status = 'error';
+    item.error = e.message;
+    this.counters.itemErrors += 1;
+    this.lastError = { ...e, code: 'OPCUA_ITEM_REJECTED' };
+    this.ctx.log.warn({ point: item.cfg.point, nodeId: item.cfg.nodeId, err: e.message }, 'opcua item rejected');
+    this.refreshState();
+  }
+
+  private onChanged(item: ItemState, dv: OpcuaLib.DataValue): void {
+    if (!this.running) return;
+    const receivedAt = Date.now();
+    this.touch();
+    const code = dv.statusCode?.value ?? 0;
+    const quality = qualityFromStatusCode(code);
+    const ts = dv.sourceTimestamp?.getTime() ?? dv.serverTimestamp?.getTime() ?? receivedAt;
+    const dataTypeName = dv.value && this.lib ? String(this.lib.DataType[dv.value.dataType] ?? '') : '';
+    const reading: DriverReading = {
+      point: item.cfg.point,
+      value: quality === 'bad' && (dv.value?.value ?? null) === null ? null : readingValueFromVariant(dv.value?.value, dataTypeName),
+      quality,
+      ts: Number.isFinite(ts) ? ts : receivedAt,
+      kind: 'telemetry',
+    };
+    if (item.cfg.unit) reading.unit = item.cfg.unit;
+    if (quality !== 'good') reading.attrs = { status: dv.statusCode.name };
+    item.notifications += 1;
+    item.lastTs = reading.ts;
+    this.counters.notifications += 1;
+    if (quality === 'good') this.lastGoodTs = receivedAt;
+    this.ctx.emit([reading]);
+  }
+
+  private watchClient(client: Client): void {
+    const mine = () => this.running && this.client === client;
+    client.on('connection_lost', () => {
+      if (!mine()) return;
+      this.counters.connectionLost += 1;
+      this.sessionState = 'reconnecting';
+      this.fail({ code: 'ECONNRESET', message: `connection to ${this.cfg.endpointUrl} lost; node-opcua is reconnecting`, ts: Date.now() }, 'down');
+      this.ctx.log.warn('opcua connection lost; reconnecting');
+    });
+    client.on('connection_reestablished', () => {
+      if (!mine()) return;
+      this.ctx.log.info('opcua connection re-established');
+    });
+    client.on('reconnection_attempt_has_failed', (err: Error) => {
+      if (!mine()) return;
+      this.lastError = deviceErrorFrom(err, `reconnect to ${this.cfg.endpointUrl}`);
+    });
+  }
+
+  private watchSession(session: Session, client: Client): void {
+    const mine = () => this.running && this.client === client;
+    session.on('session_restored', () => {
+      if (!mine()) return;
+      this.counters.sessionsRestored += 1;
+      this.sessionState = 'connected';
+      this.touch();
+      this.refreshState();
+      this.ctx.log.info('opcua session restored (subscription transferred or re-created)');
+    });
+    session.on('session_closed', () => {
+      if (mine() && this.sessionState === 'connected') this.requestRebuild('session closed by server');
+    });
+  }
+
+  private stallAfterMs(): number {
+    // A live subscription hears from the server at least every publishing interval x keep-alive
+    // count; three of those without anything means the repair left us with a dead subscription.
+    return Math.max(15_000, 3 * this.cfg.publishingIntervalMs * this.cfg.keepAliveCount);
+  }
+
+  private checkStall(): void {
+    if (!this.running || this.sessionState !== 'connected') return;
+    const quiet = Date.now() - this.lastActivity;
+    if (quiet > this.stallAfterMs()) this.requestRebuild(`no notification or keep-alive for ${quiet} ms`);
+  }
+
+  private touch(): void {
+    this.lastActivity = Date.now();
+  }
+
+  private refreshState(): void {
+    if (!this.running || this.sessionState !== 'connected') return;
+    const failed = this.items.filter((i) => i.status === 'error').length;
+    this.state = failed === 0 ? 'ok' : failed === this.items.length ? 'down' : 'degraded';
+    if (failed === 0) this.lastError = null;
+  }
+
+  private fail(error: DeviceError, state: DeviceState): void {
+    this.lastError = error;
+    if (this.running) this.state = state;
+  }
+
+  private async closeClient(): Promise<void> {
+    const client = this.client;
+    this.client = null;
+    this.session = null;
+    this.subscription = null;
+    this.sessionState = 'disconnected';
+    if (!client) return;
+    try {
+      // Closes the session too, which deletes our subscription on the server.
+      await client.disconnect();
+    } catch (err) {
+      this.ctx.log.debug({ err: (err as Error).message }, 'opcua disconnect failed (ignored)');
+    }
+  }
+
+  private async userIdentity(lib: Lib): Promise<OpcuaLib.UserIdentityInfo> {
+    const auth = this.cfg.auth;
+    if (auth.type === 'anonymous') return { type: lib.UserTokenType.Anonymous };
+    if (auth.type === 'username') {
+      let password = auth.password;
+      if (password === undefined) {
+        // Read on every connect so a rotated password file is picked up without a restart.
+        password = (await readSecret(auth.passwordFile!, 'passwordFile')).replace(/\r?\n$/, '');
+      }
+      return { type: lib.UserTokenType.UserName, userName: auth.username, password };
+    }
+    const certPem = await readSecret(auth.certificateFile, 'auth.certificateFile');
+    const keyPem = await readSecret(auth.privateKeyFile, 'auth.privateKeyFile');
+    let der: Buffer;
+    try {
+      der = new X509Certificate(certPem).raw;
+    } catch (err) {
+      throw new OpcuaConfigError('OPCUA_BAD_CERTIFICATE', `auth.certificateFile ${auth.certificateFile} is not a PEM/DER certificate: ${(err as Error).message}`);
+    }
+    return { type: lib.UserTokenType.Certificate, certificateData: der, privateKey: keyPem };
+  }
+}
+
+async function readSecret(file: string, field: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
+    // Say which file and why, never what it contains.
+    throw new OpcuaConfigError(code === 'ENOENT' ? 'OPCUA_SECRET_MISSING' : 'OPCUA_SECRET_UNREADABLE', `${field} ${file}: ${code}`);
+  }
+}

@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { deviceErrorFrom } from './errors.js';
+import { opcuaDeviceSchema } from './schema.js';
+
+const base = {
+  id: 'sig-ctrl-1',
+  type: 'opcua',
+  endpointUrl: 'opc.tcp://10.20.0.5:4840',
+  items: [{ nodeId: 'ns=2;s=Counter', point: 'counter' }],
+};
+
+describe('opcua device schema', () => {
+  it('fills defaults', () => {
+    const c = opcuaDeviceSchema.parse(base);
+    expect(c.securityMode).toBe('None');
+    expect(c.auth).toEqual({ type: 'anonymous' });
+    expect(c.items[0]).toMatchObject({ samplingIntervalMs: 1000, queueSize: 10 });
+    expect(c.trustUnknownServerCertificate).toBe(false);
+  });
+
+  it('rejects unknown keys, bad node ids, mismatched security, duplicate points', () => {
+    const issues = (x: unknown) => opcuaDeviceSchema.safeParse(x).error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`) ?? [];
+    expect(issues({ ...base, pollMs: 5 }).join()).toMatch(/pollMs/);
+    expect(issues({ ...base, items: [{ nodeId: 'Counter', point: 'c' }] }).join()).toMatch(/items.0.nodeId/);
+    expect(issues({ ...base, securityMode: 'SignAndEncrypt' }).join()).toMatch(/securityPolicy/);
+    expect(issues({ ...base, items: [...base.items, { nodeId: 'ns=2;i=5', point: 'counter' }] }).join()).toMatch(/duplicate point/);
+    expect(issues({ ...base, auth: { type: 'username', username: 'u' } }).join()).toMatch(/password or passwordFile/);
+    expect(issues({ ...base, items: [{ ...base.items[0], deadband: { type: 'percent', value: 150 } }] }).join()).toMatch(/<= 100/);
+    expect(issues({ ...base, endpointUrl: 'http://x' }).join()).toMatch(/endpointUrl/);
+  });
+
+  it('accepts a secured username config with a password file', () => {
+    const c = opcuaDeviceSchema.parse({
+      ...base,
+      securityMode: 'SignAndEncrypt',
+      securityPolicy: 'Basic256Sha256',
+      auth: { type: 'username', username: 'gw', passwordFile: '/etc/edge-gateway/secrets/plc.pw' },
+      items: [{ nodeId: 'ns=3;s=Detector.Occupancy', point: 'occupancy', deadband: { type: 'percent', value: 2 } }],
+    });
+    expect(c.auth).toMatchObject({ type: 'username', passwordFile: '/etc/edge-gateway/secrets/plc.pw' });
+  });
+});
+
+describe('deviceErrorFrom', () => {
+  it('maps node-opcua messages to stable codes and keeps context', () => {
+    expect(deviceErrorFrom(new Error('BadUserAccessDenied (0x801f0000)'), 'connect').code).toBe('OPCUA_AUTH_REJECTED');
+    expect(deviceErrorFrom(new Error('The connection cannot be established with server opc.tcp://x .\nPlease check that the server is up'), 'c').code).toBe('ECONNREFUSED');
+    expect(deviceErrorFrom(new Error('BadCertificateUntrusted'), 'c').code).toBe('OPCUA_CERTIFICATE_REJECTED');
+    const e = deviceErrorFrom(Object.assign(new Error('x'), { code: 'OPCUA_SECRET_MISSING' }), 'connect to opc.tcp://h:1');
+    expect(e).toMatchObject({ code: 'OPCUA_SECRET_MISSING', message: 'connect to opc.tcp://h:1: x' });
+  });
+});
