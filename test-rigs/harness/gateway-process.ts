@@ -1,0 +1,80 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+
+/**
+ * The real daemon as a child process (`node dist/gateway/cli.js run`), so tests can SIGKILL it
+ * and restart it on the same outbox exactly as systemd would. Its NDJSON log is parsed and kept.
+ */
+export const CLI = join(import.meta.dirname, '../../dist/gateway/cli.js');
+
+export interface LogLine {
+  level: number;
+  msg: string;
+  [k: string]: unknown;
+}
+
+export class GatewayProcess {
+  readonly logs: LogLine[] = [];
+  readonly stderr: string[] = [];
+  private exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+
+  private constructor(readonly child: ChildProcess) {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      try {
+        this.logs.push(JSON.parse(line) as LogLine);
+      } catch {
+        this.logs.push({ level: 30, msg: line });
+      }
+    });
+    createInterface({ input: child.stderr! }).on('line', (line) => this.stderr.push(line));
+    this.exited = once(child, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
+  }
+
+  static start(configDir: string, opts: { env?: Record<string, string>; args?: string[] } = {}): GatewayProcess {
+    const child = spawn(process.execPath, [CLI, 'run', '--config', configDir, ...(opts.args ?? [])], {
+      env: { ...process.env, NO_PRETTY_LOGS: '1', ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    return new GatewayProcess(child);
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  async waitForLog(predicate: (l: LogLine) => boolean, timeoutMs = 15_000): Promise<LogLine> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const hit = this.logs.find(predicate);
+      if (hit) return hit;
+      if (this.child.exitCode !== null || this.child.signalCode !== null) {
+        throw new Error(`gateway exited (${this.child.exitCode ?? this.child.signalCode}) before the expected log line; stderr:\n${this.stderr.join('\n')}`);
+      }
+      if (Date.now() > deadline) throw new Error(`timed out waiting for a gateway log line; last lines:\n${this.logs.slice(-10).map((l) => JSON.stringify(l)).join('\n')}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** Resolves once the daemon says its devices are started. */
+  ready(timeoutMs?: number): Promise<LogLine> {
+    return this.waitForLog((l) => l.msg === 'gateway running', timeoutMs);
+  }
+
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    return this.exited;
+  }
+
+  async stop(timeoutMs = 10_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.exited;
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
+    try {
+      return await this.exited;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
