@@ -1,0 +1,271 @@
+import type { DeviceError, DeviceState, DeviceStatus, Driver, DriverContext, DriverFactory } from '../driver.js';
+import type { DriverReading } from '../../gateway/reading.js';
+import { clientBlockReader, ModbusRTU, withDeadline, type ModbusClient } from './client.js';
+import { classifyModbusError, ModbusError } from './errors.js';
+import { compileReadPlan, type ReadPlan } from './plan.js';
+import { readPlan } from './poll.js';
+import { ReadingAssembler } from './readings.js';
+import { reconnectDelayMs } from './reconnect-delay.js';
+import type { ModbusTcpDevice } from './schema.js';
+
+/**
+ * Modbus TCP driver: one instance per configured device, each with its own socket and poll loop,
+ * so a slow or dead device never delays another.
+ *
+ * Poll loop: ticks every `intervalMs` on a fixed schedule; polls never overlap. A poll that runs
+ * past the next tick skips the missed ticks (counted as `overruns`) instead of queueing them.
+ * Every poll emits one array: a good reading per readable point, `ts` = poll start.
+ *
+ * Failure policy (what a central system wants): a point that cannot be read gets ONE reading
+ * `{ value: null, quality: 'bad', attrs: { error: <code> } }` when it goes bad, then silence
+ * until it reads good again (see readings.ts); the ongoing condition is in `status()`:
+ *   - `ok`: every request of the last poll answered;
+ *   - `degraded`: some requests answered, others returned a Modbus exception (their points bad);
+ *   - `down`: no connection, or nothing answered.
+ * A timeout or socket error drops the connection (a hung device or half-open socket is only
+ * cured by a fresh one; it also discards any late answer) and reconnects with jittered
+ * exponential backoff (200 ms doubling to 30 s, reset by a clean poll).
+ *
+ * Counters: polls, requests, timeouts, exceptions, connectionErrors, connectFailures,
+ * reconnects (successful connects after the first), overruns.
+ */
+
+const RECONNECT_MIN_MS = 200;
+const RECONNECT_MAX_MS = 30_000;
+
+export const createModbusTcpDriver: DriverFactory<ModbusTcpDevice> = (config, ctx) =>
+  new ModbusTcpDriver(config, ctx, compileReadPlan(config.registers, config));
+
+type Counters = Record<
+  'polls' | 'requests' | 'timeouts' | 'exceptions' | 'connectionErrors' | 'connectFailures' | 'reconnects' | 'overruns',
+  number
+>;
+
+export class ModbusTcpDriver implements Driver {
+  private readonly assembler: ReadingAssembler;
+  private readonly abort = new AbortController();
+  private readonly counters: Counters = {
+    polls: 0,
+    requests: 0,
+    timeouts: 0,
+    exceptions: 0,
+    connectionErrors: 0,
+    connectFailures: 0,
+    reconnects: 0,
+    overruns: 0,
+  };
+  private state: DeviceState = 'starting';
+  private lastGoodTs: number | null = null;
+  private lastError: DeviceError | null = null;
+  private client: ModbusClient | null = null;
+  /** Aborts when stopping or when the current connection dies. */
+  private connectionSignal: AbortSignal = this.abort.signal;
+  private connectedOnce = false;
+  private reconnectAttempt = 0;
+  private loop: Promise<void> | null = null;
+  private wake: (() => void) | null = null;
+
+  constructor(
+    private readonly config: ModbusTcpDevice,
+    private readonly ctx: DriverContext,
+    private readonly plan: ReadPlan,
+  ) {
+    this.assembler = new ReadingAssembler(plan);
+  }
+
+  async start(): Promise<void> {
+    if (this.loop || this.abort.signal.aborted) return;
+    this.loop = this.run().catch((err: unknown) => {
+      // The loop catches its own failures; reaching here is a bug, and it must not crash the daemon.
+      this.ctx.log.error({ err }, 'modbus poll loop ended unexpectedly');
+      this.setState('down');
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    this.wake?.();
+    this.dropConnection();
+    await this.loop;
+    this.setState('stopped');
+  }
+
+  status(): DeviceStatus {
+    return {
+      state: this.state,
+      lastGoodTs: this.lastGoodTs,
+      lastError: this.lastError ? { ...this.lastError } : null,
+      counters: { ...this.counters },
+      detail: {
+        host: this.config.host,
+        port: this.config.port,
+        unitId: this.config.unitId,
+        connected: this.client !== null,
+        requestsPerPoll: this.plan.requests.length,
+        reconnectAttempt: this.reconnectAttempt,
+      },
+    };
+  }
+
+  private get stopping(): boolean {
+    return this.abort.signal.aborted;
+  }
+
+  private async run(): Promise<void> {
+    const interval = this.config.intervalMs;
+    let nextTick = Date.now();
+    while (!this.stopping) {
+      if (this.client === null) {
+        if (!(await this.connect())) {
+          await this.sleep(reconnectDelayMs(this.reconnectAttempt++, RECONNECT_MIN_MS, RECONNECT_MAX_MS));
+          continue;
+        }
+        nextTick = Date.now();
+      }
+      await this.pollOnce(Date.now());
+      nextTick += interval;
+      const now = Date.now();
+      if (now > nextTick) {
+        const skipped = Math.floor((now - nextTick) / interval) + 1;
+        this.counters.overruns += skipped;
+        nextTick += skipped * interval;
+      }
+      await this.sleep(nextTick - now);
+    }
+  }
+
+  private async connect(): Promise<boolean> {
+    const { host, port, timeoutMs } = this.config;
+    const client = new ModbusRTU();
+    const lost = new AbortController();
+    // modbus-serial re-emits socket errors on the client; with no listener Node would throw them
+    // and take the whole daemon down. Both events also fail the request in flight at once: its
+    // promise would otherwise wait out the full timeout and be misreported as ETIMEDOUT.
+    client.on('error', (err) => {
+      this.ctx.log.debug({ err }, 'modbus socket error');
+      lost.abort(classifyModbusError(err, `connection to ${host}:${port}`));
+    });
+    client.on('close', () => {
+      lost.abort(new ModbusError('ECONNRESET', `connection to ${host}:${port} closed by the device`, 'connection'));
+    });
+    try {
+      await withDeadline(client.connectTCP(host, { port }), timeoutMs, this.abort.signal);
+    } catch (err) {
+      destroyQuietly(client);
+      if (this.stopping) return false;
+      const error = classifyModbusError(err, `connect to ${host}:${port}`);
+      this.counters.connectFailures++;
+      this.recordError(error);
+      this.emit(this.assembler.allBad(error.code, Date.now()));
+      this.setState('down', error);
+      return false;
+    }
+    if (this.stopping) {
+      destroyQuietly(client);
+      return false;
+    }
+    // Set after connecting: given before, modbus-serial also arms an idle timeout on the socket.
+    client.setTimeout(timeoutMs);
+    this.client = client;
+    this.connectionSignal = AbortSignal.any([this.abort.signal, lost.signal]);
+    if (this.connectedOnce) this.counters.reconnects++;
+    this.connectedOnce = true;
+    this.ctx.log.debug({ host, port }, 'modbus connected');
+    return true;
+  }
+
+  private async pollOnce(ts: number): Promise<void> {
+    const client = this.client;
+    if (client === null) return;
+    this.counters.polls++;
+    const reader = clientBlockReader(client, {
+      unitId: this.config.unitId,
+      timeoutMs: this.config.timeoutMs,
+      signal: this.connectionSignal,
+    });
+    const results = await readPlan(this.plan, reader);
+    if (this.stopping) return;
+
+    let good = 0;
+    let lost: ModbusError | null = null;
+    let firstError: ModbusError | null = null;
+    for (const r of results) {
+      if (r.sent) this.counters.requests++;
+      if (r.error === undefined) {
+        good++;
+        continue;
+      }
+      firstError ??= r.error;
+      if (!r.sent) continue;
+      if (r.error.kind === 'exception') this.counters.exceptions++;
+      else if (r.error.kind === 'timeout') this.counters.timeouts++;
+      else if (r.error.kind === 'connection') this.counters.connectionErrors++;
+      if (r.error.kind === 'timeout' || r.error.kind === 'connection') lost = r.error;
+    }
+
+    this.emit(this.assembler.fromResults(results, ts));
+    if (good > 0) this.lastGoodTs = ts;
+    if (firstError) this.recordError(firstError);
+    if (lost) {
+      this.dropConnection();
+    } else {
+      this.reconnectAttempt = 0;
+    }
+    if (good === results.length) this.setState('ok');
+    else this.setState(good > 0 ? 'degraded' : 'down', firstError ?? undefined);
+  }
+
+  private emit(readings: DriverReading[]): void {
+    if (readings.length === 0 || this.stopping) return;
+    try {
+      this.ctx.emit(readings);
+    } catch (err) {
+      this.ctx.log.error({ err }, 'emit threw; readings of this poll are lost');
+    }
+  }
+
+  private recordError(error: ModbusError): void {
+    this.lastError = { code: error.code, message: error.message, ts: Date.now() };
+  }
+
+  /** Log transitions only: a device that stays down must not write a line per poll. */
+  private setState(next: DeviceState, error?: ModbusError): void {
+    const prev = this.state;
+    if (prev === next) return;
+    this.state = next;
+    const where = { host: this.config.host, port: this.config.port, unitId: this.config.unitId, from: prev, to: next };
+    if (next === 'down' || next === 'degraded') {
+      this.ctx.log.warn({ ...where, code: error?.code }, `modbus device ${next}: ${error?.message ?? 'no answer'}`);
+    } else {
+      this.ctx.log.info(where, `modbus device ${next}`);
+    }
+  }
+
+  private dropConnection(): void {
+    if (this.client) destroyQuietly(this.client);
+    this.client = null;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (ms <= 0 || this.stopping) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = () => {
+        this.wake = null;
+        done();
+      };
+    });
+  }
+}
+
+function destroyQuietly(client: ModbusClient): void {
+  try {
+    client.destroy(() => undefined);
+  } catch {
+    // Already torn down; nothing left to release.
+  }
+}

@@ -1,0 +1,193 @@
+import { pino } from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { DeviceStatus, Driver, DriverContext } from '../drivers/driver.js';
+import type { DriverReading } from '../gateway/reading.js';
+
+/**
+ * The contract every driver passes against its simulator (after MQTT.js's abstractStoreTest):
+ *
+ *   driverContractSuite('modbus-tcp', async () => ({ create, healthy, breakDevice, teardown }));
+ *
+ * `setup` runs before each test and `teardown` after it, so every test gets a fresh device.
+ * The fixture's `create` should configure a short poll interval / timeout (tens to a few hundred
+ * ms): the suite waits with generous bounds (`CONTRACT_WAIT_MS`) but no driver should need them.
+ */
+
+export interface ContractFixture {
+  create(ctx: DriverContext): Driver;
+  /** Make the device answer (again). */
+  healthy(): Promise<void>;
+  /** Make the device silent or unreachable. */
+  breakDevice(): Promise<void>;
+  teardown(): Promise<void>;
+}
+
+export const CONTRACT_WAIT_MS = 15_000;
+
+export interface RecordingContext {
+  ctx: DriverContext;
+  /** Every emit call, in order. */
+  batches: DriverReading[][];
+  readings(): DriverReading[];
+}
+
+/** A DriverContext that records emits; logs go nowhere unless EDGE_TEST_LOG=debug etc. is set. */
+export function recordingContext(deviceId = 'contract-device'): RecordingContext {
+  const batches: DriverReading[][] = [];
+  const log = pino({ level: process.env.EDGE_TEST_LOG ?? 'silent' }).child({ device: deviceId });
+  return {
+    ctx: {
+      deviceId,
+      log,
+      emit(readings) {
+        batches.push(readings);
+      },
+    },
+    batches,
+    readings: () => batches.flat(),
+  };
+}
+
+/** Poll `check` until it returns a truthy value or `timeoutMs` passes (then fail with `what`). */
+export async function waitFor<T>(what: string, check: () => T | undefined | null | false, timeoutMs = CONTRACT_WAIT_MS): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = check();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const STATES = ['starting', 'ok', 'degraded', 'down', 'stopped'];
+
+export function expectWellFormedStatus(s: DeviceStatus): void {
+  expect(STATES).toContain(s.state);
+  expect(s.lastGoodTs === null || Number.isFinite(s.lastGoodTs)).toBe(true);
+  if (s.lastError !== null) {
+    expect(typeof s.lastError.code).toBe('string');
+    expect(s.lastError.code.length).toBeGreaterThan(0);
+    expect(typeof s.lastError.message).toBe('string');
+    expect(Number.isFinite(s.lastError.ts)).toBe(true);
+  }
+  expect(typeof s.counters).toBe('object');
+  for (const [k, v] of Object.entries(s.counters)) {
+    expect(Number.isFinite(v), `counter ${k} = ${v}`).toBe(true);
+    expect(v, `counter ${k}`).toBeGreaterThanOrEqual(0);
+  }
+  if (s.detail !== undefined) expect(typeof s.detail).toBe('object');
+}
+
+export function expectWellFormedReading(r: DriverReading): void {
+  expect(typeof r.point).toBe('string');
+  expect(r.point.length).toBeGreaterThan(0);
+  expect(['good', 'bad', 'uncertain']).toContain(r.quality);
+  expect(Number.isFinite(r.ts)).toBe(true);
+  expect(r.ts).toBeGreaterThan(Date.UTC(2020, 0, 1));
+  const t = typeof r.value;
+  expect(r.value === null || t === 'number' || t === 'boolean' || t === 'string').toBe(true);
+  if (typeof r.value === 'number') expect(Number.isFinite(r.value)).toBe(true);
+  if (r.quality === 'bad') expect(r.value).toBeNull();
+  if (r.kind !== undefined) expect(['telemetry', 'event']).toContain(r.kind);
+  if (r.unit !== undefined) expect(typeof r.unit).toBe('string');
+}
+
+export function driverContractSuite(name: string, setup: () => Promise<ContractFixture>): void {
+  describe(`driver contract: ${name}`, () => {
+    let fixture: ContractFixture;
+    let rec: RecordingContext;
+    let driver: Driver | null;
+
+    beforeEach(async () => {
+      fixture = await setup();
+      rec = recordingContext(`contract-${name}`);
+      driver = null;
+    });
+
+    afterEach(async () => {
+      await driver?.stop();
+      await fixture.teardown();
+    });
+
+    const startDriver = async () => {
+      driver = fixture.create(rec.ctx);
+      expectWellFormedStatus(driver.status());
+      await driver.start();
+      return driver;
+    };
+    const goodReadings = () => rec.readings().filter((r) => r.quality === 'good');
+
+    it('start() resolves although the device is unreachable, and status reports why', async () => {
+      await fixture.breakDevice();
+      const d = await startDriver();
+      const s = await waitFor('an error with a code in status', () => {
+        const st = d.status();
+        expectWellFormedStatus(st);
+        return st.lastError !== null ? st : null;
+      });
+      expect(s.state).not.toBe('ok');
+      expect(s.lastGoodTs).toBeNull();
+      expect(goodReadings()).toHaveLength(0);
+      rec.readings().forEach(expectWellFormedReading);
+    });
+
+    it('healthy device: well-formed readings and status ok with lastGoodTs', async () => {
+      await fixture.healthy();
+      const before = Date.now();
+      const d = await startDriver();
+      await waitFor('two batches of good readings', () => rec.batches.filter((b) => b.some((r) => r.quality === 'good')).length >= 2);
+      rec.readings().forEach(expectWellFormedReading);
+      const s = await waitFor('state ok', () => (d.status().state === 'ok' ? d.status() : null));
+      expectWellFormedStatus(s);
+      expect(s.lastGoodTs).not.toBeNull();
+      expect(s.lastGoodTs!).toBeGreaterThanOrEqual(before - 1000);
+      expect(s.lastGoodTs!).toBeLessThanOrEqual(Date.now() + 1000);
+    });
+
+    it('broken device: state leaves ok, lastError has a code, then recovers when healthy', async () => {
+      await fixture.healthy();
+      const d = await startDriver();
+      await waitFor('state ok', () => d.status().state === 'ok');
+      await fixture.breakDevice();
+      const broken = await waitFor('state to leave ok', () => (d.status().state !== 'ok' ? d.status() : null));
+      expectWellFormedStatus(broken);
+      expect(['degraded', 'down']).toContain(broken.state);
+      const withError = await waitFor('lastError', () => d.status().lastError);
+      expect(withError.code).toMatch(/^[A-Z0-9_]+$/);
+
+      await fixture.healthy();
+      const goodBefore = goodReadings().length;
+      await waitFor('state ok again', () => d.status().state === 'ok');
+      await waitFor('new good readings after recovery', () => goodReadings().length > goodBefore);
+      const s = d.status();
+      expectWellFormedStatus(s);
+      expect(s.lastGoodTs!).toBeGreaterThan(broken.lastGoodTs ?? 0);
+      rec.readings().forEach(expectWellFormedReading);
+    });
+
+    it('stop(): status stopped and no emits afterwards', async () => {
+      await fixture.healthy();
+      const d = await startDriver();
+      await waitFor('good readings', () => goodReadings().length > 0);
+      await d.stop();
+      const count = rec.batches.length;
+      expect(d.status().state).toBe('stopped');
+      expectWellFormedStatus(d.status());
+      // Long enough for several poll intervals and a reconnect attempt of any sane fixture.
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(rec.batches.length).toBe(count);
+      await d.stop(); // idempotent
+    });
+
+    it('stop() while the device is unreachable resolves and emits nothing more', async () => {
+      await fixture.breakDevice();
+      const d = await startDriver();
+      await waitFor('an error in status', () => d.status().lastError);
+      await d.stop();
+      const count = rec.batches.length;
+      await new Promise((r) => setTimeout(r, 500));
+      expect(rec.batches.length).toBe(count);
+      expect(d.status().state).toBe('stopped');
+    });
+  });
+}

@@ -1,0 +1,66 @@
+import { encodeRegisters } from '../../drivers/modbus/encode.js';
+import type { DecodeOptions, ModbusTable } from '../../drivers/modbus/schema.js';
+
+/**
+ * The data of one simulated unit: four 65536-entry tables, of which only the first `size[table]`
+ * addresses exist (reads past them answer ILLEGAL DATA ADDRESS, as real devices do), plus
+ * dynamic registers whose values are a pure function of a step counter, so a test that steps
+ * the clock by hand sees exactly the same values every run.
+ */
+
+export type Dynamic =
+  | { table: 'holding' | 'input'; address: number; kind: 'counter'; start?: number }
+  | { table: 'holding' | 'input'; address: number; kind: 'sine'; periodSteps: number; amplitude: number; center?: number };
+
+export interface UnitOptions {
+  /** Addresses that exist per table (default 65536: everything). */
+  size?: Partial<Record<ModbusTable, number>>;
+  dynamics?: Dynamic[];
+}
+
+export class UnitBank {
+  readonly holding = new Uint16Array(65536);
+  readonly input = new Uint16Array(65536);
+  readonly coil = new Uint8Array(65536);
+  readonly discrete = new Uint8Array(65536);
+  private readonly size: Record<ModbusTable, number>;
+  private readonly dynamics: Dynamic[];
+
+  constructor(opts: UnitOptions = {}) {
+    this.size = { holding: 65536, input: 65536, coil: 65536, discrete: 65536, ...opts.size };
+    this.dynamics = opts.dynamics ?? [];
+    this.applyStep(0);
+  }
+
+  exists(table: ModbusTable, address: number, count: number): boolean {
+    return address + count <= this.size[table];
+  }
+
+  setRegisters(table: 'holding' | 'input', address: number, words: readonly number[]): void {
+    words.forEach((w, i) => (this[table][address + i] = w & 0xffff));
+  }
+
+  setBits(table: 'coil' | 'discrete', address: number, bits: readonly boolean[]): void {
+    bits.forEach((b, i) => (this[table][address + i] = b ? 1 : 0));
+  }
+
+  /** Store a typed raw value the way a device with these byte/word orders would. */
+  setValue(
+    table: 'holding' | 'input',
+    address: number,
+    opts: Pick<DecodeOptions, 'type' | 'byteOrder' | 'wordOrder' | 'bit'>,
+    raw: number | boolean,
+  ): void {
+    this.setRegisters(table, address, encodeRegisters(opts, raw));
+  }
+
+  applyStep(step: number): void {
+    for (const d of this.dynamics) {
+      const v =
+        d.kind === 'counter'
+          ? (d.start ?? 0) + step
+          : Math.round((d.center ?? 0) + d.amplitude * Math.sin((2 * Math.PI * step) / d.periodSteps));
+      this[d.table][d.address] = v & 0xffff;
+    }
+  }
+}
