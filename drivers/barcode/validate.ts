@@ -1,0 +1,65 @@
+import { z } from 'zod';
+
+export const scanValidationSchema = z
+  .object({
+    /** `gtin` accepts EAN-8, UPC-A (12) and EAN-13 by length; the others demand exactly one. */
+    checkDigit: z.enum(['ean13', 'ean8', 'upca', 'gtin']).optional(),
+    minLength: z.number().int().min(0).max(10_000).optional(),
+    maxLength: z.number().int().min(1).max(10_000).optional(),
+    /** Whole-code regex, e.g. "^T[0-9]{10}$" for the operator's ticket numbers. */
+    pattern: z
+      .string()
+      .min(1)
+      .max(1000)
+      .refine(
+        (p) => {
+          try {
+            new RegExp(p);
+            return true;
+          } catch {
+            return false;
+          }
+        },
+        { message: 'not a valid regular expression' },
+      )
+      .optional(),
+  })
+  .strict()
+  .refine((v) => v.minLength === undefined || v.maxLength === undefined || v.minLength <= v.maxLength, {
+    message: 'minLength must be <= maxLength',
+  });
+
+export type ScanValidationConfig = z.output<typeof scanValidationSchema>;
+
+/** GS1 mod-10: weights 3,1,3,... from the rightmost data digit. */
+export function gs1CheckDigitOk(digits: string): boolean {
+  if (!/^\d{2,}$/.test(digits)) return false;
+  let sum = 0;
+  const data = digits.length - 1;
+  for (let i = 0; i < data; i++) {
+    const weight = (data - i) % 2 === 1 ? 3 : 1;
+    sum += Number(digits[i]) * weight;
+  }
+  return (10 - (sum % 10)) % 10 === Number(digits[data]);
+}
+
+const LENGTHS: Record<'ean13' | 'ean8' | 'upca' | 'gtin', number[]> = { ean13: [13], ean8: [8], upca: [12], gtin: [8, 12, 13] };
+
+/** Returns why the code is invalid, or null. Compiled once per device. */
+export function compileScanValidator(cfg: ScanValidationConfig | undefined): (code: string) => string | null {
+  if (!cfg) return () => null;
+  const re = cfg.pattern !== undefined ? new RegExp(cfg.pattern) : null;
+  return (code) => {
+    const len = [...code].length;
+    if (cfg.minLength !== undefined && len < cfg.minLength) return `too short (${len} < ${cfg.minLength})`;
+    if (cfg.maxLength !== undefined && len > cfg.maxLength) return `too long (${len} > ${cfg.maxLength})`;
+    if (cfg.checkDigit) {
+      const kind = cfg.checkDigit;
+      if (!/^\d+$/.test(code)) return `${kind}: not all digits`;
+      if (!LENGTHS[kind].includes(code.length)) return `${kind}: wrong length ${code.length}`;
+      if (!gs1CheckDigitOk(code)) return `${kind}: bad check digit`;
+    }
+    if (re && !re.test(code)) return `does not match pattern ${cfg.pattern}`;
+    return null;
+  };
+}
