@@ -1,0 +1,147 @@
+import mqtt, { type MqttClient } from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBroker, type BrokerFixture } from '../broker/broker.js';
+import { SeqTracker } from './seq-tracker.js';
+import { startSubscriber, type Subscriber } from './subscriber.js';
+
+const PREFIX = 'city';
+const GW = 'gw-1';
+
+let broker: BrokerFixture;
+let pub: MqttClient;
+const subs: Subscriber[] = [];
+
+beforeAll(async () => {
+  broker = await startBroker();
+  pub = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0 });
+});
+
+afterAll(async () => {
+  for (const s of subs) await s.stop().catch(() => undefined);
+  await pub?.endAsync(true);
+  await broker?.dispose();
+});
+
+let counter = 0;
+function batch(seqs: number[], opts: { event?: boolean; outbox?: string; batchId?: string } = {}): string {
+  return JSON.stringify({
+    v: 1,
+    gateway: GW,
+    outbox: opts.outbox ?? 'ob-1',
+    batch: opts.batchId ?? `boot-${++counter}`,
+    firstSeq: seqs[0],
+    lastSeq: seqs[seqs.length - 1],
+    count: seqs.length,
+    sentAt: Date.now(),
+    readings: seqs.map((seq) => ({
+      seq,
+      device: opts.event ? 'gate-1' : 'pump-3',
+      point: opts.event ? 'scan' : 'flow',
+      value: opts.event ? 'ABC123' : 12.5,
+      ...(opts.event ? { kind: 'event', attrs: { lane: 2 } } : { unit: 'l/s' }),
+      quality: 'good',
+      ts: Date.now(),
+    })),
+  });
+}
+
+const topic = (t: string): string => `${PREFIX}/${GW}/${t}`;
+const range = (a: number, b: number): number[] => Array.from({ length: b - a + 1 }, (_, i) => a + i);
+
+async function subscriber(clientId: string, extra: { trackers?: Map<string, SeqTracker> } = {}): Promise<Subscriber> {
+  const s = await startSubscriber({ url: broker.url, prefix: PREFIX, gatewayId: GW, clientId, keepReadings: true, ...extra });
+  subs.push(s);
+  return s;
+}
+
+describe('reference subscriber against a real broker', () => {
+  it('reports a gap, a duplicate, out-of-order events, malformed payloads, status and declared drops', async () => {
+    const s = await subscriber(`it-main-${Date.now()}`);
+    await pub.publishAsync(topic('status'), 'online', { qos: 1, retain: true });
+    await pub.publishAsync(topic('telemetry'), batch(range(1, 5)), { qos: 1 });
+    // An event overtakes the telemetry backlog: seq 12 arrives before 8..11.
+    await pub.publishAsync(topic('events'), batch([12], { event: true }), { qos: 1 });
+    await pub.publishAsync(topic('telemetry'), batch(range(8, 11)), { qos: 1 });
+    // A QoS 1 redelivery of seqs 4..5 in a different batch.
+    await pub.publishAsync(topic('telemetry'), batch([4, 5], { batchId: 'boot-redelivered' }), { qos: 1 });
+    await pub.publishAsync(topic('telemetry'), 'not json', { qos: 1 });
+    await pub.publishAsync(topic('telemetry'), JSON.stringify({ v: 2, gateway: GW }), { qos: 1 });
+    const descending = JSON.parse(batch([14, 13])) as Record<string, unknown>;
+    await pub.publishAsync(topic('telemetry'), JSON.stringify({ ...descending, firstSeq: 14, lastSeq: 13 }), { qos: 1 });
+
+    await s.waitFor((x) => x.counters.batches === 4 && x.counters.malformed === 3 && x.status === 'online', 10_000);
+    expect(s.tracker.gaps()).toEqual([[6, 7]]);
+    expect(s.tracker.duplicates).toBe(2);
+    expect(s.tracker.duplicateBatches()).toEqual([{ batch: 'boot-redelivered', count: 2 }]);
+    expect(s.readings.filter((r) => r.topic === 'events')).toMatchObject([{ seq: 12, kind: 'event', attrs: { lane: 2 } }]);
+    expect(s.malformed.map((m) => m.reason)).toEqual([
+      expect.stringContaining('not JSON'),
+      expect.stringContaining('v'),
+      expect.stringContaining('must ascend'),
+    ]);
+
+    // The gateway's health message declares 6 dropped by retention: only 7 is still missing.
+    const health = { v: 1, gateway: GW, ts: Date.now(), outbox: { id: 'ob-1', pendingReadings: 0, dropped: { readings: 1, ranges: [[6, 6]] } } };
+    await pub.publishAsync(topic('health'), JSON.stringify(health), { qos: 1, retain: true });
+    await s.waitFor((x) => x.lastHealth !== null, 10_000);
+    expect(s.tracker.gaps()).toEqual([[7, 7]]);
+    expect(s.tracker.checkComplete(1, 12)).toMatchObject({ complete: false, missing: [[7, 7]], dropped: [[6, 6]] });
+
+    await pub.publishAsync(topic('telemetry'), batch([7]), { qos: 1 });
+    await s.waitFor((x) => x.tracker.has(7), 10_000);
+    expect(s.tracker.checkComplete(1, 12).complete).toBe(true);
+    expect(s.summary()).toMatchObject({ received: 11, duplicates: 2, gaps: [], malformed: 3, status: 'online' });
+
+    await pub.publishAsync(topic('status'), 'offline', { qos: 1, retain: true });
+    await s.waitFor((x) => x.status === 'offline', 10_000);
+    // Leave no retained state behind for the other tests.
+    await pub.publishAsync(topic('status'), '', { qos: 1, retain: true });
+    await pub.publishAsync(topic('health'), '', { qos: 1, retain: true });
+    await s.stop();
+  });
+
+  it('receives what was published while it was disconnected (persistent session)', async () => {
+    const id = `it-persist-${Date.now()}`;
+    const first = await subscriber(id);
+    await pub.publishAsync(topic('telemetry'), batch(range(101, 150), { outbox: 'ob-p' }), { qos: 1 });
+    await first.waitFor((x) => x.tracker.receivedCount === 50, 10_000);
+    await first.stop();
+
+    for (let from = 151; from <= 1150; from += 100) {
+      await pub.publishAsync(topic('telemetry'), batch(range(from, from + 99), { outbox: 'ob-p' }), { qos: 1 });
+    }
+
+    const again = await subscriber(id, { trackers: first.trackers });
+    await again.waitFor((x) => x.tracker.receivedCount === 1050, 15_000);
+    expect(again.tracker.checkComplete(101, 1150)).toMatchObject({ complete: true });
+    expect(again.tracker.duplicates).toBe(0);
+  });
+
+  it('keeps a separate seq space per gateway outbox', async () => {
+    const s = await subscriber(`it-outbox-${Date.now()}`);
+    await pub.publishAsync(topic('telemetry'), batch(range(1, 3), { outbox: 'old' }), { qos: 1 });
+    await pub.publishAsync(topic('telemetry'), batch(range(1, 2), { outbox: 'new' }), { qos: 1 });
+    await s.waitFor((x) => x.counters.batches === 2, 10_000);
+    expect(s.trackers.get('old')?.receivedCount).toBe(3);
+    expect(s.trackers.get('new')?.receivedCount).toBe(2);
+    expect(s.tracker).toBe(s.trackers.get('new'));
+    expect(s.tracker.duplicates).toBe(0);
+  });
+
+  it('rejects waitFor with WAIT_TIMEOUT and a summary when the condition never holds', async () => {
+    const s = await subscriber(`it-timeout-${Date.now()}`);
+    await expect(s.waitFor((x) => x.tracker.receivedCount > 0, 300)).rejects.toMatchObject({
+      code: 'WAIT_TIMEOUT',
+      message: expect.stringContaining('"received":0'),
+    });
+  });
+
+  it('fails with CONNECT_FAILED when nothing listens at the URL', async () => {
+    const stopped = await startBroker();
+    const url = stopped.url;
+    await stopped.dispose();
+    await expect(
+      startSubscriber({ url, prefix: PREFIX, gatewayId: GW, clientId: 'nobody', mqtt: { reconnectPeriod: 0 } }),
+    ).rejects.toMatchObject({ code: 'CONNECT_FAILED', message: expect.stringContaining(url) });
+  });
+});
