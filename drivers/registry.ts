@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import type { DriverFactory } from './driver.js';
 import { modbusTcpDriver } from './modbus/module.js';
+import { cameraDriver } from './camera/module.js';
+import { barcodeEvdevDriver, barcodeSerialDriver } from './barcode/module.js';
+import { serialLineDriver } from './serial-line/module.js';
 // DRIVER-IMPORTS (one import line per driver family, keep alphabetical-ish)
 
 /**
@@ -16,6 +19,10 @@ export interface DriverModule<S extends z.ZodType = z.ZodType> {
 
 export const driverModules = [
   modbusTcpDriver,
+  cameraDriver,
+  serialLineDriver,
+  barcodeSerialDriver,
+  barcodeEvdevDriver,
   // DRIVER-ENTRIES (one line per driver module)
 ] as const;
 
