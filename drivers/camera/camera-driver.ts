@@ -7,7 +7,7 @@ import { cameraProbeLimiter, type ProbeLimiter } from './probe-limiter.js';
 import { ProbeError, type DeviceInfo, type ProbeProgress, type ProbeResult, type ProbeSuccess } from './probe-result.js';
 import { makeRedactor } from './redact.js';
 import { rtspProbe } from './rtsp-probe.js';
-import { probeNames, type CameraDeviceConfig, type ProbeName } from './schema.js';
+import { cameraPassword, probeNames, type CameraDeviceConfig, type ProbeName } from './schema.js';
 import { snapshotProbe } from './snapshot-probe.js';
 import { tcpProbe } from './tcp-connect.js';
 
@@ -24,7 +24,7 @@ const driverStates: Record<CameraState, DeviceState> = { online: 'ok', degraded:
 /** Compile the configured probes once, at construction, into closures over their targets. */
 function planProbes(cfg: CameraDeviceConfig): PlannedProbe[] {
   const username = cfg.username;
-  const password = cfg.password?.reveal();
+  const password = cameraPassword(cfg)?.reveal();
   const p = cfg.probes;
   const planned: PlannedProbe[] = [];
   for (const name of probeNames) {
@@ -80,7 +80,7 @@ export class CameraDriver implements Driver {
     this.#ctx = ctx;
     this.#limiter = options.limiter ?? cameraProbeLimiter;
     this.#probes = planProbes(cfg);
-    this.#redact = makeRedactor(cfg.username, cfg.password?.reveal());
+    this.#redact = makeRedactor(cfg.username, cameraPassword(cfg)?.reveal());
     this.#damper = new FlapDamper<CameraState>(cfg.flapThreshold);
   }
 

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isAbsolute } from 'node:path';
 import { z } from 'zod';
 import { deviceBaseSchema } from '../device-schema.js';
 import { Secret } from './secret.js';
@@ -68,7 +69,30 @@ export const cameraProbesSchema = z
   .strict()
   .refine((p) => Object.values(p).some((v) => v !== undefined), 'configure at least one probe');
 
-const rawCameraSchema = deviceBaseSchema
+/** Read once while config loads, so a missing or unreadable file is a config error, not a runtime one. */
+const passwordFileSchema = z
+  .string()
+  .min(1)
+  .refine((p) => isAbsolute(p), 'must be an absolute path (the daemon does not run from the config directory)')
+  .transform((path, ctx) => {
+    try {
+      const firstLine = readFileSync(path, 'utf8').split(/\r?\n/, 1)[0] ?? '';
+      if (firstLine !== '') return new Secret(firstLine);
+      ctx.addIssue({ code: 'custom', message: `password file ${path} is empty` });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? 'EREAD';
+      ctx.addIssue({ code: 'custom', message: `cannot read password file ${path} (${code})` });
+    }
+    return z.NEVER;
+  });
+
+/**
+ * Camera device config. Passwords (inline or from `passwordFile`) become Secrets while the config
+ * is parsed, so the rest of the gateway can log the config object without leaking them. Stays a
+ * plain strict ZodObject (field transforms only) so the registry's discriminated union and the
+ * JSON Schema generator can see its shape.
+ */
+export const cameraDeviceSchema = deviceBaseSchema
   .extend({
     type: z.literal('camera'),
     /** Camera address: IPv4/IPv6 literal or DNS name. */
@@ -78,51 +102,35 @@ const rawCameraSchema = deviceBaseSchema
       .max(253)
       .regex(/^[A-Za-z0-9.:-]+$/, 'must be a host name or IP address (no scheme, port or path)'),
     intervalMs: z.number().int().min(1000).max(3_600_000).default(30_000),
-    /** Consecutive identical evaluations needed before the reported state changes. */
+    /** Consecutive evaluations that must disagree with the reported state before it changes. */
     flapThreshold: z.number().int().min(1).max(100).default(3),
     username: z.string().min(1).max(128).regex(/^[^:\r\n]*$/, 'must not contain : or line breaks').optional(),
-    password: z.string().min(1).max(256).optional(),
-    /** File holding the password (first line); read once when config loads. */
-    passwordFile: z.string().min(1).optional(),
+    password: z
+      .string()
+      .min(1)
+      .max(256)
+      .transform((p) => new Secret(p))
+      .optional(),
+    /** Absolute path of a file whose first line is the password. */
+    passwordFile: passwordFileSchema.optional(),
     probes: cameraProbesSchema,
   })
-  .strict();
-
-/**
- * Camera device config. The password (inline or from `passwordFile`) is wrapped in a Secret while
- * the config is loaded, so the rest of the gateway can log the config object without leaking it.
- */
-export const cameraDeviceSchema = rawCameraSchema.transform((cfg, ctx) => {
-  const { password, passwordFile, ...rest } = cfg;
-  if (password !== undefined && passwordFile !== undefined) {
-    ctx.addIssue({ code: 'custom', message: 'set either password or passwordFile, not both', path: ['passwordFile'] });
-    return z.NEVER;
-  }
-  let secret: Secret | undefined;
-  if (password !== undefined) secret = new Secret(password);
-  if (passwordFile !== undefined) {
-    try {
-      const firstLine = readFileSync(passwordFile, 'utf8').split(/\r?\n/, 1)[0] ?? '';
-      if (firstLine === '') throw Object.assign(new Error('file is empty'), { code: 'EMPTY' });
-      secret = new Secret(firstLine);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code ?? 'EREAD';
-      ctx.addIssue({
-        code: 'custom',
-        message: `cannot read password file ${passwordFile}: ${code}`,
-        path: ['passwordFile'],
-      });
-      return z.NEVER;
+  .strict()
+  .superRefine((cfg, ctx) => {
+    if (cfg.password !== undefined && cfg.passwordFile !== undefined) {
+      ctx.addIssue({ code: 'custom', message: 'set either password or passwordFile, not both', path: ['passwordFile'] });
     }
-  }
-  if (secret !== undefined && cfg.username === undefined) {
-    ctx.addIssue({ code: 'custom', message: 'a password needs a username', path: ['username'] });
-    return z.NEVER;
-  }
-  return { ...rest, password: secret };
-});
+    if ((cfg.password !== undefined || cfg.passwordFile !== undefined) && cfg.username === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'a password needs a username', path: ['username'] });
+    }
+  });
 
 export type CameraDeviceConfig = z.output<typeof cameraDeviceSchema>;
+/** The camera password, from whichever of password/passwordFile was set. */
+export function cameraPassword(cfg: CameraDeviceConfig): Secret | undefined {
+  return cfg.password ?? cfg.passwordFile;
+}
+
 export type CameraProbesConfig = CameraDeviceConfig['probes'];
 export type ProbeName = keyof CameraProbesConfig;
 export const probeNames: readonly ProbeName[] = ['tcp', 'rtsp', 'onvif', 'snapshot'];
