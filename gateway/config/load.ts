@@ -2,7 +2,7 @@ import { readFileSync, readdirSync, existsSync, statSync } from 'node:fs';
 import { basename, extname, join, relative, resolve, isAbsolute } from 'node:path';
 import { isMap, isScalar, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
-import { deviceConfigSchema, type DeviceConfig } from '../../drivers/registry.js';
+import { deviceConfigSchema, driverModules, type DeviceConfig } from '../../drivers/registry.js';
 import { gatewayFileSchema, type GatewayFile } from './gateway-schema.js';
 
 /**
@@ -148,7 +148,7 @@ function describeIssue(issue: Issue): { path: PropertyKey[]; message: string }[]
       // zod marks a discriminated union whose `type` matched no branch with this note.
       const union = issue as { note?: string; discriminator?: string };
       if (union.note === 'No matching discriminator') {
-        const options = deviceConfigSchema.options.map((o) => String((o.shape.type as z.ZodLiteral).value));
+        const options = driverModules.map((m) => m.type);
         return [{ path: path.length > 0 ? path : [union.discriminator ?? 'type'], message: `expected one of ${options.join(', ')}` }];
       }
       return [{ path, message: issue.message }];

@@ -7,7 +7,9 @@ import { createInterface } from 'node:readline';
  * The real daemon as a child process (`node dist/gateway/cli.js run`), so tests can SIGKILL it
  * and restart it on the same outbox exactly as systemd would. Its NDJSON log is parsed and kept.
  */
-export const CLI = join(import.meta.dirname, '../../dist/gateway/cli.js');
+// Tests run this file from source (vitest) and the demo from dist/: both spawn the built CLI.
+const ROOT = join(import.meta.dirname, '../..');
+export const CLI = ROOT.endsWith('dist') ? join(ROOT, 'gateway/cli.js') : join(ROOT, 'dist/gateway/cli.js');
 
 export interface LogLine {
   level: number;
