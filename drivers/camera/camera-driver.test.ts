@@ -98,6 +98,8 @@ describe('camera driver against the camera simulator', () => {
       await c.driver.start();
       const ev = await firstState(c);
       expect(ev.value).toBe(fc.state);
+      // offline is inferred from silence, so it is not claimed as a good reading of the camera
+      expect(ev.quality).toBe(fc.state === 'offline' ? 'uncertain' : 'good');
       expect(String(ev.attrs?.reason).split(',').sort()).toEqual([...fc.reasons].sort());
       expect(typeof ev.attrs?.message).toBe('string');
       expect(c.driver.status().state).toBe(fc.state === 'offline' ? 'down' : 'degraded');

@@ -1,5 +1,5 @@
 import type { DeviceError, DeviceState, DeviceStatus, Driver, DriverContext } from '../driver.js';
-import type { DriverReading } from '../../gateway/reading.js';
+import type { DriverReading, Quality } from '../../gateway/reading.js';
 import { evaluateProbes, type CameraEvaluation, type CameraState } from './camera-state.js';
 import { FlapDamper } from './flap-damper.js';
 import { onvifProbe } from './onvif-probe.js';
@@ -20,6 +20,14 @@ interface PlannedProbe {
 }
 
 const driverStates: Record<CameraState, DeviceState> = { online: 'ok', degraded: 'degraded', offline: 'down' };
+
+/**
+ * online and degraded are what the camera itself answered; offline is inferred from silence and
+ * could as well be the network path to it, so it is not claimed as a good reading of the camera.
+ */
+function stateQuality(state: CameraState): Quality {
+  return state === 'offline' ? 'uncertain' : 'good';
+}
 
 /** Compile the configured probes once, at construction, into closures over their targets. */
 function planProbes(cfg: CameraDeviceConfig): PlannedProbe[] {
@@ -161,7 +169,7 @@ export class CameraDriver implements Driver {
       this.#counters.stateChanges += 1;
       const previous = seen.previous ?? 'unknown';
       const attrs = { reason: evaluation.reason, previous, message: evaluation.message.slice(0, 500) };
-      readings.push({ point: 'state', value: seen.state, quality: 'good', ts: now, kind: 'event', attrs });
+      readings.push({ point: 'state', value: seen.state, quality: stateQuality(seen.state), ts: now, kind: 'event', attrs });
       const log = seen.state === 'online' ? this.#ctx.log.info.bind(this.#ctx.log) : this.#ctx.log.warn.bind(this.#ctx.log);
       log({ from: previous, to: seen.state, reason: evaluation.reason, detail: attrs.message }, 'camera state changed');
     }
@@ -174,7 +182,7 @@ export class CameraDriver implements Driver {
       if (r.ok && r.info) this.#noteInfo(r.info, now, readings);
       if (r.ok && r.clockSkewMs !== undefined) this.#clockSkewMs = r.clockSkewMs;
     }
-    readings.push({ point: 'state', value: seen.state, quality: 'good', ts: now, kind: 'telemetry' });
+    readings.push({ point: 'state', value: seen.state, quality: stateQuality(seen.state), ts: now, kind: 'telemetry' });
     this.#ctx.emit(readings);
   }
 
