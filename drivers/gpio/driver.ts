@@ -1,0 +1,147 @@
+import type { DeviceError, DeviceState, DeviceStatus, Driver, DriverContext, DriverFactory } from '../driver.js';
+import { systemClock, type Clock } from './debounce.js';
+import type { GpioError } from './errors.js';
+import { GpioInput } from './input.js';
+import { onoffPinSource } from './onoff-source.js';
+import type { PinSource } from './pin-source.js';
+import type { GpioDeviceConfig } from './schema.js';
+
+export interface GpioDriverOptions {
+  /** Hardware access; default onoff on /sys/class/gpio. Tests pass test-rigs/fake-gpio. */
+  pinSource?: PinSource;
+  clock?: Clock;
+  /** How often lines are re-read to catch missed interrupts and notice dead lines. */
+  reconcileMs?: number;
+  /** How often a faulted line is opened again (a busy pin may be released). */
+  retryMs?: number;
+}
+
+export const createGpioDriver: DriverFactory<GpioDeviceConfig> = (config, ctx) => new GpioDriver(config, ctx, {});
+
+/** The same driver over another pin source (the fake in tests); everything else is unchanged. */
+export function gpioDriverFactory(options: GpioDriverOptions): DriverFactory<GpioDeviceConfig> {
+  return (config, ctx) => new GpioDriver(config, ctx, options);
+}
+
+class GpioDriver implements Driver {
+  private readonly inputs: GpioInput[];
+  private readonly clock: Clock;
+  private readonly reconcileMs: number;
+  private readonly retryMs: number;
+  private source: PinSource | null;
+  private running = false;
+  private starting = false;
+  private reconcileTimer: NodeJS.Timeout | null = null;
+  private lastRetry = 0;
+  private retrying: Promise<void> | null = null;
+  private lastGoodTs: number | null = null;
+  private lastError: DeviceError | null = null;
+
+  constructor(
+    private readonly cfg: GpioDeviceConfig,
+    private readonly ctx: DriverContext,
+    options: GpioDriverOptions,
+  ) {
+    this.clock = options.clock ?? systemClock;
+    this.reconcileMs = options.reconcileMs ?? 5_000;
+    this.retryMs = options.retryMs ?? 30_000;
+    this.source = options.pinSource ?? null;
+    const hooks = {
+      emit: (r: Parameters<DriverContext['emit']>[0]) => {
+        if (this.running) ctx.emit(r);
+      },
+      alive: (ts: number) => {
+        this.lastGoodTs = Math.max(this.lastGoodTs ?? 0, ts);
+      },
+      faulted: (e: GpioError) => {
+        this.lastError = { code: e.code, message: e.message, ts: this.clock.wall() };
+      },
+      log: ctx.log,
+    };
+    this.inputs = cfg.inputs.map((i) => new GpioInput(i, this.clock, hooks));
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    this.starting = true;
+    this.source ??= onoffPinSource({ sysfsRoot: this.cfg.sysfsRoot, chip: this.cfg.chip, log: this.ctx.log });
+    for (const input of this.inputs) input.beginIntervals();
+    // Opening is quick (sysfs writes), and a failed line is reported in status, never thrown.
+    for (const input of this.inputs) await input.open(this.source);
+    this.starting = false;
+    this.lastRetry = this.clock.mono();
+    if (!this.running) return; // stopped while opening
+    this.reconcileTimer = setInterval(() => this.maintain(), this.reconcileMs);
+    const failed = this.inputs.filter((i) => i.state === 'error');
+    if (failed.length > 0) {
+      this.ctx.log.error(
+        { inputs: failed.map((i) => ({ name: i.cfg.name, pin: i.cfg.pin, code: i.error?.code })) },
+        'gpio inputs could not be opened; retrying every %d ms',
+        this.retryMs,
+      );
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    if (this.reconcileTimer) clearInterval(this.reconcileTimer);
+    this.reconcileTimer = null;
+    await this.retrying;
+    for (const input of this.inputs) input.close(true);
+    this.running = false;
+  }
+
+  status(): DeviceStatus {
+    const inputs: Record<string, unknown> = {};
+    let failed = 0;
+    const counters = { rawEdges: 0, changes: 0, glitches: 0, faults: 0 };
+    for (const i of this.inputs) {
+      if (i.state === 'error') failed += 1;
+      counters.rawEdges += i.rawEdges;
+      counters.changes += i.changes;
+      counters.glitches += i.glitches;
+      counters.faults += i.faults;
+      inputs[i.cfg.name] = {
+        pin: i.cfg.pin,
+        sysfs: i.sysfs,
+        mode: i.cfg.mode,
+        edge: i.edge,
+        state: i.state,
+        active: i.active,
+        lastChangeTs: i.lastChangeTs,
+        ...(i.cfg.mode === 'counter' ? i.counts : {}),
+        ...(i.error ? { error: { code: i.error.code, message: i.error.message } } : {}),
+      };
+    }
+    let state: DeviceState;
+    if (!this.running) state = 'stopped';
+    else if (this.starting) state = 'starting';
+    else state = failed === 0 ? 'ok' : failed === this.inputs.length ? 'down' : 'degraded';
+    return {
+      state,
+      lastGoodTs: this.lastGoodTs,
+      lastError: this.lastError,
+      counters,
+      detail: { chip: this.cfg.chip ?? null, inputs },
+    };
+  }
+
+  private maintain(): void {
+    for (const input of this.inputs) input.reconcile();
+    const now = this.clock.mono();
+    if (this.retrying || now - this.lastRetry < this.retryMs) return;
+    const faulted = this.inputs.filter((i) => i.state === 'error');
+    if (faulted.length === 0) return;
+    this.lastRetry = now;
+    this.retrying = (async () => {
+      for (const input of faulted) {
+        if (!this.running || !this.source) break;
+        await input.open(this.source);
+        if (input.state === 'ok') this.ctx.log.info({ input: input.cfg.name, pin: input.cfg.pin }, 'gpio input recovered');
+      }
+    })().finally(() => {
+      this.retrying = null;
+    });
+  }
+}
