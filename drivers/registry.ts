@@ -4,6 +4,8 @@ import { modbusTcpDriver } from './modbus/module.js';
 import { cameraDriver } from './camera/module.js';
 import { barcodeEvdevDriver, barcodeSerialDriver } from './barcode/module.js';
 import { serialLineDriver } from './serial-line/module.js';
+import { gpioDriver } from './gpio/module.js';
+import { opcuaDriver } from './opcua/module.js';
 // DRIVER-IMPORTS (one import line per driver family, keep alphabetical-ish)
 
 /**
@@ -23,6 +25,8 @@ export const driverModules = [
   serialLineDriver,
   barcodeSerialDriver,
   barcodeEvdevDriver,
+  gpioDriver,
+  opcuaDriver,
   // DRIVER-ENTRIES (one line per driver module)
 ] as const;
 
