@@ -1,0 +1,58 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { startModbusTcpSimulator } from '../../test-rigs/modbus-sim/server.js';
+import { ModbusRTU } from './client.js';
+import { probeModbus, ProbeOptionsError } from './probe.js';
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+async function setup(unknownUnit: 'silence' | 'gateway-exception') {
+  const sim = await startModbusTcpSimulator({ units: { 1: {}, 3: { size: { holding: 5 } } }, unknownUnit, clock: 'manual' });
+  cleanups.push(() => sim.stop());
+  sim.unit(1).setValue('holding', 10, { type: 'float32', byteOrder: 'little', wordOrder: 'little' }, 1.5);
+  sim.unit(1).setBits('coil', 2, [true]);
+  const client = new ModbusRTU();
+  client.on('error', () => undefined);
+  await client.connectTCP(sim.host, { port: sim.port });
+  cleanups.push(() => new Promise<void>((r) => client.destroy(() => r())));
+  return { sim, client };
+}
+
+describe('probeModbus', () => {
+  it('finds answering units over a real TCP client and decodes registers every way', async () => {
+    const { client } = await setup('silence');
+    const res = await probeModbus({ transport: client, unitRange: { from: 1, to: 4 }, table: 'holding', address: 10, count: 2, timeoutMs: 150 });
+    expect(res.absent).toEqual([
+      { unitId: 2, code: 'ETIMEDOUT' },
+      { unitId: 4, code: 'ETIMEDOUT' },
+    ]);
+    expect(res.answered.map((u) => [u.unitId, u.status])).toEqual([
+      [1, 'data'],
+      [3, 'exception'],
+    ]);
+    const unit1 = res.answered[0]!;
+    if (!('registers' in unit1)) throw new Error('expected registers for unit 1');
+    expect(unit1.registers).toEqual([0x0000, 0xc03f]);
+    const floats = unit1.decodings.filter((d) => d.type === 'float32' && d.value === 1.5);
+    expect(floats).toEqual([{ address: 10, type: 'float32', byteOrder: 'little', wordOrder: 'little', value: 1.5 }]);
+    // 2 registers: uint16/int16 x 2 byte orders at each offset, plus 3 wide types x 4 orders at offset 0
+    expect(unit1.decodings).toHaveLength(2 * 4 + 3 * 4);
+    expect(res.answered[1]).toMatchObject({ status: 'exception', error: { code: 'MODBUS_EXCEPTION_2' } });
+  });
+
+  it('treats gateway exceptions as absent units and reads bit tables', async () => {
+    const { client } = await setup('gateway-exception');
+    const res = await probeModbus({ transport: client, unitRange: [1, 2], table: 'coil', address: 0, count: 4 });
+    expect(res.answered).toEqual([{ unitId: 1, status: 'data', bits: [false, false, true, false] }]);
+    expect(res.absent).toEqual([{ unitId: 2, code: 'MODBUS_EXCEPTION_11' }]);
+  });
+
+  it('rejects impossible requests before touching the bus', async () => {
+    const { client, sim } = await setup('silence');
+    await expect(probeModbus({ transport: client, unitRange: [1], table: 'holding', address: 0, count: 126 })).rejects.toThrow(ProbeOptionsError);
+    await expect(probeModbus({ transport: client, unitRange: { from: 250, to: 256 }, table: 'holding', address: 0, count: 1 })).rejects.toThrow(/unit id 256/);
+    expect(sim.stats.requests).toBe(0);
+  });
+});

@@ -1,0 +1,125 @@
+import { clientBlockReader, type ModbusClient } from './client.js';
+import { compileDecoder } from './decode.js';
+import type { ModbusError } from './errors.js';
+import { byteOrders, isBitTable, MAX_BITS_PER_REQUEST, MAX_REGISTERS_PER_REQUEST, type ModbusTable, type ModbusValueType } from './schema.js';
+
+/**
+ * `edge-gateway probe modbus`: which units answer, and what their registers look like decoded
+ * every plausible way, so a technician can pick type/byteOrder/wordOrder by recognising a value.
+ * Transport-agnostic: give it any connected modbus-serial client (TCP or RTU).
+ *
+ * A unit "answers" when it returns data or a Modbus exception (it exists, it just dislikes the
+ * request). Silence and gateway exceptions 10/11 (the gateway has no such unit) mean absent.
+ */
+
+export interface ProbeOptions {
+  transport: ModbusClient;
+  /** Inclusive range, or an explicit list of unit ids. */
+  unitRange: { from: number; to: number } | readonly number[];
+  address: number;
+  count: number;
+  table: ModbusTable;
+  /** Per-unit answer timeout; keep it short for a sweep (default 300 ms). */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface ProbeDecoding {
+  address: number;
+  type: ModbusValueType;
+  byteOrder: 'big' | 'little';
+  wordOrder: 'big' | 'little';
+  /** null when the bytes are not a finite number of this type (e.g. NaN as float32). */
+  value: number | null;
+}
+
+export type ProbeUnitResult =
+  | { unitId: number; status: 'data'; registers: number[]; decodings: ProbeDecoding[] }
+  | { unitId: number; status: 'data'; bits: boolean[] }
+  | { unitId: number; status: 'exception'; error: { code: string; message: string } };
+
+export interface ProbeResult {
+  answered: ProbeUnitResult[];
+  /** Units that stayed silent or that a gateway reported absent, with the reason code. */
+  absent: Array<{ unitId: number; code: string }>;
+}
+
+export class ProbeOptionsError extends Error {
+  readonly code = 'PROBE_OPTIONS';
+}
+
+export async function probeModbus(opts: ProbeOptions): Promise<ProbeResult> {
+  const r = opts.unitRange;
+  const units = 'from' in r ? rangeOf(r.from, r.to) : [...r];
+  if (units.length === 0) throw new ProbeOptionsError('probe unit range is empty');
+  const max = isBitTable(opts.table) ? MAX_BITS_PER_REQUEST : MAX_REGISTERS_PER_REQUEST;
+  if (!Number.isInteger(opts.count) || opts.count < 1 || opts.count > max) {
+    throw new ProbeOptionsError(`probe count ${opts.count} must be 1..${max} for the ${opts.table} table`);
+  }
+  if (!Number.isInteger(opts.address) || opts.address < 0 || opts.address + opts.count > 65536) {
+    throw new ProbeOptionsError(`probe address ${opts.address}+${opts.count} must lie within 0..65535`);
+  }
+  for (const u of units) {
+    if (!Number.isInteger(u) || u < 0 || u > 255) throw new ProbeOptionsError(`probe unit id ${u} is not 0..255`);
+  }
+
+  const result: ProbeResult = { answered: [], absent: [] };
+  const signal = opts.signal ?? new AbortController().signal;
+  for (const unitId of units) {
+    if (signal.aborted) break;
+    const reader = clientBlockReader(opts.transport, { unitId, timeoutMs: opts.timeoutMs ?? 300, signal });
+    try {
+      const data = await reader.read(opts.table, opts.address, opts.count);
+      if (isBitTable(opts.table)) {
+        result.answered.push({ unitId, status: 'data', bits: data.slice(0, opts.count).map(Boolean) });
+      } else {
+        const registers = data.slice(0, opts.count).map((w) => Number(w) & 0xffff);
+        result.answered.push({ unitId, status: 'data', registers, decodings: decodeEveryWay(registers, opts.address) });
+      }
+    } catch (err) {
+      const e = err as ModbusError;
+      if (e.kind === 'exception' && e.exceptionCode !== 10 && e.exceptionCode !== 11) {
+        result.answered.push({ unitId, status: 'exception', error: { code: e.code, message: e.message } });
+      } else {
+        result.absent.push({ unitId, code: e.code });
+      }
+    }
+  }
+  return result;
+}
+
+function rangeOf(first: number, last: number): number[] {
+  for (const end of [first, last]) {
+    if (!Number.isInteger(end) || end < 0 || end > 255) throw new ProbeOptionsError(`probe unit id ${end} is not 0..255`);
+  }
+  const out: number[] = [];
+  for (let u = first; u <= last; u++) out.push(u);
+  return out;
+}
+
+const WIDE_TYPES = [
+  ['int32', 2],
+  ['uint32', 2],
+  ['float32', 2],
+  ['float64', 4],
+] as const;
+
+/** Every type at every register offset, in every byte and word order that changes the result. */
+export function decodeEveryWay(registers: readonly number[], firstAddress: number): ProbeDecoding[] {
+  const out: ProbeDecoding[] = [];
+  const push = (at: number, type: ModbusValueType, byteOrder: 'big' | 'little', wordOrder: 'big' | 'little') => {
+    const d = compileDecoder({ table: 'holding', type, byteOrder, wordOrder, scale: 1, offset: 0 }, at)(registers);
+    out.push({ address: firstAddress + at, type, byteOrder, wordOrder, value: typeof d.value === 'number' ? d.value : null });
+  };
+  for (let at = 0; at < registers.length; at++) {
+    for (const byteOrder of byteOrders) {
+      push(at, 'uint16', byteOrder, 'big');
+      push(at, 'int16', byteOrder, 'big');
+    }
+    for (const [type, width] of WIDE_TYPES) {
+      if (at + width > registers.length) continue;
+      for (const byteOrder of byteOrders) for (const wordOrder of byteOrders) push(at, type, byteOrder, wordOrder);
+    }
+  }
+  return out;
+}
