@@ -131,6 +131,7 @@ describe('opcua driver against a real node-opcua server', () => {
     server.setFaultyStatus('bad');
     const bad = await waitFor('bad faulty reading', () => h.readings.find((r) => r.point === 'faulty' && r.quality === 'bad'));
     expect(bad.attrs?.status).toBe('BadSensorFailure');
+    expect(bad.value).toBeNull();
     server.setFaultyStatus('uncertain');
     const unc = await waitFor('uncertain reading', () => h.readings.find((r) => r.point === 'faulty' && r.quality === 'uncertain'));
     expect(unc.attrs?.status).toMatch(/^Uncertain/);

@@ -332,7 +332,8 @@ class OpcuaDriver implements Driver {
     const dataTypeName = dv.value && this.lib ? String(this.lib.DataType[dv.value.dataType] ?? '') : '';
     const reading: DriverReading = {
       point: item.cfg.point,
-      value: quality === 'bad' && (dv.value?.value ?? null) === null ? null : readingValueFromVariant(dv.value?.value, dataTypeName),
+      // A Bad value is not a measurement (servers often keep the last raw value): never pass it on.
+      value: quality === 'bad' ? null : readingValueFromVariant(dv.value?.value, dataTypeName),
       quality,
       ts: Number.isFinite(ts) ? ts : receivedAt,
       kind: 'telemetry',
