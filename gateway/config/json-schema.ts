@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { deviceConfigSchema } from '../../drivers/registry.js';
+import { batchPayloadSchema, healthPayloadSchema, statusPayloadSchema } from '../forwarder/payload-schema.js';
 import { gatewayFileSchema } from './gateway-schema.js';
 
 /**
@@ -17,6 +18,20 @@ export function jsonSchemas(): Record<string, unknown> {
   };
 }
 
+/** The MQTT payload contract for central systems (docs/payload.md). */
+export function payloadSchema(): Record<string, unknown> {
+  const opts = { io: 'output', target: 'draft-2020-12' } as const;
+  return {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    title: 'edge-gateway MQTT payloads (v1)',
+    $defs: {
+      telemetryOrEventsBatch: z.toJSONSchema(batchPayloadSchema, opts),
+      health: z.toJSONSchema(healthPayloadSchema, opts),
+      status: z.toJSONSchema(statusPayloadSchema, opts),
+    },
+  };
+}
+
 export function renderSchema(schema: unknown): string {
   return `${JSON.stringify(schema, null, 2)}\n`;
 }
@@ -24,4 +39,5 @@ export function renderSchema(schema: unknown): string {
 if (process.argv[1]?.endsWith('json-schema.js')) {
   const outDir = process.argv[2] ?? 'config/schema';
   for (const [name, schema] of Object.entries(jsonSchemas())) writeFileSync(join(outDir, name), renderSchema(schema));
+  writeFileSync(process.argv[3] ?? 'docs/payload.schema.json', renderSchema(payloadSchema()));
 }

@@ -2,7 +2,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { jsonSchemas, renderSchema } from './json-schema.js';
+import { jsonSchemas, payloadSchema, renderSchema } from './json-schema.js';
 import { ConfigError, formatProblem, loadConfig } from './load.js';
 
 const EXAMPLE = join(import.meta.dirname, '../../config/examples/intersection');
@@ -83,5 +83,7 @@ describe('config loading', () => {
       const committed = readFileSync(join(import.meta.dirname, '../../config/schema', name), 'utf8');
       expect(committed, `config/schema/${name} is stale`).toBe(renderSchema(schema));
     }
+    const payload = readFileSync(join(import.meta.dirname, '../../docs/payload.schema.json'), 'utf8');
+    expect(payload, 'docs/payload.schema.json is stale').toBe(renderSchema(payloadSchema()));
   });
 });

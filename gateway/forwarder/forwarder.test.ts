@@ -8,6 +8,7 @@ import { startBroker, type BrokerFixture } from '../../test-rigs/broker/broker.j
 import { Outbox } from '../outbox/outbox.js';
 import type { Reading } from '../reading.js';
 import { Forwarder } from './forwarder.js';
+import { batchPayloadSchema } from './payload-schema.js';
 import { topicsFor } from './topics.js';
 
 /** Against a real broker: the forwarder's ack/delete/release cycle and in-order drain. */
@@ -52,6 +53,8 @@ async function collector() {
   const client = await mqtt.connectAsync(broker.url, { clientId: `sub-${Math.random()}`, clean: false });
   await client.subscribeAsync([topics.telemetry, topics.events], { qos: 1 });
   client.on('message', (topic, payload) => {
+    // Every published batch must match the documented contract (docs/payload.schema.json).
+    batchPayloadSchema.parse(JSON.parse(payload.toString()));
     const msg = JSON.parse(payload.toString()) as { readings: { seq: number }[]; firstSeq: number; lastSeq: number; count: number; batch: string; outbox: string };
     batches.push({ stream: topic.endsWith('events') ? 'event' : 'telemetry', ...msg });
     for (const r of msg.readings) seen.push(r.seq);

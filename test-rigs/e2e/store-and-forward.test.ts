@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { healthPayloadSchema } from '../../gateway/forwarder/payload-schema.js';
 import { startBroker, type BrokerFixture } from '../broker/broker.js';
 import { writeConfigDir, type ConfigDir } from '../harness/config-dir.js';
 import { GatewayProcess } from '../harness/gateway-process.js';
@@ -105,5 +106,8 @@ describe('store-and-forward end to end (real mosquitto, real daemon)', () => {
     // Duplicates: at most what one in-flight window can hold when the kill hit.
     expect(sub.tracker.duplicates - afterOutage).toBeLessThanOrEqual(INFLIGHT * BATCH_MAX);
     expect(sub.counters.malformed).toBe(0);
+    // The retained health message matches the documented contract and shows every device polled.
+    const health = healthPayloadSchema.parse(sub.lastHealth);
+    expect(Object.keys(health.devices).sort()).toEqual(['dev-1', 'dev-2', 'dev-3', 'dev-4']);
   }, 120_000);
 });
