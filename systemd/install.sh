@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Install edge-gateway from a built repository checkout as a systemd service.
 #
-#   sudo systemd/install.sh [--root DIR] [--source DIR] [--no-start]
+#   sudo systemd/install.sh [--root DIR] [--source DIR] [--example NAME] [--no-start]
 #
 # Idempotent: a second run with the same checkout changes nothing. Example config is copied
 # into /etc/edge-gateway only while that holds no files; existing config is never touched.
+# --example picks which config/examples/<NAME> set to seed (needed only if there are several).
 # --root (or DESTDIR) installs into another filesystem tree, e.g. an image being prepared or a
 # test directory; users/groups are then created in that tree's /etc and the service is enabled
 # offline (systemctl --root), never on the running system.
@@ -18,6 +19,7 @@ script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=${DESTDIR:-/}
 source_dir=$(dirname "$script_dir")
 start=yes
+example=
 
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -25,6 +27,8 @@ while [[ $# -gt 0 ]]; do
     --root=*) root=${1#--root=}; shift ;;
     --source) source_dir=${2:?--source needs a directory}; shift 2 ;;
     --source=*) source_dir=${1#--source=}; shift ;;
+    --example) example=${2:?--example needs a name}; shift 2 ;;
+    --example=*) example=${1#--example=}; shift ;;
     --no-start) start=no; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "install.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
@@ -116,6 +120,8 @@ if [[ -f $stage/package-lock.json ]]; then
   (cd "$stage" && npm prune --omit=dev --offline --ignore-scripts --no-audit --no-fund \
       --cache "$work/.npm-cache" --logs-max=0 >/dev/null) \
     || fail "npm prune --omit=dev failed in $stage"
+  # npm leaves the emptied scope directories (@vitest, ...) behind.
+  find "$stage/node_modules" -mindepth 1 -maxdepth 1 -type d -empty -delete
 fi
 # The Node binary is pinned: better-sqlite3 and serialport were compiled for its ABI, and a
 # different node found first on the service's PATH would fail to load them.
@@ -161,18 +167,33 @@ fi
 # (and the daemon would start polling it), so an existing config tree is never touched.
 etc=$(at /etc/edge-gateway)
 mkdir -p "$etc"
+examples=$source_dir/config/examples
+# An example set is a directory laid out like /etc/edge-gateway: gateway.yaml + devices/*.yaml.
+example_sets=()
+if [[ -d $examples ]]; then
+  while IFS= read -r -d '' f; do example_sets+=("$(basename "$(dirname "$f")")"); done \
+    < <(find "$examples" -mindepth 2 -maxdepth 2 -name gateway.yaml -print0 | sort -z)
+fi
+if [[ -n $example && ! -f $examples/$example/gateway.yaml ]]; then
+  fail "no example set '$example' in $examples (have: ${example_sets[*]:-none})"
+fi
+if [[ -z $example && ${#example_sets[@]} -eq 1 ]]; then example=${example_sets[0]}; fi
+
 if [[ -n $(find "$etc" -type f -print -quit) ]]; then
   say "kept existing /etc/edge-gateway (examples: /opt/edge-gateway/current/config/examples)"
-elif [[ -d $source_dir/config/examples ]]; then
+elif [[ -z $example ]]; then
+  say "left /etc/edge-gateway empty: ${#example_sets[@]} example sets (${example_sets[*]:-none});" \
+    "pass --example NAME or write gateway.yaml yourself (the service refuses to start without it)"
+else
   while IFS= read -r -d '' file; do
-    rel=${file#"$source_dir/config/examples/"}
+    rel=${file#"$examples/$example/"}
     dest=$etc/$rel
     # 0640 root:edge-gateway: config may hold broker credentials; the daemon only reads it.
     mkdir -p "$(dirname "$dest")"
     install -m 0640 "$file" "$dest"
     if [[ -n $gid ]]; then chown "0:$gid" "$dest"; fi
-    say "added example config /etc/edge-gateway/$rel"; changed=yes
-  done < <(find "$source_dir/config/examples" -type f ! -name '*.test.ts' -print0 | sort -z)
+    say "added example config /etc/edge-gateway/$rel (from example '$example')"; changed=yes
+  done < <(find "$examples/$example" -type f \( -name '*.yaml' -o -name '*.yml' \) -print0 | sort -z)
 fi
 
 # --- unit and boot-time kernel modules ---------------------------------------------------------

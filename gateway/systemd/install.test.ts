@@ -63,9 +63,10 @@ async function makeCheckout(dir: string, version: string) {
     join(dir, 'dist/gateway/cli.js'),
     `console.log(JSON.stringify({ version: ${JSON.stringify(version)}, argv: process.argv.slice(2) }));\n`,
   );
-  await mkdir(join(dir, 'config/examples/devices'), { recursive: true });
-  await writeFile(join(dir, 'config/examples/gateway.yaml'), 'mqtt:\n  url: mqtt://127.0.0.1:1883\n');
-  await writeFile(join(dir, 'config/examples/devices/plc-1.yaml'), 'id: plc-1\ntype: modbus-tcp\n');
+  await mkdir(join(dir, 'config/examples/crossing/devices'), { recursive: true });
+  await writeFile(join(dir, 'config/examples/crossing/gateway.yaml'), 'mqtt:\n  url: mqtt://127.0.0.1:1883\n');
+  await writeFile(join(dir, 'config/examples/crossing/devices/plc-1.yaml'), 'type: modbus-tcp\n');
+  await writeFile(join(dir, 'config/examples/crossing/README.md'), 'not config\n');
   await mkdir(join(dir, 'systemd'), { recursive: true });
   await copyFile(join(repo, 'systemd/edge-gateway.service'), join(dir, 'systemd/edge-gateway.service'));
 }
@@ -146,7 +147,9 @@ describe('systemd/install.sh and uninstall.sh into a temporary root', () => {
     const unit = await readFile(join(root, 'etc/systemd/system/edge-gateway.service'), 'utf8');
     expect(unit).toBe(await readFile(join(repo, 'systemd/edge-gateway.service'), 'utf8'));
     expect(await readFile(join(root, 'etc/modules-load.d/edge-gateway.conf'), 'utf8')).toMatch(/^usbserial$/m);
-    expect(await readFile(join(root, 'etc/edge-gateway/devices/plc-1.yaml'), 'utf8')).toBe('id: plc-1\ntype: modbus-tcp\n');
+    // The sole example set is laid out as the config dir itself; only YAML is copied.
+    expect(await readFile(join(root, 'etc/edge-gateway/devices/plc-1.yaml'), 'utf8')).toBe('type: modbus-tcp\n');
+    expect((await readdir(join(root, 'etc/edge-gateway'))).sort()).toEqual(['devices', 'gateway.yaml']);
     expect((await lstat(join(root, 'etc/edge-gateway/gateway.yaml'))).mode & 0o777).toBe(0o640);
     if (existsSync('/usr/bin/systemctl') || existsSync('/bin/systemctl')) {
       expect(await readlink(join(root, 'etc/systemd/system/multi-user.target.wants/edge-gateway.service'))).toBe(
@@ -206,6 +209,26 @@ describe('systemd/install.sh and uninstall.sh into a temporary root', () => {
     const { stdout } = await run(join(opt, 'current/bin/edge-gateway'), []);
     expect(JSON.parse(stdout)).toEqual({ rebuilt: true });
     expect((await readdir(opt)).sort()).toEqual(['9.10.0', '9.9.9', 'current']);
+  });
+
+  it('with several example sets, seeds only the one asked for', async () => {
+    const src3 = join(work, 'checkout-3');
+    await makeCheckout(src3, '9.10.0');
+    await mkdir(join(src3, 'config/examples/depot'), { recursive: true });
+    await writeFile(join(src3, 'config/examples/depot/gateway.yaml'), 'depot: true\n');
+    const fresh = join(work, 'root-3');
+    await makeRoot(fresh);
+    let r = await sh(installSh, ['--root', fresh, '--source', src3, '--example', 'nope']);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain("no example set 'nope'");
+    expect(r.out).toContain('have: crossing depot');
+    r = await sh(installSh, ['--root', fresh, '--source', src3]);
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).toContain('left /etc/edge-gateway empty: 2 example sets (crossing depot)');
+    expect(await readdir(join(fresh, 'etc/edge-gateway'))).toEqual([]);
+    r = await sh(installSh, ['--root', fresh, '--source', src3, '--example', 'depot']);
+    expect(r.code, r.out).toBe(0);
+    expect(await readFile(join(fresh, 'etc/edge-gateway/gateway.yaml'), 'utf8')).toBe('depot: true\n');
   });
 
   it('refuses a checkout that was not built, saying what to do', async () => {
