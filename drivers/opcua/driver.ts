@@ -1,7 +1,9 @@
 import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { format, stripVTControlCharacters } from 'node:util';
 import type * as OpcuaLib from 'node-opcua';
+import type { Logger } from 'pino';
 import type { DriverReading } from '../../gateway/reading.js';
 import type { DeviceError, DeviceState, DeviceStatus, Driver, DriverContext } from '../driver.js';
 import { deviceErrorFrom, OpcuaConfigError } from './errors.js';
@@ -18,9 +20,20 @@ type MonitoredItem = OpcuaLib.ClientMonitoredItem;
 
 let libLoading: Promise<Lib> | null = null;
 
-/** node-opcua costs ~90 MB RSS and ~0.5 s to load, so it is only pulled in when a device starts. */
-function loadLib(): Promise<Lib> {
-  libLoading ??= import('node-opcua').then((m) => m as Lib);
+/**
+ * node-opcua costs ~90 MB RSS and ~0.5 s to load, so it is only pulled in when a device starts.
+ * Its warnings and errors go to stdout with colour codes by default, which would break our NDJSON
+ * log; they are routed into pino instead (library-wide, so tagged as node-opcua, not as a device).
+ */
+function loadLib(log: Logger): Promise<Lib> {
+  libLoading ??= import('node-opcua').then((m) => {
+    const lib = m as Lib;
+    const libLog = log.child({ component: 'node-opcua' });
+    const text = (args: unknown[]) => stripVTControlCharacters(format(...args)).trim();
+    lib.setWarningLogger((...args: unknown[]) => libLog.warn(text(args)));
+    lib.setErrorLogger((...args: unknown[]) => libLog.error(text(args)));
+    return lib;
+  });
   return libLoading;
 }
 
@@ -200,7 +213,7 @@ class OpcuaDriver implements Driver {
   }
 
   private async connectAndSubscribe(): Promise<void> {
-    const lib = await loadLib();
+    const lib = await loadLib(this.ctx.log);
     this.lib = lib;
     const cm = await certificateManagerFor(lib, this.pkiDir, this.cfg.trustUnknownServerCertificate);
     const identity = await this.userIdentity(lib);

@@ -117,6 +117,21 @@ export class OpcuaTestServer {
     await this.start();
   }
 
+  /**
+   * Delete every client subscription while keeping sessions and the TCP connection up, as a PLC
+   * does after a program download or when it runs out of resources. Returns how many it deleted.
+   */
+  dropSubscriptions(): number {
+    let dropped = 0;
+    for (const session of this.server?.engine.getSessions() ?? []) {
+      for (const sub of [...session.publishEngine.subscriptions]) {
+        session.deleteSubscription(sub.id);
+        dropped += 1;
+      }
+    }
+    return dropped;
+  }
+
   setFaultyStatus(status: FaultyStatus): void {
     this.faulty = status;
     this.writeFaulty();
