@@ -92,6 +92,16 @@ describe('reference subscriber against a real broker', () => {
     expect(s.tracker.checkComplete(1, 12).complete).toBe(true);
     expect(s.summary()).toMatchObject({ received: 11, duplicates: 2, gaps: [], malformed: 3, status: 'online' });
 
+    // The outbox.dropped event is the durable record of a retention drop (health is QoS 0).
+    const dropEvent = {
+      v: 1, gateway: GW, outbox: 'ob-1', batch: 'boot-drop', firstSeq: 20, lastSeq: 20, count: 1, sentAt: Date.now(),
+      readings: [{ seq: 20, device: '_gateway', point: 'outbox.dropped', value: 5, quality: 'good', ts: Date.now(), kind: 'event',
+        attrs: { fromSeq: 13, toSeq: 17, stream: 'telemetry', reason: 'max-bytes' } }],
+    };
+    await pub.publishAsync(topic('events'), JSON.stringify(dropEvent), { qos: 1 });
+    await s.waitFor((x) => x.tracker.has(20), 10_000);
+    expect(s.tracker.gaps()).toEqual([[18, 19]]);
+
     await pub.publishAsync(topic('status'), 'offline', { qos: 1, retain: true });
     await s.waitFor((x) => x.status === 'offline', 10_000);
     // Leave no retained state behind for the other tests.

@@ -85,6 +85,15 @@ export class SubscriberError extends Error {
   }
 }
 
+function declaredDrop(r: ReadingPayload): [number, number] | null {
+  if (r.device !== '_gateway' || r.point !== 'outbox.dropped') return null;
+  const from = r.attrs?.fromSeq;
+  const to = r.attrs?.toSeq;
+  return Number.isSafeInteger(from) && Number.isSafeInteger(to) && (from as number) <= (to as number)
+    ? [from as number, to as number]
+    : null;
+}
+
 export async function startSubscriber(opts: SubscriberOptions): Promise<Subscriber> {
   const base = `${opts.prefix}/${opts.gatewayId}`;
   const topics = {
@@ -127,10 +136,17 @@ export async function startSubscriber(opts: SubscriberOptions): Promise<Subscrib
       const b = parsed.value;
       counters.batches++;
       counters.readings += b.readings.length;
-      trackerFor(b.outbox ?? NO_OUTBOX).accept(
+      const tracker = trackerFor(b.outbox ?? NO_OUTBOX);
+      tracker.accept(
         b.readings.map((r) => r.seq),
         b.batch,
       );
+      // Health is QoS 0 and lists only recent drops; the outbox.dropped event (QoS 1) is the
+      // durable record of a retention drop.
+      for (const r of b.readings) {
+        const range = declaredDrop(r);
+        if (range) tracker.declareDropped([range]);
+      }
       if (opts.keepReadings) for (const r of b.readings) readings.push({ ...r, batch: b.batch, topic: kind });
     } else if (kind === 'status') {
       // An empty retained message clears the topic: status unknown again.
