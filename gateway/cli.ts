@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { ConfigError, formatProblem, loadConfig } from './config/load.js';
-import { Daemon } from './daemon.js';
+import { runService, type RunningService } from './service.js';
 import { createLogger } from './log.js';
 
 /**
@@ -35,7 +35,13 @@ program
       throw err;
     }
     const log = createLogger(opts.logLevel ?? config.gateway.log.level);
-    const daemon = await Daemon.start(config, log);
+    let service: RunningService;
+    try {
+      service = await runService(config, log);
+    } catch (err) {
+      log.fatal({ err }, 'gateway could not start');
+      process.exit(1);
+    }
     log.info({ devices: config.devices.filter((d) => d.enabled).map((d) => d.id) }, 'gateway running');
 
     let stopping = false;
@@ -45,8 +51,7 @@ program
         process.exit(1);
       }
       stopping = true;
-      log.info({ signal }, 'stopping');
-      daemon.stop().then(
+      service.stop(signal).then(
         () => process.exit(0),
         (err: unknown) => {
           log.error({ err }, 'error while stopping');
@@ -82,6 +87,8 @@ program
       process.exitCode = 1;
     }
   });
+
+// OPS-COMMANDS: status, tail, reload, doctor and probe register themselves here.
 
 program.parseAsync().catch((err: unknown) => {
   process.stderr.write(`edge-gateway: ${(err as Error).message}\n`);

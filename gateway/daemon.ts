@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
-import { loadConfig, type GatewayConfig } from './config/load.js';
+import { ConfigError, formatProblem, loadConfig, type ConfigProblem, type GatewayConfig } from './config/load.js';
 import { DeviceSet } from './devices.js';
 import { Forwarder } from './forwarder/forwarder.js';
 import { topicsFor, type Topics } from './forwarder/topics.js';
-import { GroupCommit } from './group-commit.js';
+import { GroupCommit, type CommittedRun } from './group-commit.js';
 import { buildHealth, type HealthReport } from './health.js';
-import { Outbox, type DropRecord, type Stream } from './outbox/outbox.js';
+import { Outbox, type DropRecord } from './outbox/outbox.js';
 import type { Reading } from './reading.js';
 
 /**
@@ -20,9 +20,16 @@ export const GATEWAY_DEVICE = '_gateway';
 
 export interface DaemonHooks {
   /** Called with every committed batch of readings, e.g. for `edge-gateway tail`. */
-  onCommit?: (committed: { stream: Stream; readings: readonly Reading[] }[]) => void;
+  onCommit?: (committed: CommittedRun[]) => void;
   clockSynced?: () => boolean;
 }
+
+/** Settings a reload cannot apply to a running daemon; a change to them waits for a restart. */
+const RESTART_KEYS = ['gateway', 'mqtt', 'forward', 'control', 'clock', 'outbox.path', 'outbox.durability', 'outbox.maxFileBytes', 'outbox.commitInterval', 'outbox.commitMaxReadings', 'outbox.rowMaxReadings'] as const;
+
+export type ReloadResult =
+  | { ok: false; problems: ConfigProblem[] }
+  | { ok: true; started: string[]; stopped: string[]; restarted: string[]; unchanged: string[]; restartNeeded: string[] };
 
 export class Daemon {
   readonly startedMs = Date.now();
@@ -33,6 +40,8 @@ export class Daemon {
   readonly devices: DeviceSet;
   private config: GatewayConfig;
   private timers: NodeJS.Timeout[] = [];
+  private healthTimer: NodeJS.Timeout | null = null;
+  private reloading: Promise<ReloadResult> | null = null;
   private lastAcked = { ts: Date.now(), readings: 0 };
   private drainRatePerS = 0;
   private stopped = false;
@@ -107,7 +116,7 @@ export class Daemon {
     d.forwarder.start();
     await d.devices.apply(config.devices);
     d.timers.push(setInterval(() => d.enforceRetention(), 1000));
-    d.timers.push(setInterval(() => d.publishHealth(), config.gateway.health.interval));
+    d.healthTimer = setInterval(() => d.publishHealth(), config.gateway.health.interval);
     return d;
   }
 
@@ -158,17 +167,62 @@ export class Daemon {
     return this.config;
   }
 
+  /**
+   * Re-read the config directory. An invalid config changes nothing: the old one keeps running,
+   * every problem is logged with file and line, and a `config.error` event goes upstream. A valid
+   * one restarts only the devices whose config changed; the outbox and forwarder are untouched,
+   * so nothing buffered is lost or reordered. Concurrent reloads share one pass.
+   */
+  reload(): Promise<ReloadResult> {
+    this.reloading ??= this.reloadOnce().finally(() => (this.reloading = null));
+    return this.reloading;
+  }
+
+  private async reloadOnce(): Promise<ReloadResult> {
+    let next: GatewayConfig;
+    try {
+      next = loadConfig(this.config.dir);
+    } catch (err) {
+      const problems: ConfigProblem[] =
+        err instanceof ConfigError ? err.problems : [{ file: this.config.dir, line: null, path: '', message: (err as Error).message }];
+      for (const p of problems) this.log.error({ file: p.file, line: p.line, key: p.path }, `reload rejected: ${formatProblem(p)}`);
+      this.log.error({ problems: problems.length }, 'reload rejected: invalid config, still running the previous one');
+      this.gatewayEvent('config.error', problems.length, { first: formatProblem(problems[0]!).slice(0, 500) });
+      return { ok: false, problems };
+    }
+    const restartNeeded = RESTART_KEYS.filter((k) => JSON.stringify(pick(this.config.gateway, k)) !== JSON.stringify(pick(next.gateway, k)));
+    const applied = await this.devices.apply(next.devices);
+    const g = next.gateway;
+    this.log.level = g.log.level;
+    this.outbox.setRetention({ maxBytes: g.outbox.retention.maxBytes, maxAgeMs: g.outbox.retention.maxAge });
+    if (g.health.interval !== this.config.gateway.health.interval && this.healthTimer) {
+      clearInterval(this.healthTimer);
+      this.healthTimer = setInterval(() => this.publishHealth(), g.health.interval);
+    }
+    // Sections that need a restart keep their running values until then.
+    const kept = this.config.gateway;
+    this.config = { ...next, gateway: { ...g, gateway: kept.gateway, mqtt: kept.mqtt, forward: kept.forward, control: kept.control, clock: kept.clock, outbox: { ...kept.outbox, retention: g.outbox.retention } }, secrets: this.config.secrets };
+    if (restartNeeded.length > 0) this.log.warn({ settings: restartNeeded }, 'changed settings take effect only after a restart (systemctl restart edge-gateway)');
+    this.log.info({ ...applied }, 'config reloaded');
+    return { ok: true, ...applied, restartNeeded };
+  }
+
   /** Stop devices, commit what they emitted, let in-flight batches finish, close the outbox. */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
+    if (this.healthTimer) clearInterval(this.healthTimer);
     await this.devices.stopAll();
     this.groupCommit.flush();
     await this.forwarder.stop();
     this.outbox.close();
     this.log.info('stopped');
   }
+}
+
+function pick(obj: unknown, path: string): unknown {
+  return path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], obj);
 }
 
 export function loadAndStart(configDir: string, log: Logger, hooks?: DaemonHooks): Promise<Daemon> {

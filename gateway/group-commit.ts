@@ -8,13 +8,20 @@ import { OutboxFullError, type Outbox, type Stream } from './outbox/outbox.js';
  * window rather than per poll is what keeps SD-card writes low; the window is also the most a
  * crash can lose of readings that were never committed.
  */
+/** Readings committed in one append: their seqs are firstSeq, firstSeq + 1, ... */
+export interface CommittedRun {
+  stream: Stream;
+  firstSeq: number;
+  readings: readonly Reading[];
+}
+
 export interface GroupCommitOptions {
   outbox: Outbox;
   intervalMs: number;
   maxReadings: number;
   log: Logger;
   /** Called after each successful commit, e.g. to wake the forwarder and feed `tail`. */
-  onCommit?: (committed: { stream: Stream; readings: readonly Reading[] }[]) => void;
+  onCommit?: (committed: CommittedRun[]) => void;
 }
 
 export class GroupCommit {
@@ -69,13 +76,13 @@ export class GroupCommit {
     const batch = this.pending;
     this.pending = { event: [], telemetry: [] };
     this.size = 0;
-    const committed: { stream: Stream; readings: readonly Reading[] }[] = [];
+    const committed: CommittedRun[] = [];
     for (const stream of ['event', 'telemetry'] as const) {
       const readings = batch[stream];
       if (readings.length === 0) continue;
       try {
-        this.opts.outbox.append(stream, readings);
-        committed.push({ stream, readings });
+        const firstSeq = this.opts.outbox.append(stream, readings);
+        committed.push({ stream, firstSeq, readings });
       } catch (err) {
         this.failures++;
         if (err instanceof OutboxFullError) {

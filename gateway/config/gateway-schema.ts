@@ -83,6 +83,20 @@ export const gatewayFileSchema = z
       .object({ interval: durationSchema.default(10_000) })
       .strict()
       .default({ interval: 10_000 }),
+    /** RESTART. Local control socket for `edge-gateway status`, `tail`, `reload`. */
+    control: z
+      .object({ socket: z.string().default('/run/edge-gateway/control.sock') })
+      .strict()
+      .default({ socket: '/run/edge-gateway/control.sock' }),
+    /** RESTART. How to tell whether the system clock is synchronised (see gateway/clock.ts). */
+    clock: z
+      .object({
+        syncCheck: z.enum(['auto', 'timesyncd', 'none']).default('auto'),
+        syncedFile: z.string().default('/run/systemd/timesync/synchronized'),
+        jumpThreshold: durationSchema.default(5000),
+      })
+      .strict()
+      .default({ syncCheck: 'auto', syncedFile: '/run/systemd/timesync/synchronized', jumpThreshold: 5000 }),
     log: z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') })
       .strict()

@@ -201,6 +201,7 @@ function keyOf(file: ParsedFile, path: readonly PropertyKey[]): Node | undefined
 function resolvePaths(dir: string, gateway: GatewayFile, file: ParsedFile, secrets: GatewayConfig['secrets'], problems: ConfigProblem[]): void {
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(dir, p));
   gateway.outbox.path = abs(gateway.outbox.path);
+  gateway.control.socket = abs(gateway.control.socket);
   const tls = gateway.mqtt.tls;
   if (tls) {
     for (const key of ['caFile', 'certFile', 'keyFile'] as const) {

@@ -128,7 +128,7 @@ export class Outbox {
   /** Highest first_seq handed out by claim() per stream since the last release(). */
   private readonly claimCursor: Record<Stream, number> = { event: -1, telemetry: -1 };
   private readonly stmts: ReturnType<Outbox['prepare']>;
-  private readonly appendTx: (stream: Stream, readings: readonly Reading[], now: number) => void;
+  private readonly appendTx: (stream: Stream, readings: readonly Reading[], now: number) => number;
   private closed = false;
 
   constructor(opts: OutboxOptions) {
@@ -176,11 +176,13 @@ export class Outbox {
       }
       this.stmts.setMeta.run('next_seq', String(seq));
       // Only after the statements succeeded: a failed transaction leaves counters untouched.
+      const firstSeq = this.nextSeq;
       this.nextSeq = seq;
       const t = this.totals[stream];
       t.readings += readings.length;
       t.rows += addedRows;
       t.bytes += addedBytes;
+      return firstSeq;
     });
   }
 
@@ -227,12 +229,12 @@ export class Outbox {
   /**
    * Commit readings in one transaction, assigning consecutive sequence numbers.
    * Throws OutboxFullError when the disk (or the page cap) is full: the readings are refused,
-   * counted, and nothing already stored is touched.
+   * counted, and nothing already stored is touched. Returns the first sequence number assigned.
    */
-  append(stream: Stream, readings: readonly Reading[], now = Date.now()): void {
-    if (readings.length === 0) return;
+  append(stream: Stream, readings: readonly Reading[], now = Date.now()): number {
+    if (readings.length === 0) return this.nextSeq;
     try {
-      this.appendTx(stream, readings, now);
+      return this.appendTx(stream, readings, now);
     } catch (err) {
       if (isDiskFull(err)) {
         this.refusedReadings += readings.length;
@@ -373,6 +375,11 @@ export class Outbox {
         (d) => ({ fromSeq: d.from_seq, toSeq: d.to_seq, readings: d.readings, stream: d.stream, reason: d.reason, ts: d.ts }),
       ),
     };
+  }
+
+  /** Retention bounds may change on reload; nothing stored is touched until the next pass. */
+  setRetention(retention: OutboxOptions['retention']): void {
+    this.opts.retention = retention;
   }
 
   /** Count readings refused before they reached the outbox (e.g. the ingest queue overflowed). */

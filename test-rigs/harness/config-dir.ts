@@ -35,6 +35,8 @@ export function writeConfigDir(opts: ConfigDirOptions): ConfigDir {
     gateway: { id: gatewayId },
     mqtt: { urls: opts.brokerUrls, topicPrefix, keepalive: '5s', connectTimeout: '3s', reconnect: { minDelay: '100ms', maxDelay: '1s' } },
     outbox: { path: join(dir, 'outbox.db') },
+    control: { socket: join(dir, 'control.sock') },
+    clock: { syncCheck: 'none' },
     health: { interval: '1s' },
     log: { level: 'info' },
   };

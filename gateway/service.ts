@@ -1,0 +1,88 @@
+import type { Logger } from 'pino';
+import { ClockWatch } from './clock.js';
+import type { GatewayConfig } from './config/load.js';
+import { ControlServer } from './control/server.js';
+import { Daemon } from './daemon.js';
+import { createSystemdNotifier } from './systemd/notify.js';
+import { startWatchdog } from './systemd/watchdog.js';
+
+/**
+ * The daemon as a systemd service: signals, sd_notify readiness and watchdog, the control
+ * socket, and the clock watch, around the data path in daemon.ts. READY=1 is sent only once the
+ * outbox is open and every driver has started; the watchdog is fed only while the event loop is
+ * responsive and the outbox writer is alive.
+ */
+export interface RunningService {
+  daemon: Daemon;
+  stop(reason: string): Promise<void>;
+}
+
+export async function runService(config: GatewayConfig, log: Logger): Promise<RunningService> {
+  const notify = createSystemdNotifier({ log });
+  let started: Daemon | null = null;
+  const clock = new ClockWatch({
+    syncCheck: config.gateway.clock.syncCheck,
+    syncedFile: config.gateway.clock.syncedFile,
+    jumpThresholdMs: config.gateway.clock.jumpThreshold,
+    log: log.child({ component: 'clock' }),
+    onJump: (deltaMs) => started?.gatewayEvent('clock.jump', deltaMs, { synced: clock.isSynced() }),
+  });
+  clock.start();
+
+  // The control socket comes first: if another daemon answers on it, this one must not open the
+  // outbox or start drivers at all (two forwarders on one outbox would duplicate everything).
+  let daemon: Daemon | null = null;
+  let control: ControlServer | null = new ControlServer(
+    config.gateway.control.socket,
+    {
+      status: () => (daemon ? daemon.health() : { starting: true }),
+      reload: () => (daemon ? reload() : Promise.resolve({ ok: false, problems: [{ file: '', line: null, path: '', message: 'still starting' }] })),
+    },
+    log.child({ component: 'control' }),
+  );
+  try {
+    await control.listen();
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ALREADY_RUNNING') throw err;
+    // Status and tail are conveniences: a daemon that cannot offer them still forwards data.
+    log.error({ err, socket: config.gateway.control.socket }, 'control socket unavailable: status/tail/reload over the socket will not work (SIGHUP still reloads)');
+    control = null;
+  }
+
+  daemon = await Daemon.start(config, log, {
+    clockSynced: () => clock.isSynced(),
+    onCommit: (runs) => control?.publishCommitted(runs),
+  });
+  const d = daemon;
+  started = d;
+
+  const watchdog = startWatchdog({ notify, isAlive: () => d.groupCommit.isAlive(), log });
+
+  async function reload() {
+    await notify.reloading('reloading configuration');
+    const result = await d.reload();
+    await notify.ready(result.ok ? 'running' : `running previous config: ${result.problems.length} problem(s) in new config`);
+    return result;
+  }
+
+  let stopping: Promise<void> | null = null;
+  const stop = (reason: string): Promise<void> => {
+    stopping ??= (async () => {
+      log.info({ reason }, 'stopping');
+      await notify.stopping(reason);
+      watchdog.stop();
+      clock.stop();
+      await control?.close();
+      await d.stop();
+    })();
+    return stopping;
+  };
+
+  process.on('SIGHUP', () => {
+    log.info('SIGHUP: reloading configuration');
+    void reload();
+  });
+
+  await notify.ready(`running: ${config.devices.filter((x) => x.enabled).length} device(s)`);
+  return { daemon: d, stop };
+}
