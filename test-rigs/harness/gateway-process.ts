@@ -64,6 +64,11 @@ export class GatewayProcess {
     return this.waitForLog((l) => l.msg === 'gateway running', timeoutMs);
   }
 
+  /** Resolves when the process exits by itself (e.g. refused to start). */
+  waitExit(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    return this.exited;
+  }
+
   async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
     return this.exited;
