@@ -35,6 +35,7 @@ program
       throw err;
     }
     const log = createLogger(opts.logLevel ?? config.gateway.log.level);
+    for (const w of config.warnings) log.warn({ file: w.file, line: w.line, key: w.path }, `config warning: ${formatProblem(w)}`);
     let service: RunningService;
     try {
       service = await runService(config, log);
@@ -71,9 +72,10 @@ program
   .action((dir: string, opts: { json?: boolean }) => {
     try {
       const config = loadConfig(dir);
-      const summary = { valid: true, gateway: config.gateway.gateway.id, devices: config.devices.map((d) => ({ id: d.id, type: d.type, enabled: d.enabled, file: config.deviceFiles[d.id] })) };
+      const summary = { valid: true, warnings: config.warnings, gateway: config.gateway.gateway.id, devices: config.devices.map((d) => ({ id: d.id, type: d.type, enabled: d.enabled, file: config.deviceFiles[d.id] })) };
       if (opts.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
       else {
+        for (const w of config.warnings) process.stdout.write(`warning: ${formatProblem(w)}\n`);
         process.stdout.write(`${dir}: valid — gateway ${summary.gateway}, ${summary.devices.length} device(s)\n`);
         for (const d of summary.devices) process.stdout.write(`  ${d.id}  ${d.type}${d.enabled ? '' : '  (disabled)'}  ${d.file}\n`);
       }

@@ -190,6 +190,7 @@ export class Daemon {
       this.gatewayEvent('config.error', problems.length, { first: formatProblem(problems[0]!).slice(0, 500) });
       return { ok: false, problems };
     }
+    for (const w of next.warnings) this.log.warn({ file: w.file, line: w.line, key: w.path }, `config warning: ${formatProblem(w)}`);
     const restartNeeded = RESTART_KEYS.filter((k) => JSON.stringify(pick(this.config.gateway, k)) !== JSON.stringify(pick(next.gateway, k)));
     const applied = await this.devices.apply(next.devices);
     const g = next.gateway;

@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -73,7 +73,13 @@ describe('config loading', () => {
     const g = join(dir, 'gateway.yaml');
     writeFileSync(join(dir, 'pw'), 's3cret\n');
     writeFileSync(g, readFileSync(g, 'utf8').replace('  keepalive: 15s', '  keepalive: 15s\n  passwordFile: pw'));
+    chmodSync(join(dir, 'pw'), 0o600);
     expect(loadConfig(dir).secrets.mqttPassword).toBe('s3cret');
+    expect(loadConfig(dir).warnings).toEqual([]);
+    chmodSync(join(dir, 'pw'), 0o644);
+    expect(loadConfig(dir).warnings.map(formatProblem)).toEqual([
+      expect.stringMatching(/^gateway.yaml:\d+: mqtt.passwordFile: secret file .*pw is readable by other users/),
+    ]);
     rmSync(join(dir, 'pw'));
     expect(problems().some((s) => /gateway.yaml:\d+: mqtt.passwordFile: cannot read secret file .*pw \(ENOENT\)/.test(s))).toBe(true);
   });

@@ -27,6 +27,8 @@ export interface GatewayConfig {
   deviceFiles: Record<string, string>;
   /** Broker password read from passwordFile, kept apart so it never lands in logs. */
   secrets: { mqttPassword?: string };
+  /** Valid but worth a maintainer's attention (e.g. a secret file readable by everyone). */
+  warnings: ConfigProblem[];
 }
 
 export class ConfigError extends Error {
@@ -85,10 +87,11 @@ export function loadConfig(dirArg: string): GatewayConfig {
   }
 
   const secrets: GatewayConfig['secrets'] = {};
-  if (gateway && gatewayFile) resolvePaths(dir, gateway, gatewayFile, secrets, problems);
+  const warnings: ConfigProblem[] = [];
+  if (gateway && gatewayFile) resolvePaths(dir, gateway, gatewayFile, secrets, problems, warnings);
 
   if (problems.length > 0 || !gateway) throw new ConfigError(problems);
-  return { dir, gateway, devices, deviceFiles, secrets };
+  return { dir, gateway, devices, deviceFiles, secrets, warnings };
 }
 
 function readYaml(dir: string, rel: string, problems: ConfigProblem[]): ParsedFile | undefined {
@@ -198,7 +201,14 @@ function keyOf(file: ParsedFile, path: readonly PropertyKey[]): Node | undefined
 }
 
 /** Paths in config are relative to the config directory; secrets are read once, here. */
-function resolvePaths(dir: string, gateway: GatewayFile, file: ParsedFile, secrets: GatewayConfig['secrets'], problems: ConfigProblem[]): void {
+function resolvePaths(
+  dir: string,
+  gateway: GatewayFile,
+  file: ParsedFile,
+  secrets: GatewayConfig['secrets'],
+  problems: ConfigProblem[],
+  warnings: ConfigProblem[],
+): void {
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(dir, p));
   gateway.outbox.path = abs(gateway.outbox.path);
   gateway.control.socket = abs(gateway.control.socket);
@@ -217,6 +227,14 @@ function resolvePaths(dir: string, gateway: GatewayFile, file: ParsedFile, secre
     const p = abs(gateway.mqtt.passwordFile);
     try {
       secrets.mqttPassword = readFileSync(p, 'utf8').replace(/\r?\n$/, '');
+      if ((statSync(p).mode & 0o007) !== 0) {
+        warnings.push({
+          file: file.rel,
+          line: lineOf(file, ['mqtt', 'passwordFile']),
+          path: 'mqtt.passwordFile',
+          message: `secret file ${p} is readable by other users: chmod 640 (owner root, group edge-gateway) or 600`,
+        });
+      }
     } catch (err) {
       problems.push({
         file: file.rel,
