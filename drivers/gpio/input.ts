@@ -219,6 +219,8 @@ export class GpioInput {
 
   private fault(err: unknown, action: string): void {
     const e = gpioErrorFromErrno(err, `input "${this.cfg.name}" (BCM ${this.cfg.pin})`, action);
+    // Retries of a lasting fault (no GPIO on this box) would otherwise log every retry period.
+    const repeat = this.state === 'error' && this.error?.code === e.code;
     this.faults += 1;
     this.state = 'error';
     this.error = e;
@@ -229,7 +231,7 @@ export class GpioInput {
       this.activeSince = null;
     }
     this.releaseLine();
-    this.hooks.log.warn({ code: e.code, input: this.cfg.name, pin: this.cfg.pin, err: e.message }, 'gpio input fault');
+    this.hooks.log[repeat ? 'debug' : 'warn']({ code: e.code, input: this.cfg.name, pin: this.cfg.pin, err: e.message }, 'gpio input fault');
     this.hooks.faulted(e);
   }
 

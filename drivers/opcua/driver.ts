@@ -181,8 +181,11 @@ class OpcuaDriver implements Driver {
         failures += 1;
         this.counters.connectFailures += 1;
         const e = deviceErrorFrom(err, `connect to ${this.cfg.endpointUrl}`);
+        // A PLC that is off for a weekend should not fill the journal: warn on a new kind of
+        // failure and then at failures 1, 2, 4, 8 ...; the status always has the latest.
+        const news = e.code !== this.lastError?.code || (failures & (failures - 1)) === 0;
         this.fail(e, 'down');
-        this.ctx.log.warn({ code: e.code, err: e.message, failures }, 'opcua connect failed');
+        this.ctx.log[news ? 'warn' : 'debug']({ code: e.code, err: e.message, failures }, 'opcua connect failed');
       }
       await this.closeClient();
       if (!this.running) break;
