@@ -247,6 +247,25 @@ describe('opcua driver against a real node-opcua server', () => {
     expect(d.status().state).toBe('stopped');
   });
 
+  it('SignAndEncrypt: an unknown server certificate is refused with the fix named; trusted, data flows', async () => {
+    const secure = { securityMode: 'SignAndEncrypt', securityPolicy: 'Basic256Sha256' };
+    const h = harness('plc-secure');
+    const strict = start(device({ id: 'plc-secure', ...secure, pkiDir: path.join(pkiDir, 'strict'), trustUnknownServerCertificate: false }), h);
+    await strict.start();
+    const err = await waitFor('certificate error', () => strict.status().lastError ?? undefined);
+    expect(err.code).toBe('OPCUA_CERTIFICATE_REJECTED');
+    expect(err.message).toContain(path.join(pkiDir, 'strict', 'rejected'));
+    expect(readdirSync(path.join(pkiDir, 'strict', 'rejected')).length).toBe(1);
+    await strict.stop();
+
+    const h2 = harness('plc-secure-ok');
+    const trusting = start(device({ id: 'plc-secure-ok', ...secure }), h2);
+    await trusting.start();
+    await waitFor('encrypted readings', () => h2.readings.filter((r) => r.point === 'counter').length >= 2);
+    expect(trusting.status().state).toBe('ok');
+    await trusting.stop();
+  });
+
   it('writes its PKI only where configured (nothing under $HOME)', () => {
     expect(readdirSync(path.join(pkiDir, 'client')).length).toBeGreaterThan(0);
     expect(opcuaDirsInHome()).toEqual(homeBefore);

@@ -181,6 +181,9 @@ class OpcuaDriver implements Driver {
         failures += 1;
         this.counters.connectFailures += 1;
         const e = deviceErrorFrom(err, `connect to ${this.cfg.endpointUrl}`);
+        if (e.code === 'OPCUA_CERTIFICATE_REJECTED') {
+          e.message += `; if this server is the right one, move its certificate from ${this.pkiDir}/rejected to ${this.pkiDir}/trusted/certs`;
+        }
         // A PLC that is off for a weekend should not fill the journal: warn on a new kind of
         // failure and then at failures 1, 2, 4, 8 ...; the status always has the latest.
         const news = e.code !== this.lastError?.code || (failures & (failures - 1)) === 0;
