@@ -201,8 +201,14 @@ export class Forwarder {
       if (gen !== this.generation) return;
       this.inflight--;
       if (err) {
+        // mqtt.js fails in-flight publishes from inside its own cleanup loop when a connection
+        // dies (keepalive timeout, socket error); ending the client from here would re-enter that
+        // loop and crash it. The 'close' that follows releases the batch. For any other failure,
+        // drop the connection on the next tick so the batch is re-sent in order on a fresh one.
         this.noteError(err);
-        client.end(true);
+        setImmediate(() => {
+          if (gen === this.generation) client.end(true);
+        });
         return;
       }
       o.outbox.ack(batch);
