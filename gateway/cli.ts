@@ -34,6 +34,9 @@ program
       }
       throw err;
     }
+    // Drivers open the files their device config names (secrets, certificates, PKI folders) while
+    // running; relative names mean relative to the config directory, as check-config read them.
+    process.chdir(config.dir);
     const log = createLogger(opts.logLevel ?? config.gateway.log.level);
     for (const w of config.warnings) log.warn({ file: w.file, line: w.line, key: w.path }, `config warning: ${formatProblem(w)}`);
     let service: RunningService;

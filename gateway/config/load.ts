@@ -75,7 +75,9 @@ export function loadConfig(dirArg: string): GatewayConfig {
     const file = readYaml(dir, join(DEVICES_DIR, name), problems);
     if (!file) continue;
     // A device is named by its file unless it says otherwise: devices/pump-3.yaml -> pump-3.
-    const device = validate(file, deviceConfigSchema, { id: basename(name, extname(name)) }, problems);
+    // Driver schemas may read files they reference (secrets, certificates): relative paths in a
+    // device file mean relative to the config directory, as they do for a running daemon.
+    const device = inDirectory(dir, () => validate(file, deviceConfigSchema, { id: basename(name, extname(name)) }, problems));
     if (!device) continue;
     const previous = deviceFiles[device.id];
     if (previous !== undefined) {
@@ -92,6 +94,16 @@ export function loadConfig(dirArg: string): GatewayConfig {
 
   if (problems.length > 0 || !gateway) throw new ConfigError(problems);
   return { dir, gateway, devices, deviceFiles, secrets, warnings };
+}
+
+function inDirectory<T>(dir: string, fn: () => T): T {
+  const previous = process.cwd();
+  process.chdir(dir);
+  try {
+    return fn();
+  } finally {
+    process.chdir(previous);
+  }
 }
 
 function readYaml(dir: string, rel: string, problems: ConfigProblem[]): ParsedFile | undefined {
