@@ -44,7 +44,7 @@ describe('camera config schema', () => {
     expect(issues({ ...base, probes: { rtsp: { path: 'no-slash' } } }).join()).toContain('must start with /');
   });
 
-  it('reads passwordFile once at load, and reports unreadable, empty or relative files clearly', () => {
+  it('reads passwordFile once at load, and reports unreadable or empty files clearly', () => {
     const file = join(dir, 'cam.pw');
     writeFileSync(file, 'from-file-pw\nignored second line\n');
     const cfg = cameraDeviceSchema.parse({ ...base, username: 'u', passwordFile: file });
@@ -53,7 +53,14 @@ describe('camera config schema', () => {
     expect(issues({ ...base, username: 'u', passwordFile: join(dir, 'missing') }).join()).toContain('(ENOENT)');
     writeFileSync(join(dir, 'empty'), '');
     expect(issues({ ...base, username: 'u', passwordFile: join(dir, 'empty') }).join()).toContain('is empty');
-    expect(issues({ ...base, username: 'u', passwordFile: 'cam.pw' }).join()).toContain('absolute path');
+    // Relative names resolve against the working directory, which the config loader sets to the config dir.
+    const cwd = process.cwd();
+    process.chdir(dir);
+    try {
+      expect(cameraPassword(cameraDeviceSchema.parse({ ...base, username: 'u', passwordFile: 'cam.pw' }))?.reveal()).toBe('from-file-pw');
+    } finally {
+      process.chdir(cwd);
+    }
     expect(issues({ ...base, username: 'u', password: 'x', passwordFile: file }).join()).toContain('not both');
   });
 

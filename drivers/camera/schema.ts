@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { isAbsolute } from 'node:path';
 import { z } from 'zod';
 import { deviceBaseSchema } from '../device-schema.js';
 import { Secret } from './secret.js';
@@ -73,7 +72,6 @@ export const cameraProbesSchema = z
 const passwordFileSchema = z
   .string()
   .min(1)
-  .refine((p) => isAbsolute(p), 'must be an absolute path (the daemon does not run from the config directory)')
   .transform((path, ctx) => {
     try {
       const firstLine = readFileSync(path, 'utf8').split(/\r?\n/, 1)[0] ?? '';
