@@ -1,0 +1,202 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import mqtt from 'mqtt';
+import type { BrokerFixture } from '../test-rigs/broker/broker.js';
+import { writeConfigDir } from '../test-rigs/harness/config-dir.js';
+import { startModbusTcpSimulator, type ModbusTcpSimulator } from '../test-rigs/modbus-sim/server.js';
+import { SeqTracker } from '../test-rigs/subscriber/seq-tracker.js';
+import { brokerPid } from './broker-pid.js';
+import { percentile } from './percentile.js';
+import { CpuWindow, io, memory } from './proc-stats.js';
+import { straceAvailable, TracedDaemon } from './traced-daemon.js';
+
+/**
+ * A traffic intersection's load against the REAL daemon process: 8 Modbus TCP controllers
+ * (simulated, each its own TCP server), 20 registers each, polled every 100 ms = 1,600
+ * readings/s, through the real config loader, driver, outbox and forwarder to the real broker
+ * and a subscriber here that timestamps arrivals.
+ */
+export interface IntersectionResult {
+  devices: number;
+  registersPerDevice: number;
+  intervalMs: number;
+  seconds: number;
+  /** Readings (polled within the window) that reached the subscriber, per second. */
+  deliveredPerS: number;
+  cpuPercent: number;
+  rssMaxBytes: number;
+  rssEndBytes: number;
+  /** VmHWM: includes start-up, when config parsing and module loading peak. */
+  hwmBytes: number;
+  latencyP50Ms: number;
+  latencyP99Ms: number;
+  latencyMaxMs: number;
+  /** fsync + fdatasync per second (null without strace). */
+  fsyncsPerS: number | null;
+  bytesWrittenPerReading: number;
+  /** Which counter `bytesWrittenPerReading` came from. */
+  bytesSource: 'proc-io-write_bytes' | 'strace-pwrite64' | 'proc-io-wchar';
+  /** What SQLite handed to pwrite64, per reading (null without strace). */
+  sqlitePwriteBytesPerReading: number | null;
+  procWriteBytesPerReading: number;
+  /** Seqs never delivered after the daemon stopped cleanly (must be 0). */
+  missing: number;
+  duplicates: number;
+  brokerCpuPercent: number | null;
+  /** This process: the 8 simulators and the subscriber. */
+  rigCpuPercent: number;
+  /** Warnings/errors the daemon logged during the run (a quiet daemon is part of the result). */
+  daemonProblems: string[];
+  traced: boolean;
+}
+
+export async function measureIntersection(opts: {
+  broker: BrokerFixture;
+  tmpRoot: string;
+  warmupMs: number;
+  durationMs: number;
+  devices?: number;
+  registers?: number;
+  intervalMs?: number;
+  trace?: boolean;
+  nodeArgs?: string[];
+}): Promise<IntersectionResult> {
+  const devices = opts.devices ?? 8;
+  const registers = opts.registers ?? 20;
+  const intervalMs = opts.intervalMs ?? 100;
+  const traced = (opts.trace ?? true) && straceAvailable();
+  const dir = mkdtempSync(join(opts.tmpRoot, 'edge-gw-bench-intersection-'));
+  const sims: ModbusTcpSimulator[] = [];
+  let sub: mqtt.MqttClient | null = null;
+  let daemon: TracedDaemon | null = null;
+  try {
+    const deviceFiles: Record<string, Record<string, unknown>> = {};
+    for (let d = 0; d < devices; d++) {
+      // Counters, so every poll returns new values, as loop detectors and phase timers do.
+      const dynamics = Array.from({ length: registers }, (_, i) => ({ table: 'holding' as const, address: i, kind: 'counter' as const, start: d * 1000 + i * 10 }));
+      const sim = await startModbusTcpSimulator({ units: { 1: { dynamics } }, stepMs: intervalMs });
+      sims.push(sim);
+      deviceFiles[`signal-${String(d + 1).padStart(2, '0')}`] = {
+        type: 'modbus-tcp',
+        host: sim.host,
+        port: sim.port,
+        unitId: 1,
+        intervalMs,
+        timeoutMs: 500,
+        registers: Array.from({ length: registers }, (_, i) => ({ name: `det.${i}`, address: i, type: 'uint16', unit: i % 2 === 0 ? 'count' : 'ms' })),
+      };
+    }
+    const config = writeConfigDir({
+      dir,
+      gatewayId: 'bench-gw',
+      topicPrefix: 'bench',
+      brokerUrls: [opts.broker.url],
+      devices: deviceFiles,
+      // The shipped defaults, not the test harness's fast health interval.
+      gateway: { health: { interval: '10s' }, log: { level: 'info' } },
+    });
+
+    const tracker = new SeqTracker();
+    const latencies: number[] = [];
+    let window = { from: Infinity, to: -Infinity };
+    let inWindow = 0;
+    const seenDevices = new Set<string>();
+    sub = await mqtt.connectAsync(opts.broker.url, { clientId: `bench-intersection-sub-${process.pid}`, clean: true, reconnectPeriod: 0 });
+    sub.on('message', (_topic, payload) => {
+      const now = Date.now();
+      const batch = JSON.parse(payload.toString('utf8')) as { readings: { seq: number; ts: number; device: string }[] };
+      tracker.accept(batch.readings.map((r) => r.seq));
+      for (const r of batch.readings) {
+        seenDevices.add(r.device);
+        if (r.ts >= window.from && r.ts < window.to) {
+          latencies.push(now - r.ts);
+          inWindow++;
+        }
+      }
+    });
+    // Both streams: they share one seq space, so a gap check needs events (gateway events) too.
+    const base = `${config.topicPrefix}/${config.gatewayId}`;
+    await sub.subscribeAsync([`${base}/telemetry`, `${base}/events`], { qos: 1 });
+
+    daemon = TracedDaemon.start(config.dir, { traceFile: traced ? join(dir, 'strace.txt') : null, nodeArgs: opts.nodeArgs });
+    await daemon.ready(30_000);
+    const pid = daemon.pid;
+    const deadline = performance.now() + 20_000;
+    while (seenDevices.size < devices) {
+      if (performance.now() > deadline) throw new Error(`intersection benchmark: only ${seenDevices.size} of ${devices} devices delivered readings within 20 s`);
+      await sleep(100);
+    }
+    await sleep(opts.warmupMs);
+
+    const bPid = brokerPid(opts.broker);
+    const cpu = new CpuWindow(pid);
+    const rigCpu = new CpuWindow(process.pid);
+    const brokerCpu = bPid === null ? null : new CpuWindow(bPid);
+    const io0 = io(pid);
+    const from = Date.now();
+    window = { from, to: from + opts.durationMs };
+    let rssMax = 0;
+    while (Date.now() < window.to) {
+      rssMax = Math.max(rssMax, memory(pid).rssBytes);
+      await sleep(Math.min(1000, Math.max(1, window.to - Date.now())));
+    }
+    const to = Date.now();
+    const cpuPercent = cpu.percentOfCore();
+    const rigCpuPercent = rigCpu.percentOfCore();
+    const brokerCpuPercent = brokerCpu?.percentOfCore() ?? null;
+    const io1 = io(pid);
+    const mem = memory(pid);
+    rssMax = Math.max(rssMax, mem.rssBytes);
+    // Readings polled just before the window closed are still on their way.
+    await sleep(1000);
+    const trace = daemon.countTrace(from, to);
+    const seconds = (to - from) / 1000;
+    const readings = Math.max(1, inWindow);
+
+    await daemon.stop();
+    // The daemon flushes and forwards what it still had on a clean stop; give it time to arrive.
+    await sleep(500);
+    const summary = tracker.summary();
+    const procWrite = (io1.writeBytes - io0.writeBytes) / readings;
+    const [bytesWrittenPerReading, bytesSource] =
+      io1.writeBytes - io0.writeBytes > 0
+        ? [procWrite, 'proc-io-write_bytes' as const]
+        : trace
+          ? [trace.pwriteBytes / readings, 'strace-pwrite64' as const]
+          : [(io1.wchar - io0.wchar) / readings, 'proc-io-wchar' as const];
+    return {
+      devices,
+      registersPerDevice: registers,
+      intervalMs,
+      seconds,
+      deliveredPerS: inWindow / seconds,
+      cpuPercent,
+      rssMaxBytes: rssMax,
+      rssEndBytes: mem.rssBytes,
+      hwmBytes: mem.hwmBytes,
+      latencyP50Ms: percentile(latencies, 50),
+      latencyP99Ms: percentile(latencies, 99),
+      latencyMaxMs: percentile(latencies, 100),
+      fsyncsPerS: trace ? trace.fsyncs / seconds : null,
+      bytesWrittenPerReading,
+      bytesSource,
+      sqlitePwriteBytesPerReading: trace ? trace.pwriteBytes / readings : null,
+      procWriteBytesPerReading: procWrite,
+      missing: summary.missingCount,
+      duplicates: summary.duplicates,
+      brokerCpuPercent,
+      rigCpuPercent,
+      daemonProblems: daemon.problems().map((l) => `${l.msg}${l.err ? `: ${JSON.stringify(l.err).slice(0, 200)}` : ''}`),
+      traced,
+    };
+  } finally {
+    await daemon?.stop().catch(() => undefined);
+    await sub?.endAsync(true).catch(() => undefined);
+    await Promise.all(sims.map((s) => s.stop()));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

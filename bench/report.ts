@@ -1,0 +1,116 @@
+import type { BenchResults } from './results.js';
+import { checkTargets, NODE_RED, TARGETS } from './targets.js';
+
+/** Human-readable report of one run: each figure next to the limit it is a fraction of. */
+
+const int = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a');
+const pct = (n: number): string => (Number.isFinite(n) ? `${n.toFixed(1)} %` : 'n/a');
+const mb = (b: number): string => `${(b / 1024 / 1024).toFixed(1)} MB`;
+const ratio = (a: number, b: number | undefined): string => (b === undefined || !(b > 0) ? 'n/a' : pct((a / b) * 100));
+
+/**
+ * Which component bounded a throughput figure, from the evidence we have: a saturated event loop
+ * means the gateway's single thread; a broker near a full core means the broker; a rate close to
+ * the raw publish limit means the MQTT path as a whole.
+ */
+export function boundBy(e: { loopUtilization: number; brokerCpuPercent: number | null; readingsPerS: number; rawPublishPerS?: number; process?: string }): string {
+  const who = e.process ?? 'the gateway process';
+  const loop = `event loop ${pct(e.loopUtilization * 100)} busy`;
+  const broker = e.brokerCpuPercent === null ? 'broker CPU unknown' : `broker ${pct(e.brokerCpuPercent)} of a core`;
+  if (e.loopUtilization >= 0.9) return `${who} (${loop}; ${broker})`;
+  if (e.brokerCpuPercent !== null && e.brokerCpuPercent >= 90) return `the broker (${broker}; ${loop})`;
+  if (e.rawPublishPerS !== undefined && e.readingsPerS >= 0.8 * e.rawPublishPerS) return `the MQTT publish path (>= 80 % of raw publish; ${loop}; ${broker})`;
+  return `neither saturated: round trips / in-flight window (${loop}; ${broker})`;
+}
+
+export function formatReport(r: BenchResults): string {
+  const out: string[] = [];
+  const line = (s = ''): void => void out.push(s);
+  const m = r.machine;
+  line(`edge-gateway benchmark — ${r.date}${r.quick ? ' (quick)' : ''}`);
+  line(`command: ${r.command}`);
+  line(`machine: ${m.cpuModel}, ${m.cores} cores, ${(m.memoryBytes / 2 ** 30).toFixed(1)} GiB, ${m.kernel}, load ${m.loadAverage.toFixed(2)} at start`);
+  line(`         Node ${m.node}, SQLite ${m.sqlite} (better-sqlite3 ${m.betterSqlite3}), mqtt.js ${m.mqtt}, ${m.mosquitto}`);
+  line(`         data dir ${m.dataDir} (${m.dataDirFs}); broker ${r.broker.kind} ${r.broker.url}`);
+  const s = r.endToEnd?.settings ?? r.drain?.settings;
+  if (s) {
+    line(
+      `gateway settings (shipped defaults): commit every ${s.commitIntervalMs} ms or ${int(s.commitMaxReadings)} readings, ${s.rowMaxReadings} readings/row, ` +
+        `batch <= ${int(s.batchMaxReadings)} readings / ${int(s.batchMaxBytes / 1024)} KiB, ${s.inflightWindow} in flight, durability ${s.durability}`,
+    );
+  }
+
+  const L = r.limits;
+  if (L) {
+    line();
+    line('PHYSICAL LIMITS (same libraries and table shape, none of the gateway code)');
+    line(`  SQLite insert, row per run (${L.insertRunPerRow.readingsPerRow}/row, ${int(L.insertRunPerRow.readingsPerTransaction)}/tx)   ${int(L.insertRunPerRow.readingsPerS)} readings/s  (${int(L.insertRunPerRow.rowsPerS)} rows/s, ${L.insertRunPerRow.mbPerS.toFixed(0)} MB/s)`);
+    line(`  SQLite insert, row per reading (${int(L.insertRowPerReading.readingsPerTransaction)}/tx)   ${int(L.insertRowPerReading.readingsPerS)} readings/s  (reference: the design the outbox avoids)`);
+    line(`  SQLite drain, oldest ${L.drain.rowsPerBatch} rows + delete per batch   ${int(L.drain.readingsPerS)} readings/s  (${int(L.drain.readings)} in ${L.drain.seconds.toFixed(2)} s)`);
+    const p = L.publish;
+    line(`  mqtt.js QoS 1 publish, ${int(p.payloadBytes / 1024)} KiB x ${p.inflightWindow} in flight   ${int(p.readingsPerS)} readings/s  (${int(p.messagesPerS)} msg/s, ${p.mbPerS.toFixed(0)} MB/s)`);
+    line(`      bound: ${boundBy({ loopUtilization: p.clientLoopUtilization, brokerCpuPercent: p.brokerCpuPercent, readingsPerS: p.readingsPerS, process: 'the publishing mqtt.js client' })}`);
+  }
+
+  const e = r.endToEnd;
+  if (e) {
+    line();
+    line(`DURABLE END-TO-END (emit -> commit -> QoS 1 publish -> PUBACK -> delete), ${e.seconds.toFixed(1)} s sustained`);
+    line(`  ${int(e.readingsPerS)} readings/s   = ${ratio(e.readingsPerS, L?.insertRunPerRow.readingsPerS)} of raw insert, ${ratio(e.readingsPerS, L?.publish.readingsPerS)} of raw publish`);
+    line(`  emitted ${int(e.emittedPerS)}/s; backlog at end ${int(e.backlogAtEnd)}; unacknowledged after drain ${e.unacknowledged}; process CPU ${pct(e.processCpuPercent)} of a core`);
+    line(`  bound: ${boundBy({ loopUtilization: e.loopUtilization, brokerCpuPercent: e.brokerCpuPercent, readingsPerS: e.readingsPerS, rawPublishPerS: L?.publish.readingsPerS })}`);
+  }
+
+  const d = r.drain;
+  if (d) {
+    line();
+    line(`BACKLOG DRAIN (${int(d.readings)} readings buffered with the broker down, ${mb(d.outboxBytes)} in the outbox)`);
+    line(`  buffered offline at ${int(d.bufferedPerS)} readings/s`);
+    line(`  drained in ${d.secondsFromBrokerUp.toFixed(2)} s from broker up (${d.secondsFromConnect.toFixed(2)} s from CONNACK) = ${int(d.readingsPerS)} readings/s`);
+    line(`  = ${ratio(d.readingsPerS, L?.drain.readingsPerS)} of raw drain, ${ratio(d.readingsPerS, L?.publish.readingsPerS)} of raw publish; left over ${d.leftOver}`);
+    line(`  bound: ${boundBy({ loopUtilization: d.loopUtilization, brokerCpuPercent: d.brokerCpuPercent, readingsPerS: d.readingsPerS, rawPublishPerS: L?.publish.readingsPerS })}`);
+  }
+
+  const x = r.intersection;
+  if (x) {
+    line();
+    line(`INTERSECTION LOAD (real daemon process: ${x.devices} Modbus TCP devices x ${x.registersPerDevice} registers every ${x.intervalMs} ms), ${x.seconds.toFixed(1)} s window`);
+    line(`  delivered ${int(x.deliveredPerS)} readings/s (offered ${int((x.devices * x.registersPerDevice * 1000) / x.intervalMs)}/s); missing ${x.missing}, duplicates ${x.duplicates}`);
+    line(`  CPU ${x.cpuPercent.toFixed(2)} % of one core (utime+stime from /proc/<pid>/stat)`);
+    line(`  RSS max ${mb(x.rssMaxBytes)}, at end ${mb(x.rssEndBytes)}, VmHWM ${mb(x.hwmBytes)} (HWM includes start-up)`);
+    line(`  latency poll -> subscriber: p50 ${x.latencyP50Ms.toFixed(1)} ms, p99 ${x.latencyP99Ms.toFixed(1)} ms, max ${x.latencyMaxMs.toFixed(1)} ms`);
+    line(`  fsyncs ${x.fsyncsPerS === null ? 'not measured (strace not installed)' : `${x.fsyncsPerS.toFixed(2)}/s (strace --seccomp-bpf: fsync+fdatasync)`}`);
+    line(
+      `  bytes written/reading ${x.bytesWrittenPerReading.toFixed(0)} B (source: ${x.bytesSource}); ` +
+        `/proc io write_bytes ${x.procWriteBytesPerReading.toFixed(0)} B, SQLite pwrite64 ${x.sqlitePwriteBytesPerReading === null ? 'n/a' : `${x.sqlitePwriteBytesPerReading.toFixed(0)} B`}`,
+    );
+    line(`  rig: broker ${x.brokerCpuPercent === null ? 'n/a' : pct(x.brokerCpuPercent)}, simulators + subscriber ${pct(x.rigCpuPercent)} of a core (neither near a bound)`);
+    if (x.daemonProblems.length > 0) line(`  daemon logged ${x.daemonProblems.length} warning(s)/error(s); first: ${x.daemonProblems[0]}`);
+  }
+
+  const checks = checkTargets(r);
+  if (checks.length > 0) {
+    line();
+    line('TARGETS');
+    const w = Math.max(...checks.map((c) => c.name.length));
+    for (const c of checks) line(`  ${c.pass ? 'PASS' : 'MISS'}  ${c.name.padEnd(w)}  ${c.measured.padStart(12)}  (target ${c.target})`);
+  }
+
+  if (x || e) {
+    line();
+    line(`CONTEXT: Node-RED + node-red-contrib-modbus at the intersection load (brief's figures, not re-measured): ${NODE_RED.cpuPercent} % CPU, ${mb(NODE_RED.rssBytes)}, ~${int(NODE_RED.readingsPerS)} values/s max`);
+    if (x) {
+      line(`  CPU ${(x.cpuPercent / NODE_RED.cpuPercent).toFixed(2)}x of Node-RED (aim <= 0.20x); memory ${(x.rssMaxBytes / NODE_RED.rssBytes).toFixed(2)}x (aim <= 0.50x)`);
+    }
+    if (e) line(`  durable throughput ${(e.readingsPerS / NODE_RED.readingsPerS).toFixed(1)}x Node-RED's non-durable ceiling (aim >= 10x)`);
+  }
+
+  if (r.failures.length > 0) {
+    line();
+    line('FAILED SECTIONS');
+    for (const f of r.failures) line(`  ${f.section}: [${f.code}] ${f.message}`);
+  }
+  line();
+  line(`total ${r.totalSeconds.toFixed(0)} s (docs/benchmarks.md explains each figure)`);
+  return out.join('\n');
+}

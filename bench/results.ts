@@ -1,0 +1,21 @@
+import type { DrainResult } from './drain.js';
+import type { EndToEndResult } from './end-to-end.js';
+import type { IntersectionResult } from './intersection.js';
+import type { Limits } from './limits.js';
+import type { MachineFacts } from './machine.js';
+
+/** Everything one `npm run bench` measured; also the `--json` output. */
+export interface BenchResults {
+  date: string;
+  command: string;
+  quick: boolean;
+  machine: MachineFacts;
+  broker: { kind: string; url: string };
+  limits?: Limits;
+  endToEnd?: EndToEndResult;
+  drain?: DrainResult;
+  intersection?: IntersectionResult;
+  /** A section that failed is reported here instead of aborting the others. */
+  failures: { section: string; code: string; message: string }[];
+  totalSeconds: number;
+}

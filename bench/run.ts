@@ -1,0 +1,173 @@
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { MOSQUITTO_BINARY, startBroker, type BrokerFixture } from '../test-rigs/broker/broker.js';
+import { brokerPid } from './broker-pid.js';
+import { measureDrain } from './drain.js';
+import { measureEndToEnd } from './end-to-end.js';
+import { measureIntersection } from './intersection.js';
+import { measureLimits } from './limits.js';
+import { machineFacts } from './machine.js';
+import { pipelineSettings } from './pipeline.js';
+import { formatReport } from './report.js';
+import type { BenchResults } from './results.js';
+
+/**
+ * `npm run bench [-- --quick] [-- --json]`: measures this machine's physical limits, then the
+ * gateway against them. Sections run one after another (never concurrently: they would measure
+ * each other); a failing section is reported and the others still run.
+ */
+const USAGE = `usage: npm run bench -- [--quick] [--json] [--only limits,e2e,drain,intersection]
+  [--e2e-seconds N] [--intersection-seconds N] [--drain-readings N] [--no-trace] [--daemon-cpu-prof DIR] [--tmp DIR]`;
+
+const SECTIONS = ['limits', 'e2e', 'drain', 'intersection'] as const;
+type Section = (typeof SECTIONS)[number];
+
+class UsageError extends Error {
+  readonly code = 'BENCH_USAGE';
+}
+
+function parse(argv: string[]) {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      'e2e-seconds': { type: 'string' },
+      'intersection-seconds': { type: 'string' },
+      'drain-readings': { type: 'string' },
+      'no-trace': { type: 'boolean', default: false },
+      'daemon-cpu-prof': { type: 'string' },
+      tmp: { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  const num = (name: string, v: string | undefined, fallback: number): number => {
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${name} must be a positive number, got "${v}"`);
+    return n;
+  };
+  const only = values.only === undefined ? [...SECTIONS] : values.only.split(',').map((s) => s.trim());
+  for (const s of only) if (!(SECTIONS as readonly string[]).includes(s)) throw new UsageError(`--only: unknown section "${s}" (known: ${SECTIONS.join(', ')})`);
+  const quick = values.quick;
+  return {
+    help: values.help,
+    quick,
+    json: values.json,
+    only: new Set(only as Section[]),
+    limitMs: quick ? 1000 : 3000,
+    e2eWarmupMs: quick ? 1000 : 2000,
+    e2eMs: num('e2e-seconds', values['e2e-seconds'], quick ? 5 : 15) * 1000,
+    intersectionWarmupMs: quick ? 2000 : 3000,
+    intersectionMs: num('intersection-seconds', values['intersection-seconds'], quick ? 15 : 60) * 1000,
+    drainReadings: Math.round(num('drain-readings', values['drain-readings'], 1_000_000)),
+    trace: !values['no-trace'],
+    daemonCpuProf: values['daemon-cpu-prof'],
+    tmp: values.tmp ?? os.tmpdir(),
+  };
+}
+
+function progress(msg: string): void {
+  process.stderr.write(`[bench] ${msg}\n`);
+}
+
+async function section<T>(results: BenchResults, name: string, run: () => Promise<T>): Promise<T | undefined> {
+  progress(`${name}...`);
+  const t0 = performance.now();
+  try {
+    const value = await run();
+    progress(`${name} done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    return value;
+  } catch (err) {
+    const e = err as Error & { code?: string };
+    results.failures.push({ section: name, code: e.code ?? 'BENCH_SECTION_FAILED', message: e.message });
+    progress(`${name} FAILED: ${e.stack ?? e.message}`);
+    return undefined;
+  }
+}
+
+async function main(): Promise<number> {
+  const argv = process.argv.slice(2);
+  let o: ReturnType<typeof parse>;
+  try {
+    o = parse(argv);
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  if (o.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const started = performance.now();
+  const broker: BrokerFixture = await startBroker();
+  const stopOnSignal = (): void => {
+    void broker.dispose().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', stopOnSignal);
+  process.once('SIGTERM', stopOnSignal);
+  const results: BenchResults = {
+    date: new Date().toISOString(),
+    command: `npm run bench${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}`,
+    quick: o.quick,
+    machine: machineFacts(o.tmp, MOSQUITTO_BINARY),
+    broker: { kind: broker.kind, url: broker.url },
+    failures: [],
+    totalSeconds: 0,
+  };
+  try {
+    const s = pipelineSettings(broker.url);
+    if (o.only.has('limits')) {
+      results.limits = await section(results, 'physical limits', () =>
+        measureLimits({
+          brokerUrl: broker.url,
+          brokerPid: brokerPid(broker),
+          rowMaxReadings: s.rowMaxReadings,
+          commitMaxReadings: s.commitMaxReadings,
+          batchMaxReadings: s.batchMaxReadings,
+          batchMaxBytes: s.batchMaxBytes,
+          inflightWindow: s.inflightWindow,
+          drainReadings: o.drainReadings,
+          durationMs: o.limitMs,
+          tmpRoot: o.tmp,
+        }),
+      );
+    }
+    if (o.only.has('e2e')) {
+      results.endToEnd = await section(results, 'durable end-to-end', () =>
+        measureEndToEnd({ brokerUrl: broker.url, brokerPid: brokerPid(broker), tmpRoot: o.tmp, warmupMs: o.e2eWarmupMs, durationMs: o.e2eMs }),
+      );
+    }
+    if (o.only.has('drain')) {
+      results.drain = await section(results, `backlog drain of ${o.drainReadings.toLocaleString('en-US')}`, () =>
+        measureDrain({ broker, tmpRoot: o.tmp, readings: o.drainReadings, timeoutMs: 120_000 }),
+      );
+    }
+    if (o.only.has('intersection')) {
+      results.intersection = await section(results, 'intersection load', () =>
+        measureIntersection({
+          broker,
+          tmpRoot: o.tmp,
+          warmupMs: o.intersectionWarmupMs,
+          durationMs: o.intersectionMs,
+          trace: o.trace,
+          nodeArgs: o.daemonCpuProf ? ['--cpu-prof', `--cpu-prof-dir=${o.daemonCpuProf}`] : [],
+        }),
+      );
+    }
+  } finally {
+    await broker.dispose();
+  }
+  results.totalSeconds = (performance.now() - started) / 1000;
+  process.stdout.write(o.json ? `${JSON.stringify(results, null, 2)}\n` : `${formatReport(results)}\n`);
+  return results.failures.length > 0 ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);
