@@ -1,4 +1,4 @@
-import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -30,8 +30,16 @@ describe('config loading', () => {
     expect(c.gateway.outbox.commitInterval).toBe(50);
     expect(c.gateway.outbox.retention).toEqual({ maxBytes: 512e6, maxAge: 7 * 86400e3 });
     expect(c.gateway.mqtt.keepalive).toBe(15_000);
-    expect(c.devices.map((d) => d.id).sort()).toEqual(['parking-counter', 'signal-controller']);
+    expect(c.devices.map((d) => d.id).sort()).toEqual(['parking-counter', 'signal-controller', 'signal-plc', 'weather']);
     expect(c.deviceFiles['signal-controller']).toBe('devices/signal-controller.yaml');
+  });
+
+  it('every shipped example config is valid', () => {
+    const examples = join(import.meta.dirname, '../../config/examples');
+    for (const name of readdirSync(examples)) {
+      const c = loadConfig(join(examples, name));
+      expect(c.devices.length, name).toBeGreaterThan(0);
+    }
   });
 
   it('reports file, line and key path for a bad enum value', () => {
