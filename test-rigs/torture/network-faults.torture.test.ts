@@ -1,0 +1,10 @@
+import { describe, expect, it } from 'vitest';
+import { DETECT_BOUND_MS, networkFaultsScenario } from './scenarios/network-faults.js';
+
+describe('torture (long): reset, black hole, stall and refuse between gateway and broker', () => {
+  it('8 rounds of every fault: dead links noticed within the keepalive bound, reconnects, nothing lost', async () => {
+    const f = await networkFaultsScenario('long', 8);
+    expect(f.lost).toBe(0);
+    expect(f.detectMaxMs as number).toBeLessThanOrEqual(DETECT_BOUND_MS);
+  }, 600_000);
+});
