@@ -17,6 +17,12 @@ export interface LogLine {
   [k: string]: unknown;
 }
 
+/** Children still running when the test process exits (a failed test skips its cleanup) die with it. */
+const live = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
 export class GatewayProcess {
   readonly logs: LogLine[] = [];
   readonly stderr: string[] = [];
@@ -31,7 +37,11 @@ export class GatewayProcess {
       }
     });
     createInterface({ input: child.stderr! }).on('line', (line) => this.stderr.push(line));
-    this.exited = once(child, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
+    live.add(child);
+    this.exited = once(child, 'exit').then(([code, signal]) => {
+      live.delete(child);
+      return { code: code as number | null, signal: signal as NodeJS.Signals | null };
+    });
   }
 
   static start(configDir: string, opts: { env?: Record<string, string>; args?: string[] } = {}): GatewayProcess {
