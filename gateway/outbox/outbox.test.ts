@@ -111,10 +111,9 @@ describe('outbox contract', () => {
     for (let i = 0; i < 20; i++) ob.append('telemetry', readings(10));
     const before = ob.stats();
     const limit = before.pendingBytes - before.streams.telemetry.pendingBytes / 2;
-    const ob2 = ob; // same handle, new bounds
-    (ob2 as unknown as { opts: OutboxOptions }).opts.retention.maxBytes = limit;
-    const drops = ob2.enforceRetention();
-    const after = ob2.stats();
+    ob.setRetention({ maxBytes: limit, maxAgeMs: 86400e3 });
+    const drops = ob.enforceRetention();
+    const after = ob.stats();
     expect(after.pendingBytes).toBeLessThanOrEqual(limit);
     expect(after.streams.event.pendingReadings).toBe(5);
     expect(drops.length).toBeGreaterThan(0);
@@ -122,9 +121,9 @@ describe('outbox contract', () => {
     expect(drops.reduce((n, d) => n + d.readings, 0)).toBe(after.droppedReadings);
     expect(after.lastDrops[0]!.reason).toBe('max-bytes');
     // What remains starts right after the dropped range.
-    const next = ob2.claim('telemetry', 1, 1)!;
+    const next = ob.claim('telemetry', 1, 1)!;
     expect(next.firstSeq).toBe(drops[drops.length - 1]!.toSeq + 1);
-    ob2.close();
+    ob.close();
     const reopened = open();
     expect(reopened.stats().droppedReadings).toBe(after.droppedReadings); // counted durably
     reopened.close();
