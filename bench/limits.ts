@@ -66,12 +66,25 @@ function openScratch(dir: string, name: string): Database.Database {
 }
 
 /**
- * Insert pre-encoded rows in transactions of `perTransaction` readings for `durationMs`.
+ * Insert pre-encoded rows in transactions of `perTransaction` readings, in `rounds` rounds of
+ * `durationMs` each, into a fresh database per round; the best round is the limit (on a shared
+ * machine the slower rounds measure the neighbours, not SQLite).
  * `perRow` 1 is the one-row-per-reading design the outbox avoids; `perRow` = rowMaxReadings is
  * the outbox's own shape.
  */
-export function measureInsert(dir: string, perRow: number, perTransaction: number, durationMs: number): InsertLimit {
-  const db = openScratch(dir, `insert-${perRow}.db`);
+export function measureInsert(dir: string, perRow: number, perTransaction: number, durationMs: number, rounds = 3): InsertLimit {
+  let best: InsertLimit | null = null;
+  for (let i = 0; i < rounds; i++) {
+    const r = insertRound(dir, `insert-${perRow}-${i}.db`, perRow, perTransaction, durationMs);
+    if (best === null || r.readingsPerS > best.readingsPerS) best = r;
+    // A round can write hundreds of MB; do not keep them around for the next one.
+    for (const suffix of ['', '-wal', '-shm']) rmSync(join(dir, `insert-${perRow}-${i}.db${suffix}`), { force: true });
+  }
+  return best!;
+}
+
+function insertRound(dir: string, file: string, perRow: number, perTransaction: number, durationMs: number): InsertLimit {
+  const db = openScratch(dir, file);
   try {
     const body = encodedRun(perRow);
     const insert = db.prepare('INSERT INTO telemetry(first_seq, count, created_ms, body) VALUES (?, ?, ?, ?)');
@@ -214,6 +227,7 @@ export async function measureLimits(opts: {
   batchMaxBytes: number;
   inflightWindow: number;
   drainReadings: number;
+  /** Per insert round (three per shape); the publish limit runs twice as long. */
   durationMs: number;
   tmpRoot: string;
 }): Promise<Limits> {
@@ -227,7 +241,7 @@ export async function measureLimits(opts: {
       batchMaxBytes: opts.batchMaxBytes,
       perRow: opts.rowMaxReadings,
       inflightWindow: opts.inflightWindow,
-      durationMs: opts.durationMs,
+      durationMs: opts.durationMs * 2,
       brokerPid: opts.brokerPid,
     });
     return { insertRunPerRow, insertRowPerReading, drain, publish };

@@ -56,7 +56,7 @@ function parse(argv: string[]) {
     quick,
     json: values.json,
     only: new Set(only as Section[]),
-    limitMs: quick ? 1000 : 3000,
+    limitMs: quick ? 500 : 1500,
     e2eWarmupMs: quick ? 1000 : 2000,
     e2eMs: num('e2e-seconds', values['e2e-seconds'], quick ? 5 : 15) * 1000,
     intersectionWarmupMs: quick ? 2000 : 3000,
