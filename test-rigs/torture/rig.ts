@@ -138,8 +138,15 @@ export class TortureRig {
   async progress(n: number, what: string, timeoutMs = 45_000): Promise<void> {
     const before = this.sub.tracker.receivedCount;
     await this.sub.waitFor((s) => s.tracker.receivedCount >= before + n, timeoutMs).catch((err: Error) => {
-      throw new Error(`${this.opts.scenario}: no progress after ${what}: ${err.message}`);
+      throw new Error(`${this.opts.scenario}: no progress after ${what}: ${err.message}${this.gatewayDied()}`);
     });
+  }
+
+  /** For error messages: if the current gateway exited on its own, how and with what stderr. */
+  gatewayDied(): string {
+    const gw = this.gw;
+    if (gw === null || this.isRunning(gw)) return '';
+    return `\ngateway exited on its own (code ${gw.child.exitCode}, signal ${gw.child.signalCode}); stderr:\n${gw.stderr.slice(-25).join('\n')}`;
   }
 
   logs(): LogLine[] {
