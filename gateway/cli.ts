@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { ConfigError, formatProblem, loadConfig } from './config/load.js';
 import { runService, type RunningService } from './service.js';
 import { createLogger } from './log.js';
+import { registerOpsCommands } from './ops/register.js';
 
 /**
  * The `edge-gateway` command. Each subcommand is a thin shell over a module that does the work,
@@ -94,6 +95,7 @@ program
   });
 
 // OPS-COMMANDS: status, tail, reload, doctor and probe register themselves here.
+registerOpsCommands(program);
 
 program.parseAsync().catch((err: unknown) => {
   process.stderr.write(`edge-gateway: ${(err as Error).message}\n`);

@@ -1,0 +1,91 @@
+import { userInfo } from 'node:os';
+import { checkBrokers } from './doctor/broker.js';
+import type { CheckResult, CheckStatus } from './doctor/check.js';
+import { checkClock } from './doctor/clock.js';
+import { checkConfig } from './doctor/config-check.js';
+import { checkDaemon } from './doctor/daemon.js';
+import { devicePaths, checkDevicePaths } from './doctor/device-paths.js';
+import { checkDisk } from './doctor/disk.js';
+import { probeModbusDevices } from './doctor/modbus-devices.js';
+import { checkOutboxFile } from './doctor/outbox-file.js';
+import { DEFAULT_CONTROL_SOCKET } from './socket-path.js';
+import { styleFor, type Style } from './terminal.js';
+
+/**
+ * `edge-gateway doctor`: the checks a technician would otherwise do by hand at the cabinet, as a
+ * pass/warn/fail list with what to do about each problem. Exit 1 if anything failed. Read-only
+ * throughout: it never opens a port or the outbox for writing, and never touches the daemon's
+ * MQTT session, so it is safe to run next to a live gateway.
+ */
+
+export interface DoctorOptions {
+  config: string;
+  socket?: string;
+  json?: boolean;
+  /** With the daemon stopped, read one register from each Modbus TCP device (default on). */
+  probe?: boolean;
+  brokerTimeoutMs?: number;
+}
+
+export interface DoctorReport {
+  user: string;
+  checks: CheckResult[];
+  failures: number;
+  warnings: number;
+}
+
+export async function runDoctorChecks(opts: DoctorOptions): Promise<DoctorReport> {
+  const checks: CheckResult[] = [];
+  const { result, config } = checkConfig(opts.config);
+  checks.push(...result);
+  if (config) {
+    if (devicePaths(config.devices).length > 0) checks.push(...checkDevicePaths(config.devices));
+    checks.push(...(await checkBrokers(config, { timeoutMs: opts.brokerTimeoutMs })));
+    checks.push(checkClock(config));
+    checks.push(checkDisk(config));
+    checks.push(checkOutboxFile(config));
+  }
+  const socket = opts.socket ?? config?.gateway.control.socket ?? DEFAULT_CONTROL_SOCKET;
+  const daemon = await checkDaemon(socket);
+  checks.push(...daemon.results);
+  if (config && !daemon.running) {
+    if (opts.probe === false) {
+      checks.push({ id: 'devices', title: 'devices answer', status: 'skip', detail: 'not probed (--no-probe)' });
+    } else {
+      checks.push(...(await probeModbusDevices(config.devices)));
+    }
+  }
+  return {
+    user: userInfo().username,
+    checks,
+    failures: checks.filter((c) => c.status === 'fail').length,
+    warnings: checks.filter((c) => c.status === 'warn').length,
+  };
+}
+
+const MARK: Record<CheckStatus, [string, 'green' | 'yellow' | 'red' | 'gray']> = {
+  pass: ['PASS', 'green'],
+  warn: ['WARN', 'yellow'],
+  fail: ['FAIL', 'red'],
+  skip: ['SKIP', 'gray'],
+};
+
+export function renderDoctor(report: DoctorReport, style: Style): string {
+  const lines: string[] = [];
+  for (const c of report.checks) {
+    const [word, colour] = MARK[c.status];
+    lines.push(`${style.paint(colour, word)}  ${c.title}`);
+    for (const d of c.detail.split('\n')) lines.push(`      ${d}`);
+    if (c.advice && c.status !== 'pass') lines.push(`      ${style.paint('bold', '→')} ${c.advice}`);
+  }
+  lines.push('');
+  const summary = `${report.checks.length} check(s) as user ${report.user}: ${report.failures} failed, ${report.warnings} warning(s)`;
+  lines.push(report.failures > 0 ? style.paint('red', summary) : report.warnings > 0 ? style.paint('yellow', summary) : style.paint('green', summary));
+  return `${lines.join('\n')}\n`;
+}
+
+export async function runDoctor(opts: DoctorOptions): Promise<number> {
+  const report = await runDoctorChecks(opts);
+  process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderDoctor(report, styleFor(process.stdout)));
+  return report.failures > 0 ? 1 : 0;
+}

@@ -1,0 +1,52 @@
+import type { DeviceConfig } from '../../../drivers/registry.js';
+import { clientBlockReader, type ModbusClient } from '../../../drivers/modbus/client.js';
+import { classifyModbusError, type ModbusError } from '../../../drivers/modbus/errors.js';
+import { registerWidth } from '../../../drivers/modbus/schema.js';
+import { closeModbus, openModbusTcp } from '../modbus-connection.js';
+import type { CheckResult } from './check.js';
+
+type ModbusTcpConfig = Extract<DeviceConfig, { type: 'modbus-tcp' }>;
+
+/**
+ * With the daemon stopped, "does each device answer?" is asked directly: connect and read the
+ * first register of the device's map once. Never while the daemon runs — many Modbus TCP devices
+ * accept a single connection, and a probe would knock the daemon off.
+ */
+export async function probeModbusDevices(devices: readonly DeviceConfig[], timeoutMs = 2000): Promise<CheckResult[]> {
+  const tcp = devices.filter((d): d is ModbusTcpConfig => d.enabled && d.type === 'modbus-tcp');
+  return Promise.all(tcp.map((d) => probeOne(d, Math.min(timeoutMs, d.timeoutMs * 2))));
+}
+
+async function probeOne(d: ModbusTcpConfig, timeoutMs: number): Promise<CheckResult> {
+  const first = d.registers[0]!;
+  const count = registerWidth(first.type);
+  const what = `${first.table} ${first.address}${count > 1 ? `+${count}` : ''} (${first.name}) from unit ${d.unitId}`;
+  const base = { id: `device:${d.id}`, title: `device ${d.id} answers (modbus-tcp ${d.host}:${d.port}, probed directly)` };
+  const stop = new AbortController();
+  let client: ModbusClient | undefined;
+  try {
+    client = await openModbusTcp(d.host, d.port, timeoutMs);
+    const reader = clientBlockReader(client, { unitId: d.unitId, timeoutMs, signal: stop.signal });
+    const data = await reader.read(first.table, first.address, count);
+    return { ...base, status: 'pass', detail: `read ${what}: ${data.map((v) => (typeof v === 'boolean' ? String(v) : `0x${v.toString(16).padStart(4, '0')}`)).join(' ')}` };
+  } catch (err) {
+    const e = classifyModbusError(err, `read ${what}`) as ModbusError;
+    return { ...base, status: 'fail', detail: `${e.code}: ${e.message}`, advice: adviceFor(e, d) };
+  } finally {
+    stop.abort();
+    if (client) await closeModbus(client);
+  }
+}
+
+function adviceFor(e: ModbusError, d: ModbusTcpConfig): string {
+  if (e.kind === 'exception') {
+    return e.exceptionCode === 2
+      ? `the device answers but has no register ${d.registers[0]!.address}: check addresses in devices/${d.id}.yaml (0-based vs 1-based / 40001 numbering)`
+      : e.exceptionCode === 10 || e.exceptionCode === 11
+        ? `the TCP gateway answers but unit ${d.unitId} behind it does not: check the unit id and the serial side`
+        : 'the device answers but refuses the read: check the table and function code it supports';
+  }
+  if (e.kind === 'timeout') return `connected, but unit ${d.unitId} did not answer: check the unit id and that the device is powered`;
+  if (e.code === 'ECONNREFUSED') return `nothing listens on ${d.host}:${d.port}: is the device on and is Modbus TCP enabled on that port?`;
+  return `cannot reach ${d.host}:${d.port}: check cabling, switch and IP settings (ping ${d.host})`;
+}

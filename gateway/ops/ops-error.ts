@@ -1,0 +1,21 @@
+/**
+ * A failure of a technician command whose message is meant to be printed as is (no stack): what
+ * went wrong, where, and what to do. `code` is stable for scripts and tests.
+ */
+export type OpsErrorCode =
+  | 'CONFIG_UNREADABLE'
+  | 'BAD_OPTION'
+  | 'DAEMON_REFUSED'
+  | 'TAIL_CLOSED'
+  | 'PROBE_OPEN_FAILED';
+
+export class OpsError extends Error {
+  constructor(
+    readonly code: OpsErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'OpsError';
+  }
+}

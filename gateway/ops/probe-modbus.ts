@@ -1,0 +1,164 @@
+import type { ModbusClient } from '../../drivers/modbus/client.js';
+import { ModbusError } from '../../drivers/modbus/errors.js';
+import { probeModbus, type ProbeDecoding, type ProbeUnitResult } from '../../drivers/modbus/probe.js';
+import type { ModbusTable } from '../../drivers/modbus/schema.js';
+import { SerialPortError } from '../../drivers/serial-port/errors.js';
+import { closeModbus, openModbusRtu, openModbusTcp, type RtuLine } from './modbus-connection.js';
+import { OpsError } from './ops-error.js';
+import { styleFor, table, type Style } from './terminal.js';
+
+/**
+ * `edge-gateway probe modbus`: sweep unit ids (and optionally baud rates) on a Modbus line or TCP
+ * device, and for every unit that answers print the raw registers and every plausible decoding,
+ * so the technician can spot "21.5" and copy type/byteOrder/wordOrder into the device file.
+ */
+
+export interface ProbeModbusOptions {
+  port?: string;
+  host?: string;
+  tcpPort: number;
+  baud: number;
+  bauds?: number[];
+  parity: RtuLine['parity'];
+  dataBits: RtuLine['dataBits'];
+  stopBits: RtuLine['stopBits'];
+  units: number[];
+  register: number;
+  count: number;
+  table: ModbusTable;
+  timeoutMs: number;
+  json?: boolean;
+}
+
+export interface ProbeSweep {
+  transport: string;
+  baud?: number;
+  answered: ProbeUnitResult[];
+  absent: Array<{ unitId: number; code: string }>;
+}
+
+/** "1-247", "5", "1,2,10-12" → unit ids; Modbus allows 0..247 for devices (0 is broadcast, excluded). */
+export function parseUnits(text: string): number[] {
+  const out = new Set<number>();
+  for (const part of text.split(',')) {
+    const m = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(part);
+    if (!m) throw new OpsError('BAD_OPTION', `--unit "${text}": expected a unit id, a range like 1-247, or a list like 1,2,5`);
+    const from = Number(m[1]);
+    const to = m[2] === undefined ? from : Number(m[2]);
+    if (from < 1 || to > 247 || from > to) throw new OpsError('BAD_OPTION', `--unit "${part.trim()}": unit ids are 1..247, low-high`);
+    for (let u = from; u <= to; u++) out.add(u);
+  }
+  return [...out];
+}
+
+const ORDERS: Array<['big' | 'little', 'big' | 'little', string]> = [
+  ['big', 'big', 'ABCD big/big'],
+  ['little', 'big', 'BADC little/big'],
+  ['big', 'little', 'CDAB big/little'],
+  ['little', 'little', 'DCBA little/little'],
+];
+
+function showNumber(d: ProbeDecoding): string {
+  if (d.value === null) return 'NaN';
+  if (Number.isInteger(d.value)) return String(d.value);
+  return String(Number(d.value.toPrecision(d.type === 'float64' ? 15 : 7)));
+}
+
+/** One row per (address, type), one column per byte/word order; 16-bit types have no word order. */
+export function renderDecodings(decodings: readonly ProbeDecoding[], style: Style): string {
+  const rows: string[][] = [];
+  const key = (d: ProbeDecoding) => `${d.address}:${d.type}`;
+  const seen = new Map<string, ProbeDecoding[]>();
+  for (const d of decodings) {
+    const list = seen.get(key(d)) ?? [];
+    list.push(d);
+    seen.set(key(d), list);
+  }
+  for (const list of seen.values()) {
+    const first = list[0]!;
+    const wide = list.some((d) => d.wordOrder === 'little');
+    const cells = ORDERS.map(([byteOrder, wordOrder]) => {
+      const hit = list.find((d) => d.byteOrder === byteOrder && d.wordOrder === wordOrder);
+      if (!hit) return '';
+      if (!wide && wordOrder === 'little') return '';
+      return showNumber(hit);
+    });
+    rows.push([String(first.address), first.type, ...cells]);
+  }
+  return table(['ADDR', 'TYPE', ...ORDERS.map((o) => o[2])], rows, style);
+}
+
+export function renderUnit(u: ProbeUnitResult, opts: Pick<ProbeModbusOptions, 'register' | 'count' | 'table'>, style: Style): string {
+  const range = opts.count > 1 ? `${opts.register}..${opts.register + opts.count - 1}` : String(opts.register);
+  if (u.status === 'exception') return `${style.paint('yellow', `unit ${u.unitId} answered with an exception`)}: ${u.error.message} (${u.error.code})\n`;
+  if ('bits' in u) return `${style.paint('green', `unit ${u.unitId} answered`)}: ${opts.table} ${range} = ${u.bits.map((b) => (b ? 1 : 0)).join(' ')}\n`;
+  const hex = u.registers.map((r) => `0x${r.toString(16).padStart(4, '0')}`).join(' ');
+  return `${style.paint('green', `unit ${u.unitId} answered`)}: ${opts.table} ${range} = ${hex}\n${renderDecodings(u.decodings, style)}\n`;
+}
+
+export async function runProbeModbus(opts: ProbeModbusOptions, signal: AbortSignal): Promise<number> {
+  if ((opts.port === undefined) === (opts.host === undefined)) throw new OpsError('BAD_OPTION', 'probe modbus: give either --port PATH (RTU) or --host HOST (TCP)');
+  if (opts.host !== undefined && opts.bauds) throw new OpsError('BAD_OPTION', 'probe modbus: --bauds only applies to a serial line (--port)');
+  const style = styleFor(process.stdout);
+  const progress = process.stderr.isTTY === true && !opts.json;
+  const sweeps: ProbeSweep[] = [];
+  const bauds = opts.port !== undefined ? (opts.bauds ?? [opts.baud]) : [undefined];
+
+  for (const baud of bauds) {
+    if (signal.aborted) break;
+    const transport = opts.host !== undefined ? `tcp ${opts.host}:${opts.tcpPort}` : `rtu ${opts.port} ${baud} ${opts.dataBits}${opts.parity[0]!.toUpperCase()}${opts.stopBits}`;
+    const client = await open(opts, baud);
+    // modbus-serial's own transaction timeout, so a silent unit's late answer cannot be taken for the next unit's.
+    client.setTimeout(opts.timeoutMs);
+    const sweep: ProbeSweep = { transport, baud, answered: [], absent: [] };
+    sweeps.push(sweep);
+    if (!opts.json) process.stdout.write(`probing ${transport}: units ${describeUnits(opts.units)}, ${opts.table} ${opts.register}+${opts.count}\n`);
+    try {
+      for (const [i, unitId] of opts.units.entries()) {
+        if (signal.aborted) break;
+        if (progress) process.stderr.write(`\r  unit ${unitId} (${i + 1}/${opts.units.length})…  `);
+        const r = await probeModbus({ transport: client, unitRange: [unitId], address: opts.register, count: opts.count, table: opts.table, timeoutMs: opts.timeoutMs, signal });
+        sweep.absent.push(...r.absent);
+        for (const u of r.answered) {
+          sweep.answered.push(u);
+          if (progress) process.stderr.write('\r\x1b[K');
+          if (!opts.json) process.stdout.write(renderUnit(u, opts, style));
+        }
+        const lost = r.absent.find((a) => a.code !== 'ETIMEDOUT' && !a.code.startsWith('MODBUS_EXCEPTION') && a.code !== 'ECANCELED');
+        if (lost) throw new OpsError('PROBE_OPEN_FAILED', `probe stopped: the connection failed at unit ${lost.unitId} (${lost.code}); is something else using the device or did it drop the link?`);
+      }
+    } finally {
+      if (progress) process.stderr.write('\r\x1b[K');
+      await closeModbus(client);
+    }
+    if (!opts.json) {
+      const ids = sweep.answered.map((u) => u.unitId);
+      process.stdout.write(`${ids.length} unit(s) answered${ids.length ? `: ${ids.join(', ')}` : ''}; ${sweep.absent.length} silent${signal.aborted ? ' (interrupted)' : ''}\n`);
+    }
+  }
+  if (opts.json) process.stdout.write(`${JSON.stringify(sweeps, null, 2)}\n`);
+  if (!opts.json && bauds.length > 1) {
+    const hits = sweeps.filter((s) => s.answered.length > 0).map((s) => s.baud);
+    process.stdout.write(hits.length ? `units answered at ${hits.join(', ')} baud\n` : 'no unit answered at any baud rate: check wiring (A/B swapped?), parity, termination\n');
+  }
+  return sweeps.some((s) => s.answered.length > 0) ? 0 : 1;
+}
+
+async function open(opts: ProbeModbusOptions, baud: number | undefined): Promise<ModbusClient> {
+  try {
+    if (opts.host !== undefined) return await openModbusTcp(opts.host, opts.tcpPort, Math.max(opts.timeoutMs, 2000));
+    return await openModbusRtu(opts.port!, { baudRate: baud!, parity: opts.parity, dataBits: opts.dataBits, stopBits: opts.stopBits });
+  } catch (err) {
+    if (err instanceof SerialPortError) throw err;
+    if (err instanceof ModbusError) {
+      const why = err.code === 'ECONNREFUSED' ? `nothing listens on ${opts.host}:${opts.tcpPort} (is the device on, Modbus TCP enabled, the port right?)` : err.message;
+      throw new OpsError('PROBE_OPEN_FAILED', `cannot connect to ${opts.host}:${opts.tcpPort}: ${why}`, { cause: err });
+    }
+    throw err;
+  }
+}
+
+function describeUnits(units: readonly number[]): string {
+  if (units.length > 3 && units[units.length - 1]! - units[0]! === units.length - 1) return `${units[0]}-${units[units.length - 1]}`;
+  return units.join(',');
+}

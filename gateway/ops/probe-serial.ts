@@ -1,0 +1,47 @@
+import { probeSerial, type SerialProbeOptions } from '../../drivers/serial-port/probe.js';
+import type { TerminatorConfig } from '../../drivers/serial-port/terminator.js';
+import { formatClock, styleFor } from './terminal.js';
+
+/**
+ * `edge-gateway probe serial`: what arrives on a serial port, one timestamped line at a time,
+ * until Ctrl-C — to check wiring, baud rate and framing before writing a device file. Open
+ * failures (missing, permission, held by the daemon) are SerialPortErrors with plain messages.
+ */
+export interface ProbeSerialOptions {
+  port: string;
+  baud: number;
+  parity: NonNullable<SerialProbeOptions['parity']>;
+  dataBits: NonNullable<SerialProbeOptions['dataBits']>;
+  stopBits: NonNullable<SerialProbeOptions['stopBits']>;
+  delimiter: TerminatorConfig;
+  lines?: number;
+  json?: boolean;
+}
+
+export async function runProbeSerial(opts: ProbeSerialOptions, signal: AbortSignal): Promise<number> {
+  const style = styleFor(process.stdout);
+  const lines = probeSerial({
+    port: opts.port,
+    baudRate: opts.baud,
+    parity: opts.parity,
+    dataBits: opts.dataBits,
+    stopBits: opts.stopBits,
+    delimiter: opts.delimiter,
+    maxLines: opts.lines,
+    signal,
+  });
+  if (process.stderr.isTTY && !opts.json) {
+    process.stderr.write(`reading ${opts.port} at ${opts.baud} ${opts.dataBits}${opts.parity[0]!.toUpperCase()}${opts.stopBits} (Ctrl-C to stop)\n`);
+  }
+  for await (const line of lines) {
+    if (opts.json) {
+      process.stdout.write(`${JSON.stringify({ ts: line.ts, text: line.text, hex: line.bytes.toString('hex'), droppedOverlong: line.droppedOverlong })}\n`);
+      continue;
+    }
+    if (line.droppedOverlong > 0) {
+      process.stdout.write(`${style.paint('yellow', `(${line.droppedOverlong} overlong line(s) dropped: wrong baud rate or delimiter?)`)}\n`);
+    }
+    process.stdout.write(`${formatClock(line.ts)}  ${line.text}\n`);
+  }
+  return 0;
+}

@@ -1,0 +1,30 @@
+import { ConfigError, formatProblem, loadConfig } from '../config/load.js';
+import { OpsError } from './ops-error.js';
+
+/** The control socket path when neither --socket nor --config is given (gateway.yaml's default). */
+export const DEFAULT_CONTROL_SOCKET = '/run/edge-gateway/control.sock';
+
+export interface SocketChoice {
+  socket?: string;
+  config?: string;
+}
+
+/**
+ * Which control socket a command talks to: --socket, else the one configured in --config DIR,
+ * else the packaged default. A broken config is reported plainly; the daemon may still be running
+ * the previous one, so --socket is offered as the way around it.
+ */
+export function resolveSocket(opts: SocketChoice): string {
+  if (opts.socket) return opts.socket;
+  if (!opts.config) return DEFAULT_CONTROL_SOCKET;
+  try {
+    return loadConfig(opts.config).gateway.control.socket;
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    const first = err.problems.slice(0, 3).map(formatProblem).join('\n  ');
+    throw new OpsError(
+      'CONFIG_UNREADABLE',
+      `cannot read the control socket path from ${opts.config}: ${err.problems.length} configuration problem(s):\n  ${first}\n(pass --socket PATH to reach a running gateway anyway)`,
+    );
+  }
+}

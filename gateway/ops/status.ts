@@ -1,0 +1,138 @@
+import { request } from '../control/client.js';
+import type { HealthReport } from '../health.js';
+import { resolveSocket, type SocketChoice } from './socket-path.js';
+import { CLEAR_SCREEN, formatBytes, formatDuration, progressBar, styleFor, table, type Style } from './terminal.js';
+
+/**
+ * `edge-gateway status`: the daemon's health report as a technician reads it — broker link, queue
+ * and drain, drops, clock, memory, then one row per device with only the counters that signal
+ * trouble. `--json` prints the report untouched; `--watch` redraws it every second.
+ */
+
+/** What the control socket answers while the daemon is still opening the outbox. */
+interface Starting {
+  starting: true;
+}
+
+export type StatusAnswer = HealthReport | Starting;
+
+/**
+ * Counter names that count trouble rather than activity (polls, scans, lines...). Drivers pick
+ * their own names, so this matches by word instead of listing every driver's counters.
+ */
+const TROUBLE = /error|timeout|exception|fail|crc|checksum|overrun|overlong|invalid|unparsed|bad|lost|unplug|reconnect|reopen|glitch|fault|empty|drop|refus|reject|stall/i;
+
+export function troubleCounters(counters: Record<string, number>): [string, number][] {
+  return Object.entries(counters).filter(([name, n]) => n > 0 && TROUBLE.test(name));
+}
+
+/**
+ * Backlog seen at its largest while watching, so the bar shows how much of it has drained. Only
+ * passed when drawing to a terminal: a log file gains nothing from a bar.
+ */
+export interface DrainTracker {
+  peak: number;
+}
+
+export function renderStatus(answer: StatusAnswer, style: Style, drain?: DrainTracker): string {
+  if ('starting' in answer) return `gateway is starting (opening the outbox and starting devices); try again in a moment\n`;
+  const h = answer;
+  const out: string[] = [];
+  const now = h.ts;
+  const label = (s: string) => style.paint('bold', s.padEnd(8));
+  const bad = (s: string) => style.paint('red', s);
+  const warn = (s: string) => style.paint('yellow', s);
+  const good = (s: string) => style.paint('green', s);
+
+  out.push(`${label('gateway')} ${h.gateway}  up ${formatDuration(h.uptimeS * 1000)}  clock ${h.clock.synced ? good('synchronised') : warn('NOT synchronised (readings flagged clock=unsynced)')}`);
+
+  const b = h.broker;
+  const link = b.connected ? good('connected') : bad('NOT connected');
+  const lastError = b.lastError ? `  last error: ${b.connected ? b.lastError : bad(b.lastError)}` : '';
+  out.push(`${label('broker')} ${b.url ?? '(none yet)'}  ${link}  connects ${b.connects}, in flight ${b.inflightBatches} batch(es)${lastError}`);
+
+  const o = h.outbox;
+  const oldest = o.oldestPendingMs === null ? '' : `  oldest ${formatDuration(o.oldestPendingMs)}`;
+  const drainText =
+    o.pendingReadings === 0
+      ? ''
+      : o.drainEtaS !== null
+        ? `  draining ${o.drainRatePerS}/s, ETA ${formatDuration(o.drainEtaS * 1000)}`
+        : `  ${warn('not draining')}`;
+  const depth = `${o.pendingReadings} reading(s), ${formatBytes(o.pendingBytes)}, ${o.pendingEvents} event(s)`;
+  out.push(`${label('queue')} ${o.pendingReadings > 0 && !b.connected ? warn(depth) : depth}${oldest}${drainText}`);
+
+  if (drain) {
+    if (o.pendingReadings === 0) drain.peak = 0;
+    drain.peak = Math.max(drain.peak, o.pendingReadings);
+    if (o.pendingReadings > 0 && o.drainRatePerS > 0 && drain.peak > 0) {
+      const left = o.pendingReadings;
+      out.push(`${' '.repeat(9)}${progressBar(1 - left / drain.peak)}  ${left} left  ${o.drainRatePerS}/s  ETA ${formatDuration((o.drainEtaS ?? 0) * 1000)}`);
+    }
+  }
+
+  const ranges = o.dropped.ranges.map(([a, z]) => (a === z ? `${a}` : `${a}-${z}`));
+  const drops = o.dropped.readings > 0 ? warn(`${o.dropped.readings} reading(s) dropped by retention`) + (ranges.length ? ` (seq ${ranges.join(', ')})` : '') : '0 dropped';
+  const refused = o.refused > 0 ? bad(`${o.refused} refused (outbox full: disk or maxFileBytes)`) : '0 refused';
+  out.push(`${label('drops')} ${drops}, ${refused}`);
+  out.push(`${label('process')} RSS ${formatBytes(h.process.rssBytes)}, heap ${formatBytes(h.process.heapUsedBytes)}  outbox ${o.id} next seq ${o.nextSeq}`);
+  out.push('');
+
+  const ids = Object.keys(h.devices).sort();
+  if (ids.length === 0) {
+    out.push('no devices running');
+  } else {
+    const rows = ids.map((id) => {
+      const d = h.devices[id]!;
+      const state = d.state === 'ok' ? good(d.state) : d.state === 'down' ? bad(d.state) : warn(d.state);
+      const age = d.lastGoodTs === null ? 'never' : `${formatDuration(Math.max(0, now - d.lastGoodTs))} ago`;
+      const trouble = troubleCounters(d.counters)
+        .map(([k, n]) => `${k}=${n}`)
+        .join(' ');
+      const err = d.lastError ? `${d.lastError.code}: ${truncate(d.lastError.message, 100)}` : '';
+      return [id, d.type, state, age, trouble || '-', err];
+    });
+    out.push(table(['DEVICE', 'TYPE', 'STATE', 'LAST GOOD', 'ERRORS', 'LAST ERROR'], rows, style));
+  }
+  return `${out.join('\n')}\n`;
+}
+
+function truncate(s: string, max: number): string {
+  return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
+}
+
+export interface StatusOptions extends SocketChoice {
+  json?: boolean;
+  watch?: boolean;
+}
+
+export async function runStatus(opts: StatusOptions, signal: AbortSignal): Promise<number> {
+  const socket = resolveSocket(opts);
+  const style = styleFor(process.stdout);
+  if (!opts.watch) {
+    const answer = await request<StatusAnswer>(socket, { cmd: 'status' }, 5000);
+    process.stdout.write(opts.json ? `${JSON.stringify(answer, null, 2)}\n` : renderStatus(answer, style));
+    return 0;
+  }
+  const drain: DrainTracker = { peak: 0 };
+  const tty = process.stdout.isTTY === true;
+  while (!signal.aborted) {
+    const answer = await request<StatusAnswer>(socket, { cmd: 'status' }, 5000);
+    if (opts.json) process.stdout.write(`${JSON.stringify(answer)}\n`);
+    else process.stdout.write(`${tty ? CLEAR_SCREEN : ''}${renderStatus(answer, style, tty ? drain : undefined)}${tty ? style.paint('dim', '\n(refreshing every second; Ctrl-C to stop)\n') : '\n'}`);
+    await sleep(1000, signal);
+  }
+  return 0;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

@@ -1,0 +1,99 @@
+import { styleText } from 'node:util';
+
+/**
+ * Shared terminal rendering for the technician commands: colour (only on a TTY that wants it),
+ * aligned tables, durations, sizes and a progress bar. Commands build strings with these and
+ * write them once, so tests can render without a terminal.
+ */
+
+type Colour = 'red' | 'green' | 'yellow' | 'cyan' | 'magenta' | 'gray' | 'bold' | 'dim';
+
+export interface Style {
+  readonly colour: boolean;
+  paint(colour: Colour, text: string): string;
+}
+
+/**
+ * Colour only when writing to a terminal that can show it. `hasColors()` already honours NO_COLOR,
+ * FORCE_COLOR, NODE_DISABLE_COLORS and TERM=dumb, so the CLI does not re-implement that.
+ */
+export function styleFor(stream: NodeJS.WriteStream): Style {
+  const colour = stream.isTTY === true && typeof stream.hasColors === 'function' && stream.hasColors();
+  return colour ? colourStyle : plainStyle;
+}
+
+export const plainStyle: Style = { colour: false, paint: (_c, text) => text };
+export const colourStyle: Style = { colour: true, paint: (c, text) => styleText(c, text) };
+
+/** Visible width: colour escapes take no columns. */
+export function visibleLength(text: string): number {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/\x1b\[[0-9;]*m/g, '').length;
+}
+
+function pad(text: string, width: number): string {
+  return text + ' '.repeat(Math.max(0, width - visibleLength(text)));
+}
+
+/** Left-aligned columns separated by two spaces; the last column is not padded. */
+export function table(header: readonly string[], rows: readonly (readonly string[])[], style: Style): string {
+  const widths = header.map((h, i) => Math.max(visibleLength(h), ...rows.map((r) => visibleLength(r[i] ?? ''))));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : pad(c, widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return [style.paint('bold', line(header)), ...rows.map(line)].join('\n');
+}
+
+/** 3d 4h, 5m 12s, 42s, 850ms: the two largest units are enough to read at a glance. */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms)) return '—';
+  const sign = ms < 0 ? '-' : '';
+  let rest = Math.abs(ms);
+  if (rest < 1000) return `${sign}${Math.round(rest)}ms`;
+  rest = Math.round(rest / 1000);
+  const units: [string, number][] = [
+    ['d', 86400],
+    ['h', 3600],
+    ['m', 60],
+    ['s', 1],
+  ];
+  const parts: string[] = [];
+  for (const [name, size] of units) {
+    if (rest >= size || (parts.length === 0 && size === 1)) {
+      parts.push(`${Math.floor(rest / size)}${name}`);
+      rest %= size;
+    }
+    if (parts.length === 2) break;
+  }
+  return sign + parts.join(' ');
+}
+
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = bytes;
+  let i = 0;
+  while (Math.abs(v) >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return i === 0 ? `${v} B` : `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
+}
+
+/** Local wall-clock time with milliseconds: what a technician compares with a device display. */
+export function formatClock(ts: number): string {
+  const d = new Date(ts);
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}.${String(d.getMilliseconds()).padStart(3, '0')}`;
+}
+
+/** `[#########-----------] 45%` for a fraction 0..1. */
+export function progressBar(fraction: number, width = 30): string {
+  const f = Math.min(1, Math.max(0, Number.isFinite(fraction) ? fraction : 0));
+  const done = Math.round(f * width);
+  return `[${'#'.repeat(done)}${'-'.repeat(width - done)}] ${String(Math.floor(f * 100)).padStart(3)}%`;
+}
+
+/** Clears the screen and homes the cursor, for `--watch` redraws. */
+export const CLEAR_SCREEN = '\x1b[H\x1b[2J';
