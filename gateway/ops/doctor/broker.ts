@@ -133,7 +133,10 @@ export function explainMqttError(err: Error & { code?: unknown }, url: string): 
   if (tls[code]) return { detail: `TLS: ${raw}`, advice: tls[code]! };
   // CONNACK return codes: MQTT 3.1.1 (1..5) and MQTT 5 reason codes.
   if (code === '4' || code === '134') return { detail: `broker refused CONNECT: ${raw}`, advice: 'bad user name or password: check mqtt.username and mqtt.passwordFile' };
-  if (code === '5' || code === '135') return { detail: `broker refused CONNECT: ${raw}`, advice: 'not authorised: ask the broker admins to allow this user (and client ids edge-gateway-*)' };
+  // mosquitto answers a wrong password with 5 (not authorised), not 4, so both point at credentials first.
+  if (code === '5' || code === '135') {
+    return { detail: `broker refused CONNECT: ${raw}`, advice: 'not authorised: check mqtt.username and mqtt.passwordFile first; if they are right, ask the broker admins to allow this user (and client ids edge-gateway-*)' };
+  }
   if (code === '2' || code === '133') return { detail: `broker refused CONNECT: ${raw}`, advice: 'the broker rejected the client id: check mqtt.clientId and the broker\'s client id rules' };
   if (code === '3' || code === '136') return { detail: `broker refused CONNECT: ${raw}`, advice: 'the broker is unavailable: check it on the central side' };
   if (code === 'CONNACK_TIMEOUT' || /connack timeout/i.test(err.message)) {

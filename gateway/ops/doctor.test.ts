@@ -1,0 +1,131 @@
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBroker, type BrokerFixture } from '../../test-rigs/broker/broker.js';
+import { freeLoopbackPort } from '../../test-rigs/broker/port.js';
+import { writeConfigDir, type ConfigDir } from '../../test-rigs/harness/config-dir.js';
+import { startModbusTcpSimulator, type ModbusTcpSimulator } from '../../test-rigs/modbus-sim/server.js';
+import { loadConfig } from '../config/load.js';
+import type { DoctorReport } from './doctor.js';
+import { checkBrokers } from './doctor/broker.js';
+import type { CheckResult } from './doctor/check.js';
+import { runCli } from './testing/run-cli.js';
+
+/**
+ * doctor on a box where things are wrong, with the daemon stopped: nothing listens on the broker
+ * port, a serial adapter is missing, a Modbus unit does not exist, the outbox file is garbage and
+ * the clock is not synchronised. Each must fail with advice; a device that does answer must pass
+ * by being read directly.
+ */
+let sim: ModbusTcpSimulator;
+let config: ConfigDir;
+let deadPort: number;
+
+const modbus = (unitId: number) => ({
+  type: 'modbus-tcp',
+  host: '127.0.0.1',
+  port: sim.port,
+  unitId,
+  timeoutMs: 300,
+  registers: [{ name: 'temp', address: 4, type: 'float32' }],
+});
+
+beforeAll(async () => {
+  sim = await startModbusTcpSimulator({ units: [1], clock: 'manual' });
+  deadPort = await freeLoopbackPort();
+  config = writeConfigDir({
+    brokerUrls: [`mqtt://127.0.0.1:${deadPort}`],
+    devices: {
+      pump: modbus(1),
+      ghost: modbus(9),
+      scanner: { type: 'barcode-serial', port: { path: '/dev/serial/by-id/usb-nothing-here-if00' } },
+    },
+  });
+  const gatewayYaml = join(config.dir, 'gateway.yaml');
+  writeFileSync(gatewayYaml, readFileSync(gatewayYaml, 'utf8').replace('syncCheck: none', `syncCheck: timesyncd\n  syncedFile: ${join(config.dir, 'synchronized')}`));
+  writeFileSync(config.outboxPath, Buffer.alloc(8192, 'not a database '));
+});
+
+afterAll(async () => {
+  await sim?.stop();
+  if (config) rmSync(config.dir, { recursive: true, force: true });
+});
+
+describe('edge-gateway doctor with problems and no daemon', () => {
+  it('fails each broken check with advice, probes Modbus devices directly, and exits 1', async () => {
+    const outboxBefore = readFileSync(config.outboxPath);
+    const r = await runCli(['doctor', '--config', config.dir, '--json', '--timeout', '2000']);
+    expect(r.code).toBe(1);
+    const report = JSON.parse(r.stdout) as DoctorReport;
+    const byId = Object.fromEntries(report.checks.map((c) => [c.id, c])) as Record<string, CheckResult>;
+
+    expect(byId.config!.status).toBe('pass');
+    expect(byId[`broker:mqtt://127.0.0.1:${deadPort}`]).toMatchObject({
+      status: 'fail',
+      detail: `TCP connect to 127.0.0.1:${deadPort} failed: ECONNREFUSED`,
+      advice: `nothing listens on 127.0.0.1:${deadPort}: is the broker running, and is the port right?`,
+    });
+    expect(byId['path:scanner']).toMatchObject({ status: 'fail', detail: 'not found' });
+    expect(byId['path:scanner']!.advice).toMatch(/ls -l \/dev\/serial\/by-id\/.*devices\/scanner\.yaml/);
+    expect(byId.clock).toMatchObject({ status: 'fail' });
+    expect(byId.clock!.advice).toMatch(/timesyncd/);
+    expect(byId.outbox).toMatchObject({ status: 'fail' });
+    expect(byId.outbox!.detail).toMatch(/not a database/);
+    expect(byId.daemon).toMatchObject({ status: 'fail' });
+    expect(byId.daemon!.detail).toMatch(/is the gateway running\?/);
+    expect(byId['device:pump']).toMatchObject({ status: 'pass' });
+    expect(byId['device:pump']!.detail).toMatch(/^read holding 4\+2 \(temp\) from unit 1: 0x[0-9a-f]{4} 0x[0-9a-f]{4}$/);
+    expect(byId['device:ghost']).toMatchObject({ status: 'fail' });
+    expect(byId['device:ghost']!.detail).toMatch(/^MODBUS_EXCEPTION_11: /);
+    expect(byId['device:ghost']!.advice).toMatch(/unit 9 behind it does not/);
+    expect(report.failures).toBe(report.checks.filter((c) => c.status === 'fail').length);
+    // Read-only: the damaged outbox is left exactly as it was for the daemon to quarantine.
+    expect(readFileSync(config.outboxPath).equals(outboxBefore)).toBe(true);
+  }, 30_000);
+
+  it('prints a plain pass/fail list with what to do, and --no-probe leaves devices alone', async () => {
+    const before = sim.stats.requests;
+    const r = await runCli(['doctor', '--config', config.dir, '--no-probe', '--timeout', '2000']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).not.toContain('\x1b[');
+    expect(r.stdout).toContain(`FAIL  broker mqtt://127.0.0.1:${deadPort}\n      TCP connect to 127.0.0.1:${deadPort} failed: ECONNREFUSED\n      → nothing listens on`);
+    expect(r.stdout).toMatch(/^SKIP {2}devices answer\n {6}not probed \(--no-probe\)$/m);
+    expect(r.stdout).toMatch(/^\d+ check\(s\) as user \S+: [1-9]\d* failed, \d+ warning\(s\)$/m);
+    expect(sim.stats.requests).toBe(before);
+  }, 30_000);
+});
+
+describe('broker check against a real broker with a password and TLS', () => {
+  let broker: BrokerFixture;
+  beforeAll(async () => {
+    broker = await startBroker({ auth: { username: 'gw', password: 'right' }, tls: true });
+  }, 30_000);
+  afterAll(async () => {
+    await broker?.dispose();
+  });
+
+  const check = async (url: string, mqtt: Record<string, unknown>) => {
+    const c = writeConfigDir({ brokerUrls: [url], gateway: { mqtt } });
+    try {
+      return (await checkBrokers(loadConfig(c.dir), { timeoutMs: 3000 }))[0]!;
+    } finally {
+      rmSync(c.dir, { recursive: true, force: true });
+    }
+  };
+
+  it('passes with the right password and CA, and says what is wrong otherwise', async () => {
+    const ok = await check(broker.tlsUrl!, { username: 'gw', password: 'right', tls: { caFile: broker.certs!.caFile } });
+    expect(ok).toMatchObject({ status: 'pass', detail: 'TCP ok, MQTT CONNECT accepted as gw, TLS certificate verified' });
+
+    const unknownCa = await check(broker.tlsUrl!, { username: 'gw', password: 'right', tls: {} });
+    expect(unknownCa.status).toBe('fail');
+    expect(unknownCa.detail).toMatch(/^TLS: /);
+    expect(unknownCa.advice).toMatch(/mqtt\.tls\.caFile/);
+
+    const badPassword = await check(broker.url, { username: 'gw', password: 'wrong' });
+    expect(badPassword.status).toBe('fail');
+    expect(badPassword.detail).toMatch(/^broker refused CONNECT: /);
+    // mosquitto answers a wrong password with "not authorised" (5) rather than 4.
+    expect(badPassword.advice).toMatch(/check mqtt\.username and mqtt\.passwordFile/);
+  }, 30_000);
+});
