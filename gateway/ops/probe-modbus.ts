@@ -97,8 +97,8 @@ export function renderUnit(u: ProbeUnitResult, opts: Pick<ProbeModbusOptions, 'r
 }
 
 export async function runProbeModbus(opts: ProbeModbusOptions, signal: AbortSignal): Promise<number> {
-  if ((opts.port === undefined) === (opts.host === undefined)) throw new OpsError('BAD_OPTION', 'probe modbus: give either --port PATH (RTU) or --host HOST (TCP)');
-  if (opts.host !== undefined && opts.bauds) throw new OpsError('BAD_OPTION', 'probe modbus: --bauds only applies to a serial line (--port)');
+  if ((opts.port === undefined) === (opts.host === undefined)) throw new OpsError('BAD_OPTION', 'give either --port PATH (RTU) or --host HOST (TCP)');
+  if (opts.host !== undefined && opts.bauds) throw new OpsError('BAD_OPTION', '--bauds only applies to a serial line (--port)');
   const style = styleFor(process.stdout);
   const progress = process.stderr.isTTY === true && !opts.json;
   const sweeps: ProbeSweep[] = [];
