@@ -104,6 +104,17 @@ describe('technician commands against a running gateway', () => {
     }
   }, 30_000);
 
+  it('status --watch refreshes every second until Ctrl-C', async () => {
+    const watch = startCli(['status', '--config', config.dir, '--watch', '--json']);
+    await watch.waitForStdout(/(\n[^\n]*){3}/, 10_000);
+    const r = await watch.interrupt();
+    expect(r.code).toBe(0);
+    const reports = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as HealthReport);
+    expect(reports.length).toBeGreaterThanOrEqual(3);
+    // Roughly a second apart (generous bounds: the machine is shared).
+    for (let i = 1; i < reports.length; i++) expect(reports[i]!.ts - reports[i - 1]!.ts).toBeGreaterThanOrEqual(900);
+  }, 30_000);
+
   it('tail --json streams committed readings in seq order until Ctrl-C; --device filters', async () => {
     const all = startCli(['tail', '--config', config.dir, '--json']);
     await all.waitForStdout(/(\{"type":"reading"[^\n]*\n){20}/, 10_000);

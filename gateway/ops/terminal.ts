@@ -23,7 +23,8 @@ export function styleFor(stream: NodeJS.WriteStream): Style {
 }
 
 export const plainStyle: Style = { colour: false, paint: (_c, text) => text };
-export const colourStyle: Style = { colour: true, paint: (c, text) => styleText(c, text) };
+// styleText would check process.stdout itself; the decision is made once in styleFor instead.
+export const colourStyle: Style = { colour: true, paint: (c, text) => styleText(c, text, { validateStream: false }) };
 
 /** Visible width: colour escapes take no columns. */
 export function visibleLength(text: string): number {

@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import type { HealthReport } from '../health.js';
+import { renderStatus, troubleCounters, type DrainTracker } from './status.js';
+import { colourStyle, plainStyle, visibleLength } from './terminal.js';
+
+/**
+ * How `status` reads when things are wrong: a broker that is down, a backlog, drops and a device
+ * with errors. The report shape is the daemon's own HealthReport type, so a change there that the
+ * renderer does not follow fails to compile here.
+ */
+function report(over: Partial<HealthReport['outbox']> = {}): HealthReport {
+  const ts = 1_764_061_200_000;
+  return {
+    v: 1,
+    gateway: 'main-5th',
+    ts,
+    uptimeS: 3725,
+    clock: { synced: false },
+    outbox: {
+      id: 'o-1',
+      nextSeq: 5001,
+      pendingReadings: 3000,
+      pendingBytes: 150_000,
+      pendingEvents: 2,
+      oldestPendingMs: 125_000,
+      dropped: { readings: 100, ranges: [[1, 100]] },
+      refused: 0,
+      drainRatePerS: 0,
+      drainEtaS: null,
+      ...over,
+    },
+    broker: { connected: false, url: 'mqtts://broker.city:8883', connects: 3, lastError: 'connect ECONNREFUSED 10.0.0.5:8883', inflightBatches: 0 },
+    devices: {
+      pump: { type: 'modbus-tcp', state: 'degraded', lastGoodTs: ts - 42_000, lastError: { code: 'ETIMEDOUT', message: 'read holding 0+1 from unit 1: no answer in time', ts }, counters: { polls: 900, requests: 900, timeouts: 12, exceptions: 0, reconnects: 1 } },
+      door: { type: 'gpio', state: 'ok', lastGoodTs: ts - 500, lastError: null, counters: { changes: 4, glitches: 0 } },
+    },
+    process: { rssBytes: 48 * 1024 * 1024, heapUsedBytes: 20 * 1024 * 1024 },
+  };
+}
+
+describe('status rendering', () => {
+  it('shows only the counters that signal trouble, and non-zero ones', () => {
+    expect(troubleCounters({ polls: 900, requests: 900, timeouts: 12, exceptions: 0, reconnects: 1, checksumErrors: 3, scans: 4 })).toEqual([
+      ['timeouts', 12],
+      ['reconnects', 1],
+      ['checksumErrors', 3],
+    ]);
+  });
+
+  it('renders a down broker, a stalled backlog, drops and device errors in plain text', () => {
+    const text = renderStatus(report(), plainStyle);
+    expect(text).not.toContain('\x1b[');
+    expect(text).toMatch(/^gateway +main-5th  up 1h 2m  clock NOT synchronised/m);
+    expect(text).toMatch(/^broker +mqtts:\/\/broker\.city:8883  NOT connected  connects 3, in flight 0 batch\(es\)  last error: connect ECONNREFUSED 10\.0\.0\.5:8883$/m);
+    expect(text).toMatch(/^queue +3000 reading\(s\), 146 KiB, 2 event\(s\)  oldest 2m 5s  not draining$/m);
+    expect(text).toMatch(/^drops +100 reading\(s\) dropped by retention \(seq 1-100\), 0 refused$/m);
+    expect(text).toMatch(/^pump +modbus-tcp +degraded +42s ago +timeouts=12 reconnects=1 +ETIMEDOUT: read holding 0\+1 from unit 1: no answer in time$/m);
+    expect(text).toMatch(/^door +gpio +ok +500ms ago +-$/m);
+  });
+
+  it('colours by meaning on a terminal while keeping the columns aligned', () => {
+    const text = renderStatus(report(), colourStyle);
+    expect(text).toContain('\x1b[');
+    const rows = text.split('\n').filter((l) => /^(DEVICE|pump|door)/.test(l.replace(/\x1b\[[0-9;]*m/g, '')));
+    const plainRows = rows.map((l) => l.replace(/\x1b\[[0-9;]*m/g, ''));
+    expect(rows[2]).not.toBe(plainRows[2]);
+    const col = plainRows[0]!.indexOf('LAST GOOD');
+    expect(plainRows.slice(1).map((l) => l.slice(col).match(/^\S+ ago/)?.[0])).toEqual(['500ms ago', '42s ago']);
+    expect(visibleLength(rows[1]!)).toBe(plainRows[1]!.length);
+  });
+
+  it('draws a drain bar against the largest backlog seen while watching', () => {
+    const drain: DrainTracker = { peak: 0 };
+    renderStatus(report({ pendingReadings: 4000, drainRatePerS: 0 }), plainStyle, drain);
+    const text = renderStatus(report({ pendingReadings: 1000, drainRatePerS: 500, drainEtaS: 2 }), plainStyle, drain);
+    expect(drain.peak).toBe(4000);
+    expect(text).toMatch(/^ +\[#{23}-{7}\]  75%  1000 left  500\/s  ETA 2s$/m);
+    expect(renderStatus(report({ pendingReadings: 1000, drainRatePerS: 500, drainEtaS: 2 }), plainStyle)).not.toContain('[#');
+  });
+});
