@@ -32,10 +32,13 @@ export class GroupCommit {
   private commits = 0;
   private failures = 0;
   private fullSinceMs: number | null = null;
+  private invalidTimestamps = 0;
+  private readonly invalidTsDevices = new Set<string>();
 
   constructor(private readonly opts: GroupCommitOptions) {}
 
   add(reading: Reading): void {
+    if (!Number.isFinite(reading.ts)) this.repairTimestamp(reading);
     this.pending[reading.kind === 'event' ? 'event' : 'telemetry'].push(reading);
     this.size++;
     this.afterAdd(reading.kind === 'event');
@@ -45,10 +48,26 @@ export class GroupCommit {
     for (const r of readings) {
       const reading = r as Reading;
       reading.device = device;
+      if (!Number.isFinite(reading.ts)) this.repairTimestamp(reading);
       this.pending[reading.kind === 'event' ? 'event' : 'telemetry'].push(reading);
     }
     this.size += readings.length;
     this.afterAdd(readings.some((r) => r.kind === 'event'));
+  }
+
+  /**
+   * A timestamp computed from a device clock (OPC-UA source time, an RTC register pair, NMEA
+   * date) can come out NaN. The reading is kept with the gateway's time, marked uncertain, and
+   * counted; the first one per device is logged.
+   */
+  private repairTimestamp(reading: Reading): void {
+    this.invalidTimestamps++;
+    if (!this.invalidTsDevices.has(reading.device)) {
+      this.invalidTsDevices.add(reading.device);
+      this.opts.log.warn({ device: reading.device, point: reading.point, ts: String(reading.ts) }, 'reading with an invalid timestamp: kept with the gateway time, quality uncertain');
+    }
+    reading.ts = Date.now();
+    if (reading.quality === 'good') reading.quality = 'uncertain';
   }
 
   private afterAdd(urgent: boolean): void {
@@ -114,6 +133,6 @@ export class GroupCommit {
   }
 
   stats() {
-    return { waiting: this.size, commits: this.commits, failures: this.failures, outboxFull: this.fullSinceMs !== null };
+    return { waiting: this.size, commits: this.commits, failures: this.failures, outboxFull: this.fullSinceMs !== null, invalidTimestamps: this.invalidTimestamps };
   }
 }

@@ -136,7 +136,15 @@ function validate<S extends z.ZodType>(
   defaults: Record<string, unknown> | undefined,
   problems: ConfigProblem[],
 ): z.output<S> | undefined {
-  const raw = { ...defaults, ...((file.doc.toJS() as Record<string, unknown> | null) ?? {}) };
+  let js: Record<string, unknown> | null;
+  try {
+    // Unresolved aliases and alias bombs surface only here, not in doc.errors.
+    js = file.doc.toJS({ maxAliasCount: 100 }) as Record<string, unknown> | null;
+  } catch (err) {
+    problems.push({ file: file.rel, line: null, path: '', message: `YAML: ${(err as Error).message}` });
+    return undefined;
+  }
+  const raw = { ...defaults, ...(js ?? {}) };
   const result = schema.safeParse(raw);
   if (result.success) return result.data;
   for (const issue of result.error.issues) {

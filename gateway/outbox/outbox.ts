@@ -115,6 +115,14 @@ CREATE TABLE IF NOT EXISTS drops (
 `;
 
 const KEEP_DROP_RECORDS = 50;
+/** Upper bound on rows one claim looks at; the byte and count bounds normally stop it far sooner. */
+const CLAIM_SCAN_ROWS = 256;
+
+interface ClaimRow {
+  first_seq: number;
+  count: number;
+  body: string;
+}
 
 export class Outbox {
   readonly quarantine: QuarantineReport | null;
@@ -249,20 +257,22 @@ export class Outbox {
 
   /** The oldest unclaimed rows of a stream, at least one row, within the given bounds. */
   claim(stream: Stream, maxReadings: number, maxBytes: number): ClaimedBatch | null {
-    const rows = this.stmts.claim[stream].all(this.claimCursor[stream], 256) as { first_seq: number; count: number; body: string }[];
-    if (rows.length === 0) return null;
     const bodies: string[] = [];
     let count = 0;
     let bytes = 0;
-    let last = rows[0]!;
-    for (const row of rows) {
+    let first: ClaimRow | undefined;
+    let last: ClaimRow | undefined;
+    // Lazily: a row can be ~50 KB and a batch needs only a handful; materialising a page of rows
+    // per claim made a backlog drain spend its time copying and collecting bodies it threw away.
+    for (const row of this.stmts.claim[stream].iterate(this.claimCursor[stream], CLAIM_SCAN_ROWS) as Iterable<ClaimRow>) {
       if (bodies.length > 0 && (count + row.count > maxReadings || bytes + row.body.length > maxBytes)) break;
+      first ??= row;
       bodies.push(row.body);
       count += row.count;
       bytes += row.body.length;
       last = row;
     }
-    const first = rows[0]!;
+    if (first === undefined || last === undefined) return null;
     this.claimCursor[stream] = last.first_seq;
     return {
       stream,
