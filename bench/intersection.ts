@@ -25,7 +25,12 @@ export interface IntersectionResult {
   deliveredPerS: number;
   cpuPercent: number;
   rssMaxBytes: number;
+  /** VmRSS sampled once a second through the window, in MB. */
+  rssSeriesMb: number[];
   rssEndBytes: number;
+  /** VmRSS at the end, split: private (RssAnon) and file-backed (RssFile, mostly the node binary). */
+  rssAnonEndBytes: number;
+  rssFileEndBytes: number;
   /** VmHWM: includes start-up, when config parsing and module loading peak. */
   hwmBytes: number;
   latencyP50Ms: number;
@@ -59,6 +64,7 @@ export async function measureIntersection(opts: {
   registers?: number;
   intervalMs?: number;
   trace?: boolean;
+  /** Extra `node` flags for the daemon (profiling, heap limits). */
   nodeArgs?: string[];
 }): Promise<IntersectionResult> {
   const devices = opts.devices ?? 8;
@@ -136,8 +142,11 @@ export async function measureIntersection(opts: {
     const from = Date.now();
     window = { from, to: from + opts.durationMs };
     let rssMax = 0;
+    const rssSeriesMb: number[] = [];
     while (Date.now() < window.to) {
-      rssMax = Math.max(rssMax, memory(pid).rssBytes);
+      const rss = memory(pid).rssBytes;
+      rssSeriesMb.push(Math.round((rss / 1024 / 1024) * 10) / 10);
+      rssMax = Math.max(rssMax, rss);
       await sleep(Math.min(1000, Math.max(1, window.to - Date.now())));
     }
     const to = Date.now();
@@ -172,7 +181,10 @@ export async function measureIntersection(opts: {
       deliveredPerS: inWindow / seconds,
       cpuPercent,
       rssMaxBytes: rssMax,
+      rssSeriesMb,
       rssEndBytes: mem.rssBytes,
+      rssAnonEndBytes: mem.anonBytes,
+      rssFileEndBytes: mem.fileBytes,
       hwmBytes: mem.hwmBytes,
       latencyP50Ms: percentile(latencies, 50),
       latencyP99Ms: percentile(latencies, 99),

@@ -44,6 +44,10 @@ export function cpuMs(pid: number): number {
 
 export interface MemorySample {
   rssBytes: number;
+  /** Private memory (heap, native allocations): what the process really costs. */
+  anonBytes: number;
+  /** File-backed pages, mostly the node binary's own code: shared and reclaimable. */
+  fileBytes: number;
   /** VmHWM: the peak resident set since the process started. */
   hwmBytes: number;
 }
@@ -51,7 +55,7 @@ export interface MemorySample {
 export function memory(pid: number): MemorySample {
   const status = read(pid, 'status');
   const kb = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
-  return { rssBytes: kb('VmRSS'), hwmBytes: kb('VmHWM') };
+  return { rssBytes: kb('VmRSS'), anonBytes: kb('RssAnon'), fileBytes: kb('RssFile'), hwmBytes: kb('VmHWM') };
 }
 
 export interface IoSample {

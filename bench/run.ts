@@ -17,7 +17,7 @@ import type { BenchResults } from './results.js';
  * each other); a failing section is reported and the others still run.
  */
 const USAGE = `usage: npm run bench -- [--quick] [--json] [--only limits,e2e,drain,intersection]
-  [--e2e-seconds N] [--intersection-seconds N] [--drain-readings N] [--no-trace] [--daemon-cpu-prof DIR] [--tmp DIR]`;
+  [--e2e-seconds N] [--intersection-seconds N] [--drain-readings N] [--no-trace] [--daemon-cpu-prof DIR] [--daemon-node-args "FLAGS"] [--tmp DIR]`;
 
 const SECTIONS = ['limits', 'e2e', 'drain', 'intersection'] as const;
 type Section = (typeof SECTIONS)[number];
@@ -38,6 +38,7 @@ function parse(argv: string[]) {
       'drain-readings': { type: 'string' },
       'no-trace': { type: 'boolean', default: false },
       'daemon-cpu-prof': { type: 'string' },
+      'daemon-node-args': { type: 'string' },
       tmp: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
@@ -63,7 +64,10 @@ function parse(argv: string[]) {
     intersectionMs: num('intersection-seconds', values['intersection-seconds'], quick ? 15 : 60) * 1000,
     drainReadings: Math.round(num('drain-readings', values['drain-readings'], 1_000_000)),
     trace: !values['no-trace'],
-    daemonCpuProf: values['daemon-cpu-prof'],
+    daemonNodeArgs: [
+      ...(values['daemon-cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['daemon-cpu-prof']}`] : []),
+      ...(values['daemon-node-args']?.split(/\s+/).filter(Boolean) ?? []),
+    ],
     tmp: values.tmp ?? os.tmpdir(),
   };
 }
@@ -152,7 +156,7 @@ async function main(): Promise<number> {
           warmupMs: o.intersectionWarmupMs,
           durationMs: o.intersectionMs,
           trace: o.trace,
-          nodeArgs: o.daemonCpuProf ? ['--cpu-prof', `--cpu-prof-dir=${o.daemonCpuProf}`] : [],
+          nodeArgs: o.daemonNodeArgs,
         }),
       );
     }

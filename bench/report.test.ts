@@ -1,0 +1,121 @@
+import { describe, expect, it } from 'vitest';
+import { boundBy, formatReport } from './report.js';
+import type { BenchResults } from './results.js';
+import { checkTargets } from './targets.js';
+
+/** The formatter and target checks on fixed numbers: no measuring here, so no timing in `npm test`. */
+const settings = { commitIntervalMs: 50, commitMaxReadings: 10_000, rowMaxReadings: 500, batchMaxReadings: 5000, batchMaxBytes: 524_288, inflightWindow: 8, durability: 'normal' as const };
+
+function fixture(): BenchResults {
+  return {
+    date: '2026-01-02T03:04:05.000Z',
+    command: 'npm run bench -- --quick',
+    quick: true,
+    machine: {
+      cpuModel: 'Test CPU',
+      cores: 4,
+      memoryBytes: 4 * 2 ** 30,
+      kernel: 'Linux 6.1 arm64',
+      node: 'v20.20.2',
+      sqlite: '3.53.2',
+      betterSqlite3: '12.11.1',
+      mqtt: '5.16.0',
+      mosquitto: 'mosquitto version 2.0.11',
+      loadAverage: 0.5,
+      dataDir: '/tmp',
+      dataDirFs: 'ext4',
+    },
+    broker: { kind: 'mosquitto', url: 'mqtt://127.0.0.1:1883' },
+    limits: {
+      insertRunPerRow: { readingsPerS: 3_000_000, rowsPerS: 6000, mbPerS: 330, readingsPerRow: 500, readingsPerTransaction: 10_000 },
+      insertRowPerReading: { readingsPerS: 1_000_000, rowsPerS: 1_000_000, mbPerS: 110, readingsPerRow: 1, readingsPerTransaction: 10_000 },
+      drain: { readings: 1_000_000, seconds: 0.1, readingsPerS: 10_000_000, rowsPerBatch: 9 },
+      publish: { readingsPerS: 20_000_000, messagesPerS: 4000, mbPerS: 2000, payloadBytes: 500_000, readingsPerMessage: 4500, inflightWindow: 8, brokerCpuPercent: 30, clientLoopUtilization: 0.95 },
+    },
+    endToEnd: { seconds: 15, readingsPerS: 1_200_000, emittedPerS: 1_200_500, backlogAtEnd: 20_000, unacknowledged: 0, loopUtilization: 1, processCpuPercent: 97, brokerCpuPercent: 10, settings },
+    drain: { readings: 1_000_000, bufferedPerS: 1_500_000, secondsFromBrokerUp: 2.5, secondsFromConnect: 2.4, readingsPerS: 416_667, outboxBytes: 104e6, loopUtilization: 0.98, brokerCpuPercent: 4, leftOver: 0, settings },
+    intersection: {
+      devices: 8,
+      registersPerDevice: 20,
+      intervalMs: 100,
+      seconds: 60,
+      deliveredPerS: 1600,
+      cpuPercent: 3.5,
+      rssMaxBytes: 110 * 2 ** 20,
+      rssSeriesMb: [100, 110],
+      rssEndBytes: 90 * 2 ** 20,
+      rssAnonEndBytes: 43 * 2 ** 20,
+      rssFileEndBytes: 47 * 2 ** 20,
+      hwmBytes: 115 * 2 ** 20,
+      latencyP50Ms: 52,
+      latencyP99Ms: 57,
+      latencyMaxMs: 60,
+      fsyncsPerS: 0.2,
+      bytesWrittenPerReading: 259,
+      bytesSource: 'proc-io-write_bytes',
+      sqlitePwriteBytesPerReading: 259,
+      procWriteBytesPerReading: 259,
+      missing: 0,
+      duplicates: 0,
+      brokerCpuPercent: 0.1,
+      rigCpuPercent: 1.7,
+      daemonProblems: [],
+      traced: true,
+    },
+    failures: [],
+    totalSeconds: 95,
+  };
+}
+
+describe('bench report', () => {
+  it('judges each target from the figures and prints them next to their limits', () => {
+    const r = fixture();
+    const checks = Object.fromEntries(checkTargets(r).map((c) => [c.name, c.pass]));
+    expect(checks).toEqual({
+      'end-to-end / raw insert': true, // 1.2M / 3M = 40 %
+      'end-to-end: nothing unacknowledged': true,
+      'drain 1M readings': true,
+      'intersection CPU (one core)': false, // 3.5 % > 2 %
+      'intersection RSS (max in window)': false, // 110 MB > 64 MB
+      'intersection latency p99': true,
+      'intersection fsyncs/s': true,
+      'intersection bytes written/reading': true,
+      'intersection: nothing lost': true,
+    });
+    const text = formatReport(r);
+    expect(text).toContain('1,200,000 readings/s   = 40.0 % of raw insert, 6.0 % of raw publish');
+    expect(text).toMatch(/PASS {2}end-to-end \/ raw insert +40\.0 %/);
+    expect(text).toMatch(/MISS {2}intersection CPU \(one core\) +3\.50 %/);
+    expect(text).toContain('drained in 2.50 s from broker up (2.40 s from CONNACK) = 416,667 readings/s');
+    expect(text).toContain('CPU 0.51x of Node-RED (aim <= 0.20x)');
+  });
+
+  it('scales a shorter drain to 1M readings and fails a drain that left readings behind', () => {
+    const r = fixture();
+    r.drain = { ...r.drain!, readings: 250_000, secondsFromBrokerUp: 3 };
+    const scaled = checkTargets(r).find((c) => c.name.startsWith('drain'))!;
+    expect(scaled).toMatchObject({ name: 'drain 1M readings (scaled from 250000)', measured: '12.00 s', pass: false });
+    r.drain = { ...r.drain, readings: 1_000_000, secondsFromBrokerUp: 1, leftOver: 5 };
+    expect(checkTargets(r).find((c) => c.name.startsWith('drain'))!.pass).toBe(false);
+  });
+
+  it('reports sections that did not run as absent and failed sections with their code', () => {
+    const r = fixture();
+    delete r.limits;
+    delete r.intersection;
+    r.failures.push({ section: 'intersection load', code: 'BENCH_DAEMON_START_FAILED', message: 'the gateway exited before it was running' });
+    const names = checkTargets(r).map((c) => c.name);
+    expect(names).not.toContain('end-to-end / raw insert'); // no limit to compare with
+    expect(names.some((n) => n.startsWith('intersection'))).toBe(false);
+    const text = formatReport(r);
+    expect(text).toContain('= n/a of raw insert');
+    expect(text).toContain('intersection load: [BENCH_DAEMON_START_FAILED] the gateway exited before it was running');
+  });
+
+  it('names the component that bounded a throughput figure', () => {
+    expect(boundBy({ loopUtilization: 0.99, brokerCpuPercent: 10, readingsPerS: 1e6 })).toMatch(/^the gateway process/);
+    expect(boundBy({ loopUtilization: 0.5, brokerCpuPercent: 97, readingsPerS: 1e6 })).toMatch(/^the broker/);
+    expect(boundBy({ loopUtilization: 0.5, brokerCpuPercent: 20, readingsPerS: 9e5, rawPublishPerS: 1e6 })).toMatch(/^the MQTT publish path/);
+    expect(boundBy({ loopUtilization: 0.5, brokerCpuPercent: null, readingsPerS: 1e5, rawPublishPerS: 1e6 })).toMatch(/^neither saturated/);
+  });
+});
