@@ -18,12 +18,10 @@ export interface ClockOptions {
   /** A wall-clock step larger than this, relative to the monotonic clock, is reported. */
   jumpThresholdMs: number;
   log: Logger;
-  onJump?: (deltaMs: number) => void;
 }
 
 export class ClockWatch {
   private synced: boolean;
-  private timer: NodeJS.Timeout | null = null;
   private lastWall = Date.now();
   private lastMono = performance.now();
 
@@ -40,33 +38,23 @@ export class ClockWatch {
     return this.trust || existsSync(this.opts.syncedFile);
   }
 
-  start(intervalMs = 5000): void {
-    this.timer = setInterval(() => this.tick(), intervalMs);
-    this.timer.unref();
-  }
-
-  /** Compare how far the wall clock moved with how far the monotonic clock did. */
-  tick(): void {
+  /** Compare how far the wall clock moved with how far the monotonic clock did; returns a step beyond the threshold, else 0. */
+  tick(): number {
     const wall = Date.now();
     const mono = performance.now();
     const delta = wall - this.lastWall - (mono - this.lastMono);
     this.lastWall = wall;
     this.lastMono = mono;
-    if (Math.abs(delta) > this.opts.jumpThresholdMs) {
-      this.opts.log.warn({ deltaMs: Math.round(delta) }, 'system clock jumped');
-      this.opts.onJump?.(Math.round(delta));
-    }
     if (!this.synced && this.check()) {
       this.synced = true;
       this.opts.log.info('system clock synchronised: readings are no longer flagged');
     }
+    if (Math.abs(delta) <= this.opts.jumpThresholdMs) return 0;
+    this.opts.log.warn({ deltaMs: Math.round(delta) }, 'system clock jumped');
+    return Math.round(delta);
   }
 
   isSynced(): boolean {
     return this.synced;
-  }
-
-  stop(): void {
-    if (this.timer) clearInterval(this.timer);
   }
 }

@@ -22,10 +22,12 @@ export interface DaemonHooks {
   /** Called with every committed batch of readings, e.g. for `edge-gateway tail`. */
   onCommit?: (committed: CommittedRun[]) => void;
   clockSynced?: () => boolean;
+  /** Checks the wall clock for a step; returns the step in ms (0 if none). Run before retention. */
+  clockStep?: () => number;
 }
 
 /** Settings a reload cannot apply to a running daemon; a change to them waits for a restart. */
-const RESTART_KEYS = ['gateway', 'mqtt', 'forward', 'control', 'clock', 'outbox.path', 'outbox.durability', 'outbox.maxFileBytes', 'outbox.commitInterval', 'outbox.commitMaxReadings', 'outbox.rowMaxReadings'] as const;
+const RESTART_KEYS = ['gateway', 'mqtt', 'forward', 'control', 'clock', 'outbox.path', 'outbox.durability', 'outbox.maxFileBytes', 'outbox.reserveBytes', 'outbox.commitInterval', 'outbox.commitMaxReadings', 'outbox.rowMaxReadings'] as const;
 
 export type ReloadResult =
   | { ok: false; problems: ConfigProblem[] }
@@ -60,6 +62,7 @@ export class Daemon {
       rowMaxReadings: Math.min(g.outbox.rowMaxReadings, g.forward.batchMaxReadings),
       retention: { maxBytes: g.outbox.retention.maxBytes, maxAgeMs: g.outbox.retention.maxAge },
       maxFileBytes: g.outbox.maxFileBytes,
+      reserveBytes: g.outbox.reserveBytes,
       clockSynced: hooks.clockSynced,
     });
     this.groupCommit = new GroupCommit({
@@ -125,7 +128,17 @@ export class Daemon {
     this.groupCommit.add({ device: GATEWAY_DEVICE, point, value, quality: 'good', ts: Date.now(), kind: 'event', attrs });
   }
 
+  private seqAtLastClockCheck = 0;
+
   private enforceRetention(): void {
+    // A clock step must be known before ages are judged, or a forward step would make a fresh
+    // backlog look expired.
+    const step = this.hooks.clockStep?.() ?? 0;
+    if (step !== 0) {
+      this.outbox.shiftAges(step, this.seqAtLastClockCheck);
+      this.gatewayEvent('clock.jump', step, { synced: this.hooks.clockSynced?.() ?? true });
+    }
+    this.seqAtLastClockCheck = this.outbox.stats().nextSeq;
     let drops: DropRecord[];
     try {
       drops = this.outbox.enforceRetention();

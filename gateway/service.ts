@@ -19,15 +19,12 @@ export interface RunningService {
 
 export async function runService(config: GatewayConfig, log: Logger): Promise<RunningService> {
   const notify = createSystemdNotifier({ log });
-  let started: Daemon | null = null;
   const clock = new ClockWatch({
     syncCheck: config.gateway.clock.syncCheck,
     syncedFile: config.gateway.clock.syncedFile,
     jumpThresholdMs: config.gateway.clock.jumpThreshold,
     log: log.child({ component: 'clock' }),
-    onJump: (deltaMs) => started?.gatewayEvent('clock.jump', deltaMs, { synced: clock.isSynced() }),
   });
-  clock.start();
 
   // The control socket comes first: if another daemon answers on it, this one must not open the
   // outbox or start drivers at all (two forwarders on one outbox would duplicate everything).
@@ -51,10 +48,10 @@ export async function runService(config: GatewayConfig, log: Logger): Promise<Ru
 
   daemon = await Daemon.start(config, log, {
     clockSynced: () => clock.isSynced(),
+    clockStep: () => clock.tick(),
     onCommit: (runs) => control?.publishCommitted(runs),
   });
   const d = daemon;
-  started = d;
 
   const watchdog = startWatchdog({ notify, isAlive: () => d.groupCommit.isAlive(), log });
 
@@ -71,7 +68,6 @@ export async function runService(config: GatewayConfig, log: Logger): Promise<Ru
       log.info({ reason }, 'stopping');
       await notify.stopping(reason);
       watchdog.stop();
-      clock.stop();
       await control?.close();
       await d.stop();
     })();

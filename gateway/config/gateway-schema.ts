@@ -59,6 +59,8 @@ const outboxSchema = z
       .object({ maxBytes: sizeSchema.default(512e6), maxAge: durationSchema.default(7 * 86400e3) })
       .strict()
       .default({ maxBytes: 512e6, maxAge: 7 * 86400e3 }),
+    /** RESTART. Disk space held back beside the outbox so a full disk can still be drained (0 = none). */
+    reserveBytes: sizeSchema.default(4 * 1024 * 1024),
     /** RESTART. Hard cap on the database file; readings beyond it are refused and counted. */
     maxFileBytes: sizeSchema.optional(),
   })

@@ -43,6 +43,7 @@ export interface ForwarderStats {
   batchesAcked: number;
   readingsAcked: number;
   bytesAcked: number;
+  ackFailures: number;
 }
 
 class StoppedError extends Error {}
@@ -62,7 +63,7 @@ export class Forwarder {
   private loop: Promise<void> | null = null;
   private closedWaiter: (() => void) | null = null;
   private idleWaiters: (() => void)[] = [];
-  private readonly counters = { connects: 0, batchesAcked: 0, readingsAcked: 0, bytesAcked: 0 };
+  private readonly counters = { connects: 0, batchesAcked: 0, readingsAcked: 0, bytesAcked: 0, ackFailures: 0 };
   private lastError: ForwarderStats['lastError'] = null;
 
   constructor(private readonly opts: ForwarderOptions) {}
@@ -211,7 +212,20 @@ export class Forwarder {
         });
         return;
       }
-      o.outbox.ack(batch);
+      try {
+        o.outbox.ack(batch);
+      } catch (ackErr) {
+        // The broker has the batch but the outbox could not delete it (disk full or I/O error).
+        // Never throw out of mqtt.js's callback: drop the connection, so after the reconnect
+        // backoff the rows are sent again (a duplicate, never a loss).
+        this.counters.ackFailures++;
+        this.noteError(ackErr as Error);
+        o.log.error({ err: ackErr, firstSeq: batch.firstSeq, lastSeq: batch.lastSeq }, 'outbox could not delete an acknowledged batch; it will be sent again');
+        setImmediate(() => {
+          if (gen === this.generation) client.end(true);
+        });
+        return;
+      }
       this.counters.batchesAcked++;
       this.counters.readingsAcked += batch.count;
       this.counters.bytesAcked += payload.length;
@@ -271,6 +285,7 @@ export class Forwarder {
       batchesAcked: this.counters.batchesAcked,
       readingsAcked: this.counters.readingsAcked,
       bytesAcked: this.counters.bytesAcked,
+      ackFailures: this.counters.ackFailures,
     };
   }
 }

@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import type { Reading } from '../reading.js';
 import { encodeReading } from './encode.js';
+import { DiskReserve } from './disk-reserve.js';
 import { openOrQuarantine, type QuarantineReport } from './open.js';
 
 /**
@@ -34,6 +35,8 @@ export interface OutboxOptions {
   /** Optional hard cap on the database file, via SQLite's max_page_count (tests use it to
    * simulate a full disk without mounting a filesystem). */
   maxFileBytes?: number;
+  /** Disk space held back so acknowledged rows can always be deleted on a full disk (0 = none). */
+  reserveBytes?: number;
   /** Decides whether readings committed now are flagged `clock: unsynced`. */
   clockSynced?: () => boolean;
 }
@@ -118,6 +121,12 @@ const KEEP_DROP_RECORDS = 50;
 /** Upper bound on rows one claim looks at; the byte and count bounds normally stop it far sooner. */
 const CLAIM_SCAN_ROWS = 256;
 
+interface AppendResult {
+  nextSeq: number;
+  rows: number;
+  bytes: number;
+}
+
 interface ClaimRow {
   first_seq: number;
   count: number;
@@ -136,15 +145,22 @@ export class Outbox {
   /** Highest first_seq handed out by claim() per stream since the last release(). */
   private readonly claimCursor: Record<Stream, number> = { event: -1, telemetry: -1 };
   private readonly stmts: ReturnType<Outbox['prepare']>;
-  private readonly appendTx: (stream: Stream, readings: readonly Reading[], now: number) => number;
+  private readonly appendTx: (stream: Stream, readings: readonly Reading[], now: number) => AppendResult;
   private closed = false;
+  private readonly reserve: DiskReserve;
 
   constructor(opts: OutboxOptions) {
     this.opts = opts;
     const { db, quarantine } = openOrQuarantine(opts.path);
     this.db = db;
     this.quarantine = quarantine;
+    // Only takes effect on a new file: lets a drain on a full disk hand freed pages back to the
+    // filesystem (incremental_vacuum) instead of keeping them inside the file.
+    db.pragma('auto_vacuum = INCREMENTAL');
     db.pragma('journal_mode = WAL');
+    // After a checkpoint, shrink a WAL that grew during a long outage instead of keeping its
+    // high-water size on a small SD card.
+    db.pragma(`journal_size_limit = ${16 * 1024 * 1024}`);
     db.pragma(`synchronous = ${opts.durability === 'strict' ? 'FULL' : 'NORMAL'}`);
     if (opts.maxFileBytes !== undefined) {
       const pageSize = db.pragma('page_size', { simple: true }) as number;
@@ -152,6 +168,13 @@ export class Outbox {
     }
     db.exec(SCHEMA);
     this.stmts = this.prepare();
+    this.reserve = new DiskReserve(`${opts.path}.reserve`, opts.reserveBytes ?? 0);
+    if (opts.reserveBytes) {
+      // Rows still only in the WAL need room in the main file when checkpointed; keep that
+      // amount within half the reserve so a full disk can always be checkpointed and drained.
+      const pageSize = db.pragma('page_size', { simple: true }) as number;
+      db.pragma(`wal_autocheckpoint = ${Math.max(16, Math.min(1000, Math.floor(opts.reserveBytes / pageSize / 2)))}`);
+    }
 
     const meta = (key: string): string | undefined =>
       (this.stmts.getMeta.get(key) as { value: string } | undefined)?.value;
@@ -165,13 +188,13 @@ export class Outbox {
     this.droppedReadings = Number(meta('dropped_readings') ?? 0);
     this.totals = { event: this.scanTotals('event'), telemetry: this.scanTotals('telemetry') };
 
-    this.appendTx = db.transaction((stream: Stream, readings: readonly Reading[], now: number) => {
+    this.appendTx = db.transaction((stream: Stream, readings: readonly Reading[], now: number): AppendResult => {
       const unsynced = this.opts.clockSynced ? !this.opts.clockSynced() : false;
       const insert = stream === 'event' ? this.stmts.insertEvent : this.stmts.insertTelemetry;
       const rowMax = this.opts.rowMaxReadings;
       let seq = this.nextSeq;
-      let addedBytes = 0;
-      let addedRows = 0;
+      let bytes = 0;
+      let rows = 0;
       for (let start = 0; start < readings.length; start += rowMax) {
         const end = Math.min(readings.length, start + rowMax);
         const parts = new Array<string>(end - start);
@@ -179,18 +202,11 @@ export class Outbox {
         for (let i = start; i < end; i++) parts[i - start] = encodeReading(readings[i]!, seq++, unsynced);
         const body = parts.join(',');
         insert.run(firstSeq, end - start, now, body);
-        addedBytes += body.length;
-        addedRows++;
+        bytes += body.length;
+        rows++;
       }
       this.stmts.setMeta.run('next_seq', String(seq));
-      // Only after the statements succeeded: a failed transaction leaves counters untouched.
-      const firstSeq = this.nextSeq;
-      this.nextSeq = seq;
-      const t = this.totals[stream];
-      t.readings += readings.length;
-      t.rows += addedRows;
-      t.bytes += addedBytes;
-      return firstSeq;
+      return { nextSeq: seq, rows, bytes };
     });
   }
 
@@ -241,8 +257,22 @@ export class Outbox {
    */
   append(stream: Stream, readings: readonly Reading[], now = Date.now()): number {
     if (readings.length === 0) return this.nextSeq;
+    if (!this.reserve.isHeld && !this.reserve.tryRestore()) {
+      // The reserve went to draining: new readings would eat the space the acks need.
+      this.refusedReadings += readings.length;
+      throw new OutboxFullError(`outbox ${this.opts.path} is full: draining before accepting new readings; refused ${readings.length} readings`);
+    }
     try {
-      return this.appendTx(stream, readings, now);
+      const done = this.appendTx(stream, readings, now);
+      // Only once COMMIT succeeded: a commit that fails (e.g. ENOSPC at COMMIT) rolls back, and
+      // counters or the sequence moved inside the transaction body would then be wrong.
+      const firstSeq = this.nextSeq;
+      this.nextSeq = done.nextSeq;
+      const t = this.totals[stream];
+      t.readings += readings.length;
+      t.rows += done.rows;
+      t.bytes += done.bytes;
+      return firstSeq;
     } catch (err) {
       if (isDiskFull(err)) {
         this.refusedReadings += readings.length;
@@ -288,8 +318,35 @@ export class Outbox {
 
   /** The broker has the batch: delete its rows. Safe to call twice or after retention. */
   ack(batch: Pick<ClaimedBatch, 'stream' | 'fromKey' | 'toKey'>): void {
-    const removed = this.stmts.ack[batch.stream].all(batch.fromKey, batch.toKey) as { count: number; bytes: number }[];
+    let removed: { count: number; bytes: number }[];
+    try {
+      removed = this.stmts.ack[batch.stream].all(batch.fromKey, batch.toKey) as { count: number; bytes: number }[];
+    } catch (err) {
+      // A full disk: give the reserve to SQLite so the delete (a WAL append) can go through.
+      if (!isDiskFull(err) || !this.reserve.release()) throw wrapFull(err, this.opts.path, 'ack');
+      try {
+        removed = this.stmts.ack[batch.stream].all(batch.fromKey, batch.toKey) as { count: number; bytes: number }[];
+      } catch (again) {
+        throw wrapFull(again, this.opts.path, 'ack');
+      }
+    }
     this.subtract(batch.stream, removed);
+    if (!this.reserve.isHeld) {
+      // Draining a full disk: return freed pages to the filesystem and fold the WAL back and
+      // truncate it, so what the deletes freed becomes space the reserve (then new readings) can use.
+      try {
+        this.db.pragma('incremental_vacuum');
+        this.db.pragma('wal_checkpoint(TRUNCATE)');
+      } catch {
+        // Still too full to checkpoint; the next ack tries again.
+      }
+      this.reserve.tryRestore();
+    }
+  }
+
+  /** Whether new readings are accepted; false while a full disk is being drained. */
+  get accepting(): boolean {
+    return this.reserve.isHeld;
   }
 
   /** Forget all claims: whatever was in flight is pending again (connection lost, restart). */
@@ -387,6 +444,17 @@ export class Outbox {
     };
   }
 
+  /**
+   * The wall clock stepped by `deltaMs` (NTP correcting a box without RTC, a manual set). Rows
+   * committed before the step carry timestamps from the old timebase; shift them so retention
+   * by age measures how long data has waited, not how far the clock moved.
+   */
+  shiftAges(deltaMs: number, beforeSeq: number): void {
+    this.db.transaction(() => {
+      for (const t of Object.values(TABLE)) this.db.prepare(`UPDATE ${t} SET created_ms = created_ms + ? WHERE first_seq < ?`).run(deltaMs, beforeSeq);
+    })();
+  }
+
   /** Retention bounds may change on reload; nothing stored is touched until the next pass. */
   setRetention(retention: OutboxOptions['retention']): void {
     this.opts.retention = retention;
@@ -407,6 +475,11 @@ export class Outbox {
       this.db.close();
     }
   }
+}
+
+function wrapFull(err: unknown, path: string, what: string): Error {
+  if (!isDiskFull(err)) return err as Error;
+  return new OutboxFullError(`outbox ${path} is full: ${what} failed (${(err as Error).message})`, { cause: err });
 }
 
 function isDiskFull(err: unknown): boolean {

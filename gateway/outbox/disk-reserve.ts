@@ -1,0 +1,68 @@
+import { closeSync, existsSync, openSync, statfsSync, unlinkSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+/**
+ * Space set aside next to the outbox so that acknowledged rows can always be deleted. In WAL mode
+ * even a DELETE must append to the WAL first; on a full disk the acks that would free space
+ * fail, and the backlog can never drain. The reserve is given back to SQLite exactly then, and
+ * new readings are refused until the drain has freed enough room to lay the reserve down again.
+ */
+export class DiskReserve {
+  private held: boolean;
+
+  constructor(
+    readonly path: string,
+    readonly bytes: number,
+  ) {
+    this.held = bytes === 0 || existsSync(path) || this.create();
+  }
+
+  /** False while the reserve is given away: the outbox then accepts no new readings. */
+  get isHeld(): boolean {
+    return this.held;
+  }
+
+  /** Give the space back to the filesystem. Returns whether there was anything to give. */
+  release(): boolean {
+    if (!this.held || this.bytes === 0) return false;
+    try {
+      unlinkSync(this.path);
+    } catch {
+      // Already gone: nothing more to free.
+    }
+    this.held = false;
+    return true;
+  }
+
+  /** Lay the reserve down again once the filesystem has twice its size free. */
+  tryRestore(): boolean {
+    if (this.held) return true;
+    const fs = statfsSync(dirname(this.path));
+    if (fs.bavail * fs.bsize < 2 * this.bytes) return false;
+    this.held = this.create();
+    return this.held;
+  }
+
+  private create(): boolean {
+    let fd: number | undefined;
+    try {
+      fd = openSync(this.path, 'w', 0o600);
+      const chunk = Buffer.alloc(Math.min(this.bytes, 1 << 20));
+      for (let written = 0; written < this.bytes; ) {
+        written += writeSync(fd, chunk, 0, Math.min(chunk.length, this.bytes - written));
+      }
+      return true;
+    } catch {
+      if (fd !== undefined) closeSync(fd);
+      fd = undefined;
+      try {
+        unlinkSync(this.path);
+      } catch {
+        // Nothing was created.
+      }
+      return false;
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
+  }
+}
