@@ -1,5 +1,3 @@
-import { styleText } from 'node:util';
-
 /**
  * Shared terminal rendering for the technician commands: colour (only on a TTY that wants it),
  * aligned tables, durations, sizes and a progress bar. Commands build strings with these and
@@ -23,8 +21,21 @@ export function styleFor(stream: NodeJS.WriteStream): Style {
 }
 
 export const plainStyle: Style = { colour: false, paint: (_c, text) => text };
-// styleText would check process.stdout itself; the decision is made once in styleFor instead.
-export const colourStyle: Style = { colour: true, paint: (c, text) => styleText(c, text, { validateStream: false }) };
+/**
+ * SGR open/close pairs. Written out rather than util.styleText: that appeared in Node 20.12 and its
+ * stream check only later, while package.json still allows 20.11.
+ */
+const SGR: Record<Colour, [number, number]> = {
+  red: [31, 39],
+  green: [32, 39],
+  yellow: [33, 39],
+  magenta: [35, 39],
+  cyan: [36, 39],
+  gray: [90, 39],
+  bold: [1, 22],
+  dim: [2, 22],
+};
+export const colourStyle: Style = { colour: true, paint: (c, text) => `\x1b[${SGR[c][0]}m${text}\x1b[${SGR[c][1]}m` };
 
 /** Visible width: colour escapes take no columns. */
 export function visibleLength(text: string): number {
