@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { MOSQUITTO_BINARY, startBroker, type BrokerFixture } from '../test-rigs/broker/broker.js';
@@ -16,7 +17,7 @@ import type { BenchResults } from './results.js';
  * gateway against them. Sections run one after another (never concurrently: they would measure
  * each other); a failing section is reported and the others still run.
  */
-const USAGE = `usage: npm run bench -- [--quick] [--json] [--only limits,e2e,drain,intersection]
+const USAGE = `usage: npm run bench -- [--quick] [--json] [--json-file PATH] [--only limits,e2e,drain,intersection]
   [--e2e-seconds N] [--intersection-seconds N] [--drain-readings N] [--no-trace] [--daemon-cpu-prof DIR] [--daemon-node-args "FLAGS"] [--tmp DIR]`;
 
 const SECTIONS = ['limits', 'e2e', 'drain', 'intersection'] as const;
@@ -32,6 +33,7 @@ function parse(argv: string[]) {
     options: {
       quick: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
+      'json-file': { type: 'string' },
       only: { type: 'string' },
       'e2e-seconds': { type: 'string' },
       'intersection-seconds': { type: 'string' },
@@ -56,6 +58,7 @@ function parse(argv: string[]) {
     help: values.help,
     quick,
     json: values.json,
+    jsonFile: values['json-file'],
     only: new Set(only as Section[]),
     limitMs: quick ? 500 : 1500,
     e2eWarmupMs: quick ? 1000 : 2000,
@@ -164,7 +167,9 @@ async function main(): Promise<number> {
     await broker.dispose();
   }
   results.totalSeconds = (performance.now() - started) / 1000;
-  process.stdout.write(o.json ? `${JSON.stringify(results, null, 2)}\n` : `${formatReport(results)}\n`);
+  const json = `${JSON.stringify(results, null, 2)}\n`;
+  if (o.jsonFile) writeFileSync(o.jsonFile, json);
+  process.stdout.write(o.json ? json : `${formatReport(results)}\n`);
   return results.failures.length > 0 ? 1 : 0;
 }
 
