@@ -149,6 +149,8 @@ export class Forwarder {
     this.connectedSinceMs = Date.now();
     this.generation++;
     this.counters.connects++;
+    // Status shows the last error while the link is down; a working link has none.
+    this.lastError = null;
     const gen = this.generation;
     const stats = this.opts.outbox.stats();
     this.opts.log.info({ broker: this.broker, backlog: stats.pendingReadings }, 'connected to broker');
