@@ -1,8 +1,14 @@
 import type { DriverModule } from '../registry.js';
-import { modbusTcpDeviceSchema } from './schema.js';
+import { modbusRtuDeviceSchema, modbusTcpDeviceSchema } from './schema.js';
 
 export const modbusTcpDriver = {
   type: 'modbus-tcp',
   schema: modbusTcpDeviceSchema,
   load: async () => (await import('./tcp-driver.js')).createModbusTcpDriver,
 } satisfies DriverModule<typeof modbusTcpDeviceSchema>;
+
+export const modbusRtuDriver = {
+  type: 'modbus-rtu',
+  schema: modbusRtuDeviceSchema,
+  load: async () => (await import('./rtu-driver.js')).createModbusRtuDriver,
+} satisfies DriverModule<typeof modbusRtuDeviceSchema>;

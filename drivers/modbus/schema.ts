@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { deviceBaseSchema, pointNameSchema } from '../device-schema.js';
+import { serialPortSchema } from '../serial-port/schema.js';
 
 /**
  * Register map and polling settings shared by every Modbus transport (TCP now, RTU later):
@@ -162,3 +163,37 @@ export const modbusTcpDeviceSchema = deviceBaseSchema
   .superRefine(checkRequestFits);
 
 export type ModbusTcpDevice = z.output<typeof modbusTcpDeviceSchema>;
+
+/**
+ * Per-unit circuit breaker on an RTU bus: after `failureThreshold` consecutive timeouts the unit
+ * is skipped and probed with one request after a backoff doubling from `minBackoffMs` to
+ * `maxBackoffMs`, so a dead unit stops eating the bus time of the live ones.
+ */
+export const rtuBreakerSchema = z
+  .object({
+    failureThreshold: z.number().int().min(1).max(100).default(3),
+    minBackoffMs: z.number().int().min(10).max(600_000).default(1_000),
+    maxBackoffMs: z.number().int().min(10).max(3_600_000).default(30_000),
+  })
+  .strict()
+  .refine((b) => b.maxBackoffMs >= b.minBackoffMs, { message: 'maxBackoffMs must be >= minBackoffMs', path: ['maxBackoffMs'] });
+
+export const rtuBreakerDefaults = { failureThreshold: 3, minBackoffMs: 1_000, maxBackoffMs: 30_000 } as const;
+
+/**
+ * One unit on an RS-485 bus. Devices naming the same `port.path` share the port; their line
+ * settings must match. `unitId` is required here (1..247: 0 is broadcast, which never answers,
+ * and 248..255 are reserved by the serial-line spec).
+ */
+export const modbusRtuDeviceSchema = deviceBaseSchema
+  .extend({
+    type: z.literal('modbus-rtu'),
+    port: serialPortSchema,
+    ...modbusPollingShape,
+    unitId: z.number().int().min(1).max(247),
+    breaker: rtuBreakerSchema.default(rtuBreakerDefaults),
+  })
+  .strict()
+  .superRefine(checkRequestFits);
+
+export type ModbusRtuDevice = z.output<typeof modbusRtuDeviceSchema>;

@@ -1,0 +1,298 @@
+import type { DeviceError, DeviceState, DeviceStatus, Driver, DriverContext, DriverFactory } from '../driver.js';
+import type { DriverReading } from '../../gateway/reading.js';
+import { RateLimitedLog } from '../serial-port/rate-limited-log.js';
+import { sharedRtuBuses, type BusLease, type RtuBusRegistry } from './bus/bus-registry.js';
+import { counterFor, type RtuFrameCounter } from './bus/rtu-frame.js';
+import { UnitBreaker } from './bus/unit-breaker.js';
+import type { BlockReader } from './client.js';
+import { ModbusError } from './errors.js';
+import { compileReadPlan, type ReadPlan } from './plan.js';
+import { readPlan } from './poll.js';
+import { ReadingAssembler } from './readings.js';
+import type { ModbusRtuDevice } from './schema.js';
+
+/**
+ * Modbus RTU driver: one instance per configured unit. Units naming the same serial port share
+ * one bus (bus/bus-registry.ts), whose scheduler interleaves their requests fairly; this driver
+ * keeps its unit's poll schedule, circuit breaker, counters and readings. Register map, plan,
+ * decoding and the bad-quality policy are the Modbus TCP driver's (plan/decode/poll/readings).
+ *
+ * Poll loop: ticks every `intervalMs`; polls never overlap; a poll that runs past the next tick
+ * (the bus was busy with other units) skips the missed ticks, counted as `overruns`.
+ *
+ * State: `ok` every request of the last poll answered; `degraded` some did, some faulted
+ * (exception, CRC, short or foreign frame); `down` nothing answered, the port is not open, or
+ * the breaker is open (detail.breaker says which: closed / open / half-open).
+ *
+ * Counters: polls, requests, timeouts, exceptions, crcErrors, shortFrames, wrongUnit,
+ * badFrames, portErrors (polls with the port closed), skippedPolls (breaker open), probes,
+ * breakerOpens, overruns. Reply faults are logged at most once per 10 s per code.
+ */
+
+export const createModbusRtuDriver: DriverFactory<ModbusRtuDevice> = (config, ctx) =>
+  new ModbusRtuDriver(config, ctx, compileReadPlan(config.registers, config));
+
+type CounterName =
+  | 'polls'
+  | 'requests'
+  | 'portErrors'
+  | 'skippedPolls'
+  | 'probes'
+  | 'breakerOpens'
+  | 'overruns'
+  | RtuFrameCounter;
+
+export class ModbusRtuDriver implements Driver {
+  private readonly assembler: ReadingAssembler;
+  private readonly abort = new AbortController();
+  private readonly breaker: UnitBreaker;
+  private readonly faultLog: RateLimitedLog;
+  private readonly counters: Record<CounterName, number> = {
+    polls: 0,
+    requests: 0,
+    timeouts: 0,
+    exceptions: 0,
+    crcErrors: 0,
+    shortFrames: 0,
+    wrongUnit: 0,
+    badFrames: 0,
+    portErrors: 0,
+    skippedPolls: 0,
+    probes: 0,
+    breakerOpens: 0,
+    overruns: 0,
+  };
+  private state: DeviceState = 'starting';
+  private lastGoodTs: number | null = null;
+  private lastError: DeviceError | null = null;
+  private lease: BusLease | null = null;
+  private starting: Promise<void> | null = null;
+  private loop: Promise<void> | null = null;
+  private wake: (() => void) | null = null;
+
+  constructor(
+    private readonly config: ModbusRtuDevice,
+    private readonly ctx: DriverContext,
+    private readonly plan: ReadPlan,
+    private readonly buses: RtuBusRegistry = sharedRtuBuses,
+  ) {
+    this.assembler = new ReadingAssembler(plan);
+    this.breaker = new UnitBreaker({
+      threshold: config.breaker.failureThreshold,
+      minBackoffMs: config.breaker.minBackoffMs,
+      maxBackoffMs: config.breaker.maxBackoffMs,
+    });
+    this.faultLog = new RateLimitedLog(ctx.log);
+  }
+
+  /**
+   * Joins (or opens) the bus and starts polling. Resolves even if the port is absent (that is
+   * reported in status and retried); rejects only for a config conflict with another device on
+   * the same port, which no retry can cure.
+   */
+  start(): Promise<void> {
+    this.starting ??= this.join();
+    return this.starting;
+  }
+
+  private async join(): Promise<void> {
+    if (this.stopping) return;
+    const { port, unitId } = this.config;
+    try {
+      this.lease = await this.buses.acquire(port, unitId, this.ctx.deviceId, this.ctx.log);
+    } catch (err) {
+      const e = err as Error & { code?: string };
+      this.lastError = { code: e.code ?? 'MODBUS_RTU_START', message: e.message, ts: Date.now() };
+      this.setState('down', this.lastError);
+      throw err;
+    }
+    if (this.stopping) {
+      await this.lease.release();
+      return;
+    }
+    this.loop = this.run().catch((err: unknown) => {
+      // The loop catches its own failures; reaching here is a bug, and it must not crash the daemon.
+      this.ctx.log.error({ err }, 'modbus rtu poll loop ended unexpectedly');
+      this.setState('down');
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    this.wake?.();
+    await this.starting?.catch(() => undefined);
+    await this.loop;
+    await this.lease?.release();
+    this.setState('stopped');
+  }
+
+  status(): DeviceStatus {
+    const bus = this.lease?.bus;
+    return {
+      state: this.state,
+      lastGoodTs: this.lastGoodTs,
+      lastError: this.lastError ? { ...this.lastError } : null,
+      counters: { ...this.counters },
+      detail: {
+        port: this.config.port.path,
+        resolvedPort: bus?.resolvedPath ?? null,
+        portOpen: bus?.isOpen ?? false,
+        unitId: this.config.unitId,
+        breaker: this.breaker.state,
+        nextProbeAt: this.breaker.nextProbeAt,
+        requestsPerPoll: this.plan.requests.length,
+        unitsOnBus: bus ? this.lease!.peers() + 1 : 0,
+        bus: bus ? { ...bus.counters, ...bus.timing, port: bus.portCounters } : null,
+      },
+    };
+  }
+
+  private get stopping(): boolean {
+    return this.abort.signal.aborted;
+  }
+
+  private async run(): Promise<void> {
+    const interval = this.config.intervalMs;
+    let nextTick = Date.now();
+    while (!this.stopping) {
+      await this.pollOnce(Date.now());
+      nextTick += interval;
+      const now = Date.now();
+      if (now > nextTick) {
+        const skipped = Math.floor((now - nextTick) / interval) + 1;
+        this.counters.overruns += skipped;
+        nextTick += skipped * interval;
+      }
+      await this.sleep(nextTick - now);
+    }
+  }
+
+  private async pollOnce(ts: number): Promise<void> {
+    const bus = this.lease!.bus;
+    if (!bus.isOpen) {
+      this.counters.portErrors++;
+      const e = bus.portError;
+      const error = new ModbusError(e?.code ?? 'ENOTCONN', e?.message ?? `serial port ${this.config.port.path} is not open yet`, 'connection');
+      this.emit(this.assembler.allBad(error.code, ts));
+      this.recordError(error);
+      this.setState('down', this.lastError);
+      return;
+    }
+    const admission = this.breaker.admit(ts);
+    if (admission === 'skip') {
+      this.counters.skippedPolls++;
+      return;
+    }
+    if (admission === 'probe') {
+      this.counters.probes++;
+      this.ctx.log.debug({ unitId: this.config.unitId }, 'probing unit behind an open breaker');
+    }
+    this.counters.polls++;
+    const results = await readPlan(this.plan, this.blockReader());
+    // A probe cut short by the port vanishing proved nothing either way: probe again next tick.
+    if (this.breaker.state === 'half-open') this.breaker.probeInconclusive(Date.now());
+    if (this.stopping) return;
+
+    let good = 0;
+    let firstError: ModbusError | null = null;
+    for (const r of results) {
+      if (r.sent) this.counters.requests++;
+      if (r.error === undefined) {
+        good++;
+        continue;
+      }
+      firstError ??= r.error;
+      if (!r.sent) continue;
+      const counter = counterFor(r.error);
+      if (counter) this.counters[counter]++;
+      else if (r.error.kind === 'connection') this.counters.portErrors++;
+      if (r.error.kind === 'response' || r.error.kind === 'exception') {
+        this.faultLog.warn(r.error.code, { unitId: this.config.unitId, code: r.error.code }, r.error.message);
+      }
+    }
+
+    this.emit(this.assembler.fromResults(results, ts));
+    if (good > 0) this.lastGoodTs = ts;
+    if (firstError) this.recordError(firstError);
+    if (good === results.length) this.setState('ok');
+    else this.setState(good > 0 ? 'degraded' : 'down', this.lastError);
+  }
+
+  /** Reads through the shared bus, feeding every outcome to the breaker. */
+  private blockReader(): BlockReader {
+    const { unitId, timeoutMs } = this.config;
+    return {
+      read: async (table, address, count) => {
+        try {
+          const data = await this.lease!.bus.read({ unitId, table, address, count }, timeoutMs, this.abort.signal);
+          this.unitAnswered();
+          return data;
+        } catch (err) {
+          const error = err as ModbusError;
+          if (error.kind === 'timeout') this.unitSilent();
+          // Any reply, even a garbled or foreign one, came back without costing the bus a
+          // timeout; the breaker exists to stop timeouts, the counters show the rest.
+          else if (error.kind === 'exception' || error.kind === 'response') this.unitAnswered();
+          throw error;
+        }
+      },
+    };
+  }
+
+  private unitAnswered(): void {
+    if (this.breaker.answered()) {
+      this.ctx.log.info({ unitId: this.config.unitId, port: this.config.port.path }, 'unit answers again: circuit breaker closed');
+    }
+  }
+
+  private unitSilent(): void {
+    if (!this.breaker.timedOut(Date.now())) return;
+    this.counters.breakerOpens++;
+    const retryInMs = (this.breaker.nextProbeAt ?? Date.now()) - Date.now();
+    this.ctx.log.warn(
+      { unitId: this.config.unitId, port: this.config.port.path, retryInMs, opens: this.breaker.opens },
+      `unit ${this.config.unitId} silent: circuit breaker open, polls skipped until a probe in ${Math.round(retryInMs)} ms`,
+    );
+  }
+
+  private emit(readings: DriverReading[]): void {
+    if (readings.length === 0 || this.stopping) return;
+    try {
+      this.ctx.emit(readings);
+    } catch (err) {
+      this.ctx.log.error({ err }, 'emit threw; readings of this poll are lost');
+    }
+  }
+
+  private recordError(error: ModbusError): void {
+    this.lastError = { code: error.code, message: error.message, ts: Date.now() };
+  }
+
+  /** Log transitions only: a unit that stays down must not write a line per poll. */
+  private setState(next: DeviceState, error?: DeviceError | null): void {
+    const prev = this.state;
+    if (prev === next) return;
+    this.state = next;
+    const where = { port: this.config.port.path, unitId: this.config.unitId, from: prev, to: next };
+    if (next === 'down' || next === 'degraded') {
+      this.ctx.log.warn({ ...where, code: error?.code }, `modbus rtu unit ${next}: ${error?.message ?? 'no answer'}`);
+    } else {
+      this.ctx.log.info(where, `modbus rtu unit ${next}`);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (ms <= 0 || this.stopping) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = () => {
+        this.wake = null;
+        done();
+      };
+    });
+  }
+}
