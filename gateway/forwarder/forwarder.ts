@@ -39,6 +39,7 @@ export interface ForwarderStats {
   connectedSinceMs: number | null;
   lastError: { message: string; ts: number } | null;
   connects: number;
+  connectFailures: number;
   inflightBatches: number;
   batchesAcked: number;
   readingsAcked: number;
@@ -63,7 +64,7 @@ export class Forwarder {
   private loop: Promise<void> | null = null;
   private closedWaiter: (() => void) | null = null;
   private idleWaiters: (() => void)[] = [];
-  private readonly counters = { connects: 0, batchesAcked: 0, readingsAcked: 0, bytesAcked: 0, ackFailures: 0 };
+  private readonly counters = { connects: 0, connectFailures: 0, batchesAcked: 0, readingsAcked: 0, bytesAcked: 0, ackFailures: 0 };
   private lastError: ForwarderStats['lastError'] = null;
 
   constructor(private readonly opts: ForwarderOptions) {}
@@ -90,6 +91,7 @@ export class Forwarder {
           retry: (err: Error, attempt: number) => {
             if (this.stopping || err instanceof StoppedError) return false;
             this.noteError(err);
+            this.counters.connectFailures++;
             // A broker down for hours would otherwise fill the journal: log the first few, then every 20th.
             if (attempt <= 3 || attempt % 20 === 0) this.opts.log.warn({ err: err.message, attempt }, 'broker connection failed; retrying with backoff');
             return true;
@@ -283,6 +285,7 @@ export class Forwarder {
       connectedSinceMs: this.connectedSinceMs,
       lastError: this.lastError,
       connects: this.counters.connects,
+      connectFailures: this.counters.connectFailures,
       inflightBatches: this.inflight,
       batchesAcked: this.counters.batchesAcked,
       readingsAcked: this.counters.readingsAcked,
