@@ -42,6 +42,8 @@ export interface RtuBusSimulatorOptions {
 export interface RtuBusSimulatorStats {
   /** Requests with a good CRC, by unit id (simulated or not). */
   requests: Record<number, number>;
+  /** Unit ids of the requests in arrival order, most recent last (max 10 000). */
+  requestLog: number[];
   /** Requests dropped for a bad CRC or unparseable framing. */
   rejectedFrames: number;
   /** Quiet time (ms) between the end of one of our replies and the next request, most recent last (max 10 000). */
@@ -69,7 +71,7 @@ function requestLength(buf: Buffer): number | null {
 
 /** A partial request older than this is line noise; drop it so the next frame starts clean. */
 const RESYNC_MS = 30;
-const MAX_SILENCE_SAMPLES = 10_000;
+const MAX_SAMPLES = 10_000;
 
 export async function startRtuBusSimulator(opts: RtuBusSimulatorOptions): Promise<RtuBusSimulator> {
   const banks = new Map<number, UnitBank>();
@@ -82,7 +84,7 @@ export async function startRtuBusSimulator(opts: RtuBusSimulatorOptions): Promis
   }
   const faults = new Map<number, RtuUnitFault>();
   const timers = new Set<NodeJS.Timeout>();
-  const stats: RtuBusSimulatorStats = { requests: {}, rejectedFrames: 0, silenceBeforeRequestMs: [] };
+  const stats: RtuBusSimulatorStats = { requests: {}, requestLog: [], rejectedFrames: 0, silenceBeforeRequestMs: [] };
   let port: SerialPort | null = null;
   let rx = Buffer.alloc(0);
   let resyncTimer: NodeJS.Timeout | null = null;
@@ -128,7 +130,7 @@ export async function startRtuBusSimulator(opts: RtuBusSimulatorOptions): Promis
       requestToken++;
       if (lastReplyEnd !== null) {
         stats.silenceBeforeRequestMs.push(performance.now() - lastReplyEnd);
-        if (stats.silenceBeforeRequestMs.length > MAX_SILENCE_SAMPLES) stats.silenceBeforeRequestMs.shift();
+        if (stats.silenceBeforeRequestMs.length > MAX_SAMPLES) stats.silenceBeforeRequestMs.shift();
       }
       lastReplyEnd = null;
     }
@@ -146,6 +148,8 @@ export async function startRtuBusSimulator(opts: RtuBusSimulatorOptions): Promis
       }
       const unitId = frame[0]!;
       stats.requests[unitId] = (stats.requests[unitId] ?? 0) + 1;
+      stats.requestLog.push(unitId);
+      if (stats.requestLog.length > MAX_SAMPLES) stats.requestLog.shift();
       if (unitId !== 0) reply(unitId, frame);
     }
     if (resyncTimer) clearTimeout(resyncTimer);
