@@ -6,6 +6,7 @@ import { barcodeEvdevDriver, barcodeSerialDriver } from './barcode/module.js';
 import { serialLineDriver } from './serial-line/module.js';
 import { gpioDriver } from './gpio/module.js';
 import { opcuaDriver } from './opcua/module.js';
+import { modbusRtuDriver } from './modbus/module.js';
 // DRIVER-IMPORTS (one import line per driver family, keep alphabetical-ish)
 
 /**
@@ -27,6 +28,7 @@ export const driverModules = [
   barcodeEvdevDriver,
   gpioDriver,
   opcuaDriver,
+  modbusRtuDriver,
   // DRIVER-ENTRIES (one line per driver module)
 ] as const;
 
