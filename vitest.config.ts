@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['gateway/**/*.test.ts', 'drivers/**/*.test.ts', 'test-rigs/**/*.test.ts', 'config/**/*.test.ts'],
+    include: ['gateway/**/*.test.ts', 'drivers/**/*.test.ts', 'test-rigs/**/*.test.ts', 'config/**/*.test.ts', 'bench/**/*.test.ts'],
     exclude: ['**/node_modules/**', 'dist/**', '**/*.torture.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
