@@ -13,4 +13,10 @@ describe('torture (long): outbox full while the broker is down', () => {
     expect(f.lost).toBe(0);
     expect(f.refused as number).toBeGreaterThan(0);
   }, 600_000);
+
+  it('real ENOSPC, and the space never returns: the drain itself makes room and commits resume', async () => {
+    const f = await diskFullScenario('long', 'tmpfs', { fullForMs: 10_000, spaceReturns: false });
+    expect(f.lost).toBe(0);
+    expect(f.refused as number).toBeGreaterThan(0);
+  }, 600_000);
 });

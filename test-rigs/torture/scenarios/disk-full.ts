@@ -19,7 +19,7 @@ export type DiskFullVariant = 'page-cap' | 'tmpfs';
 const FULL = 'outbox full: refusing new readings until space returns; stored readings are untouched';
 const ACCEPTS_AGAIN = 'outbox accepts readings again';
 
-export async function diskFullScenario(profile: Profile, variant: DiskFullVariant, opts: { fullForMs: number }): Promise<ScenarioFigures> {
+export async function diskFullScenario(profile: Profile, variant: DiskFullVariant, opts: { fullForMs: number; /** tmpfs: remove the ballast before the broker returns (default true). */ spaceReturns?: boolean }): Promise<ScenarioFigures> {
   let mountDir: string | null = null;
   let ballast: string | null = null;
   if (variant === 'tmpfs') {
@@ -43,7 +43,8 @@ export async function diskFullScenario(profile: Profile, variant: DiskFullVarian
     registersPerDevice: 10,
     pollMs: 25,
     gateway: {
-      outbox: variant === 'page-cap' ? { maxFileBytes: '1MB' } : { path: join(mountDir!, 'outbox.db') },
+      // The default 4 MB reserve (kept so acks can drain a full disk) would not fit a 3 MB tmpfs.
+      outbox: variant === 'page-cap' ? { maxFileBytes: '1MB' } : { path: join(mountDir!, 'outbox.db'), reserveBytes: '512KB' },
     },
   });
   try {
@@ -53,22 +54,34 @@ export async function diskFullScenario(profile: Profile, variant: DiskFullVarian
     const fullLine = await gw.waitForLog((l) => l.msg === FULL, 90_000);
     await sleep(opts.fullForMs);
     const committedWhileFull = rig.sub.tracker.receivedCount;
-    if (ballast) rmSync(ballast); // space returns
+    // Space returns (someone cleans up), or not: then only the drain itself can make room.
+    if (ballast && opts.spaceReturns !== false) rmSync(ballast);
+    const mark = gw.logs.length;
     await rig.broker.start();
-    const again = await gw.waitForLog((l) => l.msg === ACCEPTS_AGAIN, 90_000).catch((err: Error) => {
-      throw new Error(`disk-full ${variant}: commits never succeeded again after the broker came back: ${err.message}`);
-    });
+    // The page cap can flap (a small commit fits where a big one did not), so an 'accepts again'
+    // logged while the broker was still down proves nothing: look only at lines after the restart,
+    // and at the outbox's own numbers in the health messages.
+    const health = (): { nextSeq: number; pending: number; refused: number } => {
+      const o = rig.sub.lastHealth?.outbox;
+      return { nextSeq: Number(o?.nextSeq ?? 0), pending: Number(o?.pendingReadings ?? Number.POSITIVE_INFINITY), refused: Number(o?.refused ?? 0) };
+    };
+    const waitHealth = (what: string, cond: (h: ReturnType<typeof health>) => boolean): Promise<void> =>
+      rig.sub.waitFor(() => cond(health()), 90_000).catch((err: Error) => {
+        throw new Error(`disk-full ${variant}: ${what}: ${err.message}; last health outbox ${JSON.stringify(rig.sub.lastHealth?.outbox)}${rig.gatewayDied()}`);
+      });
     // Health is QoS 0 and only published while connected: the first one after the outage says
     // how many readings were refused.
-    const refusedNow = (): number => Number(rig.sub.lastHealth?.outbox.refused ?? 0);
-    await rig.sub.waitFor(() => refusedNow() > 0, 30_000).catch((err: Error) => {
-      throw new Error(`disk-full ${variant}: no health message counting refused readings: ${err.message}${rig.gatewayDied()}`);
-    });
-    const refused = refusedNow();
+    await waitHealth('no health message counting refused readings', (h) => h.refused > 0);
+    const refused = health().refused;
+    await waitHealth('the backlog never drained', (h) => h.pending < 2_000);
+    const drainedAt = health().nextSeq;
+    await waitHealth('no new commits after the drain', (h) => h.nextSeq >= drainedAt + 1_000);
+    const again = gw.logs.find((l, i) => i >= mark && l.msg === ACCEPTS_AGAIN);
+    const fullAfterDrain = gw.logs.filter((l, i) => i >= mark && l.msg === FULL).length;
     await rig.progress(1000, 'space returned');
     const figures = await rig.finish({
       interruptions: 1,
-      extra: { variant, refused, fullErr: String((fullLine.err as { message?: string } | undefined)?.message ?? '').slice(0, 160), fullForMs: Number(again.fullForMs), receivedBeforeRecovery: committedWhileFull },
+      extra: { variant, spaceReturned: variant === 'tmpfs' ? opts.spaceReturns !== false : null, refused, fullErr: String((fullLine.err as { message?: string } | undefined)?.message ?? '').slice(0, 160), fullForMs: again === undefined ? null : Number(again.fullForMs), fullEpisodesAfterRestart: fullAfterDrain, receivedBeforeRecovery: committedWhileFull },
     });
     return figures;
   } finally {
