@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { DeviceError } from '../../driver.js';
-import { classifyLossError } from '../../serial-port/errors.js';
+import { classifyLossError, classifyOpenError } from '../../serial-port/errors.js';
 import { HotplugStream, type DeviceHandle, type DeviceSink } from '../../serial-port/hotplug-stream.js';
 import type { SerialPortConfig } from '../../serial-port/schema.js';
 import { openSerialPort } from '../../serial-port/serial-opener.js';
@@ -86,6 +86,12 @@ export class RtuBus {
       log: opts.log,
       onData: (chunk) => this.onBytes(chunk),
       onClosed: (err) => this.onPortClosed(err),
+      // The path watcher reports a vanished link as a bare ENODEV; give every cause the serial
+      // codes (SERIAL_UNPLUGGED, SERIAL_NOT_FOUND, ...) a technician and the readings see.
+      describe: (err, phase) => {
+        const e = phase === 'open' ? classifyOpenError(opts.port.path, err) : classifyLossError(opts.port.path, err);
+        return { code: e.code, message: e.message, ts: Date.now() };
+      },
     });
   }
 
