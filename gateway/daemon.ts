@@ -111,6 +111,12 @@ export class Daemon {
       { gateway: config.gateway.gateway.id, outbox: config.gateway.outbox.path, pending: stats.pendingReadings, nextSeq: stats.nextSeq, devices: config.devices.length },
       'outbox open',
     );
+    if (!d.outbox.accepting) {
+      log.error(
+        { reserve: `${config.gateway.outbox.path}.reserve`, reserveBytes: config.gateway.outbox.reserveBytes },
+        'outbox disk is nearly full: could not set aside its drain reserve; new readings are refused until twice the reserve is free (free space, or lower outbox.reserveBytes on a very small filesystem)',
+      );
+    }
     if (d.outbox.quarantine) {
       const q = d.outbox.quarantine;
       log.error({ movedTo: q.movedTo, reason: q.reason }, 'outbox database was corrupt: quarantined it and started a fresh one');
