@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { DeviceError } from '../../driver.js';
 import { classifyLossError, classifyOpenError } from '../../serial-port/errors.js';
-import { HotplugStream, type DeviceHandle, type DeviceSink } from '../../serial-port/hotplug-stream.js';
+import { HotplugStream, type DeviceHandle, type DeviceSink, type HotplugCounters } from '../../serial-port/hotplug-stream.js';
 import type { SerialPortConfig } from '../../serial-port/schema.js';
 import { openSerialPort } from '../../serial-port/serial-opener.js';
 import { ModbusError } from '../errors.js';
@@ -107,8 +107,9 @@ export class RtuBus {
     return this.stream.resolvedPath;
   }
 
-  get portCounters(): Readonly<Record<string, number>> {
-    return this.stream.counters as unknown as Record<string, number>;
+  /** Opens, reopens, unplugs and open errors of the port, for status. */
+  get portCounters(): HotplugCounters {
+    return { ...this.stream.counters };
   }
 
   get timing(): { silenceMs: number; frameEndGapMs: number } {
