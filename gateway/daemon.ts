@@ -144,7 +144,7 @@ export class Daemon {
       this.outbox.shiftAges(step, this.seqAtLastClockCheck);
       this.gatewayEvent('clock.jump', step, { synced: this.hooks.clockSynced?.() ?? true });
     }
-    this.seqAtLastClockCheck = this.outbox.stats().nextSeq;
+    this.seqAtLastClockCheck = this.outbox.nextSequence;
     let drops: DropRecord[];
     try {
       drops = this.outbox.enforceRetention();

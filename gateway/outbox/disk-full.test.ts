@@ -85,7 +85,7 @@ describe('outbox on a full filesystem', () => {
       // ENOSPC part-way is the point.
     }
     const batch = ob.claim('telemetry', 500, 1e9)!;
-    ob.ack(batch); // succeeds on the reserve
+    ob.ack(batch); // the delete hits ENOSPC and succeeds on the reserve
     expect(ob.accepting).toBe(false);
     expect(() => ob.append('telemetry', readings(1))).toThrow(/draining before accepting new readings/);
     rmSync(ballast);

@@ -42,9 +42,21 @@ export function openOrQuarantine(path: string): { db: Database.Database; quarant
 
 function salvageNextSeq(db: Database.Database): number | null {
   try {
-    const row = db.prepare("SELECT value FROM meta WHERE key = 'next_seq'").get() as { value: string } | undefined;
-    const n = Number(row?.value);
-    return Number.isSafeInteger(n) && n > 0 ? n : null;
+    // The counter row (telemetry first_seq 0), or meta.next_seq in files from earlier versions.
+    const candidates = [
+      "SELECT count AS n FROM telemetry WHERE first_seq = 0",
+      "SELECT value AS n FROM meta WHERE key = 'next_seq'",
+    ];
+    let best: number | null = null;
+    for (const sql of candidates) {
+      try {
+        const n = Number((db.prepare(sql).get() as { n: unknown } | undefined)?.n);
+        if (Number.isSafeInteger(n) && n > 0 && (best === null || n > best)) best = n;
+      } catch {
+        // That part of the file is unreadable; try the other.
+      }
+    }
+    return best;
   } catch {
     return null;
   }

@@ -92,6 +92,12 @@ interface Totals {
   bytes: number;
 }
 
+/*
+ * The sequence counter lives in telemetry row 0 (count = next sequence number, empty body), not
+ * in a table of its own: in the steady state that row shares the one leaf page every commit
+ * writes anyway, which saves a 4 KiB WAL frame per commit (~50 bytes per reading at the
+ * intersection load; SD-card wear is counted in bytes). Data rows start at first_seq 1.
+ */
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS events (
   first_seq INTEGER PRIMARY KEY,
@@ -143,7 +149,7 @@ export class Outbox {
   private refusedReadings = 0;
   private readonly totals: Record<Stream, Totals>;
   /** Highest first_seq handed out by claim() per stream since the last release(). */
-  private readonly claimCursor: Record<Stream, number> = { event: -1, telemetry: -1 };
+  private readonly claimCursor: Record<Stream, number> = { event: 0, telemetry: 0 };
   private readonly stmts: ReturnType<Outbox['prepare']>;
   private readonly appendTx: (stream: Stream, readings: readonly Reading[], now: number) => AppendResult;
   private closed = false;
@@ -182,8 +188,10 @@ export class Outbox {
     this.stmts.setMeta.run('outbox_id', this.outboxId);
     // The stored counter is authoritative; the row scan guards against a meta row lost to a
     // hand-edited or partially restored file. Sequence numbers must never be reused.
-    const fromRows = Math.max(this.maxEndSeq('events'), this.maxEndSeq('telemetry'));
+    const counterRow = (this.stmts.getNextSeq.get() as { count: number } | undefined)?.count ?? 1;
+    const fromRows = Math.max(counterRow, this.maxEndSeq('events'), this.maxEndSeq('telemetry'));
     const inherited = quarantine?.inheritedNextSeq ?? 1;
+    // `meta.next_seq` is where files written by earlier versions kept the counter.
     this.nextSeq = Math.max(Number(meta('next_seq') ?? 1), fromRows, inherited);
     this.droppedReadings = Number(meta('dropped_readings') ?? 0);
     this.totals = { event: this.scanTotals('event'), telemetry: this.scanTotals('telemetry') };
@@ -205,7 +213,7 @@ export class Outbox {
         bytes += body.length;
         rows++;
       }
-      this.stmts.setMeta.run('next_seq', String(seq));
+      this.stmts.setNextSeq.run(seq);
       return { nextSeq: seq, rows, bytes };
     });
   }
@@ -221,11 +229,15 @@ export class Outbox {
       setMeta: db.prepare('INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
       insertEvent: db.prepare('INSERT INTO events(first_seq, count, created_ms, body) VALUES (?, ?, ?, ?)'),
       insertTelemetry: db.prepare('INSERT INTO telemetry(first_seq, count, created_ms, body) VALUES (?, ?, ?, ?)'),
+      setNextSeq: db.prepare(
+        "INSERT INTO telemetry(first_seq, count, created_ms, body) VALUES (0, ?, 0, '') ON CONFLICT(first_seq) DO UPDATE SET count = excluded.count",
+      ),
+      getNextSeq: db.prepare('SELECT count FROM telemetry WHERE first_seq = 0'),
       claim: per((t) => `SELECT first_seq, count, body FROM ${t} WHERE first_seq > ? ORDER BY first_seq LIMIT ?`),
       ack: per((t) => `DELETE FROM ${t} WHERE first_seq BETWEEN ? AND ? RETURNING count, length(body) AS bytes`),
-      oldest: per((t) => `SELECT created_ms FROM ${t} ORDER BY first_seq LIMIT 1`),
-      oldestRows: per((t) => `SELECT first_seq, count, length(body) AS bytes, created_ms FROM ${t} ORDER BY first_seq LIMIT ?`),
-      deleteUpTo: per((t) => `DELETE FROM ${t} WHERE first_seq <= ? RETURNING count, length(body) AS bytes`),
+      oldest: per((t) => `SELECT created_ms FROM ${t} WHERE first_seq > 0 ORDER BY first_seq LIMIT 1`),
+      oldestRows: per((t) => `SELECT first_seq, count, length(body) AS bytes, created_ms FROM ${t} WHERE first_seq > 0 ORDER BY first_seq LIMIT ?`),
+      deleteUpTo: per((t) => `DELETE FROM ${t} WHERE first_seq BETWEEN 1 AND ? RETURNING count, length(body) AS bytes`),
       insertDrop: db.prepare('INSERT INTO drops(from_seq, to_seq, readings, stream, reason, ts) VALUES (?, ?, ?, ?, ?, ?)'),
       trimDrops: db.prepare(`DELETE FROM drops WHERE id <= (SELECT max(id) FROM drops) - ${KEEP_DROP_RECORDS}`),
       lastDrops: db.prepare('SELECT from_seq, to_seq, readings, stream, reason, ts FROM drops ORDER BY id DESC LIMIT 10'),
@@ -241,7 +253,7 @@ export class Outbox {
 
   private scanTotals(stream: Stream): Totals {
     const row = this.db
-      .prepare(`SELECT count(*) AS rows, coalesce(sum(count), 0) AS readings, coalesce(sum(length(body)), 0) AS bytes FROM ${TABLE[stream]}`)
+      .prepare(`SELECT count(*) AS rows, coalesce(sum(count), 0) AS readings, coalesce(sum(length(body)), 0) AS bytes FROM ${TABLE[stream]} WHERE first_seq > 0`)
       .get() as Totals;
     return { rows: row.rows, readings: row.readings, bytes: row.bytes };
   }
@@ -351,8 +363,8 @@ export class Outbox {
 
   /** Forget all claims: whatever was in flight is pending again (connection lost, restart). */
   release(): void {
-    this.claimCursor.event = -1;
-    this.claimCursor.telemetry = -1;
+    this.claimCursor.event = 0;
+    this.claimCursor.telemetry = 0;
   }
 
   hasUnclaimed(stream: Stream): boolean {
@@ -415,6 +427,11 @@ export class Outbox {
     }
   }
 
+  /** The sequence number the next committed reading gets. */
+  get nextSequence(): number {
+    return this.nextSeq;
+  }
+
   stats(now = Date.now()): OutboxStats {
     const stream = (s: Stream): StreamStats => {
       const oldest = this.stmts.oldest[s].get() as { created_ms: number } | undefined;
@@ -451,7 +468,7 @@ export class Outbox {
    */
   shiftAges(deltaMs: number, beforeSeq: number): void {
     this.db.transaction(() => {
-      for (const t of Object.values(TABLE)) this.db.prepare(`UPDATE ${t} SET created_ms = created_ms + ? WHERE first_seq < ?`).run(deltaMs, beforeSeq);
+      for (const t of Object.values(TABLE)) this.db.prepare(`UPDATE ${t} SET created_ms = created_ms + ? WHERE first_seq > 0 AND first_seq < ?`).run(deltaMs, beforeSeq);
     })();
   }
 

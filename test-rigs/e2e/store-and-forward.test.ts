@@ -1,7 +1,7 @@
-import Database from 'better-sqlite3';
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { healthPayloadSchema } from '../../gateway/forwarder/payload-schema.js';
+import { committedUpTo, pendingReadings } from '../../gateway/outbox/inspect.js';
 import { startBroker, type BrokerFixture } from '../broker/broker.js';
 import { writeConfigDir, type ConfigDir } from '../harness/config-dir.js';
 import { GatewayProcess } from '../harness/gateway-process.js';
@@ -51,25 +51,6 @@ afterAll(async () => {
   if (config) rmSync(config.dir, { recursive: true, force: true });
 });
 
-function committedUpTo(): number {
-  const db = new Database(config.outboxPath, { readonly: true });
-  try {
-    return Number((db.prepare("SELECT value FROM meta WHERE key = 'next_seq'").get() as { value: string }).value) - 1;
-  } finally {
-    db.close();
-  }
-}
-
-function pendingInOutbox(): number {
-  const db = new Database(config.outboxPath, { readonly: true });
-  try {
-    const row = db.prepare('SELECT (SELECT coalesce(sum(count),0) FROM telemetry) + (SELECT coalesce(sum(count),0) FROM events) AS n').get() as { n: number };
-    return row.n;
-  } finally {
-    db.close();
-  }
-}
-
 describe('store-and-forward end to end (real mosquitto, real daemon)', () => {
   it('loses nothing through a broker outage and a SIGKILL, duplicates only within one in-flight window', async () => {
     let gw = GatewayProcess.start(config.dir);
@@ -97,12 +78,12 @@ describe('store-and-forward end to end (real mosquitto, real daemon)', () => {
     // Clean stop: everything committed must have reached the subscriber.
     const exit = await gw.stop();
     expect(exit.code).toBe(0);
-    const last = committedUpTo();
+    const last = committedUpTo(config.outboxPath);
     await sub.waitFor((s) => s.tracker.has(last) && s.tracker.gaps().length === 0, 20_000);
     const report = sub.tracker.checkComplete(1, last);
     expect(report.missing).toEqual([]);
     expect(report.complete).toBe(true);
-    expect(pendingInOutbox()).toBe(0);
+    expect(pendingReadings(config.outboxPath)).toBe(0);
     // Duplicates: at most what one in-flight window can hold when the kill hit.
     expect(sub.tracker.duplicates - afterOutage).toBeLessThanOrEqual(INFLIGHT * BATCH_MAX);
     expect(sub.counters.malformed).toBe(0);

@@ -1,4 +1,4 @@
-import Database from 'better-sqlite3';
+import { committedUpTo } from '../../gateway/outbox/inspect.js';
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker, type BrokerFixture } from '../broker/broker.js';
@@ -56,14 +56,6 @@ afterAll(async () => {
   if (config) rmSync(config.dir, { recursive: true, force: true });
 });
 
-function committedUpTo(): number {
-  const db = new Database(config.outboxPath, { readonly: true });
-  try {
-    return Number((db.prepare("SELECT value FROM meta WHERE key = 'next_seq'").get() as { value: string }).value) - 1;
-  } finally {
-    db.close();
-  }
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -112,7 +104,7 @@ describe('gateway through network faults (real daemon, fault proxy, real mosquit
     const exit = await gw.stop();
     gw = undefined;
     expect(exit.code).toBe(0);
-    const last = committedUpTo();
+    const last = committedUpTo(config.outboxPath);
     await sub.waitFor((s) => s.tracker.has(last) && s.tracker.gaps().length === 0, 30_000);
     const report = sub.tracker.checkComplete(1, last);
     expect(report.missing).toEqual([]);
