@@ -4,6 +4,7 @@ import { accessSync, constants, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { CLI, type LogLine } from '../test-rigs/harness/gateway-process.js';
 import { childPids } from './proc-stats.js';
+import { DAEMON_NODE_FLAGS } from '../gateway/node-flags.js';
 
 /**
  * The real daemon (`node dist/gateway/cli.js run`), optionally run under strace so that its
@@ -59,7 +60,8 @@ export class TracedDaemon {
   }
 
   static start(configDir: string, opts: { traceFile: string | null; nodeArgs?: string[] }): TracedDaemon {
-    const node = [process.execPath, ...(opts.nodeArgs ?? []), CLI, 'run', '--config', configDir];
+    // Deployed flags first (systemd passes them in NODE_OPTIONS); --daemon-node-args may add or override.
+    const node = [process.execPath, ...DAEMON_NODE_FLAGS, ...(opts.nodeArgs ?? []), CLI, 'run', '--config', configDir];
     const [cmd, ...args] = opts.traceFile
       ? [STRACE, '-f', '--seccomp-bpf', '-qq', '-ttt', '-s', '0', '-e', 'signal=none', '-e', 'trace=fsync,fdatasync,pwrite64', '-o', opts.traceFile, ...node]
       : node;

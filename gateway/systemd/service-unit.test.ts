@@ -5,6 +5,7 @@
  * (Lives under gateway/systemd/ because vitest only collects tests from the source folders.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DAEMON_NODE_FLAGS } from '../node-flags.js';
 import { execFile } from 'node:child_process';
 import { chmod, copyFile, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -86,6 +87,9 @@ describe('systemd/edge-gateway.service', () => {
     expect(d.get('SupplementaryGroups')).toEqual(['dialout']);
     // V8's JIT needs W+X pages.
     expect(d.has('MemoryDenyWriteExecute')).toBe(false);
+    // The deployed daemon runs with the node flags the tests and the benchmark measure.
+    const nodeOptions = (d.get('Environment') ?? []).find((e) => e.replace(/^"/, '').startsWith('NODE_OPTIONS='));
+    for (const flag of DAEMON_NODE_FLAGS) expect(nodeOptions).toContain(flag);
   });
 
   it('passes systemd-analyze verify with no warnings', async () => {

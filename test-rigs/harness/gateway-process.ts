@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { DAEMON_NODE_FLAGS } from '../../gateway/node-flags.js';
 
 /**
  * The real daemon as a child process (`node dist/gateway/cli.js run`), so tests can SIGKILL it
@@ -45,7 +46,7 @@ export class GatewayProcess {
   }
 
   static start(configDir: string, opts: { env?: Record<string, string>; args?: string[] } = {}): GatewayProcess {
-    const child = spawn(process.execPath, [CLI, 'run', '--config', configDir, ...(opts.args ?? [])], {
+    const child = spawn(process.execPath, [...DAEMON_NODE_FLAGS, CLI, 'run', '--config', configDir, ...(opts.args ?? [])], {
       env: { ...process.env, NO_PRETTY_LOGS: '1', ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
