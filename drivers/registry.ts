@@ -1,12 +1,11 @@
 import { z } from 'zod';
 import type { DriverFactory } from './driver.js';
-import { modbusTcpDriver } from './modbus/module.js';
+import { modbusRtuDriver, modbusTcpDriver } from './modbus/module.js';
 import { cameraDriver } from './camera/module.js';
 import { barcodeEvdevDriver, barcodeSerialDriver } from './barcode/module.js';
 import { serialLineDriver } from './serial-line/module.js';
 import { gpioDriver } from './gpio/module.js';
 import { opcuaDriver } from './opcua/module.js';
-import { modbusRtuDriver } from './modbus/module.js';
 // DRIVER-IMPORTS (one import line per driver family, keep alphabetical-ish)
 
 /**
@@ -18,6 +17,17 @@ export interface DriverModule<S extends z.ZodType = z.ZodType> {
   type: string;
   schema: S;
   load(): Promise<DriverFactory<z.output<S>>>;
+  /**
+   * Checks that span device files of this type (e.g. RS-485 units sharing one port), run by the
+   * config loader after each file is valid on its own, so check-config catches them too.
+   */
+  checkDevices?(devices: z.output<S>[]): CrossDeviceProblem[];
+}
+
+export interface CrossDeviceProblem {
+  device: string;
+  path: (string | number)[];
+  message: string;
 }
 
 export const driverModules = [

@@ -1,5 +1,5 @@
 import type { DriverModule } from '../registry.js';
-import { modbusRtuDeviceSchema, modbusTcpDeviceSchema } from './schema.js';
+import { checkRtuBuses, modbusRtuDeviceSchema, modbusTcpDeviceSchema } from './schema.js';
 
 export const modbusTcpDriver = {
   type: 'modbus-tcp',
@@ -11,4 +11,5 @@ export const modbusRtuDriver = {
   type: 'modbus-rtu',
   schema: modbusRtuDeviceSchema,
   load: async () => (await import('./rtu-driver.js')).createModbusRtuDriver,
+  checkDevices: checkRtuBuses,
 } satisfies DriverModule<typeof modbusRtuDeviceSchema>;

@@ -197,3 +197,28 @@ export const modbusRtuDeviceSchema = deviceBaseSchema
   .superRefine(checkRequestFits);
 
 export type ModbusRtuDevice = z.output<typeof modbusRtuDeviceSchema>;
+
+/** Line settings every unit on one RS-485 port must agree on. */
+export const RTU_LINE_SETTINGS = ['baudRate', 'dataBits', 'parity', 'stopBits'] as const;
+
+/** Units on one port must share its line settings and each unit id belongs to one device file. */
+export function checkRtuBuses(devices: ModbusRtuDevice[]): { device: string; path: (string | number)[]; message: string }[] {
+  const problems: { device: string; path: (string | number)[]; message: string }[] = [];
+  const byPort = new Map<string, ModbusRtuDevice[]>();
+  for (const d of devices) byPort.set(d.port.path, [...(byPort.get(d.port.path) ?? []), d]);
+  for (const [path, onBus] of byPort) {
+    const first = onBus[0]!;
+    const units = new Map<number, string>();
+    for (const d of onBus) {
+      for (const k of RTU_LINE_SETTINGS) {
+        if (d !== first && d.port[k] !== first.port[k]) {
+          problems.push({ device: d.id, path: ['port', k], message: `${path} is used by device "${first.id}" with ${k} ${String(first.port[k])}; every unit on one bus must use the same line settings` });
+        }
+      }
+      const holder = units.get(d.unitId);
+      if (holder !== undefined) problems.push({ device: d.id, path: ['unitId'], message: `unit ${d.unitId} on ${path} is already polled by device "${holder}"` });
+      else units.set(d.unitId, d.id);
+    }
+  }
+  return problems;
+}

@@ -77,6 +77,16 @@ describe('config loading', () => {
     expect(p.some((s) => /parking-counter.yaml:\d+: registers\[3\]\.name: duplicate point name "level1.free"/.test(s))).toBe(true);
   });
 
+  it('checks RS-485 units sharing a port across device files: line settings agree, unit ids unique', () => {
+    const unit = (id: number, baud: number) =>
+      `type: modbus-rtu\nport: { path: /dev/ttyUSB9, baudRate: ${baud} }\nunitId: ${id}\nregisters: [{ name: v, address: 0, type: uint16 }]\n`;
+    writeFileSync(join(dir, 'devices/meter-a.yaml'), unit(1, 9600));
+    writeFileSync(join(dir, 'devices/meter-b.yaml'), unit(1, 19200));
+    const p = problems();
+    expect(p).toContain('devices/meter-b.yaml:2: port.baudRate: /dev/ttyUSB9 is used by device "meter-a" with baudRate 9600; every unit on one bus must use the same line settings');
+    expect(p).toContain('devices/meter-b.yaml:3: unitId: unit 1 on /dev/ttyUSB9 is already polled by device "meter-a"');
+  });
+
   it('reads the broker password from passwordFile and reports a missing one', () => {
     const g = join(dir, 'gateway.yaml');
     writeFileSync(join(dir, 'pw'), 's3cret\n');

@@ -2,7 +2,7 @@ import { readFileSync, readdirSync, existsSync, statSync } from 'node:fs';
 import { basename, extname, join, relative, resolve, isAbsolute } from 'node:path';
 import { isMap, isScalar, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
-import { deviceConfigSchema, driverModules, type DeviceConfig } from '../../drivers/registry.js';
+import { deviceConfigSchema, driverModules, type DeviceConfig, type DriverModule } from '../../drivers/registry.js';
 import { gatewayFileSchema, type GatewayFile } from './gateway-schema.js';
 
 /**
@@ -65,6 +65,7 @@ export function loadConfig(dirArg: string): GatewayConfig {
 
   const devices: DeviceConfig[] = [];
   const deviceFiles: Record<string, string> = {};
+  const parsedDevices = new Map<string, ParsedFile>();
   const devicesDir = join(dir, DEVICES_DIR);
   const names = existsSync(devicesDir)
     ? readdirSync(devicesDir)
@@ -85,7 +86,18 @@ export function loadConfig(dirArg: string): GatewayConfig {
       continue;
     }
     deviceFiles[device.id] = file.rel;
+    parsedDevices.set(file.rel, file);
     devices.push(device);
+  }
+
+  // Checks across device files (RS-485 units sharing a port), once each file is valid by itself.
+  for (const module of driverModules as readonly DriverModule[]) {
+    const ofType = devices.filter((d) => d.type === module.type);
+    for (const p of module.checkDevices?.(ofType) ?? []) {
+      const rel = deviceFiles[p.device]!;
+      const file = parsedDevices.get(rel);
+      problems.push({ file: rel, line: file ? lineOf(file, p.path) : null, path: formatPath(p.path), message: p.message });
+    }
   }
 
   const secrets: GatewayConfig['secrets'] = {};

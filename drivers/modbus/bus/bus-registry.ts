@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { SerialPortConfig } from '../../serial-port/schema.js';
 import { RtuBus } from './rtu-bus.js';
+import { RTU_LINE_SETTINGS } from '../schema.js';
 
 /**
  * Devices naming the same serial port share one RtuBus: one open port, one scheduler. The first
@@ -42,7 +43,6 @@ interface Entry {
   units: Map<number, string>;
 }
 
-const LINE_SETTINGS = ['baudRate', 'dataBits', 'parity', 'stopBits'] as const;
 
 export class RtuBusRegistry {
   private readonly entries = new Map<string, Entry>();
@@ -53,7 +53,7 @@ export class RtuBusRegistry {
     const key = await realpath(port.path).catch(() => resolve(port.path));
     let entry = this.entries.get(key);
     if (entry) {
-      const differing = LINE_SETTINGS.filter((k) => entry!.port[k] !== port[k]);
+      const differing = RTU_LINE_SETTINGS.filter((k) => entry!.port[k] !== port[k]);
       if (differing.length > 0) {
         const theirs = differing.map((k) => `${k} ${String(entry!.port[k])}`).join(', ');
         const ours = differing.map((k) => `${k} ${String(port[k])}`).join(', ');
