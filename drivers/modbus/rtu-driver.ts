@@ -1,4 +1,4 @@
-import type { DeviceError, DeviceState, DeviceStatus, Driver, DriverContext, DriverFactory } from '../driver.js';
+import type { DeviceStatus, Driver, DriverContext, DriverFactory } from '../driver.js';
 import type { DriverReading } from '../../gateway/reading.js';
 import { RateLimitedLog } from '../serial-port/rate-limited-log.js';
 import { sharedRtuBuses, type BusLease, type RtuBusRegistry } from './bus/bus-registry.js';
@@ -8,6 +8,8 @@ import type { BlockReader } from './client.js';
 import { ModbusError } from './errors.js';
 import { compileReadPlan, type ReadPlan } from './plan.js';
 import { readPlan } from './poll.js';
+import { DeviceStateLog } from './device-state-log.js';
+import { InterruptibleSleep } from './interruptible-sleep.js';
 import { ReadingAssembler } from './readings.js';
 import type { ModbusRtuDevice } from './schema.js';
 
@@ -62,13 +64,12 @@ export class ModbusRtuDriver implements Driver {
     breakerOpens: 0,
     overruns: 0,
   };
-  private state: DeviceState = 'starting';
   private lastGoodTs: number | null = null;
-  private lastError: DeviceError | null = null;
   private lease: BusLease | null = null;
   private starting: Promise<void> | null = null;
   private loop: Promise<void> | null = null;
-  private wake: (() => void) | null = null;
+  private readonly sleeper = new InterruptibleSleep();
+  private readonly stateLog: DeviceStateLog;
 
   constructor(
     private readonly config: ModbusRtuDevice,
@@ -77,6 +78,7 @@ export class ModbusRtuDriver implements Driver {
     private readonly buses: RtuBusRegistry = sharedRtuBuses,
   ) {
     this.assembler = new ReadingAssembler(plan);
+    this.stateLog = new DeviceStateLog(ctx.log, 'modbus rtu unit', { port: config.port.path, unitId: config.unitId });
     this.breaker = new UnitBreaker({
       threshold: config.breaker.failureThreshold,
       minBackoffMs: config.breaker.minBackoffMs,
@@ -102,8 +104,7 @@ export class ModbusRtuDriver implements Driver {
       this.lease = await this.buses.acquire(port, unitId, this.ctx.deviceId, this.ctx.log);
     } catch (err) {
       const e = err as Error & { code?: string };
-      this.lastError = { code: e.code ?? 'MODBUS_RTU_START', message: e.message, ts: Date.now() };
-      this.setState('down', this.lastError);
+      this.stateLog.set('down', this.stateLog.recordError({ code: e.code ?? 'MODBUS_RTU_START', message: e.message }));
       throw err;
     }
     if (this.stopping) {
@@ -113,25 +114,25 @@ export class ModbusRtuDriver implements Driver {
     this.loop = this.run().catch((err: unknown) => {
       // The loop catches its own failures; reaching here is a bug, and it must not crash the daemon.
       this.ctx.log.error({ err }, 'modbus rtu poll loop ended unexpectedly');
-      this.setState('down');
+      this.stateLog.set('down');
     });
   }
 
   async stop(): Promise<void> {
     this.abort.abort();
-    this.wake?.();
+    this.sleeper.interrupt();
     await this.starting?.catch(() => undefined);
     await this.loop;
     await this.lease?.release();
-    this.setState('stopped');
+    this.stateLog.set('stopped');
   }
 
   status(): DeviceStatus {
     const bus = this.lease?.bus;
     return {
-      state: this.state,
+      state: this.stateLog.state,
       lastGoodTs: this.lastGoodTs,
-      lastError: this.lastError ? { ...this.lastError } : null,
+      lastError: this.stateLog.lastError ? { ...this.stateLog.lastError } : null,
       counters: { ...this.counters },
       detail: {
         port: this.config.port.path,
@@ -174,8 +175,7 @@ export class ModbusRtuDriver implements Driver {
       const e = bus.portError;
       const error = new ModbusError(e?.code ?? 'ENOTCONN', e?.message ?? `serial port ${this.config.port.path} is not open yet`, 'connection');
       this.emit(this.assembler.allBad(error.code, ts));
-      this.recordError(error);
-      this.setState('down', this.lastError);
+      this.stateLog.set('down', this.stateLog.recordError(error));
       return;
     }
     const admission = this.breaker.admit(ts);
@@ -213,9 +213,9 @@ export class ModbusRtuDriver implements Driver {
 
     this.emit(this.assembler.fromResults(results, ts));
     if (good > 0) this.lastGoodTs = ts;
-    if (firstError) this.recordError(firstError);
-    if (good === results.length) this.setState('ok');
-    else this.setState(good > 0 ? 'degraded' : 'down', this.lastError);
+    if (firstError) this.stateLog.recordError(firstError);
+    if (good === results.length) this.stateLog.set('ok');
+    else this.stateLog.set(good > 0 ? 'degraded' : 'down', this.stateLog.lastError);
   }
 
   /** Reads through the shared bus, feeding every outcome to the breaker. */
@@ -264,35 +264,9 @@ export class ModbusRtuDriver implements Driver {
     }
   }
 
-  private recordError(error: ModbusError): void {
-    this.lastError = { code: error.code, message: error.message, ts: Date.now() };
-  }
 
-  /** Log transitions only: a unit that stays down must not write a line per poll. */
-  private setState(next: DeviceState, error?: DeviceError | null): void {
-    const prev = this.state;
-    if (prev === next) return;
-    this.state = next;
-    const where = { port: this.config.port.path, unitId: this.config.unitId, from: prev, to: next };
-    if (next === 'down' || next === 'degraded') {
-      this.ctx.log.warn({ ...where, code: error?.code }, `modbus rtu unit ${next}: ${error?.message ?? 'no answer'}`);
-    } else {
-      this.ctx.log.info(where, `modbus rtu unit ${next}`);
-    }
-  }
 
   private sleep(ms: number): Promise<void> {
-    if (ms <= 0 || this.stopping) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wake = () => {
-        this.wake = null;
-        done();
-      };
-    });
+    return this.stopping ? Promise.resolve() : this.sleeper.sleep(ms);
   }
 }

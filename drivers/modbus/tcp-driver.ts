@@ -1,9 +1,11 @@
-import type { DeviceError, DeviceState, DeviceStatus, Driver, DriverContext, DriverFactory } from '../driver.js';
+import type { DeviceStatus, Driver, DriverContext, DriverFactory } from '../driver.js';
 import type { DriverReading } from '../../gateway/reading.js';
 import { clientBlockReader, ModbusRTU, withDeadline, type ModbusClient } from './client.js';
 import { classifyModbusError, ModbusError } from './errors.js';
 import { compileReadPlan, type ReadPlan } from './plan.js';
 import { readPlan } from './poll.js';
+import { DeviceStateLog } from './device-state-log.js';
+import { InterruptibleSleep } from './interruptible-sleep.js';
 import { ReadingAssembler } from './readings.js';
 import { reconnectDelayMs } from './reconnect-delay.js';
 import type { ModbusTcpDevice } from './schema.js';
@@ -54,16 +56,15 @@ export class ModbusTcpDriver implements Driver {
     reconnects: 0,
     overruns: 0,
   };
-  private state: DeviceState = 'starting';
   private lastGoodTs: number | null = null;
-  private lastError: DeviceError | null = null;
   private client: ModbusClient | null = null;
   /** Aborts when stopping or when the current connection dies. */
   private connectionSignal: AbortSignal = this.abort.signal;
   private connectedOnce = false;
   private reconnectAttempt = 0;
   private loop: Promise<void> | null = null;
-  private wake: (() => void) | null = null;
+  private readonly sleeper = new InterruptibleSleep();
+  private readonly stateLog: DeviceStateLog;
 
   constructor(
     private readonly config: ModbusTcpDevice,
@@ -71,6 +72,7 @@ export class ModbusTcpDriver implements Driver {
     private readonly plan: ReadPlan,
   ) {
     this.assembler = new ReadingAssembler(plan);
+    this.stateLog = new DeviceStateLog(ctx.log, 'modbus device', { host: config.host, port: config.port, unitId: config.unitId });
   }
 
   async start(): Promise<void> {
@@ -78,23 +80,23 @@ export class ModbusTcpDriver implements Driver {
     this.loop = this.run().catch((err: unknown) => {
       // The loop catches its own failures; reaching here is a bug, and it must not crash the daemon.
       this.ctx.log.error({ err }, 'modbus poll loop ended unexpectedly');
-      this.setState('down');
+      this.stateLog.set('down');
     });
   }
 
   async stop(): Promise<void> {
     this.abort.abort();
-    this.wake?.();
+    this.sleeper.interrupt();
     this.dropConnection();
     await this.loop;
-    this.setState('stopped');
+    this.stateLog.set('stopped');
   }
 
   status(): DeviceStatus {
     return {
-      state: this.state,
+      state: this.stateLog.state,
       lastGoodTs: this.lastGoodTs,
-      lastError: this.lastError ? { ...this.lastError } : null,
+      lastError: this.stateLog.lastError ? { ...this.stateLog.lastError } : null,
       counters: { ...this.counters },
       detail: {
         host: this.config.host,
@@ -155,9 +157,9 @@ export class ModbusTcpDriver implements Driver {
       if (this.stopping) return false;
       const error = classifyModbusError(err, `connect to ${host}:${port}`);
       this.counters.connectFailures++;
-      this.recordError(error);
+      this.stateLog.recordError(error);
       this.emit(this.assembler.allBad(error.code, Date.now()));
-      this.setState('down', error);
+      this.stateLog.set('down', error);
       return false;
     }
     if (this.stopping) {
@@ -205,14 +207,14 @@ export class ModbusTcpDriver implements Driver {
 
     this.emit(this.assembler.fromResults(results, ts));
     if (good > 0) this.lastGoodTs = ts;
-    if (firstError) this.recordError(firstError);
+    if (firstError) this.stateLog.recordError(firstError);
     if (lost) {
       this.dropConnection();
     } else {
       this.reconnectAttempt = 0;
     }
-    if (good === results.length) this.setState('ok');
-    else this.setState(good > 0 ? 'degraded' : 'down', firstError ?? undefined);
+    if (good === results.length) this.stateLog.set('ok');
+    else this.stateLog.set(good > 0 ? 'degraded' : 'down', firstError ?? undefined);
   }
 
   private emit(readings: DriverReading[]): void {
@@ -224,22 +226,7 @@ export class ModbusTcpDriver implements Driver {
     }
   }
 
-  private recordError(error: ModbusError): void {
-    this.lastError = { code: error.code, message: error.message, ts: Date.now() };
-  }
 
-  /** Log transitions only: a device that stays down must not write a line per poll. */
-  private setState(next: DeviceState, error?: ModbusError): void {
-    const prev = this.state;
-    if (prev === next) return;
-    this.state = next;
-    const where = { host: this.config.host, port: this.config.port, unitId: this.config.unitId, from: prev, to: next };
-    if (next === 'down' || next === 'degraded') {
-      this.ctx.log.warn({ ...where, code: error?.code }, `modbus device ${next}: ${error?.message ?? 'no answer'}`);
-    } else {
-      this.ctx.log.info(where, `modbus device ${next}`);
-    }
-  }
 
   private dropConnection(): void {
     if (this.client) destroyQuietly(this.client);
@@ -247,18 +234,7 @@ export class ModbusTcpDriver implements Driver {
   }
 
   private sleep(ms: number): Promise<void> {
-    if (ms <= 0 || this.stopping) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wake = () => {
-        this.wake = null;
-        done();
-      };
-    });
+    return this.stopping ? Promise.resolve() : this.sleeper.sleep(ms);
   }
 }
 

@@ -1,0 +1,36 @@
+import type { Logger } from 'pino';
+import type { DeviceError, DeviceState } from '../driver.js';
+
+/**
+ * A Modbus device's state and last error, logged on transitions only: a device that stays down
+ * must not write a line per poll. Shared by the TCP and RTU drivers.
+ */
+export class DeviceStateLog {
+  state: DeviceState = 'starting';
+  lastError: DeviceError | null = null;
+
+  constructor(
+    private readonly log: Logger,
+    /** How the device is named in messages ("modbus device", "modbus rtu unit"). */
+    private readonly noun: string,
+    /** Where the device is (host/port/unit), added to every transition line. */
+    private readonly where: Record<string, unknown>,
+  ) {}
+
+  recordError(error: { code: string; message: string }): DeviceError {
+    this.lastError = { code: error.code, message: error.message, ts: Date.now() };
+    return this.lastError;
+  }
+
+  set(next: DeviceState, error?: { code: string; message: string } | null): void {
+    const prev = this.state;
+    if (prev === next) return;
+    this.state = next;
+    const where = { ...this.where, from: prev, to: next };
+    if (next === 'down' || next === 'degraded') {
+      this.log.warn({ ...where, code: error?.code }, `${this.noun} ${next}: ${error?.message ?? 'no answer'}`);
+    } else {
+      this.log.info(where, `${this.noun} ${next}`);
+    }
+  }
+}
