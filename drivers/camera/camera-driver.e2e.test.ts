@@ -5,8 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startBroker } from '../../test-rigs/broker/broker.js';
 import { startCameraSim } from '../../test-rigs/camera-sim/camera-sim.js';
 import { writeConfigDir } from '../../test-rigs/harness/config-dir.js';
-import { GatewayProcess } from '../../test-rigs/harness/gateway-process.js';
-import { startSubscriber } from '../../test-rigs/subscriber/subscriber.js';
+import { startGatewayUnderTest } from '../../test-rigs/harness/gateway-under-test.js';
 
 /**
  * Camera status through the whole data path: camera simulator -> real daemon (dist/, built by
@@ -51,19 +50,8 @@ describe('camera end to end', () => {
         },
       },
     });
-    cleanups.push(() => rmSync(config.dir, { recursive: true, force: true }));
-    const sub = await startSubscriber({
-      url: broker.url,
-      prefix: config.topicPrefix,
-      gatewayId: config.gatewayId,
-      clientId: `camera-e2e-${process.pid}`,
-      clean: true,
-      keepReadings: true,
-    });
-    cleanups.push(() => sub.stop());
-    const gw = GatewayProcess.start(config.dir);
-    cleanups.push(() => gw.stop());
-    await gw.ready();
+    const { sub, gw, stop } = await startGatewayUnderTest(broker, config, `camera-e2e-${process.pid}`);
+    cleanups.push(stop);
 
     const cam = () => sub.readings.filter((r) => r.device === 'cam-north');
     const stateEvents = () => cam().filter((r) => r.point === 'state' && r.kind === 'event');

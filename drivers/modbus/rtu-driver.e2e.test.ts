@@ -1,10 +1,8 @@
-import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startBroker } from '../../test-rigs/broker/broker.js';
 import { writeConfigDir } from '../../test-rigs/harness/config-dir.js';
-import { GatewayProcess } from '../../test-rigs/harness/gateway-process.js';
+import { startGatewayUnderTest } from '../../test-rigs/harness/gateway-under-test.js';
 import { startRtuRig } from '../../test-rigs/modbus-rtu-sim/rig.js';
-import { startSubscriber } from '../../test-rigs/subscriber/subscriber.js';
 
 /**
  * Modbus RTU through the whole data path: two units on one simulated RS-485 bus (a real pty) ->
@@ -49,19 +47,8 @@ describe('modbus-rtu end to end', () => {
         },
       },
     });
-    cleanups.push(() => rmSync(config.dir, { recursive: true, force: true }));
-    const sub = await startSubscriber({
-      url: broker.url,
-      prefix: config.topicPrefix,
-      gatewayId: config.gatewayId,
-      clientId: `modbus-rtu-e2e-${process.pid}`,
-      clean: true,
-      keepReadings: true,
-    });
-    cleanups.push(() => sub.stop());
-    const gw = GatewayProcess.start(config.dir);
-    cleanups.push(() => gw.stop());
-    await gw.ready();
+    const { sub, gw, stop } = await startGatewayUnderTest(broker, config, `modbus-rtu-e2e-${process.pid}`);
+    cleanups.push(stop);
 
     const of = (device: string) => sub.readings.filter((r) => r.device === device);
     await sub.waitFor(() => of('cabinet-meter').some((r) => r.point === 'temperature' && r.value === 21.5), 20_000);

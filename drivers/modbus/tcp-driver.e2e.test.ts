@@ -1,10 +1,8 @@
-import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startBroker } from '../../test-rigs/broker/broker.js';
 import { writeConfigDir } from '../../test-rigs/harness/config-dir.js';
-import { GatewayProcess } from '../../test-rigs/harness/gateway-process.js';
+import { startGatewayUnderTest } from '../../test-rigs/harness/gateway-under-test.js';
 import { startModbusTcpSimulator } from '../../test-rigs/modbus-sim/server.js';
-import { startSubscriber } from '../../test-rigs/subscriber/subscriber.js';
 
 /**
  * Modbus TCP through the whole data path: simulator -> real daemon (dist/, built by `npm test`)
@@ -42,19 +40,8 @@ describe('modbus-tcp end to end', () => {
         },
       },
     });
-    cleanups.push(() => rmSync(config.dir, { recursive: true, force: true }));
-    const sub = await startSubscriber({
-      url: broker.url,
-      prefix: config.topicPrefix,
-      gatewayId: config.gatewayId,
-      clientId: `modbus-e2e-${process.pid}`,
-      clean: true,
-      keepReadings: true,
-    });
-    cleanups.push(() => sub.stop());
-    const gw = GatewayProcess.start(config.dir);
-    cleanups.push(() => gw.stop());
-    await gw.ready();
+    const { sub, gw, stop } = await startGatewayUnderTest(broker, config, `modbus-e2e-${process.pid}`);
+    cleanups.push(stop);
 
     const plc = () => sub.readings.filter((r) => r.device === 'cabinet-plc');
     await sub.waitFor(() => plc().some((r) => r.point === 'temperature' && r.value === 21.5 && r.quality === 'good'), 20_000);

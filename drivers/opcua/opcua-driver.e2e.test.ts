@@ -4,9 +4,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startBroker } from '../../test-rigs/broker/broker.js';
 import { writeConfigDir } from '../../test-rigs/harness/config-dir.js';
-import { GatewayProcess } from '../../test-rigs/harness/gateway-process.js';
+import { startGatewayUnderTest } from '../../test-rigs/harness/gateway-under-test.js';
 import { OpcuaTestServer } from '../../test-rigs/opcua-server/server.js';
-import { startSubscriber } from '../../test-rigs/subscriber/subscriber.js';
 
 /**
  * OPC-UA through the whole data path: node-opcua server rig -> real daemon (dist/, built by
@@ -51,19 +50,8 @@ describe('opcua end to end', () => {
         },
       },
     });
-    cleanups.push(() => rmSync(config.dir, { recursive: true, force: true }));
-    const sub = await startSubscriber({
-      url: broker.url,
-      prefix: config.topicPrefix,
-      gatewayId: config.gatewayId,
-      clientId: `opcua-e2e-${process.pid}`,
-      clean: true,
-      keepReadings: true,
-    });
-    cleanups.push(() => sub.stop());
-    const gw = GatewayProcess.start(config.dir);
-    cleanups.push(() => gw.stop());
-    await gw.ready();
+    const { sub, gw, stop } = await startGatewayUnderTest(broker, config, `opcua-e2e-${process.pid}`);
+    cleanups.push(stop);
 
     const plc = () => sub.readings.filter((r) => r.device === 'plc-south');
     await sub.waitFor(() => plc().filter((r) => r.point === 'vehicles' && r.quality === 'good').length >= 3, 30_000);
