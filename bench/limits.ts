@@ -169,7 +169,7 @@ export async function measurePublish(
     lastSeq: 1_000_000 + rows * opts.perRow - 1,
     count: rows * opts.perRow,
     bytes: rows * rowBody.length,
-    bodies: new Array<string>(rows).fill(rowBody),
+    bodies: new Array<Buffer>(rows).fill(Buffer.from(rowBody)),
   };
   const payload = batchPayload('bench-gw', 'raw-limit', 'raw-1', batch, Date.now());
   const client = await mqtt.connectAsync(url, { clientId: `bench-raw-publish-${process.pid}`, clean: true, reconnectPeriod: 0 });

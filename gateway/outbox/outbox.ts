@@ -50,8 +50,8 @@ export interface ClaimedBatch {
   lastSeq: number;
   count: number;
   bytes: number;
-  /** Encoded readings (each row a comma-joined run), ready to be wrapped in a payload. */
-  bodies: string[];
+  /** Encoded readings as UTF-8 JSON (each row a comma-joined run), ready to be wrapped in a payload. */
+  bodies: Buffer[];
 }
 
 export interface DropRecord {
@@ -136,7 +136,7 @@ interface AppendResult {
 interface ClaimRow {
   first_seq: number;
   count: number;
-  body: string;
+  body: Buffer;
 }
 
 export class Outbox {
@@ -233,7 +233,9 @@ export class Outbox {
         "INSERT INTO telemetry(first_seq, count, created_ms, body) VALUES (0, ?, 0, '') ON CONFLICT(first_seq) DO UPDATE SET count = excluded.count",
       ),
       getNextSeq: db.prepare('SELECT count FROM telemetry WHERE first_seq = 0'),
-      claim: per((t) => `SELECT first_seq, count, body FROM ${t} WHERE first_seq > ? ORDER BY first_seq LIMIT ?`),
+      // As bytes: the forwarder concatenates them into the payload buffer, so decoding them into
+      // JS strings first would be wasted work (and garbage).
+      claim: per((t) => `SELECT first_seq, count, CAST(body AS BLOB) AS body FROM ${t} WHERE first_seq > ? ORDER BY first_seq LIMIT ?`),
       ack: per((t) => `DELETE FROM ${t} WHERE first_seq BETWEEN ? AND ? RETURNING count, length(body) AS bytes`),
       oldest: per((t) => `SELECT created_ms FROM ${t} WHERE first_seq > 0 ORDER BY first_seq LIMIT 1`),
       oldestRows: per((t) => `SELECT first_seq, count, length(body) AS bytes, created_ms FROM ${t} WHERE first_seq > 0 ORDER BY first_seq LIMIT ?`),
@@ -299,7 +301,7 @@ export class Outbox {
 
   /** The oldest unclaimed rows of a stream, at least one row, within the given bounds. */
   claim(stream: Stream, maxReadings: number, maxBytes: number): ClaimedBatch | null {
-    const bodies: string[] = [];
+    const bodies: Buffer[] = [];
     let count = 0;
     let bytes = 0;
     let first: ClaimRow | undefined;
