@@ -205,10 +205,9 @@ export class Outbox {
       let rows = 0;
       for (let start = 0; start < readings.length; start += rowMax) {
         const end = Math.min(readings.length, start + rowMax);
-        const parts = new Array<string>(end - start);
         const firstSeq = seq;
-        for (let i = start; i < end; i++) parts[i - start] = encodeReading(readings[i]!, seq++, unsynced);
-        const body = parts.join(',');
+        let body = encodeReading(readings[start]!, seq++, unsynced);
+        for (let i = start + 1; i < end; i++) body += ',' + encodeReading(readings[i]!, seq++, unsynced);
         insert.run(firstSeq, end - start, now, body);
         bytes += body.length;
         rows++;
