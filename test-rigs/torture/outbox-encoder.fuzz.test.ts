@@ -65,11 +65,11 @@ describe('fuzz: outbox encoder', () => {
           firstSeq,
           lastSeq: firstSeq + readings.length - 1,
           count: readings.length,
-          bytes: bodies.join(',').length,
-          bodies: [bodies.join(',')],
+          bytes: Buffer.byteLength(bodies.join(',')),
+          bodies: [Buffer.from(bodies.join(','))],
         };
         const payload = batchPayload('gw-fuzz', '00000000-0000-4000-8000-000000000000', 'b-1', batch, Date.now());
-        const parsed = parseBatch(Buffer.from(payload, 'utf8'), 'gw-fuzz');
+        const parsed = parseBatch(payload, 'gw-fuzz');
         expect(parsed.ok ? 'ok' : parsed.reason).toBe('ok');
       }),
       { numRuns: 500 },
@@ -85,8 +85,8 @@ describe('fuzz: outbox encoder', () => {
     const rejected: string[] = [];
     for (const r of cases) {
       const body = encodeReading(r, 1, false);
-      const batch: ClaimedBatch = { stream: 'telemetry', fromKey: 1, toKey: 1, firstSeq: 1, lastSeq: 1, count: 1, bytes: body.length, bodies: [body] };
-      const parsed = parseBatch(Buffer.from(batchPayload('gw-fuzz', 'o', 'b-1', batch, 1), 'utf8'), 'gw-fuzz');
+      const batch: ClaimedBatch = { stream: 'telemetry', fromKey: 1, toKey: 1, firstSeq: 1, lastSeq: 1, count: 1, bytes: Buffer.byteLength(body), bodies: [Buffer.from(body)] };
+      const parsed = parseBatch(batchPayload('gw-fuzz', 'o', 'b-1', batch, 1), 'gw-fuzz');
       if (!parsed.ok) rejected.push(`${body} -> ${parsed.reason.slice(0, 80)}`);
     }
     expect(rejected).toEqual([]);
