@@ -26,6 +26,7 @@ export interface PipelineSettings {
   rowMaxReadings: number;
   batchMaxReadings: number;
   batchMaxBytes: number;
+  batchMaxWaitMs: number;
   inflightWindow: number;
   durability: 'normal' | 'strict';
 }
@@ -39,6 +40,7 @@ export function pipelineSettings(brokerUrl: string): PipelineSettings {
     rowMaxReadings: Math.min(g.outbox.rowMaxReadings, g.forward.batchMaxReadings),
     batchMaxReadings: g.forward.batchMaxReadings,
     batchMaxBytes: g.forward.batchMaxBytes,
+    batchMaxWaitMs: g.forward.batchMaxWait,
     inflightWindow: g.forward.inflightWindow,
     durability: g.outbox.durability,
   };
@@ -75,6 +77,7 @@ export function startPipeline(opts: { brokerUrl: string; tmpRoot: string; name: 
     reconnect: opts.reconnect ?? { minDelay: 100, maxDelay: 1000 },
     batchMaxReadings: settings.batchMaxReadings,
     batchMaxBytes: settings.batchMaxBytes,
+    batchMaxWaitMs: settings.batchMaxWaitMs,
     inflightWindow: settings.inflightWindow,
     log: log.child({ component: 'forwarder' }),
   });

@@ -95,6 +95,7 @@ export class Daemon {
       reconnect: g.mqtt.reconnect,
       batchMaxReadings: g.forward.batchMaxReadings,
       batchMaxBytes: g.forward.batchMaxBytes,
+      batchMaxWaitMs: g.forward.batchMaxWait,
       inflightWindow: g.forward.inflightWindow,
       log: log.child({ component: 'forwarder' }),
     });

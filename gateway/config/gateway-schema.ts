@@ -70,6 +70,8 @@ const forwardSchema = z
   .object({
     batchMaxReadings: z.number().int().min(1).max(100_000).default(5_000),
     batchMaxBytes: sizeSchema.default(512 * 1024),
+    /** Hold a telemetry batch that is not full up to this long for more readings (0 = send at once). */
+    batchMaxWait: durationSchema.default(0),
     /** Batches awaiting PUBACK at once; order is kept regardless. */
     inflightWindow: z.number().int().min(1).max(256).default(8),
   })

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker, type BrokerFixture } from '../../test-rigs/broker/broker.js';
 import { Outbox } from '../outbox/outbox.js';
 import type { Reading } from '../reading.js';
-import { Forwarder } from './forwarder.js';
+import { Forwarder, type ForwarderOptions } from './forwarder.js';
 import { batchPayloadSchema } from './payload-schema.js';
 import { topicsFor } from './topics.js';
 
@@ -26,7 +26,7 @@ afterAll(async () => {
 
 const topics = topicsFor('t', 'gw');
 
-function makeForwarder(outbox: Outbox, urls = [broker.url]) {
+function makeForwarder(outbox: Outbox, urls = [broker.url], extra: Partial<ForwarderOptions> = {}) {
   return new Forwarder({
     outbox,
     gatewayId: 'gw',
@@ -38,8 +38,10 @@ function makeForwarder(outbox: Outbox, urls = [broker.url]) {
     reconnect: { minDelay: 50, maxDelay: 300 },
     batchMaxReadings: 100,
     batchMaxBytes: 1e6,
+    batchMaxWaitMs: 0,
     inflightWindow: 4,
     log: pino({ level: 'silent' }),
+    ...extra,
   });
 }
 
@@ -142,6 +144,57 @@ describe('forwarder against a real broker', () => {
     expect(await read()).toBe('online');
     await fwd.stop();
     expect(await read()).toBe('offline');
+    outbox.close();
+  });
+
+  it('connects over TLS with a client certificate and a password, and says why when the password is wrong', async () => {
+    const secure = await startBroker({ tls: { requireClientCert: true }, auth: { username: 'gw', password: 's3cret' } });
+    try {
+      const certs = secure.certs!;
+      const tls = {
+        ca: readFileSync(certs.caFile),
+        cert: readFileSync(certs.clientCertFile),
+        key: readFileSync(certs.clientKeyFile),
+        rejectUnauthorized: true,
+      };
+      const outbox = new Outbox({ path: join(dir, 'tls.db'), durability: 'normal', rowMaxReadings: 50, retention: { maxBytes: 1e9, maxAgeMs: 1e9 } });
+      const fwd = makeForwarder(outbox, [secure.tlsUrl!], { tls, username: 'gw', password: 's3cret' });
+      fwd.start();
+      outbox.append('telemetry', readings(20));
+      fwd.wake();
+      await until(() => outbox.stats().pendingReadings === 0);
+      expect(fwd.stats().broker).toBe(secure.tlsUrl);
+      await fwd.stop();
+
+      const wrong = makeForwarder(outbox, [secure.tlsUrl!], { tls, username: 'gw', password: 'nope' });
+      wrong.start();
+      await until(() => wrong.stats().connectFailures > 0);
+      expect(wrong.stats().connected).toBe(false);
+      expect(wrong.stats().lastError?.message).toMatch(/Not authorized|Bad username or password/i);
+      await wrong.stop();
+      outbox.close();
+    } finally {
+      await secure.dispose();
+    }
+  });
+
+  it('with batchMaxWait, small commits travel together, and a held batch still leaves when nothing more comes', async () => {
+    const outbox = new Outbox({ path: join(dir, 'hold.db'), durability: 'normal', rowMaxReadings: 50, retention: { maxBytes: 1e9, maxAgeMs: 1e9 } });
+    const sub = await collector();
+    const fwd = makeForwarder(outbox, [broker.url], { batchMaxWaitMs: 400 });
+    fwd.start();
+    await until(() => fwd.stats().connected);
+    const before = sub.batches.length;
+    for (let i = 0; i < 5; i++) {
+      outbox.append('telemetry', readings(4)); // five commits of 4, 50 ms apart
+      fwd.wake();
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await until(() => outbox.stats().pendingReadings === 0, 5000); // left on the hold timer alone
+    await until(() => sub.batches.slice(before).reduce((n, b) => n + b.count, 0) === 20);
+    expect(sub.batches.slice(before).length).toBeLessThan(5);
+    await fwd.stop();
+    await sub.client.endAsync();
     outbox.close();
   });
 });

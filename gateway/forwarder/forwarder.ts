@@ -29,6 +29,8 @@ export interface ForwarderOptions {
   reconnect: { minDelay: number; maxDelay: number };
   batchMaxReadings: number;
   batchMaxBytes: number;
+  /** Hold a not-yet-full telemetry batch up to this long for more readings (0 = send at once). */
+  batchMaxWaitMs: number;
   inflightWindow: number;
   log: Logger;
 }
@@ -63,6 +65,7 @@ export class Forwarder {
   private stopping = false;
   private loop: Promise<void> | null = null;
   private closedWaiter: (() => void) | null = null;
+  private holdTimer: NodeJS.Timeout | null = null;
   private idleWaiters: (() => void)[] = [];
   private readonly counters = { connects: 0, connectFailures: 0, batchesAcked: 0, readingsAcked: 0, bytesAcked: 0, ackFailures: 0 };
   private lastError: ForwarderStats['lastError'] = null;
@@ -187,9 +190,20 @@ export class Forwarder {
     if (!client || !this.connected || this.stopping) return;
     const o = this.opts;
     while (this.inflight < o.inflightWindow) {
+      // Events never wait: a scan at a parking gate should be upstream at once.
       const batch =
-        o.outbox.claim('event', o.batchMaxReadings, o.batchMaxBytes) ?? o.outbox.claim('telemetry', o.batchMaxReadings, o.batchMaxBytes);
-      if (!batch) return;
+        o.outbox.claim('event', o.batchMaxReadings, o.batchMaxBytes) ??
+        o.outbox.claim('telemetry', o.batchMaxReadings, o.batchMaxBytes, o.batchMaxWaitMs);
+      if (!batch) {
+        if (o.batchMaxWaitMs > 0 && !this.holdTimer) {
+          // A held batch goes out when its wait is over even if nothing new is committed.
+          this.holdTimer = setTimeout(() => {
+            this.holdTimer = null;
+            this.pump();
+          }, o.batchMaxWaitMs).unref();
+        }
+        return;
+      }
       this.send(client, batch);
     }
   }
@@ -259,6 +273,7 @@ export class Forwarder {
    */
   async stop(graceMs = 2000): Promise<void> {
     this.stopping = true;
+    if (this.holdTimer) clearTimeout(this.holdTimer);
     const client = this.client;
     if (client && this.connected) {
       if (this.inflight > 0) {

@@ -77,6 +77,16 @@ describe('outbox contract', () => {
     ob.close();
   });
 
+  it('holds a small young batch back for up to holdMs, but never a full or old one', () => {
+    const ob = open();
+    ob.append('telemetry', readings(10), 1_000);
+    expect(ob.claim('telemetry', 100, 1e6, 500, 1_200)).toBeNull(); // 10 of 100, 200 ms old: wait
+    expect(ob.claim('telemetry', 10, 1e6, 500, 1_200)!.count).toBe(10); // full: go
+    ob.release();
+    expect(ob.claim('telemetry', 100, 1e6, 500, 1_600)!.count).toBe(10); // waited long enough: go
+    ob.close();
+  });
+
   it('events are a separate stream sharing the sequence', () => {
     const ob = open();
     ob.append('telemetry', readings(2));
