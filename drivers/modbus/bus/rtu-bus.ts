@@ -4,7 +4,7 @@ import type { DeviceError } from '../../driver.js';
 import { classifyLossError, classifyOpenError } from '../../serial-port/errors.js';
 import { HotplugStream, type DeviceHandle, type DeviceSink, type HotplugCounters } from '../../serial-port/hotplug-stream.js';
 import type { SerialPortConfig } from '../../serial-port/schema.js';
-import { openSerialPort } from '../../serial-port/serial-opener.js';
+import { openSerialLink } from '../../serial-port/serial-opener.js';
 import { ModbusError } from '../errors.js';
 import { encodeReadRequest, judgeReply, type ReplyVerdict, type RtuReadRequest } from './rtu-frame.js';
 import { frameEndGapMs, interFrameSilenceMs, wireTimeMs } from './rtu-timing.js';
@@ -287,39 +287,15 @@ export class RtuBus {
   }
 
   private async openLink(path: string, sink: DeviceSink): Promise<DeviceHandle> {
-    const port = await openSerialPort(path, this.opts.port);
-    let closing = false;
-    let reported = false;
-    const lost = (err: unknown): void => {
-      if (closing || reported) return;
-      reported = true;
-      sink.lost(classifyLossError(path, err));
-    };
-    port.on('data', (chunk: Buffer) => sink.data(chunk));
-    // serialport reports a read error (EIO from a vanished pty or USB adapter) as 'close' with a
-    // DisconnectedError; 'error' covers write/flush failures so none go unhandled.
-    port.on('close', (err: unknown) => lost(err ?? null));
-    port.on('error', (err: unknown) => lost(err));
-    const link: Link = {
-      write: (frame) =>
-        new Promise<void>((resolve, reject) => {
-          port.write(frame, (err) => {
-            if (err) return reject(err);
-            // drain = tcdrain: resolves once the UART has shifted the bytes out, so the
-            // response timeout does not include the request's own time on the wire.
-            port.drain((e) => (e ? reject(e) : resolve()));
-          });
-        }),
-    };
+    // write() waits for tcdrain, so the response timeout does not include the request's own
+    // time on the wire.
+    const link = await openSerialLink(path, this.opts.port, sink);
     this.link = link;
     return {
-      close: () =>
-        new Promise<void>((resolve) => {
-          closing = true;
-          if (this.link === link) this.link = null;
-          if (!port.isOpen) return resolve();
-          port.close(() => resolve());
-        }),
+      close: async () => {
+        if (this.link === link) this.link = null;
+        await link.close();
+      },
     };
   }
 }
