@@ -18,6 +18,7 @@ interface Running {
   config: DeviceConfig;
   key: string;
   driver: Driver | null;
+  stopped: boolean;
   failure: { code: string; message: string; ts: number } | null;
 }
 
@@ -56,28 +57,22 @@ export class DeviceSet {
 
   private async startOne(config: DeviceConfig): Promise<void> {
     const log = this.opts.log.child({ device: config.id, type: config.type });
-    const run: Running = { config, key: configKey(config), driver: null, failure: null };
+    const run: Running = { config, key: configKey(config), driver: null, stopped: false, failure: null };
     this.running.set(config.id, run);
     const module = driverModuleFor(config.type);
     try {
       if (!module) throw Object.assign(new Error(`no driver for type ${config.type}`), { code: 'NO_DRIVER' });
       const factory = await module.load();
-      let stopped = false;
       const driver = factory(config as never, {
         deviceId: config.id,
         log,
         emit: (readings) => {
           // A late emit from a driver that was told to stop must not reach the outbox twice
           // under a restarted instance's name.
-          if (stopped || readings.length === 0) return;
+          if (run.stopped || readings.length === 0) return;
           this.opts.emit(config.id, readings);
         },
       });
-      const origStop = driver.stop.bind(driver);
-      driver.stop = async () => {
-        stopped = true;
-        await origStop();
-      };
       run.driver = driver;
       await driver.start();
       log.info('device started');
@@ -88,6 +83,7 @@ export class DeviceSet {
   }
 
   private async stopOne(run: Running): Promise<void> {
+    run.stopped = true;
     if (!run.driver) return;
     try {
       await run.driver.stop();
