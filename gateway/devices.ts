@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { DeviceStatus, Driver } from '../drivers/driver.js';
-import { driverModuleFor, type DeviceConfig } from '../drivers/registry.js';
+import { driverModuleFor, type DeviceConfig, type DriverModule } from '../drivers/registry.js';
 import type { DriverReading } from './reading.js';
 
 /**
@@ -12,6 +12,8 @@ export interface DeviceSetOptions {
   log: Logger;
   /** Where readings go: the group commit. Never throws. */
   emit: (device: string, readings: readonly DriverReading[]) => void;
+  /** Resolves a config `type` to its driver module; the registry unless a test supplies drivers. */
+  moduleFor?: (type: string) => DriverModule | undefined;
 }
 
 interface Running {
@@ -59,7 +61,7 @@ export class DeviceSet {
     const log = this.opts.log.child({ device: config.id, type: config.type });
     const run: Running = { config, key: configKey(config), driver: null, stopped: false, failure: null };
     this.running.set(config.id, run);
-    const module = driverModuleFor(config.type);
+    const module = (this.opts.moduleFor ?? driverModuleFor)(config.type);
     try {
       if (!module) throw Object.assign(new Error(`no driver for type ${config.type}`), { code: 'NO_DRIVER' });
       const factory = await module.load();
