@@ -142,6 +142,21 @@ export class TortureRig {
     });
   }
 
+  /** Wait until the subscriber has received nothing new for `quietMs` (it holds all the broker had). */
+  async subscriberQuiet(quietMs: number, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let last = this.sub.counters.readings;
+    let since = Date.now();
+    while (Date.now() - since < quietMs) {
+      if (Date.now() > deadline) throw new Error(`${this.opts.scenario}: the subscriber never went quiet`);
+      await sleep(50);
+      if (this.sub.counters.readings !== last) {
+        last = this.sub.counters.readings;
+        since = Date.now();
+      }
+    }
+  }
+
   /** For error messages: if the current gateway exited on its own, how and with what stderr. */
   gatewayDied(): string {
     const gw = this.gw;

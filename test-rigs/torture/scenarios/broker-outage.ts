@@ -4,8 +4,8 @@ import type { ScenarioFigures } from '../figures.js';
 import { sleep, TortureRig, type Profile } from '../rig.js';
 
 /**
- * The broker dies under the gateway: SIGKILLed mid-stream and restarted (nothing flushed, sockets
- * die), several times, then a long outage while readings pile up in the outbox. The subscriber
+ * The broker dies under the gateway: SIGKILLed with the gateway's connection open and batches
+ * possibly in flight, and restarted (nothing flushed, sockets die), several times, then a long outage while readings pile up in the outbox. The subscriber
  * holds a persistent session, so what the broker accepted reaches it after restarts.
  */
 export interface BrokerOutageProfile {
@@ -50,7 +50,14 @@ export async function brokerOutageScenario(profile: Profile, p: BrokerOutageProf
     await rig.progress(500, 'start');
     for (let k = 0; k < p.brokerKills; k++) {
       await brokerSaved(rig.broker);
+      // A QoS 1 PUBACK from mosquitto means "accepted", not "on disk": a SIGKILL loses what it
+      // accepted since its last autosave and had not yet delivered. That is the broker's own
+      // durability, not the gateway's, so freeze the gateway, let the subscriber take everything
+      // the broker holds, then kill the broker under the frozen gateway's open connection.
+      process.kill(gw.pid, 'SIGSTOP');
+      await rig.subscriberQuiet(700);
       await rig.broker.kill();
+      process.kill(gw.pid, 'SIGCONT');
       await sleep(300 + k * 200);
       await rig.broker.start();
       await rig.progress(500, `broker SIGKILL ${k + 1}`);
