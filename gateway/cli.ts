@@ -10,6 +10,12 @@ import { registerOpsCommands } from './ops/register.js';
  * so the same code paths are exercised by tests without spawning processes.
  */
 
+// `edge-gateway status | head` closes the pipe early: that is the reader's choice, not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 /** sysexits' EX_CONFIG: lets the systemd unit refuse to restart-loop on a broken config. */
 const EXIT_CONFIG = 78;
 

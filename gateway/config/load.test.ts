@@ -30,7 +30,7 @@ describe('config loading', () => {
     expect(c.gateway.outbox.commitInterval).toBe(50);
     expect(c.gateway.outbox.retention).toEqual({ maxBytes: 512e6, maxAge: 7 * 86400e3 });
     expect(c.gateway.mqtt.keepalive).toBe(15_000);
-    expect(c.devices.map((d) => d.id).sort()).toEqual(['parking-counter', 'signal-controller', 'signal-plc', 'weather']);
+    expect(c.devices.map((d) => d.id).sort()).toEqual(['energy-meter', 'parking-counter', 'signal-controller', 'signal-plc', 'weather']);
     expect(c.deviceFiles['signal-controller']).toBe('devices/signal-controller.yaml');
   });
 
