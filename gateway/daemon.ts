@@ -246,6 +246,3 @@ function pick(obj: unknown, path: string): unknown {
   return path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], obj);
 }
 
-export function loadAndStart(configDir: string, log: Logger, hooks?: DaemonHooks): Promise<Daemon> {
-  return Daemon.start(loadConfig(configDir), log, hooks);
-}

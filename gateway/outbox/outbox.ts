@@ -374,9 +374,6 @@ export class Outbox {
     this.claimCursor.telemetry = 0;
   }
 
-  hasUnclaimed(stream: Stream): boolean {
-    return this.totals[stream].rows > 0 && (this.stmts.claim[stream].get(this.claimCursor[stream], 1) as unknown) !== undefined;
-  }
 
   /**
    * Enforce the byte and age bounds. Bulk telemetry goes first, events only when telemetry alone
