@@ -98,6 +98,10 @@ describe('config loading', () => {
     expect(loadConfig(dir).warnings.map(formatProblem)).toEqual([
       expect.stringMatching(/^gateway.yaml:\d+: mqtt.passwordFile: secret file .*pw is readable by other users/),
     ]);
+    // The same for any device's passwordFile (cameras, OPC-UA), relative to the config directory.
+    writeFileSync(join(dir, 'cam.pw'), 'x\n', { mode: 0o644 });
+    writeFileSync(join(dir, 'devices/cam.yaml'), 'type: camera\nhost: 192.0.2.1\nusername: u\npasswordFile: cam.pw\nprobes: { tcp: { port: 554 } }\n');
+    expect(loadConfig(dir).warnings.map(formatProblem)).toContain(`devices/cam.yaml:4: passwordFile: secret file ${join(dir, 'cam.pw')} is readable by other users: chmod 640 (owner root, group edge-gateway) or 600`);
     rmSync(join(dir, 'pw'));
     expect(problems().some((s) => /gateway.yaml:\d+: mqtt.passwordFile: cannot read secret file .*pw \(ENOENT\)/.test(s))).toBe(true);
   });

@@ -66,6 +66,7 @@ export function loadConfig(dirArg: string): GatewayConfig {
   const devices: DeviceConfig[] = [];
   const deviceFiles: Record<string, string> = {};
   const parsedDevices = new Map<string, ParsedFile>();
+  const warnings: ConfigProblem[] = [];
   const devicesDir = join(dir, DEVICES_DIR);
   const names = existsSync(devicesDir)
     ? readdirSync(devicesDir)
@@ -88,6 +89,7 @@ export function loadConfig(dirArg: string): GatewayConfig {
     deviceFiles[device.id] = file.rel;
     parsedDevices.set(file.rel, file);
     devices.push(device);
+    warnReadableSecrets(dir, file, warnings);
   }
 
   // Checks across device files (RS-485 units sharing a port), once each file is valid by itself.
@@ -101,11 +103,28 @@ export function loadConfig(dirArg: string): GatewayConfig {
   }
 
   const secrets: GatewayConfig['secrets'] = {};
-  const warnings: ConfigProblem[] = [];
   if (gateway && gatewayFile) resolvePaths(dir, gateway, gatewayFile, secrets, problems, warnings);
 
   if (problems.length > 0 || !gateway) throw new ConfigError(problems);
   return { dir, gateway, devices, deviceFiles, secrets, warnings };
+}
+
+/** Any `passwordFile` a device names (camera, OPC-UA...) should not be readable by other users. */
+function warnReadableSecrets(dir: string, file: ParsedFile, warnings: ConfigProblem[]): void {
+  const visit = (node: unknown, path: (string | number)[]): void => {
+    if (Array.isArray(node)) node.forEach((v, i) => visit(v, [...path, i]));
+    else if (node && typeof node === 'object') {
+      for (const [k, v] of Object.entries(node)) {
+        if (k === 'passwordFile' && typeof v === 'string') {
+          const p = isAbsolute(v) ? v : resolve(dir, v);
+          if (existsSync(p) && (statSync(p).mode & 0o007) !== 0) {
+            warnings.push({ file: file.rel, line: lineOf(file, [...path, k]), path: formatPath([...path, k]), message: `secret file ${p} is readable by other users: chmod 640 (owner root, group edge-gateway) or 600` });
+          }
+        } else visit(v, [...path, k]);
+      }
+    }
+  };
+  visit(file.doc.toJS({ maxAliasCount: 100 }), []);
 }
 
 function inDirectory<T>(dir: string, fn: () => T): T {
