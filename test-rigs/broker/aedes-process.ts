@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Aedes, type AuthenticateError } from 'aedes';
 import { BrokerError } from './errors.js';
 import type { LogTail } from './log-tail.js';
+import { listenOnLoopback } from './port.js';
 
 export interface AedesProcessOptions {
   port: number;
@@ -13,7 +14,6 @@ export interface AedesProcessOptions {
   tls?: { port: number; caFile: string; certFile: string; keyFile: string; requireClientCert: boolean };
 }
 
-const BIND_RETRY_MS = 3_000;
 
 /**
  * The embedded fallback. It cannot crash separately from the test process, so stop() and kill()
@@ -43,7 +43,7 @@ export class AedesProcess {
       broker.handle(socket);
     };
     try {
-      this.servers.push(await listen(net.createServer(handle), this.opts.port));
+      this.servers.push(await listenOnLoopback(net.createServer(handle), this.opts.port));
       if (this.opts.tls) {
         const t = this.opts.tls;
         const server = tls.createServer(
@@ -56,7 +56,7 @@ export class AedesProcess {
           },
           handle,
         );
-        this.servers.push(await listen(server, t.port));
+        this.servers.push(await listenOnLoopback(server, t.port));
       }
     } catch (err) {
       await this.shutdown(false);
@@ -127,22 +127,3 @@ export class AedesProcess {
   }
 }
 
-async function listen<S extends net.Server>(server: S, port: number): Promise<S> {
-  // After a stop the port can linger briefly; retry so restart stays on the same port.
-  const deadline = Date.now() + BIND_RETRY_MS;
-  for (;;) {
-    try {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, '127.0.0.1', () => {
-          server.off('error', reject);
-          resolve();
-        });
-      });
-      return server;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}

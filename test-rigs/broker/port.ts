@@ -57,3 +57,26 @@ export async function waitForListening(opts: WaitForListeningOptions): Promise<v
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/**
+ * Listen on 127.0.0.1:`port`, retrying EADDRINUSE for up to `retryMs`: a rig restarted on the
+ * same port (broker restart, proxy after `refuse`) can find it lingering for a moment.
+ */
+export async function listenOnLoopback<S extends net.Server>(server: S, port: number, retryMs = 3_000): Promise<S> {
+  const deadline = Date.now() + retryMs;
+  for (;;) {
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, '127.0.0.1', () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      return server;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}

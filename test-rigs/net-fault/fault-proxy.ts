@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { listenOnLoopback } from '../broker/port.js';
 
 /**
  * - pass: forward bytes both ways.
@@ -200,26 +201,12 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
 }
 
 async function listen(server: net.Server, port: number): Promise<void> {
-  // Re-opening after `refuse` must get the same port back; it can linger for a moment.
-  const deadline = Date.now() + REBIND_TIMEOUT_MS;
-  for (;;) {
-    try {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, '127.0.0.1', () => {
-          server.off('error', reject);
-          resolve();
-        });
-      });
-      return;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || Date.now() > deadline) {
-        throw Object.assign(new Error(`fault proxy: cannot listen on 127.0.0.1:${port}: ${(err as Error).message}`), {
-          code: (err as NodeJS.ErrnoException).code ?? 'EPROXYLISTEN',
-          cause: err,
-        });
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
+  try {
+    await listenOnLoopback(server, port, REBIND_TIMEOUT_MS);
+  } catch (err) {
+    throw Object.assign(new Error(`fault proxy: cannot listen on 127.0.0.1:${port}: ${(err as Error).message}`), {
+      code: (err as NodeJS.ErrnoException).code ?? 'EPROXYLISTEN',
+      cause: err,
+    });
   }
 }
