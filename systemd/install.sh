@@ -75,6 +75,11 @@ if [[ $is_root == yes ]]; then
     groupadd "${prefix_args[@]}" --system edge-gateway
     say "created group edge-gateway"; changed=yes
   fi
+  # Technicians: control socket only (status, tail, reload), never the secrets group above.
+  if ! has_group edge-gateway-ops; then
+    groupadd "${prefix_args[@]}" --system edge-gateway-ops
+    say "created group edge-gateway-ops (add technicians: usermod -a -G edge-gateway-ops NAME)"; changed=yes
+  fi
   if ! has_user edge-gateway; then
     useradd "${prefix_args[@]}" --system --gid edge-gateway --home-dir /var/lib/edge-gateway \
       --no-create-home --shell /usr/sbin/nologin --comment "edge-gateway daemon" edge-gateway
