@@ -94,6 +94,13 @@ if [[ $is_root == yes ]]; then
     fi
   done
   gid=$(awk -F: '$1=="edge-gateway"{print $3}' "$(at /etc/group)")
+  # Older docs put technicians in edge-gateway, which reads every secret. Said on each run, not fixed:
+  # removing someone from a group is the administrator's decision.
+  people=$(awk -F: '$1=="edge-gateway"{print $4}' "$(at /etc/group)")
+  if [[ -n $people ]]; then
+    say "warning: group edge-gateway (reads the secrets) has members: $people; technicians belong in" \
+      "edge-gateway-ops instead: gpasswd -d NAME edge-gateway && usermod -a -G edge-gateway-ops NAME"
+  fi
 else
   say "not root: skipping user/group creation and ownership (files stay owned by $(id -un))"
   gid=

@@ -239,6 +239,13 @@ process.stdout.write('listening\\n');`;
       const outsider = await as(OUTSIDER, OUTSIDER, [process.execPath, cli, 'status', '--socket', sock]);
       expect(outsider.code).toBe(1);
       expect(outsider.out).toMatch(/permission denied/);
+      // A box set up by the old docs (technician in edge-gateway): every install run says so.
+      const groupFile = join(root, 'etc/group');
+      await writeFile(groupFile, group.replace(/^(edge-gateway:x:\d+:)$/m, '$1alice'));
+      const again = await sh(installSh, ['--root', root, '--source', src]);
+      await writeFile(groupFile, group);
+      expect(again.code, again.out).toBe(0);
+      expect(again.out).toContain('warning: group edge-gateway (reads the secrets) has members: alice; technicians belong in edge-gateway-ops');
     } finally {
       daemon.kill();
       // What systemd would remove at stop; the later runs compare the tree before and after.
