@@ -75,6 +75,11 @@ if [[ $is_root == yes ]]; then
     groupadd "${prefix_args[@]}" --system edge-gateway
     say "created group edge-gateway"; changed=yes
   fi
+  # Technicians: control socket only (status, tail, reload), never the secrets group above.
+  if ! has_group edge-gateway-ops; then
+    groupadd "${prefix_args[@]}" --system edge-gateway-ops
+    say "created group edge-gateway-ops (add technicians: usermod -a -G edge-gateway-ops NAME)"; changed=yes
+  fi
   if ! has_user edge-gateway; then
     useradd "${prefix_args[@]}" --system --gid edge-gateway --home-dir /var/lib/edge-gateway \
       --no-create-home --shell /usr/sbin/nologin --comment "edge-gateway daemon" edge-gateway
@@ -89,6 +94,13 @@ if [[ $is_root == yes ]]; then
     fi
   done
   gid=$(awk -F: '$1=="edge-gateway"{print $3}' "$(at /etc/group)")
+  # Older docs put technicians in edge-gateway, which reads every secret. Said on each run, not fixed:
+  # removing someone from a group is the administrator's decision.
+  people=$(awk -F: '$1=="edge-gateway"{print $4}' "$(at /etc/group)")
+  if [[ -n $people ]]; then
+    say "warning: group edge-gateway (reads the secrets) has members: $people; technicians belong in" \
+      "edge-gateway-ops instead: gpasswd -d NAME edge-gateway && usermod -a -G edge-gateway-ops NAME"
+  fi
 else
   say "not root: skipping user/group creation and ownership (files stay owned by $(id -un))"
   gid=

@@ -6,7 +6,7 @@
 # Stops and disables the service and removes the unit and /opt/edge-gateway. The buffered
 # readings (/var/lib/edge-gateway) and the configuration (/etc/edge-gateway) are kept, so a
 # reinstall carries on where it left off, unless --purge is given; --purge also removes the
-# edge-gateway user and group. --root (or DESTDIR) works on another filesystem tree.
+# edge-gateway user and groups (edge-gateway, edge-gateway-ops). --root/DESTDIR: another tree.
 set -euo pipefail
 
 root=${DESTDIR:-/}
@@ -68,10 +68,12 @@ if [[ $purge == yes ]]; then
     userdel "${prefix_args[@]}" edge-gateway
     say "removed user edge-gateway"
   fi
-  if [[ -f $(at /etc/group) ]] && grep -q '^edge-gateway:' "$(at /etc/group)"; then
-    groupdel "${prefix_args[@]}" edge-gateway
-    say "removed group edge-gateway"
-  fi
+  for g in edge-gateway edge-gateway-ops; do
+    if [[ -f $(at /etc/group) ]] && grep -q "^$g:" "$(at /etc/group)"; then
+      groupdel "${prefix_args[@]}" "$g"
+      say "removed group $g"
+    fi
+  done
 else
   say "kept /var/lib/edge-gateway (buffered readings) and /etc/edge-gateway (config); --purge removes them"
 fi

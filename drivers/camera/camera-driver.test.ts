@@ -142,10 +142,27 @@ describe('camera driver against the camera simulator', () => {
     expect(String(ev.attrs?.reason).split(',').sort()).toEqual(['onvif:AUTH_REJECTED', 'rtsp:AUTH_REJECTED', 'snapshot:AUTH_REJECTED']);
 
     const basic = await sim({ rtspAuth: 'basic', authOnOptions: true });
-    const ok = run(configFor(basic, { id: 'cam-basic' }));
+    const ok = run(configFor(basic, { id: 'cam-basic', allowBasicAuth: true }));
     await ok.driver.start();
     expect((await firstState(ok)).value).toBe('online');
     expect(basic.stats.rtspRequests.OPTIONS).toBeGreaterThanOrEqual(2); // challenged, then answered
+  });
+
+  it('never sends Basic auth in clear unless the device file allows it: degraded AUTH_BASIC_REFUSED, saying why', async () => {
+    const s = await sim({ rtspAuth: 'basic', snapshotAuth: 'basic' });
+    const c = run(configFor(s, { id: 'cam-basic-refused' }));
+    await c.driver.start();
+    const ev = await firstState(c);
+    expect(ev.value).toBe('degraded');
+    expect(String(ev.attrs?.reason).split(',').sort()).toEqual(['rtsp:AUTH_BASIC_REFUSED', 'snapshot:AUTH_BASIC_REFUSED']);
+    expect(String(ev.attrs?.message)).toContain('DESCRIBE: camera offers only Basic auth, which would send the password in clear over rtsp; not sent (set allowBasicAuth: true in the device file to permit it)');
+    expect(String(ev.attrs?.message)).toContain('snapshot: camera offers only Basic auth, which would send the password in clear over http; not sent (set allowBasicAuth: true in the device file to permit it, or use https)');
+    // Challenged once per cycle and never answered: no Authorization header ever left the driver.
+    expect(s.stats.rtspRequests.DESCRIBE).toBe(c.driver.status().counters.cycles);
+
+    const allowed = run(configFor(s, { id: 'cam-basic-allowed', allowBasicAuth: true }));
+    await allowed.driver.start();
+    expect((await firstState(allowed)).value).toBe('online');
   });
 
   it('no credentials configured on a camera that wants them -> degraded AUTH_REQUIRED; ONVIF date/time still passes', async () => {
@@ -207,7 +224,7 @@ describe('camera driver against the camera simulator', () => {
     const echo = `echo-${PASS}-echo`;
     const basicBlob = Buffer.from(`${USER}:${PASS}`).toString('base64');
     const s = await sim({ rtspAuth: 'basic', faultText: echo });
-    const c = run(configFor(s));
+    const c = run(configFor(s, { allowBasicAuth: true }));
     await c.driver.start();
     await firstState(c);
     for (const f of ['auth-rejected', 'http-500', 'hang'] as const) {
@@ -219,7 +236,7 @@ describe('camera driver against the camera simulator', () => {
     const WRONG = 'Wr0ng-guess';
     const s2 = await sim({ rtspAuth: 'basic', faultText: `echo-${WRONG}-echo` });
     const wrongCtx = captureContext('cam-wrong');
-    const wrong = run(configFor(s2, { id: 'cam-wrong', password: WRONG }), wrongCtx);
+    const wrong = run(configFor(s2, { id: 'cam-wrong', password: WRONG, allowBasicAuth: true }), wrongCtx);
     await wrong.driver.start();
     await firstState(wrong);
 

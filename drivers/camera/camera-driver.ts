@@ -33,6 +33,7 @@ function stateQuality(state: CameraState): Quality {
 function planProbes(cfg: CameraDeviceConfig): PlannedProbe[] {
   const username = cfg.username;
   const password = cameraPassword(cfg)?.reveal();
+  const allowBasicAuth = cfg.allowBasicAuth;
   const p = cfg.probes;
   const planned: PlannedProbe[] = [];
   for (const name of probeNames) {
@@ -40,13 +41,13 @@ function planProbes(cfg: CameraDeviceConfig): PlannedProbe[] {
       const { port } = p.tcp;
       planned.push({ name, timeoutMs: p.tcp.timeoutMs, run: (s, pr) => tcpProbe(cfg.host, port, s, pr) });
     } else if (name === 'rtsp' && p.rtsp) {
-      const target = { host: cfg.host, port: p.rtsp.port, path: p.rtsp.path, username, password };
+      const target = { host: cfg.host, port: p.rtsp.port, path: p.rtsp.path, username, password, allowBasicAuth };
       planned.push({ name, timeoutMs: p.rtsp.timeoutMs, run: (s, pr) => rtspProbe(target, s, pr) });
     } else if (name === 'onvif' && p.onvif) {
-      const target = { host: cfg.host, port: p.onvif.port, path: p.onvif.path, https: p.onvif.https, username, password };
+      const target = { host: cfg.host, port: p.onvif.port, path: p.onvif.path, https: p.onvif.https, username, password, allowBasicAuth };
       planned.push({ name, timeoutMs: p.onvif.timeoutMs, run: (s, pr) => onvifProbe(target, s, pr) });
     } else if (name === 'snapshot' && p.snapshot) {
-      const target = { url: p.snapshot.url, allowSelfSigned: p.snapshot.allowSelfSigned, username, password };
+      const target = { url: p.snapshot.url, allowSelfSigned: p.snapshot.allowSelfSigned, username, password, allowBasicAuth };
       planned.push({ name, timeoutMs: p.snapshot.timeoutMs, run: (s, pr) => snapshotProbe(target, s, pr) });
     }
   }

@@ -1,6 +1,7 @@
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { authorizationHeader, chooseChallenge, parseAuthChallenges } from './auth-challenge.js';
+import { authorizationHeader } from './auth-challenge.js';
+import { challengeToAnswer } from './auth-choice.js';
 import { ProbeError, toProbeError, type ProbeProgress } from './probe-result.js';
 
 export interface HttpReply {
@@ -96,6 +97,8 @@ export function httpExchange(url: URL, opts: HttpExchangeOptions): Promise<HttpR
 export interface HttpCredentials {
   username?: string;
   password?: string;
+  /** Answer a Basic challenge over plain http too (over https it is always answered). */
+  allowBasicAuth?: boolean;
 }
 
 /**
@@ -111,8 +114,12 @@ export async function httpExchangeWithAuth(
   if (first.status !== 401 || creds.username === undefined || creds.password === undefined) return first;
   const raw = first.headers['www-authenticate'];
   const values = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
-  const challenge = chooseChallenge(parseAuthChallenges(values));
-  if (!challenge) throw new ProbeError('AUTH_REJECTED', `${opts.what}: 401 without a Digest or Basic challenge`, true);
+  const https = url.protocol === 'https:';
+  const challenge = challengeToAnswer(values, {
+    what: opts.what,
+    transport: https ? 'https' : 'http',
+    basicAllowed: https || creds.allowBasicAuth === true,
+  });
   const authorization = authorizationHeader(challenge, {
     username: creds.username,
     password: creds.password,

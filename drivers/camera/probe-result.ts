@@ -13,6 +13,8 @@ export type ProbeFailureCode =
   | 'ENETWORK'
   | 'AUTH_REQUIRED'
   | 'AUTH_REJECTED'
+  /** Only Basic offered, and neither TLS nor allowBasicAuth makes sending it acceptable. */
+  | 'AUTH_BASIC_REFUSED'
   | 'RTSP_STATUS'
   | 'RTSP_BAD_RESPONSE'
   | 'RTSP_NO_VIDEO'

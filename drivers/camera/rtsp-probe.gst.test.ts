@@ -39,9 +39,11 @@ describe('RTSP probe against gst-rtsp-server', () => {
     expect(await probe(base)).toBe('AUTH_REQUIRED');
   });
 
-  it('Basic auth passes with the right password', async () => {
+  it('Basic auth is refused in clear by default and passes with the right password when allowed', async () => {
     const s = await server({ username: 'viewer', password: 'gst-pw', auth: 'basic' });
-    expect(await probe({ host: '127.0.0.1', port: s.port, path: s.path, username: 'viewer', password: 'gst-pw' })).toBe('ok');
+    const target = { host: '127.0.0.1', port: s.port, path: s.path, username: 'viewer', password: 'gst-pw' };
+    expect(await probe(target)).toBe('AUTH_BASIC_REFUSED');
+    expect(await probe({ ...target, allowBasicAuth: true })).toBe('ok');
   });
 
   it('an audio-only stream is RTSP_NO_VIDEO and an unknown path is RTSP_STATUS', async () => {

@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
-import { authorizationHeader, chooseChallenge, parseAuthChallenges, type AuthChallenge } from './auth-challenge.js';
+import { authorizationHeader, type AuthChallenge } from './auth-challenge.js';
+import { challengeToAnswer } from './auth-choice.js';
 import { ProbeError, toProbeError, type ProbeProgress } from './probe-result.js';
 import { header, RtspResponseReader, type RtspResponse } from './rtsp-response.js';
 import { abortError, connectTcp } from './tcp-connect.js';
@@ -10,6 +11,8 @@ export interface RtspProbeTarget {
   path: string;
   username?: string;
   password?: string;
+  /** RTSP here is never TLS, so Basic is answered only when the device file says so. */
+  allowBasicAuth?: boolean;
 }
 
 export function rtspUrl(host: string, port: number, path: string): string {
@@ -112,10 +115,11 @@ class RtspSession {
       throw new ProbeError('AUTH_REQUIRED', `${method}: camera requires credentials and none are configured`, true);
     }
     const hadAuth = this.#auth !== undefined;
-    const challenge = chooseChallenge(parseAuthChallenges(res.headers.get('www-authenticate') ?? []));
-    if (!challenge) {
-      throw new ProbeError('AUTH_REJECTED', `${method}: 401 without a Digest or Basic challenge`, true);
-    }
+    const challenge = challengeToAnswer(res.headers.get('www-authenticate') ?? [], {
+      what: method,
+      transport: 'rtsp',
+      basicAllowed: this.target.allowBasicAuth === true,
+    });
     // A fresh nonce (stale=true) after a previous success is a retry, not a rejection.
     const stale = challenge.params.stale?.toLowerCase() === 'true';
     if (hadAuth && !stale) throw new ProbeError('AUTH_REJECTED', `${method}: credentials rejected (401)`, true);

@@ -111,6 +111,12 @@ export const cameraDeviceSchema = deviceBaseSchema
       .optional(),
     /** Absolute path of a file whose first line is the password. */
     passwordFile: passwordFileSchema.optional(),
+    /**
+     * Answer a Basic auth challenge over plain RTSP/HTTP. Basic is the password in clear on the
+     * cabinet network, so by default it is sent only over https and a camera that offers nothing
+     * else is reported degraded (AUTH_BASIC_REFUSED). Set true only for a camera that cannot do Digest.
+     */
+    allowBasicAuth: z.boolean().default(false),
     probes: cameraProbesSchema,
   })
   .strict()

@@ -29,6 +29,16 @@ describe('opcua device schema', () => {
     expect(issues({ ...base, endpointUrl: 'http://x' }).join()).toMatch(/endpointUrl/);
   });
 
+  it('rejects credentials in endpointUrl and points to the auth fields, without echoing them', () => {
+    for (const endpointUrl of ['opc.tcp://op:S3cret@10.20.0.5:4840', 'opc.tcp://op:Pa@ss@plc:4840/UA', 'opc.tcp://op:pa/ss@plc:4840']) {
+      const r = opcuaDeviceSchema.safeParse({ ...base, endpointUrl });
+      expect(r.success, endpointUrl).toBe(false);
+      const text = r.error!.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n');
+      expect(text).toMatch(/endpointUrl: must not contain user:password@; put credentials in auth/);
+      expect(text).not.toMatch(/S3cret|Pa@ss|pa\/ss/);
+    }
+  });
+
   it('accepts a secured username config with a password file', () => {
     const c = opcuaDeviceSchema.parse({
       ...base,

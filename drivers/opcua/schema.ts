@@ -60,7 +60,14 @@ const authSchema = z.discriminatedUnion('type', [
 export const opcuaDeviceSchema = deviceBaseSchema
   .extend({
     type: z.literal('opcua'),
-    endpointUrl: z.string().regex(/^opc\.tcp:\/\/[^/\s]+(?::\d+)?(?:\/\S*)?$/, 'an opc.tcp://host:port URL'),
+    endpointUrl: z
+      .string()
+      .regex(/^opc\.tcp:\/\/[^/\s]+(?::\d+)?(?:\/\S*)?$/, 'an opc.tcp://host:port URL')
+      // Credentials in URLs reach logs, status and retained health; a password may itself hold
+      // @ or /, so any @ at all is refused rather than guessing where the userinfo ends.
+      .refine((u) => !u.includes('@'), {
+        message: 'must not contain user:password@; put credentials in auth: { type: username, username, passwordFile }',
+      }),
     securityMode: z.enum(['None', 'Sign', 'SignAndEncrypt']).default('None'),
     securityPolicy: z
       .enum(['None', 'Basic256Sha256', 'Aes128_Sha256_RsaOaep', 'Aes256_Sha256_RsaPss'])

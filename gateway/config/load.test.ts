@@ -87,6 +87,18 @@ describe('config loading', () => {
     expect(p).toContain('devices/meter-b.yaml:3: unitId: unit 1 on /dev/ttyUSB9 is already polled by device "meter-a"');
   });
 
+  it('warns about weak broker transport: tls with a plain mqtt:// URL, and rejectUnauthorized: false', () => {
+    const g = join(dir, 'gateway.yaml');
+    const original = readFileSync(g, 'utf8');
+    expect(loadConfig(dir).warnings).toEqual([]);
+    writeFileSync(g, original.replace('  keepalive: 15s', '  keepalive: 15s\n  tls:\n    rejectUnauthorized: false'));
+    const warnings = loadConfig(dir).warnings.map(formatProblem);
+    expect(warnings).toEqual([
+      expect.stringMatching(/^gateway.yaml:\d+: mqtt.tls: tls is set but 1 broker URL\(s\) are plain \(mqtt:\/\/[^)]+\): TLS is NOT used for them and the password is sent in clear; use mqtts:\/\//),
+      expect.stringMatching(/^gateway.yaml:\d+: mqtt.tls.rejectUnauthorized: false: the broker's certificate is NOT verified/),
+    ]);
+  });
+
   it('reads the broker password from passwordFile and reports a missing one', () => {
     const g = join(dir, 'gateway.yaml');
     writeFileSync(join(dir, 'pw'), 's3cret\n');

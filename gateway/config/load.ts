@@ -3,6 +3,7 @@ import { basename, extname, join, relative, resolve, isAbsolute } from 'node:pat
 import { isMap, isScalar, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { deviceConfigSchema, driverModules, type DeviceConfig, type DriverModule } from '../../drivers/registry.js';
+import { redactUrl } from '../forwarder/broker-url.js';
 import { gatewayFileSchema, type GatewayFile } from './gateway-schema.js';
 
 /**
@@ -251,6 +252,32 @@ function keyOf(file: ParsedFile, path: readonly PropertyKey[]): Node | undefined
   return pair && isScalar(pair.key) ? pair.key : undefined;
 }
 
+/**
+ * Settings that run, but protect less than they seem to: said at check-config, at start and in
+ * doctor, because a gateway that silently sends its password in clear looks exactly like a safe one.
+ */
+function warnWeakTransport(gateway: GatewayFile, file: ParsedFile, warnings: ConfigProblem[]): void {
+  const tls = gateway.mqtt.tls;
+  if (!tls) return;
+  const plain = gateway.mqtt.urls.filter((u) => !/^(mqtts|ssl|wss):/i.test(u));
+  if (plain.length > 0) {
+    warnings.push({
+      file: file.rel,
+      line: lineOf(file, ['mqtt', 'tls']),
+      path: 'mqtt.tls',
+      message: `tls is set but ${plain.length} broker URL(s) are plain (${plain.map(redactUrl).join(', ')}): TLS is NOT used for them and the password is sent in clear; use mqtts://`,
+    });
+  }
+  if (tls.rejectUnauthorized === false) {
+    warnings.push({
+      file: file.rel,
+      line: lineOf(file, ['mqtt', 'tls', 'rejectUnauthorized']),
+      path: 'mqtt.tls.rejectUnauthorized',
+      message: "false: the broker's certificate is NOT verified, so anyone on the network path can pose as the broker and collect the password; set mqtt.tls.caFile instead",
+    });
+  }
+}
+
 /** Paths in config are relative to the config directory; secrets are read once, here. */
 function resolvePaths(
   dir: string,
@@ -264,6 +291,7 @@ function resolvePaths(
   gateway.outbox.path = abs(gateway.outbox.path);
   gateway.control.socket = abs(gateway.control.socket);
   const tls = gateway.mqtt.tls;
+  warnWeakTransport(gateway, file, warnings);
   if (tls) {
     for (const key of ['caFile', 'certFile', 'keyFile'] as const) {
       const p = tls[key];

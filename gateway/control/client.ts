@@ -16,7 +16,7 @@ function connect(path: string): Promise<net.Socket> {
         err.code === 'ENOENT' || err.code === 'ECONNREFUSED'
           ? 'is the gateway running? (systemctl status edge-gateway)'
           : err.code === 'EACCES'
-            ? 'permission denied: run as root or as a member of the edge-gateway group'
+            ? 'permission denied: run as root or as a member of the edge-gateway-ops group (usermod -a -G edge-gateway-ops NAME, then log in again)'
             : err.message;
       reject(new ControlUnavailableError(`cannot reach the gateway at ${path}: ${why}`, { cause: err }));
     });

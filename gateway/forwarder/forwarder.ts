@@ -3,6 +3,7 @@ import { backOff } from 'exponential-backoff';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { ClaimedBatch, Outbox } from '../outbox/outbox.js';
+import { redactUrl, splitBrokerUrl } from './broker-url.js';
 import { batchPayload } from './payload.js';
 import { topicForStream, type Topics } from './topics.js';
 
@@ -113,6 +114,8 @@ export class Forwarder {
     if (this.stopping) return Promise.reject(new StoppedError('forwarder stopped'));
     const url = this.opts.urls[this.urlIndex++ % this.opts.urls.length]!;
     const o = this.opts;
+    // Credentials leave the URL here, so mqtt.js never parses (or warns about) a password.
+    const endpoint = splitBrokerUrl(url);
     const options: IClientOptions = {
       clientId: o.clientId,
       clean: true,
@@ -121,12 +124,12 @@ export class Forwarder {
       connectTimeout: o.connectTimeoutMs,
       // Readiness of the gateway is published retained; the broker flips it to offline if we vanish.
       will: { topic: o.topics.status, payload: Buffer.from('offline'), qos: 1, retain: true },
-      username: o.username,
-      password: o.password,
+      username: o.username ?? endpoint.username,
+      password: o.password ?? endpoint.password,
       ...(o.tls ?? {}),
     };
     return new Promise<void>((resolve, reject) => {
-      const client = mqtt.connect(url, options);
+      const client = mqtt.connect(endpoint.url, options);
       let settled = false;
       const fail = (err: Error) => {
         if (settled) return;
@@ -314,7 +317,4 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms).unref());
 }
 
-/** Broker URLs may carry credentials (mqtt://user:pass@host); never let them reach a log. */
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, '//***@');
-}
+export { redactUrl };

@@ -128,4 +128,16 @@ describe('broker check against a real broker with a password and TLS', () => {
     // mosquitto answers a wrong password with "not authorised" (5) rather than 4.
     expect(badPassword.advice).toMatch(/check mqtt\.username and mqtt\.passwordFile/);
   }, 30_000);
+
+  it('warns that the certificate was NOT verified, or that TLS was not used at all, instead of passing', async () => {
+    const unverified = await check(broker.tlsUrl!, { username: 'gw', password: 'right', tls: { rejectUnauthorized: false } });
+    expect(unverified.status).toBe('warn');
+    expect(unverified.detail).toBe('TCP ok, MQTT CONNECT accepted as gw, TLS certificate NOT verified (mqtt.tls.rejectUnauthorized: false)');
+    expect(unverified.advice).toMatch(/pose as the broker.*mqtt\.tls\.caFile/);
+
+    const plain = await check(broker.url, { username: 'gw', password: 'right', tls: { caFile: broker.certs!.caFile } });
+    expect(plain.status).toBe('warn');
+    expect(plain.detail).toMatch(/NOT encrypted: mqtt\.tls is set but this URL is plain MQTT/);
+    expect(plain.advice).toMatch(/use mqtts:\/\//);
+  }, 30_000);
 });

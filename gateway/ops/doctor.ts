@@ -9,7 +9,7 @@ import { checkDisk } from './doctor/disk.js';
 import { probeModbusDevices } from './doctor/modbus-devices.js';
 import { checkOutboxFile } from './doctor/outbox-file.js';
 import { DEFAULT_CONTROL_SOCKET } from './socket-path.js';
-import { styleFor, type Style } from './terminal.js';
+import { jsonForTerminal, styleFor, terminalSafe, type Style } from './terminal.js';
 
 /**
  * `edge-gateway doctor`: the checks a technician would otherwise do by hand at the cabinet, as a
@@ -86,6 +86,7 @@ export function renderDoctor(report: DoctorReport, style: Style): string {
 
 export async function runDoctor(opts: DoctorOptions): Promise<number> {
   const report = await runDoctorChecks(opts);
-  process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderDoctor(report, styleFor(process.stdout)));
+  // Details quote device replies and broker errors: escaped, but doctor's own line breaks kept.
+  process.stdout.write(opts.json ? `${jsonForTerminal(report, 2)}\n` : renderDoctor(terminalSafe(report, { keepLineBreaks: true }), styleFor(process.stdout)));
   return report.failures > 0 ? 1 : 0;
 }

@@ -5,7 +5,7 @@ import type { ModbusTable } from '../../drivers/modbus/schema.js';
 import { SerialPortError } from '../../drivers/serial-port/errors.js';
 import { closeModbus, openModbusRtu, openModbusTcp, type RtuLine } from './modbus-connection.js';
 import { OpsError } from './ops-error.js';
-import { styleFor, table, type Style } from './terminal.js';
+import { jsonForTerminal, styleFor, table, terminalSafe, type Style } from './terminal.js';
 
 /**
  * `edge-gateway probe modbus`: sweep unit ids (and optionally baud rates) on a Modbus line or TCP
@@ -122,7 +122,7 @@ export async function runProbeModbus(opts: ProbeModbusOptions, signal: AbortSign
         for (const u of r.answered) {
           sweep.answered.push(u);
           if (progress) process.stderr.write('\r\x1b[K');
-          if (!opts.json) process.stdout.write(renderUnit(u, opts, style));
+          if (!opts.json) process.stdout.write(renderUnit(terminalSafe(u), opts, style));
         }
         const lost = r.absent.find((a) => a.code !== 'ETIMEDOUT' && !a.code.startsWith('MODBUS_EXCEPTION') && a.code !== 'ECANCELED');
         if (lost) throw new OpsError('PROBE_OPEN_FAILED', `probe stopped: the connection failed at unit ${lost.unitId} (${lost.code}); is something else using the device or did it drop the link?`);
@@ -136,7 +136,7 @@ export async function runProbeModbus(opts: ProbeModbusOptions, signal: AbortSign
       process.stdout.write(`${ids.length} unit(s) answered${ids.length ? `: ${ids.join(', ')}` : ''}; ${sweep.absent.length} silent${signal.aborted ? ' (interrupted)' : ''}\n`);
     }
   }
-  if (opts.json) process.stdout.write(`${JSON.stringify(sweeps, null, 2)}\n`);
+  if (opts.json) process.stdout.write(`${jsonForTerminal(sweeps, 2)}\n`);
   if (!opts.json && bauds.length > 1) {
     const hits = sweeps.filter((s) => s.answered.length > 0).map((s) => s.baud);
     process.stdout.write(hits.length ? `units answered at ${hits.join(', ')} baud\n` : 'no unit answered at any baud rate: check wiring (A/B swapped?), parity, termination\n');

@@ -1,6 +1,6 @@
 import { probeSerial, type SerialProbeOptions } from '../../drivers/serial-port/probe.js';
 import type { TerminatorConfig } from '../../drivers/serial-port/terminator.js';
-import { formatClock, styleFor } from './terminal.js';
+import { escapeControl, formatClock, jsonForTerminal, styleFor } from './terminal.js';
 
 /**
  * `edge-gateway probe serial`: what arrives on a serial port, one timestamped line at a time,
@@ -35,13 +35,13 @@ export async function runProbeSerial(opts: ProbeSerialOptions, signal: AbortSign
   }
   for await (const line of lines) {
     if (opts.json) {
-      process.stdout.write(`${JSON.stringify({ ts: line.ts, text: line.text, hex: line.bytes.toString('hex'), droppedOverlong: line.droppedOverlong })}\n`);
+      process.stdout.write(`${jsonForTerminal({ ts: line.ts, text: line.text, hex: line.bytes.toString('hex'), droppedOverlong: line.droppedOverlong })}\n`);
       continue;
     }
     if (line.droppedOverlong > 0) {
       process.stdout.write(`${style.paint('yellow', `(${line.droppedOverlong} overlong line(s) dropped: wrong baud rate or delimiter?)`)}\n`);
     }
-    process.stdout.write(`${formatClock(line.ts)}  ${line.text}\n`);
+    process.stdout.write(`${formatClock(line.ts)}  ${escapeControl(line.text)}\n`);
   }
   return 0;
 }

@@ -1,4 +1,5 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import { escapeControl } from './terminal.js';
 
 /**
  * The technician commands: status, tail, reload, doctor, probe. Each is a thin shell over its own
@@ -45,7 +46,8 @@ async function runCommand(name: string, body: (signal: AbortSignal) => Promise<n
   try {
     process.exitCode = await body(ac.signal);
   } catch (err) {
-    process.stderr.write(`edge-gateway ${name}: ${plainMessage(err)}\n`);
+    // Error text can quote a device or the network (a reason phrase, a path): escaped like output.
+    process.stderr.write(`edge-gateway ${name}: ${escapeControl(plainMessage(err), { keepLineBreaks: true })}\n`);
     process.exitCode = 1;
   } finally {
     process.off('SIGINT', onSignal);

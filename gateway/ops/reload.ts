@@ -2,7 +2,7 @@ import { formatProblem } from '../config/load.js';
 import { request } from '../control/client.js';
 import type { ReloadResult } from '../daemon.js';
 import { resolveSocket, type SocketChoice } from './socket-path.js';
-import { styleFor, type Style } from './terminal.js';
+import { jsonForTerminal, styleFor, terminalSafe, type Style } from './terminal.js';
 
 /**
  * `edge-gateway reload`: the same reload as SIGHUP, but with the answer: what was rejected (file,
@@ -44,6 +44,6 @@ export function renderReload(result: ReloadResult, style: Style): string {
 export async function runReload(opts: ReloadOptions): Promise<number> {
   const socket = resolveSocket(opts);
   const result = await request<ReloadResult>(socket, { cmd: 'reload' }, RELOAD_TIMEOUT_MS);
-  process.stdout.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : renderReload(result, styleFor(process.stdout)));
+  process.stdout.write(opts.json ? `${jsonForTerminal(result, 2)}\n` : renderReload(terminalSafe(result, { keepLineBreaks: true }), styleFor(process.stdout)));
   return result.ok ? 0 : 1;
 }

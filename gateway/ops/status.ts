@@ -1,7 +1,7 @@
 import { request } from '../control/client.js';
 import type { HealthReport } from '../health.js';
 import { resolveSocket, type SocketChoice } from './socket-path.js';
-import { CLEAR_SCREEN, formatBytes, formatDuration, progressBar, styleFor, table, type Style } from './terminal.js';
+import { CLEAR_SCREEN, formatBytes, formatDuration, jsonForTerminal, progressBar, styleFor, table, terminalSafe, type Style } from './terminal.js';
 
 /**
  * `edge-gateway status`: the daemon's health report as a technician reads it — broker link, queue
@@ -111,15 +111,16 @@ export async function runStatus(opts: StatusOptions, signal: AbortSignal): Promi
   const style = styleFor(process.stdout);
   if (!opts.watch) {
     const answer = await request<StatusAnswer>(socket, { cmd: 'status' }, 5000);
-    process.stdout.write(opts.json ? `${JSON.stringify(answer, null, 2)}\n` : renderStatus(answer, style));
+    // Device and network text (reasons, errors, names) is escaped here, at the edge, never raw.
+    process.stdout.write(opts.json ? `${jsonForTerminal(answer, 2)}\n` : renderStatus(terminalSafe(answer), style));
     return 0;
   }
   const drain: DrainTracker = { peak: 0 };
   const tty = process.stdout.isTTY === true;
   while (!signal.aborted) {
     const answer = await request<StatusAnswer>(socket, { cmd: 'status' }, 5000);
-    if (opts.json) process.stdout.write(`${JSON.stringify(answer)}\n`);
-    else process.stdout.write(`${tty ? CLEAR_SCREEN : ''}${renderStatus(answer, style, tty ? drain : undefined)}${tty ? style.paint('dim', '\n(refreshing every second; Ctrl-C to stop)\n') : '\n'}`);
+    if (opts.json) process.stdout.write(`${jsonForTerminal(answer)}\n`);
+    else process.stdout.write(`${tty ? CLEAR_SCREEN : ''}${renderStatus(terminalSafe(answer), style, tty ? drain : undefined)}${tty ? style.paint('dim', '\n(refreshing every second; Ctrl-C to stop)\n') : '\n'}`);
     await sleep(1000, signal);
   }
   return 0;

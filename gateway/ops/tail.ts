@@ -2,7 +2,7 @@ import { stream } from '../control/client.js';
 import type { ControlError, TailLine, TailSkipped } from '../control/protocol.js';
 import { OpsError } from './ops-error.js';
 import { resolveSocket, type SocketChoice } from './socket-path.js';
-import { formatClock, styleFor, type Style } from './terminal.js';
+import { formatClock, jsonForTerminal, styleFor, terminalSafe, type Style } from './terminal.js';
 
 /**
  * `edge-gateway tail`: readings and events as the daemon commits them, with their sequence
@@ -43,9 +43,9 @@ export async function runTail(opts: TailOptions, signal: AbortSignal): Promise<n
   const req = { cmd: 'tail' as const, device: opts.device, stream: opts.events ? ('event' as const) : undefined };
   for await (const msg of stream<TailMessage>(socket, req, signal)) {
     if (msg.type === 'error') throw new OpsError('DAEMON_REFUSED', `gateway refused tail: ${msg.message} (${msg.code})`);
-    if (opts.json) process.stdout.write(`${JSON.stringify(msg)}\n`);
+    if (opts.json) process.stdout.write(`${jsonForTerminal(msg)}\n`);
     else if (msg.type === 'skipped') process.stdout.write(`${renderSkipped(msg.count, style)}\n`);
-    else process.stdout.write(`${renderTailLine(msg, style)}\n`);
+    else process.stdout.write(`${renderTailLine(terminalSafe(msg), style)}\n`);
   }
   if (signal.aborted) return 0;
   throw new OpsError('TAIL_CLOSED', `tail ended: the gateway at ${socket} closed the connection (stopped or restarting?)`);

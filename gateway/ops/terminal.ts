@@ -37,6 +37,51 @@ const SGR: Record<Colour, [number, number]> = {
 };
 export const colourStyle: Style = { colour: true, paint: (c, text) => `\x1b[${SGR[c][0]}m${text}\x1b[${SGR[c][1]}m` };
 
+/**
+ * Characters a terminal acts on instead of printing: C0 controls (ESC starts colour, cursor and
+ * title sequences), DEL, C1 controls (U+009B is a one-character CSI), Unicode line separators and
+ * the bidi overrides that reorder what a technician reads. Printable Unicode is kept.
+ */
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+// eslint-disable-next-line no-control-regex
+const CONTROL_EXCEPT_LINE_BREAK = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+function visibleEscape(ch: string): string {
+  const code = ch.charCodeAt(0);
+  return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+}
+
+/**
+ * Text a device or the network supplied, made safe to print: every control character becomes a
+ * visible `\x1b`-style escape. `keepLineBreaks` for our own multi-line messages (doctor, errors).
+ */
+export function escapeControl(text: string, opts: { keepLineBreaks?: boolean } = {}): string {
+  return text.replace(opts.keepLineBreaks ? CONTROL_EXCEPT_LINE_BREAK : CONTROL, visibleEscape);
+}
+
+/** `escapeControl` over every string (and key) of a JSON-like value: applied before rendering. */
+export function terminalSafe<T>(value: T, opts: { keepLineBreaks?: boolean } = {}): T {
+  const walk = (v: unknown): unknown => {
+    if (typeof v === 'string') return escapeControl(v, opts);
+    if (Array.isArray(v)) return v.map(walk);
+    if (v !== null && typeof v === 'object' && !Buffer.isBuffer(v)) {
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [escapeControl(k, opts), walk(x)]));
+    }
+    return v;
+  };
+  return walk(value) as T;
+}
+
+/**
+ * JSON for a terminal or a pipe: JSON.stringify already escapes C0, but leaves DEL, C1 and the
+ * Unicode controls raw; they become \uXXXX, which is the same JSON value.
+ */
+export function jsonForTerminal(value: unknown, space?: number): string {
+  // eslint-disable-next-line no-control-regex
+  return JSON.stringify(value, null, space).replace(/[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** Visible width: colour escapes take no columns. */
 export function visibleLength(text: string): number {
   // eslint-disable-next-line no-control-regex

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, copyFile, lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, copyFile, lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -168,6 +168,89 @@ describe('systemd/install.sh and uninstall.sh into a temporary root', () => {
       expect((await lstat(join(root, 'etc/edge-gateway/gateway.yaml'))).gid).toBe(gid);
     } else {
       expect(r.out).toContain('not root: skipping user/group creation');
+    }
+  });
+
+  it.runIf(asRoot)('technicians (edge-gateway-ops) reach the control socket but cannot read secrets or state', async () => {
+    const group = await readFile(join(root, 'etc/group'), 'utf8');
+    const gidOf = (name: string) => Number(new RegExp(`^${name}:x:(\\d+):([^\\n]*)$`, 'm').exec(group)![1]);
+    const svc = /^edge-gateway:x:(\d+):(\d+):/m.exec(await readFile(join(root, 'etc/passwd'), 'utf8'))!;
+    const svcUid = Number(svc[1]);
+    const svcGid = gidOf('edge-gateway');
+    const opsGid = gidOf('edge-gateway-ops');
+    expect(opsGid).not.toBe(svcGid);
+    expect(group).toMatch(/^edge-gateway-ops:x:\d+:$/m); // the service user is not a technician
+    const TECH = 64_000; // a technician: member of edge-gateway-ops only
+    const OUTSIDER = 64_001;
+    const as = (uid: number, gid: number, cmd: string[]) =>
+      run('setpriv', [`--reuid=${uid}`, `--regid=${gid}`, `--groups=${gid}`, ...cmd], { timeout: 20_000 }).then(
+        (r) => ({ code: 0, out: r.stdout + r.stderr }),
+        (e: { code?: number; stdout?: string; stderr?: string }) => ({ code: e.code ?? -1, out: `${e.stdout ?? ''}${e.stderr ?? ''}` }),
+      );
+    // The temp dirs are 0700 (mkdtemp); the tree inside is what is being checked.
+    await chmod(work, 0o755);
+    await chmod(root, 0o755);
+
+    // Config (may hold the broker password) as the installer leaves it: 0640 root:edge-gateway.
+    const secret = join(root, 'etc/edge-gateway/gateway.yaml');
+    const cat = await as(TECH, opsGid, ['cat', secret]);
+    expect(cat.code).not.toBe(0);
+    expect(cat.out).toMatch(/Permission denied/);
+    expect((await as(svcUid, svcGid, ['cat', secret])).code).toBe(0); // the daemon can
+
+    // State and runtime directories as systemd creates them from the unit, then its "+" pre-steps.
+    const unit = await readFile(join(root, 'etc/systemd/system/edge-gateway.service'), 'utf8');
+    const setting = (key: string) => new RegExp(`^${key}=(.*)$`, 'gm');
+    const state = join(root, 'var/lib/edge-gateway');
+    await mkdir(state, { recursive: true });
+    await chown(state, svcUid, svcGid);
+    await chmod(state, parseInt(setting('StateDirectoryMode').exec(unit)![1]!, 8));
+    await writeFile(join(state, 'outbox.db'), 'readings', { mode: 0o640 });
+    await chown(join(state, 'outbox.db'), svcUid, svcGid);
+    expect((await as(TECH, opsGid, ['cat', join(state, 'outbox.db')])).code).not.toBe(0);
+
+    const runtime = join(root, 'run/edge-gateway');
+    await mkdir(runtime, { recursive: true });
+    await chown(runtime, svcUid, svcGid);
+    await chmod(runtime, parseInt(setting('RuntimeDirectoryMode').exec(unit)![1]!, 8));
+    for (const [, line] of unit.matchAll(setting('ExecStartPre'))) {
+      // Root-privileged steps ("+"), on this tree: its path, and its group by number (the host has no such group).
+      const argv = line!.replace(/^\+/, '').replaceAll('/run/edge-gateway', runtime).replaceAll('edge-gateway-ops', String(opsGid)).split(' ');
+      await run(argv[0]!, argv.slice(1));
+    }
+
+    // The daemon's real control server, run as the service user, then the real CLI as each user.
+    const sock = join(runtime, 'control.sock');
+    const serverJs = join(repo, 'dist/gateway/control/server.js');
+    const script = `const { ControlServer } = await import(${JSON.stringify(serverJs)});
+const log = { info() {}, warn() {}, error() {}, debug() {}, child() { return log; } };
+await new ControlServer(${JSON.stringify(sock)}, { status: () => ({ starting: true }), reload: async () => ({}) }, log).listen();
+process.stdout.write('listening\\n');`;
+    const daemon = execFile('setpriv', [`--reuid=${svcUid}`, `--regid=${svcGid}`, `--groups=${svcGid}`, process.execPath, '--input-type=module', '-e', script]);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        daemon.stdout!.on('data', (d: Buffer) => d.toString().includes('listening') && resolve());
+        daemon.once('exit', (code) => reject(new Error(`control server exited ${code}`)));
+      });
+      const cli = join(repo, 'dist/gateway/cli.js');
+      const tech = await as(TECH, opsGid, [process.execPath, cli, 'status', '--socket', sock, '--json']);
+      expect(tech.out).toContain('"starting": true');
+      expect(tech.code).toBe(0);
+      const outsider = await as(OUTSIDER, OUTSIDER, [process.execPath, cli, 'status', '--socket', sock]);
+      expect(outsider.code).toBe(1);
+      expect(outsider.out).toMatch(/permission denied/);
+      // A box set up by the old docs (technician in edge-gateway): every install run says so.
+      const groupFile = join(root, 'etc/group');
+      await writeFile(groupFile, group.replace(/^(edge-gateway:x:\d+:)$/m, '$1alice'));
+      const again = await sh(installSh, ['--root', root, '--source', src]);
+      await writeFile(groupFile, group);
+      expect(again.code, again.out).toBe(0);
+      expect(again.out).toContain('warning: group edge-gateway (reads the secrets) has members: alice; technicians belong in edge-gateway-ops');
+    } finally {
+      daemon.kill();
+      // What systemd would remove at stop; the later runs compare the tree before and after.
+      await rm(join(root, 'run'), { recursive: true, force: true });
+      await rm(state, { recursive: true, force: true });
     }
   });
 

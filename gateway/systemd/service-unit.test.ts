@@ -52,8 +52,11 @@ async function makeRoot(unitText: string): Promise<string> {
   const bin = join(root, 'opt/edge-gateway/current/bin/edge-gateway');
   await writeFile(bin, '#!/bin/sh\n');
   await chmod(bin, 0o755);
-  await copyFile('/bin/kill', join(root, 'bin/kill'));
-  await chmod(join(root, 'bin/kill'), 0o755);
+  // Every command the unit runs must exist in the root, or verify complains.
+  for (const bin of ['kill', 'chgrp', 'chmod']) {
+    await copyFile(`/bin/${bin}`, join(root, 'bin', bin));
+    await chmod(join(root, 'bin', bin), 0o755);
+  }
   // Stock units (sysinit.target, basic.target, ...) for the default dependencies.
   await cp('/usr/lib/systemd/system', join(root, 'usr/lib/systemd/system'), { recursive: true, verbatimSymlinks: true });
   return root;

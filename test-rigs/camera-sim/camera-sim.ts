@@ -38,6 +38,10 @@ export interface CameraSimOptions {
   password?: string;
   /** How the RTSP server challenges DESCRIBE when credentials are set. */
   rtspAuth?: 'digest' | 'basic';
+  /** How the snapshot URL challenges (ONVIF uses WS-UsernameToken instead). */
+  snapshotAuth?: 'digest' | 'basic';
+  /** Answer OPTIONS with this status line instead of 200 OK, e.g. a reason phrase a device made up. */
+  optionsStatus?: string;
   /** Also demand auth on OPTIONS (some firmwares do). */
   authOnOptions?: boolean;
   streamPath?: string;
@@ -222,7 +226,7 @@ export async function startCameraSim(options: CameraSimOptions = {}): Promise<Ca
       reply('401 Unauthorized', [`WWW-Authenticate: ${challenge(rtspScheme)}`]);
       return;
     }
-    if (method === 'OPTIONS') reply('200 OK', ['Public: OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN']);
+    if (method === 'OPTIONS') reply(options.optionsStatus ?? '200 OK', ['Public: OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN']);
     else if (method === 'DESCRIBE') {
       reply('200 OK', ['Content-Type: application/sdp', `Content-Base: ${url}/`], sdp(fault !== 'no-video'));
     } else reply('405 Method Not Allowed');
@@ -343,8 +347,9 @@ export async function startCameraSim(options: CameraSimOptions = {}): Promise<Ca
       res.writeHead(500, { 'Content-Type': 'text/plain' }).end('encoder error');
       return;
     }
-    if (creds && (fault === 'auth-rejected' || !authorized(req.headers.authorization, 'GET', 'digest'))) {
-      res.writeHead(401, { 'WWW-Authenticate': challenge('digest'), 'Content-Type': 'text/plain' }).end('unauthorized');
+    const scheme = options.snapshotAuth ?? 'digest';
+    if (creds && (fault === 'auth-rejected' || !authorized(req.headers.authorization, 'GET', scheme))) {
+      res.writeHead(401, { 'WWW-Authenticate': challenge(scheme), 'Content-Type': 'text/plain' }).end('unauthorized');
       return;
     }
     if (fault === 'snapshot-not-image') {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import mqtt from 'mqtt';
 import type { GatewayConfig } from '../../config/load.js';
-import { redactUrl } from '../../forwarder/forwarder.js';
+import { redactUrl, splitBrokerUrl } from '../../forwarder/broker-url.js';
 import { errnoOf, type CheckResult } from './check.js';
 
 /**
@@ -29,7 +29,8 @@ export async function checkBrokers(config: GatewayConfig, opts: BrokerCheckOptio
 async function checkBroker(config: GatewayConfig, url: string, timeoutMs: number): Promise<CheckResult> {
   const shown = redactUrl(url);
   const base = { id: `broker:${shown}`, title: `broker ${shown}` };
-  const parsed = new URL(url);
+  const endpoint = splitBrokerUrl(url);
+  const parsed = new URL(endpoint.url);
   const host = parsed.hostname.replace(/^\[|\]$/g, '');
   const port = parsed.port ? Number(parsed.port) : (DEFAULT_PORTS[parsed.protocol] ?? 1883);
 
@@ -52,13 +53,13 @@ async function checkBroker(config: GatewayConfig, url: string, timeoutMs: number
   const tls = g.tls;
   let client: mqtt.MqttClient | undefined;
   try {
-    client = await mqttConnect(url, {
+    client = await mqttConnect(endpoint.url, {
       clientId: `edge-gateway-doctor-${config.gateway.gateway.id}-${process.pid}`.slice(0, 128),
       clean: true,
       reconnectPeriod: 0,
       connectTimeout: timeoutMs,
-      username: g.username,
-      password: config.secrets.mqttPassword,
+      username: g.username ?? endpoint.username,
+      password: config.secrets.mqttPassword ?? endpoint.password,
       ...(tls && {
         ca: tls.caFile ? readFileSync(tls.caFile) : undefined,
         cert: tls.certFile ? readFileSync(tls.certFile) : undefined,
@@ -67,13 +68,42 @@ async function checkBroker(config: GatewayConfig, url: string, timeoutMs: number
         servername: tls.servername,
       }),
     }, timeoutMs + 1000);
-    const auth = g.username ? ` as ${g.username}` : ' (anonymous)';
-    return { ...base, status: 'pass', detail: `TCP ok, MQTT CONNECT accepted${auth}${/^(mqtts|ssl|wss):/.test(url) ? ', TLS certificate verified' : ''}` };
+    const user = g.username ?? endpoint.username;
+    const auth = user ? ` as ${user}` : ' (anonymous)';
+    const accepted = `TCP ok, MQTT CONNECT accepted${auth}`;
+    const weak = weakTransport(url, tls);
+    if (weak) return { ...base, status: 'warn', detail: `${accepted}, ${weak.detail}`, advice: weak.advice };
+    return { ...base, status: 'pass', detail: `${accepted}${isTlsUrl(url) ? ', TLS certificate verified' : ''}` };
   } catch (err) {
     return { ...base, status: 'fail', ...explainMqttError(err as Error & { code?: unknown }, url) };
   } finally {
     client?.end(true);
   }
+}
+
+function isTlsUrl(url: string): boolean {
+  return /^(mqtts|ssl|wss):/i.test(url);
+}
+
+/**
+ * A connection that works but protects less than its config suggests: a password sent without
+ * TLS although a tls: block is set, or TLS that accepts any certificate (anyone on the path can
+ * pose as the broker and collect the password).
+ */
+function weakTransport(url: string, tls: GatewayConfig['gateway']['mqtt']['tls']): { detail: string; advice: string } | undefined {
+  if (tls && !isTlsUrl(url)) {
+    return {
+      detail: 'NOT encrypted: mqtt.tls is set but this URL is plain MQTT, so the tls settings are ignored',
+      advice: 'use mqtts:// (usually port 8883) so the tls settings apply and the password is not sent in clear',
+    };
+  }
+  if (tls && isTlsUrl(url) && tls.rejectUnauthorized === false) {
+    return {
+      detail: 'TLS certificate NOT verified (mqtt.tls.rejectUnauthorized: false)',
+      advice: 'anyone on the network path can pose as the broker and collect the password: set mqtt.tls.caFile to the broker\'s CA and remove rejectUnauthorized: false',
+    };
+  }
+  return undefined;
 }
 
 function tcpConnect(host: string, port: number, timeoutMs: number): Promise<void> {

@@ -22,7 +22,7 @@ export async function checkDaemon(socket: string): Promise<{ running: boolean; r
           ...base,
           status: 'fail',
           detail: message,
-          advice: denied ? 'run doctor as root or a member of the edge-gateway group' : 'start it (systemctl start edge-gateway) and read why it stopped: journalctl -u edge-gateway -n 50',
+          advice: denied ? 'run doctor as root (sudo), or as a member of the edge-gateway-ops group for the socket' : 'start it (systemctl start edge-gateway) and read why it stopped: journalctl -u edge-gateway -n 50',
         },
       ],
     };
