@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expandPacked, type PackedReadings } from '../../drivers/packed-readings.js';
 import { PackedRun } from '../packed-run.js';
-import { encodePacked, encodeReading } from './encode.js';
+import { encodePacked, encodeReading, RowWriter } from './encode.js';
 import { Outbox } from './outbox.js';
 
 /** Packed runs must be stored byte for byte as the same readings would be, wherever rows split them. */
@@ -28,6 +28,9 @@ describe('encodePacked', () => {
           const run = new PackedRun('dev "1"', p);
           const want = expandPacked(p).map((r, i) => encodeReading({ ...r, device: run.device }, firstSeq + i, unsynced)).join(',');
           expect(encodePacked(run, 0, p.count, firstSeq, unsynced)).toBe(want);
+          const w = new RowWriter();
+          w.packed(run, 0, p.count, firstSeq, unsynced);
+          expect(w.take().toString('utf8')).toBe(want);
           const payload = JSON.parse(`[${want}]`) as unknown[];
           expect(payload).toHaveLength(p.count);
         },

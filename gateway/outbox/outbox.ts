@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { PackedRun, readingCount, type Committable } from '../packed-run.js';
-import { encodePacked, encodeReading } from './encode.js';
+import { RowWriter } from './encode.js';
 import { DiskReserve } from './disk-reserve.js';
 import { openOrQuarantine, type QuarantineReport } from './open.js';
 
@@ -155,6 +155,7 @@ export class Outbox {
   private readonly appendTx: (stream: Stream, items: readonly Committable[], now: number) => AppendResult;
   private closed = false;
   private readonly reserve: DiskReserve;
+  private readonly rowWriter = new RowWriter();
 
   constructor(opts: OutboxOptions) {
     this.opts = opts;
@@ -204,14 +205,14 @@ export class Outbox {
       let seq = this.nextSeq;
       let bytes = 0;
       let rows = 0;
-      let body = '';
+      const w = this.rowWriter;
       let inRow = 0;
       let rowFirst = seq;
       const endRow = () => {
-        insert.run(rowFirst, inRow, now, body);
-        bytes += body.length;
+        bytes += w.length;
+        // Bound as bytes (a BLOB in the TEXT column; claims read bodies as bytes either way).
+        insert.run(rowFirst, inRow, now, w.take());
         rows++;
-        body = '';
         inRow = 0;
         rowFirst = seq;
       };
@@ -220,16 +221,16 @@ export class Outbox {
           // A packed run may straddle rows: split it at the row boundary.
           for (let i = 0; i < item.count; ) {
             const take = Math.min(item.count - i, rowMax - inRow);
-            const part = encodePacked(item, i, i + take, seq, unsynced);
-            body = inRow === 0 ? part : body + ',' + part;
+            if (inRow > 0) w.comma();
+            w.packed(item, i, i + take, seq, unsynced);
             seq += take;
             inRow += take;
             i += take;
             if (inRow === rowMax) endRow();
           }
         } else {
-          const part = encodeReading(item, seq++, unsynced);
-          body = inRow === 0 ? part : body + ',' + part;
+          if (inRow > 0) w.comma();
+          w.reading(item, seq++, unsynced);
           if (++inRow === rowMax) endRow();
         }
       }
