@@ -28,11 +28,16 @@ export interface PollPathShape {
   devices: number;
   registers: number;
   intervalMs: number;
+  /** Offered more than the daemon can take (full load): judged on cost, rate and p99; otherwise on p99 only. */
+  saturating: boolean;
 }
 
 export const POLL_PATH_SHAPES: readonly PollPathShape[] = [
-  { name: 'many devices', devices: 32, registers: 125, intervalMs: 10 },
-  { name: 'few devices, many registers', devices: 8, registers: 1000, intervalMs: 10 },
+  { name: 'many devices', devices: 32, registers: 125, intervalMs: 10, saturating: true },
+  { name: 'few devices, many registers', devices: 8, registers: 1000, intervalMs: 10, saturating: true },
+  // Below saturation: what latency is when the daemon keeps up, to tell the pipeline's own waits
+  // (commit window, forwarder) from queueing behind a saturated event loop.
+  { name: 'below saturation', devices: 32, registers: 125, intervalMs: 100, saturating: false },
 ];
 
 export interface PollPathResult extends PollPathShape {
