@@ -10,7 +10,7 @@ import { writeConfigDir } from '../test-rigs/harness/config-dir.js';
 import { RangeSet } from '../test-rigs/subscriber/range-set.js';
 import { brokerPid } from './broker-pid.js';
 import { summariseProfileDir, type ProfileSummary } from './cpu-profile.js';
-import { CpuWindow, memory } from './proc-stats.js';
+import { CpuWindow, mainThreadSched, memory } from './proc-stats.js';
 import { TracedDaemon } from './traced-daemon.js';
 
 /**
@@ -63,6 +63,13 @@ export interface PollPathResult extends PollPathShape {
   simCpuPercent: number;
   /** This process (the subscriber). */
   subscriberCpuPercent: number;
+  /**
+   * The daemon's main thread over the window, % of wall time: on a CPU, runnable but waiting for
+   * a CPU (a busy shared machine), and the rest (blocked: idle, or in a synchronous syscall).
+   */
+  mainThread: { onCpuPercent: number; runQueuePercent: number; blockedPercent: number } | null;
+  /** The simulators' thread runnable but waiting for a CPU, % of wall time: a late answer is the rig's, not the daemon's. */
+  simRunQueuePercent: number | null;
   profile: ProfileSummary | null;
   daemonProblems: string[];
 }
@@ -245,6 +252,8 @@ async function runOnce(opts: {
     const simCpu = new CpuWindow(sims.child.pid!);
     const subCpu = new CpuWindow(process.pid);
     const brokerCpu = bPid === null ? null : new CpuWindow(bPid);
+    const sched0 = mainThreadSched(pid);
+    const simSched0 = mainThreadSched(sims.child.pid!);
     const seq0 = nextSeqOf(config.outboxPath);
     const cpu0 = performance.now();
     const from = Date.now();
@@ -261,6 +270,8 @@ async function runOnce(opts: {
     const simCpuPercent = simCpu.percentOfCore();
     const subscriberCpuPercent = subCpu.percentOfCore();
     const brokerCpuPercent = brokerCpu?.percentOfCore() ?? null;
+    const sched1 = mainThreadSched(pid);
+    const simSched1 = mainThreadSched(sims.child.pid!);
     const seq1 = nextSeqOf(config.outboxPath);
     const mem = memory(pid);
     rssMax = Math.max(rssMax, mem.rssBytes);
@@ -276,6 +287,15 @@ async function runOnce(opts: {
       for (const [c, d] of stored.missingIn(a, b)) missing += d - c + 1;
     }
     const delivered = arrivedInWindow / seconds;
+    const wallNs = seconds * 1e9;
+    const mainThread =
+      sched0 && sched1
+        ? {
+            onCpuPercent: ((sched1.onCpuNs - sched0.onCpuNs) / wallNs) * 100,
+            runQueuePercent: ((sched1.waitNs - sched0.waitNs) / wallNs) * 100,
+            blockedPercent: Math.max(0, 100 - ((sched1.onCpuNs - sched0.onCpuNs + sched1.waitNs - sched0.waitNs) / wallNs) * 100),
+          }
+        : null;
     return {
       ...shape,
       seconds,
@@ -294,6 +314,8 @@ async function runOnce(opts: {
       brokerCpuPercent,
       simCpuPercent,
       subscriberCpuPercent,
+      mainThread,
+      simRunQueuePercent: simSched0 && simSched1 ? ((simSched1.waitNs - simSched0.waitNs) / wallNs) * 100 : null,
       daemonProblems: daemon.problems().map((l) => `${l.msg}${l.err ? `: ${JSON.stringify(l.err).slice(0, 200)}` : ''}`),
     };
   } finally {

@@ -123,7 +123,7 @@ describe('bench report', () => {
     const r = fixture();
     const base = {
       seconds: 15, committedPerS: 700_000, deliveredPerS: 700_000, coreUsPerValue: 1.25, cpuPercent: 87.5, latencyP50Ms: 60, latencyP99Ms: 180, latencyMaxMs: 300,
-      rssMaxBytes: 90e6, rssAnonEndBytes: 40e6, missing: 0, storedAtStop: 0, brokerCpuPercent: 5, simCpuPercent: 10, subscriberCpuPercent: 20,
+      rssMaxBytes: 90e6, rssAnonEndBytes: 40e6, missing: 0, storedAtStop: 0, brokerCpuPercent: 5, simCpuPercent: 10, subscriberCpuPercent: 20, mainThread: null, simRunQueuePercent: null,
       profile: { busySamples: 900, totalSamples: 1000, top: [{ frame: '(garbage collector)', share: 0.2 }] }, daemonProblems: [],
     };
     r.pollPath = [

@@ -95,6 +95,11 @@ export function formatReport(r: BenchResults): string {
     line(`  daemon CPU ${pct(p.cpuPercent)} of a core = ${p.coreUsPerValue.toFixed(2)} core-µs per delivered value (Node-RED: ${NODE_RED_POLL_PATH.coreUsPerValue}, not durable)`);
     line(`  latency poll -> subscriber: p50 ${p.latencyP50Ms.toFixed(0)} ms, p99 ${p.latencyP99Ms.toFixed(0)} ms, max ${p.latencyMaxMs.toFixed(0)} ms`);
     line(`  RSS max ${mb(p.rssMaxBytes)}, private (RssAnon) at end ${mb(p.rssAnonEndBytes)}; missing ${p.missing}, still stored at stop ${int(p.storedAtStop)}`);
+    if (p.mainThread) {
+      const t = p.mainThread;
+      line(`  daemon main thread: on a CPU ${pct(t.onCpuPercent)}, runnable but waiting for a CPU ${pct(t.runQueuePercent)}, blocked/idle ${pct(t.blockedPercent)} of the window (schedstat)` +
+        (p.simRunQueuePercent === null ? '' : `; simulators waiting for a CPU ${pct(p.simRunQueuePercent)}`));
+    }
     line(`  rig: broker ${p.brokerCpuPercent === null ? 'n/a' : pct(p.brokerCpuPercent)}, simulators ${pct(p.simCpuPercent)}, subscriber ${pct(p.subscriberCpuPercent)} of a core`);
     if (p.profile) {
       line(`  profile (separate run under --cpu-prof; share of busy samples, main thread busy ${pct((p.profile.busySamples / Math.max(1, p.profile.totalSamples)) * 100)} of the run):`);
