@@ -65,6 +65,8 @@ export class ModbusTcpDriver implements Driver {
   };
   private lastGoodTs: number | null = null;
   private client: MbapTransport | null = null;
+  /** Answers with a transaction id nobody asked for, on connections already closed. */
+  private strayFramesBefore = 0;
   private readonly compiled: CompiledRequest[];
   private connectedOnce = false;
   private reconnectAttempt = 0;
@@ -111,6 +113,7 @@ export class ModbusTcpDriver implements Driver {
         unitId: this.config.unitId,
         connected: this.client !== null,
         requestsPerPoll: this.plan.requests.length,
+        strayFrames: this.strayFramesBefore + (this.client?.strayFrames ?? 0),
         reconnectAttempt: this.reconnectAttempt,
       },
     };
@@ -190,7 +193,7 @@ export class ModbusTcpDriver implements Driver {
         }
         try {
           const data = await client.read(unitId, request.table, request.address, request.count, timeoutMs);
-          results[i] = { request, data: data as unknown as number[], sent: true };
+          results[i] = { request, data, sent: true };
         } catch (err) {
           const error = err as ModbusError;
           results[i] = { request, error, sent: true };
@@ -250,7 +253,8 @@ export class ModbusTcpDriver implements Driver {
         slow.push(r);
         continue;
       }
-      const data = r.data as unknown as Buffer;
+      // readAll stores the transport's answer bytes.
+      const data = r.data as Buffer;
       const c = this.compiled[i]!;
       if (allGood(c, data)) {
         this.assembler.markGood(c.points.names);
@@ -287,7 +291,10 @@ export class ModbusTcpDriver implements Driver {
 
 
   private dropConnection(): void {
-    this.client?.destroy();
+    if (this.client) {
+      this.strayFramesBefore += this.client.strayFrames;
+      this.client.destroy();
+    }
     this.client = null;
   }
 

@@ -142,6 +142,20 @@ describe('MbapTransport', () => {
     expect(t.strayFrames).toBe(1);
   });
 
+  it('driver: stray answers are counted in status, the request is a timeout, and the driver reconnects', async () => {
+    const srv = await rawServer((req) => answer(req, [5], (req.readUInt16BE(0) + 100) & 0xffff));
+    const rec = recordingContext('stray');
+    const config = modbusTcpDeviceSchema.parse({ id: 'stray', type: 'modbus-tcp', host: srv.host, port: srv.port, intervalMs: 20, timeoutMs: 50, registers: [{ name: 'r0', address: 0, type: 'uint16' }] });
+    const d = createModbusTcpDriver(config, rec.ctx);
+    cleanups.push(() => d.stop());
+    await d.start();
+    await waitFor('a reconnect after the timeout', () => srv.connections() >= 2);
+    const st = d.status();
+    expect(st.lastError?.code).toBe('ETIMEDOUT');
+    expect(st.counters.timeouts).toBeGreaterThan(0);
+    expect(st.detail?.strayFrames).toBeGreaterThan(0);
+  });
+
   it('an answer split across TCP segments, and two answers in one segment, are framed correctly', async () => {
     let pendingFirst: Buffer | null = null;
     const srv = await rawServer((req, n) => {
