@@ -127,7 +127,8 @@ export class RowWriter {
 
   reading(r: Reading, seq: number, clockUnsynced: boolean): void {
     const s = encodeReading(r, seq, clockUnsynced);
-    this.room(Buffer.byteLength(s));
+    // UTF-8 needs at most 3 bytes per UTF-16 unit: room without measuring the string first.
+    this.room(s.length * 3);
     this.at += this.buf.write(s, this.at, 'utf8');
   }
 

@@ -1,7 +1,8 @@
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { PackedRun, readingCount, type Committable } from '../packed-run.js';
-import { RowWriter } from './encode.js';
+import type { Reading } from '../reading.js';
+import { encodeReading, RowWriter } from './encode.js';
 import { DiskReserve } from './disk-reserve.js';
 import { openOrQuarantine, type QuarantineReport } from './open.js';
 
@@ -205,6 +206,23 @@ export class Outbox {
       let seq = this.nextSeq;
       let bytes = 0;
       let rows = 0;
+      if (!items.some((item) => item instanceof PackedRun)) {
+        // Plain readings only: one string per row, as before. Writing them through RowWriter
+        // measured no faster (an in-process A/B, 2.1-2.7 µs/reading either way, noisy); it pays
+        // off for packed values, which it writes without any string.
+        const readings = items as readonly Reading[];
+        for (let start = 0; start < readings.length; start += rowMax) {
+          const end = Math.min(readings.length, start + rowMax);
+          const firstSeq = seq;
+          let body = encodeReading(readings[start]!, seq++, unsynced);
+          for (let i = start + 1; i < end; i++) body += ',' + encodeReading(readings[i]!, seq++, unsynced);
+          insert.run(firstSeq, end - start, now, body);
+          bytes += body.length;
+          rows++;
+        }
+        this.stmts.setNextSeq.run(seq);
+        return { nextSeq: seq, rows, bytes };
+      }
       const w = this.rowWriter;
       let inRow = 0;
       let rowFirst = seq;
