@@ -108,3 +108,18 @@ export function childPids(pid: number): number[] {
     return [];
   }
 }
+
+/**
+ * The main thread's scheduler accounting (/proc/<pid>/task/<pid>/schedstat): nanoseconds on a CPU
+ * and nanoseconds runnable but waiting for one. Over a window, wall time minus both is time the
+ * thread was blocked (idle in epoll, or in a synchronous syscall such as fsync). Null where the
+ * kernel does not provide schedstat.
+ */
+export function mainThreadSched(pid: number): { onCpuNs: number; waitNs: number } | null {
+  try {
+    const [onCpu, wait] = readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').trim().split(/\s+/).map(Number);
+    return Number.isFinite(onCpu) && Number.isFinite(wait) ? { onCpuNs: onCpu!, waitNs: wait! } : null;
+  } catch {
+    return null;
+  }
+}

@@ -118,4 +118,31 @@ describe('bench report', () => {
     expect(boundBy({ loopUtilization: 0.5, brokerCpuPercent: 20, readingsPerS: 9e5, rawPublishPerS: 1e6 })).toMatch(/^the MQTT publish path/);
     expect(boundBy({ loopUtilization: 0.5, brokerCpuPercent: null, readingsPerS: 1e5, rawPublishPerS: 1e6 })).toMatch(/^neither saturated/);
   });
+
+  it('reports the poll path like for like with Node-RED and judges saturating and below-saturation shapes apart', () => {
+    const r = fixture();
+    const base = {
+      seconds: 15, committedPerS: 700_000, deliveredPerS: 700_000, coreUsPerValue: 1.25, cpuPercent: 87.5, latencyP50Ms: 60, latencyP99Ms: 180, latencyMaxMs: 300,
+      rssMaxBytes: 90e6, rssAnonEndBytes: 40e6, missing: 0, storedAtStop: 0, brokerCpuPercent: 5, simCpuPercent: 10, subscriberCpuPercent: 20, mainThread: null, simRunQueuePercent: null,
+      profile: { busySamples: 900, totalSamples: 1000, top: [{ frame: '(garbage collector)', share: 0.2 }] }, daemonProblems: [],
+    };
+    r.pollPath = [
+      { ...base, name: 'many devices', devices: 32, registers: 125, intervalMs: 10, saturating: true, offeredPerS: 400_000 },
+      { ...base, name: 'below saturation', devices: 32, registers: 125, intervalMs: 100, saturating: false, offeredPerS: 40_000, latencyP99Ms: 90 },
+    ];
+    const checks = checkTargets(r).filter((c) => c.name.startsWith('poll path'));
+    expect(checks.map((c) => [c.name, c.pass])).toEqual([
+      ['poll path 32x125 core-µs/value', false],
+      ['poll path 32x125 delivered values/s', false],
+      ['poll path 32x125 latency p99', true],
+      ['poll path 32x125: nothing lost', true],
+      ['poll path 32x125/100ms latency p99 (below saturation)', true],
+      ['poll path 32x125/100ms: nothing lost', true],
+    ]);
+    const text = formatReport(r);
+    expect(text).toContain('daemon CPU 87.5 % of a core = 1.25 core-µs per delivered value');
+    expect(text).toContain("1.25 core-µs/value = 0.50x Node-RED's 2.5");
+    expect(text).toContain('20.0 %  (garbage collector)');
+    expect(text).not.toContain("non-durable ceiling");
+  });
 });

@@ -1,5 +1,5 @@
 import type { BenchResults } from './results.js';
-import { checkTargets, NODE_RED, TARGETS } from './targets.js';
+import { checkTargets, NODE_RED, NODE_RED_POLL_PATH, TARGETS } from './targets.js';
 
 /** Human-readable report of one run: each figure next to the limit it is a fraction of. */
 
@@ -88,6 +88,26 @@ export function formatReport(r: BenchResults): string {
     if (x.daemonProblems.length > 0) line(`  daemon logged ${x.daemonProblems.length} warning(s)/error(s); first: ${x.daemonProblems[0]}`);
   }
 
+  for (const p of r.pollPath ?? []) {
+    line();
+    line(`POLL PATH (real daemon, ${p.devices} Modbus TCP devices x ${p.registers} registers every ${p.intervalMs} ms, durable), ${p.seconds.toFixed(1)} s window`);
+    line(`  offered ${int(p.offeredPerS)} values/s, committed ${int(p.committedPerS)}/s, delivered ${int(p.deliveredPerS)}/s = ${ratio(p.deliveredPerS, L?.insertRunPerRow.readingsPerS)} of raw insert, ${ratio(p.deliveredPerS, L?.publish.readingsPerS)} of raw publish`);
+    line(`  daemon CPU ${pct(p.cpuPercent)} of a core = ${p.coreUsPerValue.toFixed(2)} core-µs per delivered value (Node-RED: ${NODE_RED_POLL_PATH.coreUsPerValue}, not durable)`);
+    line(`  latency poll -> subscriber: p50 ${p.latencyP50Ms.toFixed(0)} ms, p99 ${p.latencyP99Ms.toFixed(0)} ms, max ${p.latencyMaxMs.toFixed(0)} ms`);
+    line(`  RSS max ${mb(p.rssMaxBytes)}, private (RssAnon) at end ${mb(p.rssAnonEndBytes)}; missing ${p.missing}, still stored at stop ${int(p.storedAtStop)}`);
+    if (p.mainThread) {
+      const t = p.mainThread;
+      line(`  daemon main thread: on a CPU ${pct(t.onCpuPercent)}, runnable but waiting for a CPU ${pct(t.runQueuePercent)}, blocked/idle ${pct(t.blockedPercent)} of the window (schedstat)` +
+        (p.simRunQueuePercent === null ? '' : `; simulators waiting for a CPU ${pct(p.simRunQueuePercent)}`));
+    }
+    line(`  rig: broker ${p.brokerCpuPercent === null ? 'n/a' : pct(p.brokerCpuPercent)}, simulators ${pct(p.simCpuPercent)}, subscriber ${pct(p.subscriberCpuPercent)} of a core`);
+    if (p.profile) {
+      line(`  profile (separate run under --cpu-prof; share of busy samples, main thread busy ${pct((p.profile.busySamples / Math.max(1, p.profile.totalSamples)) * 100)} of the run):`);
+      for (const e of p.profile.top) line(`    ${pct(e.share * 100).padStart(7)}  ${e.frame}`);
+    }
+    if (p.daemonProblems.length > 0) line(`  daemon logged ${p.daemonProblems.length} warning(s)/error(s); first: ${p.daemonProblems[0]}`);
+  }
+
   const checks = checkTargets(r);
   if (checks.length > 0) {
     line();
@@ -102,7 +122,14 @@ export function formatReport(r: BenchResults): string {
     if (x) {
       line(`  CPU ${(x.cpuPercent / NODE_RED.cpuPercent).toFixed(2)}x of Node-RED (aim <= 0.20x); memory ${(x.rssMaxBytes / NODE_RED.rssBytes).toFixed(2)}x (aim <= 0.50x)`);
     }
-    if (e) line(`  durable throughput ${(e.readingsPerS / NODE_RED.readingsPerS).toFixed(1)}x Node-RED's non-durable ceiling (aim >= 10x)`);
+  }
+  // Like for like: the whole poll path, socket to PUBACK, against Node-RED's whole poll path (the
+  // durable end-to-end section starts from pre-built readings, so it is no comparison).
+  for (const p of r.pollPath ?? []) {
+    line(
+      `CONTEXT: poll path ${p.devices}x${p.registers}: ${p.coreUsPerValue.toFixed(2)} core-µs/value = ${(p.coreUsPerValue / NODE_RED_POLL_PATH.coreUsPerValue).toFixed(2)}x Node-RED's ` +
+        `${NODE_RED_POLL_PATH.coreUsPerValue} (not durable; issue #14's side-by-side run, not re-measured; aim <= 0.32x, long term 0.1x)`,
+    );
   }
 
   if (r.failures.length > 0) {

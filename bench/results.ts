@@ -3,6 +3,7 @@ import type { EndToEndResult } from './end-to-end.js';
 import type { IntersectionResult } from './intersection.js';
 import type { Limits } from './limits.js';
 import type { MachineFacts } from './machine.js';
+import type { PollPathResult } from './poll-path.js';
 
 /** Everything one `npm run bench` measured; also the `--json` output. */
 export interface BenchResults {
@@ -15,6 +16,8 @@ export interface BenchResults {
   endToEnd?: EndToEndResult;
   drain?: DrainResult;
   intersection?: IntersectionResult;
+  /** One entry per shape (bench/poll-path.ts). */
+  pollPath?: PollPathResult[];
   /** A section that failed is reported here instead of aborting the others. */
   failures: { section: string; code: string; message: string }[];
   totalSeconds: number;

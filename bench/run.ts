@@ -9,6 +9,7 @@ import { measureIntersection } from './intersection.js';
 import { measureLimits } from './limits.js';
 import { machineFacts } from './machine.js';
 import { pipelineSettings } from './pipeline.js';
+import { measurePollPath, POLL_PATH_SHAPES } from './poll-path.js';
 import { formatReport } from './report.js';
 import type { BenchResults } from './results.js';
 
@@ -17,10 +18,10 @@ import type { BenchResults } from './results.js';
  * gateway against them. Sections run one after another (never concurrently: they would measure
  * each other); a failing section is reported and the others still run.
  */
-const USAGE = `usage: npm run bench -- [--quick] [--json] [--json-file PATH] [--only limits,e2e,drain,intersection]
-  [--e2e-seconds N] [--intersection-seconds N] [--drain-readings N] [--no-trace] [--daemon-cpu-prof DIR] [--daemon-node-args "FLAGS"] [--tmp DIR]`;
+const USAGE = `usage: npm run bench -- [--quick] [--json] [--json-file PATH] [--only limits,e2e,drain,intersection,pollpath]
+  [--e2e-seconds N] [--intersection-seconds N] [--pollpath-seconds N] [--pollpath-profile-seconds N] [--drain-readings N] [--no-trace] [--daemon-cpu-prof DIR] [--daemon-node-args "FLAGS"] [--tmp DIR]`;
 
-const SECTIONS = ['limits', 'e2e', 'drain', 'intersection'] as const;
+const SECTIONS = ['limits', 'e2e', 'drain', 'intersection', 'pollpath'] as const;
 type Section = (typeof SECTIONS)[number];
 
 class UsageError extends Error {
@@ -38,6 +39,8 @@ function parse(argv: string[]) {
       'e2e-seconds': { type: 'string' },
       'intersection-seconds': { type: 'string' },
       'drain-readings': { type: 'string' },
+      'pollpath-seconds': { type: 'string' },
+      'pollpath-profile-seconds': { type: 'string' },
       'no-trace': { type: 'boolean', default: false },
       'daemon-cpu-prof': { type: 'string' },
       'daemon-node-args': { type: 'string' },
@@ -65,6 +68,9 @@ function parse(argv: string[]) {
     e2eMs: num('e2e-seconds', values['e2e-seconds'], quick ? 5 : 15) * 1000,
     intersectionWarmupMs: quick ? 2000 : 3000,
     intersectionMs: num('intersection-seconds', values['intersection-seconds'], quick ? 15 : 60) * 1000,
+    pollPathWarmupMs: quick ? 2000 : 3000,
+    pollPathMs: num('pollpath-seconds', values['pollpath-seconds'], quick ? 6 : 15) * 1000,
+    pollPathProfileMs: num('pollpath-profile-seconds', values['pollpath-profile-seconds'], quick ? 4 : 6) * 1000,
     drainReadings: Math.round(num('drain-readings', values['drain-readings'], 1_000_000)),
     trace: !values['no-trace'],
     daemonNodeArgs: [
@@ -162,6 +168,14 @@ async function main(): Promise<number> {
           nodeArgs: o.daemonNodeArgs,
         }),
       );
+    }
+    if (o.only.has('pollpath')) {
+      for (const shape of POLL_PATH_SHAPES) {
+        const r = await section(results, `poll path: ${shape.devices} x ${shape.registers} every ${shape.intervalMs} ms`, () =>
+          measurePollPath({ broker, tmpRoot: o.tmp, shape, warmupMs: o.pollPathWarmupMs, durationMs: o.pollPathMs, profileMs: o.pollPathProfileMs, nodeArgs: o.daemonNodeArgs }),
+        );
+        if (r) (results.pollPath ??= []).push(r);
+      }
     }
   } finally {
     await broker.dispose();

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { DriverReading } from '../gateway/reading.js';
+import type { PackedReadings } from './packed-readings.js';
 
 /**
  * The one interface between drivers and the core. A driver knows nothing of SQLite or MQTT:
@@ -10,6 +11,11 @@ export interface DriverContext {
   readonly log: Logger;
   /** Hand readings to the core. Never throws, never blocks; the core buffers them durably. */
   emit(readings: DriverReading[]): void;
+  /**
+   * Optional fast path for bulk good values (packed-readings.ts): same contract as `emit`. A
+   * driver given a context without it expands the readings and calls `emit`.
+   */
+  emitPacked?(readings: readonly PackedReadings[]): void;
 }
 
 export type DeviceState = 'starting' | 'ok' | 'degraded' | 'down' | 'stopped';

@@ -102,6 +102,7 @@ export class Daemon {
     this.devices = new DeviceSet({
       log,
       emit: (device, readings) => this.groupCommit.addMany(device, readings),
+      emitPacked: (device, readings) => this.groupCommit.addPacked(device, readings),
     });
   }
 

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { DeviceStatus, Driver } from '../drivers/driver.js';
+import type { PackedReadings } from '../drivers/packed-readings.js';
 import { driverModuleFor, type DeviceConfig, type DriverModule } from '../drivers/registry.js';
 import type { DriverReading } from './reading.js';
 
@@ -12,6 +13,8 @@ export interface DeviceSetOptions {
   log: Logger;
   /** Where readings go: the group commit. Never throws. */
   emit: (device: string, readings: readonly DriverReading[]) => void;
+  /** Packed good readings (drivers/packed-readings.ts); without it drivers expand them for `emit`. */
+  emitPacked?: (device: string, readings: readonly PackedReadings[]) => void;
   /** Resolves a config `type` to its driver module; the registry unless a test supplies drivers. */
   moduleFor?: (type: string) => DriverModule | undefined;
 }
@@ -74,6 +77,14 @@ export class DeviceSet {
           if (run.stopped || readings.length === 0) return;
           this.opts.emit(config.id, readings);
         },
+        ...(this.opts.emitPacked
+          ? {
+              emitPacked: (readings: readonly PackedReadings[]) => {
+                if (run.stopped || readings.length === 0) return;
+                this.opts.emitPacked!(config.id, readings);
+              },
+            }
+          : {}),
       });
       run.driver = driver;
       await driver.start();

@@ -1,4 +1,6 @@
 import type { Logger } from 'pino';
+import type { PackedReadings } from '../drivers/packed-readings.js';
+import { expandAll, PackedRun, type Committable } from './packed-run.js';
 import type { Reading } from './reading.js';
 import { OutboxFullError, type Outbox, type Stream } from './outbox/outbox.js';
 
@@ -25,7 +27,7 @@ export interface GroupCommitOptions {
 }
 
 export class GroupCommit {
-  private pending: Record<Stream, Reading[]> = { event: [], telemetry: [] };
+  private pending: Record<Stream, Committable[]> = { event: [], telemetry: [] };
   private size = 0;
   private timer: NodeJS.Timeout | null = null;
   private lastCommitMs = Date.now();
@@ -53,6 +55,19 @@ export class GroupCommit {
     }
     this.size += readings.length;
     this.afterAdd(readings.some((r) => r.kind === 'event'));
+  }
+
+  /** Packed good readings (drivers/packed-readings.ts): telemetry, ts taken by the driver's clock. */
+  addPacked(device: string, runs: readonly PackedReadings[]): void {
+    let n = 0;
+    for (const p of runs) {
+      if (p.count === 0) continue;
+      this.pending.telemetry.push(new PackedRun(device, p));
+      n += p.count;
+    }
+    if (n === 0) return;
+    this.size += n;
+    this.afterAdd(false);
   }
 
   /**
@@ -101,7 +116,7 @@ export class GroupCommit {
       if (readings.length === 0) continue;
       try {
         const firstSeq = this.opts.outbox.append(stream, readings);
-        committed.push({ stream, firstSeq, readings });
+        committed.push(committedRun(stream, firstSeq, readings));
       } catch (err) {
         this.failures++;
         if (err instanceof OutboxFullError) {
@@ -135,4 +150,17 @@ export class GroupCommit {
   stats() {
     return { waiting: this.size, commits: this.commits, failures: this.failures, outboxFull: this.fullSinceMs !== null, invalidTimestamps: this.invalidTimestamps };
   }
+}
+
+/** Packed runs are expanded into reading objects only if a consumer (`tail`) asks for them. */
+function committedRun(stream: Stream, firstSeq: number, items: Committable[]): CommittedRun {
+  if (!items.some((i) => i instanceof PackedRun)) return { stream, firstSeq, readings: items as Reading[] };
+  let expanded: Reading[] | null = null;
+  return {
+    stream,
+    firstSeq,
+    get readings() {
+      return (expanded ??= expandAll(items));
+    },
+  };
 }

@@ -38,6 +38,12 @@ export class ReadingAssembler {
     return out;
   }
 
+  /** These points read good (on the packed path): the next failure is a transition again. */
+  markGood(points: readonly string[]): void {
+    if (this.bad.size === 0) return;
+    for (const p of points) this.bad.delete(p);
+  }
+
   /** Every point of the device failed for one reason (e.g. it refused the connection). */
   allBad(code: string, ts: number): DriverReading[] {
     const out: DriverReading[] = [];

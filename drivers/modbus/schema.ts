@@ -158,6 +158,12 @@ export const modbusTcpDeviceSchema = deviceBaseSchema
     host: z.string().min(1).max(253),
     port: z.number().int().min(1).max(65535).default(502),
     ...modbusPollingShape,
+    /**
+     * Requests of one poll sent before the first answer arrives (pipelining, matched by
+     * transaction id). Default 1: many devices and TCP/RTU gateways serve one transaction at a
+     * time and drop or mix up the rest; raise it only for a device documented to queue several.
+     */
+    maxOutstandingRequests: z.number().int().min(1).max(16).default(1),
   })
   .strict()
   .superRefine(checkRequestFits);

@@ -1,9 +1,11 @@
 import type { DeviceStatus, Driver, DriverContext, DriverFactory } from '../driver.js';
 import type { DriverReading } from '../../gateway/reading.js';
-import { clientBlockReader, ModbusRTU, withDeadline, type ModbusClient } from './client.js';
-import { classifyModbusError, ModbusError } from './errors.js';
+import { expandPacked, type PackedReadings } from '../packed-readings.js';
+import { allGood, blockOf, compileRequests, PackedAnswer, type CompiledRequest } from './compiled-plan.js';
+import type { ModbusError } from './errors.js';
 import { compileReadPlan, type ReadPlan } from './plan.js';
-import { readPlan } from './poll.js';
+import type { RequestResult } from './poll.js';
+import { MbapTransport } from './tcp-transport.js';
 import { DeviceStateLog } from './device-state-log.js';
 import { InterruptibleSleep } from './interruptible-sleep.js';
 import { ReadingAssembler } from './readings.js';
@@ -17,6 +19,11 @@ import type { ModbusTcpDevice } from './schema.js';
  * Poll loop: ticks every `intervalMs` on a fixed schedule; polls never overlap. A poll that runs
  * past the next tick skips the missed ticks (counted as `overruns`) instead of queueing them.
  * Every poll emits one array: a good reading per readable point, `ts` = poll start.
+ *
+ * Transport: MBAP on a plain socket (tcp-transport.ts). Requests go out one at a time unless
+ * `maxOutstandingRequests` > 1, for devices that serve several transactions at once. Good
+ * answers go to the core as packed readings decoded straight from the answer's bytes
+ * (compiled-plan.ts); only errors and values that decode bad take the reading-object path.
  *
  * Failure policy (what a central system wants): a point that cannot be read gets ONE reading
  * `{ value: null, quality: 'bad', attrs: { error: <code> } }` when it goes bad, then silence
@@ -57,9 +64,10 @@ export class ModbusTcpDriver implements Driver {
     overruns: 0,
   };
   private lastGoodTs: number | null = null;
-  private client: ModbusClient | null = null;
-  /** Aborts when stopping or when the current connection dies. */
-  private connectionSignal: AbortSignal = this.abort.signal;
+  private client: MbapTransport | null = null;
+  /** Answers with a transaction id nobody asked for, on connections already closed. */
+  private strayFramesBefore = 0;
+  private readonly compiled: CompiledRequest[];
   private connectedOnce = false;
   private reconnectAttempt = 0;
   private loop: Promise<void> | null = null;
@@ -72,6 +80,7 @@ export class ModbusTcpDriver implements Driver {
     private readonly plan: ReadPlan,
   ) {
     this.assembler = new ReadingAssembler(plan);
+    this.compiled = compileRequests(plan, config.registers);
     this.stateLog = new DeviceStateLog(ctx.log, 'modbus device', { host: config.host, port: config.port, unitId: config.unitId });
   }
 
@@ -104,6 +113,7 @@ export class ModbusTcpDriver implements Driver {
         unitId: this.config.unitId,
         connected: this.client !== null,
         requestsPerPoll: this.plan.requests.length,
+        strayFrames: this.strayFramesBefore + (this.client?.strayFrames ?? 0),
         reconnectAttempt: this.reconnectAttempt,
       },
     };
@@ -138,24 +148,12 @@ export class ModbusTcpDriver implements Driver {
 
   private async connect(): Promise<boolean> {
     const { host, port, timeoutMs } = this.config;
-    const client = new ModbusRTU();
-    const lost = new AbortController();
-    // modbus-serial re-emits socket errors on the client; with no listener Node would throw them
-    // and take the whole daemon down. Both events also fail the request in flight at once: its
-    // promise would otherwise wait out the full timeout and be misreported as ETIMEDOUT.
-    client.on('error', (err) => {
-      this.ctx.log.debug({ err }, 'modbus socket error');
-      lost.abort(classifyModbusError(err, `connection to ${host}:${port}`));
-    });
-    client.on('close', () => {
-      lost.abort(new ModbusError('ECONNRESET', `connection to ${host}:${port} closed by the device`, 'connection'));
-    });
+    let client: MbapTransport;
     try {
-      await withDeadline(client.connectTCP(host, { port }), timeoutMs, this.abort.signal);
+      client = await MbapTransport.connect(host, port, timeoutMs, this.abort.signal);
     } catch (err) {
-      destroyQuietly(client);
       if (this.stopping) return false;
-      const error = classifyModbusError(err, `connect to ${host}:${port}`);
+      const error = err as ModbusError;
       this.counters.connectFailures++;
       this.stateLog.recordError(error);
       this.emit(this.assembler.allBad(error.code, Date.now()));
@@ -163,29 +161,57 @@ export class ModbusTcpDriver implements Driver {
       return false;
     }
     if (this.stopping) {
-      destroyQuietly(client);
+      client.destroy();
       return false;
     }
-    // Set after connecting: given before, modbus-serial also arms an idle timeout on the socket.
-    client.setTimeout(timeoutMs);
+    client.onLost((err) => this.ctx.log.debug({ err }, 'modbus connection lost'));
     this.client = client;
-    this.connectionSignal = AbortSignal.any([this.abort.signal, lost.signal]);
     if (this.connectedOnce) this.counters.reconnects++;
     this.connectedOnce = true;
     this.ctx.log.debug({ host, port }, 'modbus connected');
     return true;
   }
 
+  /**
+   * Every request of the plan, at most `maxOutstandingRequests` at a time. As in poll.ts: an
+   * exception or malformed answer fails only its request; after a timeout or connection error
+   * the rest are not sent and share that error.
+   */
+  private async readAll(client: MbapTransport): Promise<RequestResult[]> {
+    const requests = this.plan.requests;
+    const results = new Array<RequestResult>(requests.length);
+    const { unitId, timeoutMs } = this.config;
+    let fatal: ModbusError | null = null;
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < requests.length) {
+        const i = next++;
+        const request = requests[i]!;
+        if (fatal) {
+          results[i] = { request, error: fatal, sent: false };
+          continue;
+        }
+        try {
+          const data = await client.read(unitId, request.table, request.address, request.count, timeoutMs);
+          results[i] = { request, data, sent: true };
+        } catch (err) {
+          const error = err as ModbusError;
+          results[i] = { request, error, sent: true };
+          if (error.kind !== 'exception' && error.kind !== 'response') fatal ??= error;
+        }
+      }
+    };
+    const lanes = Math.min(this.config.maxOutstandingRequests, requests.length);
+    if (lanes <= 1) await worker();
+    else await Promise.all(Array.from({ length: lanes }, worker));
+    return results;
+  }
+
   private async pollOnce(ts: number): Promise<void> {
     const client = this.client;
     if (client === null) return;
     this.counters.polls++;
-    const reader = clientBlockReader(client, {
-      unitId: this.config.unitId,
-      timeoutMs: this.config.timeoutMs,
-      signal: this.connectionSignal,
-    });
-    const results = await readPlan(this.plan, reader);
+    const results = await this.readAll(client);
     if (this.stopping) return;
 
     let good = 0;
@@ -205,7 +231,7 @@ export class ModbusTcpDriver implements Driver {
       if (r.error.kind === 'timeout' || r.error.kind === 'connection') lost = r.error;
     }
 
-    this.emit(this.assembler.fromResults(results, ts));
+    this.emitPoll(results, ts);
     if (good > 0) this.lastGoodTs = ts;
     if (firstError) this.stateLog.recordError(firstError);
     if (lost) {
@@ -215,6 +241,42 @@ export class ModbusTcpDriver implements Driver {
     }
     if (good === results.length) this.stateLog.set('ok');
     else this.stateLog.set(good > 0 ? 'degraded' : 'down', firstError ?? undefined);
+  }
+
+  /** Good answers as packed readings; errors and values that decode bad as reading objects. */
+  private emitPoll(results: RequestResult[], ts: number): void {
+    const packed: PackedReadings[] = [];
+    const slow: RequestResult[] = [];
+    for (let i = 0; i < results.length; i++) {
+      const r = results[i]!;
+      if (r.data === undefined) {
+        slow.push(r);
+        continue;
+      }
+      // readAll stores the transport's answer bytes.
+      const data = r.data as Buffer;
+      const c = this.compiled[i]!;
+      if (allGood(c, data)) {
+        this.assembler.markGood(c.points.names);
+        packed.push(new PackedAnswer(c, data, ts));
+      } else {
+        slow.push({ request: r.request, data: blockOf(r.request, data), sent: true });
+      }
+    }
+    const readings = slow.length > 0 ? this.assembler.fromResults(slow, ts) : [];
+    if (this.stopping) return;
+    if (this.ctx.emitPacked) {
+      if (packed.length > 0) {
+        try {
+          this.ctx.emitPacked(packed);
+        } catch (err) {
+          this.ctx.log.error({ err }, 'emit threw; readings of this poll are lost');
+        }
+      }
+      this.emit(readings);
+    } else {
+      this.emit(packed.length === 0 ? readings : [...packed.flatMap(expandPacked), ...readings]);
+    }
   }
 
   private emit(readings: DriverReading[]): void {
@@ -229,19 +291,14 @@ export class ModbusTcpDriver implements Driver {
 
 
   private dropConnection(): void {
-    if (this.client) destroyQuietly(this.client);
+    if (this.client) {
+      this.strayFramesBefore += this.client.strayFrames;
+      this.client.destroy();
+    }
     this.client = null;
   }
 
   private sleep(ms: number): Promise<void> {
     return this.stopping ? Promise.resolve() : this.sleeper.sleep(ms);
-  }
-}
-
-function destroyQuietly(client: ModbusClient): void {
-  try {
-    client.destroy(() => undefined);
-  } catch {
-    // Already torn down; nothing left to release.
   }
 }

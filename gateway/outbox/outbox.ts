@@ -1,7 +1,8 @@
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
+import { PackedRun, readingCount, type Committable } from '../packed-run.js';
 import type { Reading } from '../reading.js';
-import { encodeReading } from './encode.js';
+import { encodeReading, RowWriter } from './encode.js';
 import { DiskReserve } from './disk-reserve.js';
 import { openOrQuarantine, type QuarantineReport } from './open.js';
 
@@ -152,9 +153,10 @@ export class Outbox {
   /** Highest first_seq handed out by claim() per stream since the last release(). */
   private readonly claimCursor: Record<Stream, number> = { event: 0, telemetry: 0 };
   private readonly stmts: ReturnType<Outbox['prepare']>;
-  private readonly appendTx: (stream: Stream, readings: readonly Reading[], now: number) => AppendResult;
+  private readonly appendTx: (stream: Stream, items: readonly Committable[], now: number) => AppendResult;
   private closed = false;
   private readonly reserve: DiskReserve;
+  private readonly rowWriter = new RowWriter();
 
   constructor(opts: OutboxOptions) {
     this.opts = opts;
@@ -197,22 +199,60 @@ export class Outbox {
     this.droppedReadings = Number(meta('dropped_readings') ?? 0);
     this.totals = { event: this.scanTotals('event'), telemetry: this.scanTotals('telemetry') };
 
-    this.appendTx = db.transaction((stream: Stream, readings: readonly Reading[], now: number): AppendResult => {
+    this.appendTx = db.transaction((stream: Stream, items: readonly Committable[], now: number): AppendResult => {
       const unsynced = this.opts.clockSynced ? !this.opts.clockSynced() : false;
       const insert = stream === 'event' ? this.stmts.insertEvent : this.stmts.insertTelemetry;
       const rowMax = this.opts.rowMaxReadings;
       let seq = this.nextSeq;
       let bytes = 0;
       let rows = 0;
-      for (let start = 0; start < readings.length; start += rowMax) {
-        const end = Math.min(readings.length, start + rowMax);
-        const firstSeq = seq;
-        let body = encodeReading(readings[start]!, seq++, unsynced);
-        for (let i = start + 1; i < end; i++) body += ',' + encodeReading(readings[i]!, seq++, unsynced);
-        insert.run(firstSeq, end - start, now, body);
-        bytes += body.length;
-        rows++;
+      if (!items.some((item) => item instanceof PackedRun)) {
+        // Plain readings only: one string per row, as before. Writing them through RowWriter
+        // measured no faster (an in-process A/B, 2.1-2.7 µs/reading either way, noisy); it pays
+        // off for packed values, which it writes without any string.
+        const readings = items as readonly Reading[];
+        for (let start = 0; start < readings.length; start += rowMax) {
+          const end = Math.min(readings.length, start + rowMax);
+          const firstSeq = seq;
+          let body = encodeReading(readings[start]!, seq++, unsynced);
+          for (let i = start + 1; i < end; i++) body += ',' + encodeReading(readings[i]!, seq++, unsynced);
+          insert.run(firstSeq, end - start, now, body);
+          bytes += body.length;
+          rows++;
+        }
+        this.stmts.setNextSeq.run(seq);
+        return { nextSeq: seq, rows, bytes };
       }
+      const w = this.rowWriter;
+      let inRow = 0;
+      let rowFirst = seq;
+      const endRow = () => {
+        bytes += w.length;
+        // Bound as bytes (a BLOB in the TEXT column; claims read bodies as bytes either way).
+        insert.run(rowFirst, inRow, now, w.take());
+        rows++;
+        inRow = 0;
+        rowFirst = seq;
+      };
+      for (const item of items) {
+        if (item instanceof PackedRun) {
+          // A packed run may straddle rows: split it at the row boundary.
+          for (let i = 0; i < item.count; ) {
+            const take = Math.min(item.count - i, rowMax - inRow);
+            if (inRow > 0) w.comma();
+            w.packed(item, i, i + take, seq, unsynced);
+            seq += take;
+            inRow += take;
+            i += take;
+            if (inRow === rowMax) endRow();
+          }
+        } else {
+          if (inRow > 0) w.comma();
+          w.reading(item, seq++, unsynced);
+          if (++inRow === rowMax) endRow();
+        }
+      }
+      if (inRow > 0) endRow();
       this.stmts.setNextSeq.run(seq);
       return { nextSeq: seq, rows, bytes };
     });
@@ -269,29 +309,30 @@ export class Outbox {
    * Throws OutboxFullError when the disk (or the page cap) is full: the readings are refused,
    * counted, and nothing already stored is touched. Returns the first sequence number assigned.
    */
-  append(stream: Stream, readings: readonly Reading[], now = Date.now()): number {
-    if (readings.length === 0) return this.nextSeq;
+  append(stream: Stream, items: readonly Committable[], now = Date.now()): number {
+    const count = readingCount(items);
+    if (count === 0) return this.nextSeq;
     if (!this.reserve.isHeld && !this.reserve.tryRestore()) {
       // The reserve went to draining: new readings would eat the space the acks need.
-      this.refusedReadings += readings.length;
-      throw new OutboxFullError(`outbox ${this.opts.path} is full: draining before accepting new readings; refused ${readings.length} readings`);
+      this.refusedReadings += count;
+      throw new OutboxFullError(`outbox ${this.opts.path} is full: draining before accepting new readings; refused ${count} readings`);
     }
     try {
-      const done = this.appendTx(stream, readings, now);
+      const done = this.appendTx(stream, items, now);
       // Only once COMMIT succeeded: a commit that fails (e.g. ENOSPC at COMMIT) rolls back, and
       // counters or the sequence moved inside the transaction body would then be wrong.
       const firstSeq = this.nextSeq;
       this.nextSeq = done.nextSeq;
       const t = this.totals[stream];
-      t.readings += readings.length;
+      t.readings += count;
       t.rows += done.rows;
       t.bytes += done.bytes;
       return firstSeq;
     } catch (err) {
       if (isDiskFull(err)) {
-        this.refusedReadings += readings.length;
+        this.refusedReadings += count;
         throw new OutboxFullError(
-          `outbox ${this.opts.path} is full (${(err as Error).message}): refused ${readings.length} readings`,
+          `outbox ${this.opts.path} is full (${(err as Error).message}): refused ${count} readings`,
           { cause: err },
         );
       }

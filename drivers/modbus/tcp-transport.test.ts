@@ -1,0 +1,242 @@
+import net from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { recordingContext, waitFor } from '../../test-rigs/driver-contract.js';
+import { startModbusTcpSimulator, type ModbusTcpSimulator } from '../../test-rigs/modbus-sim/server.js';
+import { expandPacked, type PackedReadings } from '../packed-readings.js';
+import type { ModbusError } from './errors.js';
+import { modbusTcpDeviceSchema } from './schema.js';
+import { createModbusTcpDriver } from './tcp-driver.js';
+import { MbapTransport } from './tcp-transport.js';
+
+/** The MBAP transport against the real simulator and against hand-written misbehaving servers, over real sockets. */
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+async function sim(): Promise<ModbusTcpSimulator> {
+  const s = await startModbusTcpSimulator({ units: [1], clock: 'manual' });
+  cleanups.push(() => s.stop());
+  return s;
+}
+
+async function connect(host: string, port: number): Promise<MbapTransport> {
+  const t = await MbapTransport.connect(host, port, 1000, new AbortController().signal);
+  cleanups.push(() => t.destroy());
+  return t;
+}
+
+/**
+ * A server that answers each request frame with whatever `reply` makes of it (null: nothing).
+ * Requests are 12 bytes (MBAP + FC + address + count).
+ */
+async function rawServer(reply: (req: Buffer, n: number) => Buffer | null): Promise<{ host: string; port: number; connections: () => number }> {
+  let n = 0;
+  let connections = 0;
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    connections++;
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+    let buf = Buffer.alloc(0);
+    socket.on('data', (chunk) => {
+      buf = Buffer.concat([buf, chunk]);
+      while (buf.length >= 12) {
+        const out = reply(buf.subarray(0, 12), n++);
+        buf = buf.subarray(12);
+        if (out && !socket.destroyed) socket.write(out);
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  cleanups.push(
+    () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
+  );
+  return { host: '127.0.0.1', port: (server.address() as net.AddressInfo).port, connections: () => connections };
+}
+
+/** A well-formed FC3 answer to `req` carrying `words`, with the transaction id given (default: the request's). */
+function answer(req: Buffer, words: number[], tid = req.readUInt16BE(0)): Buffer {
+  const out = Buffer.alloc(9 + words.length * 2);
+  out.writeUInt16BE(tid, 0);
+  out.writeUInt16BE(0, 2);
+  out.writeUInt16BE(3 + words.length * 2, 4);
+  out[6] = req[6]!;
+  out[7] = req[7]!;
+  out[8] = words.length * 2;
+  words.forEach((w, i) => out.writeUInt16BE(w, 9 + i * 2));
+  return out;
+}
+
+const rejection = (p: Promise<unknown>) => p.then(() => null, (e: unknown) => e as ModbusError);
+
+describe('MbapTransport', () => {
+  it('reads registers and bits from the simulator as the answer bytes', async () => {
+    const s = await sim();
+    s.unit(1).setRegisters('holding', 0, [1, 0xbeef, 65535]);
+    s.unit(1).setRegisters('input', 7, [42]);
+    s.unit(1).setBits('coil', 0, [true, false, true, true, false, false, false, false, true]);
+    const t = await connect(s.host, s.port);
+    expect([...(await t.read(1, 'holding', 0, 3, 500))]).toEqual([0, 1, 0xbe, 0xef, 0xff, 0xff]);
+    expect((await t.read(1, 'input', 7, 1, 500)).readUInt16BE(0)).toBe(42);
+    expect([...(await t.read(1, 'coil', 0, 9, 500))]).toEqual([0b00001101, 0b1]);
+  });
+
+  it('pipelines: several requests outstanding are matched to their answers by transaction id', async () => {
+    const s = await sim();
+    s.unit(1).setRegisters('holding', 0, Array.from({ length: 50 }, (_, i) => i * 3));
+    const t = await connect(s.host, s.port);
+    const reads = Array.from({ length: 10 }, (_, k) => t.read(1, 'holding', k * 5, 5, 500));
+    const got = await Promise.all(reads);
+    got.forEach((b, k) => expect(b.readUInt16BE(0)).toBe(k * 5 * 3));
+  });
+
+  it('a Modbus exception fails only its request and keeps the connection', async () => {
+    const s = await sim();
+    const t = await connect(s.host, s.port);
+    s.setFault(1, { kind: 'exception', code: 2 });
+    const e = await rejection(t.read(1, 'holding', 0, 1, 500));
+    expect(e).toMatchObject({ code: 'MODBUS_EXCEPTION_2', kind: 'exception' });
+    s.clearFault(1);
+    expect((await t.read(1, 'holding', 0, 1, 500)).length).toBe(2);
+    expect(t.lost).toBe(false);
+  });
+
+  it('an unknown unit behind a gateway is exception 11; silence is ETIMEDOUT', async () => {
+    const s = await sim();
+    const t = await connect(s.host, s.port);
+    expect(await rejection(t.read(9, 'holding', 0, 1, 500))).toMatchObject({ code: 'MODBUS_EXCEPTION_11', kind: 'exception' });
+    s.setFault(1, { kind: 'silence' });
+    expect(await rejection(t.read(1, 'holding', 0, 1, 100))).toMatchObject({ code: 'ETIMEDOUT', kind: 'timeout' });
+  });
+
+  it('a short answer (fewer data bytes than asked) is EBADRESPONSE for that request only; the next request works', async () => {
+    const srv = await rawServer((req, n) => (n === 0 ? answer(req, [7]) : answer(req, [1, 2])));
+    const t = await connect(srv.host, srv.port);
+    expect(await rejection(t.read(1, 'holding', 0, 2, 500))).toMatchObject({ code: 'EBADRESPONSE', kind: 'response' });
+    expect([...(await t.read(1, 'holding', 0, 2, 500))]).toEqual([0, 1, 0, 2]);
+    expect(t.lost).toBe(false);
+  });
+
+  it('garbage where an MBAP header should be drops the connection with EBADFRAME (kind connection)', async () => {
+    const srv = await rawServer(() => Buffer.from('HTTP/1.1 400 Bad Request\r\n\r\n'));
+    const t = await connect(srv.host, srv.port);
+    const lost: ModbusError[] = [];
+    t.onLost((e) => lost.push(e));
+    expect(await rejection(t.read(1, 'holding', 0, 1, 500))).toMatchObject({ code: 'EBADFRAME', kind: 'connection' });
+    expect(t.lost).toBe(true);
+    expect(lost[0]?.code).toBe('EBADFRAME');
+    // A dead transport fails further reads at once instead of waiting out a timeout.
+    expect(await rejection(t.read(1, 'holding', 0, 1, 5000))).toMatchObject({ kind: 'connection' });
+  });
+
+  it('an answer with a transaction id nobody asked for is dropped and counted; its request times out', async () => {
+    const srv = await rawServer((req) => answer(req, [5], (req.readUInt16BE(0) + 100) & 0xffff));
+    const t = await connect(srv.host, srv.port);
+    expect(await rejection(t.read(1, 'holding', 0, 1, 150))).toMatchObject({ code: 'ETIMEDOUT', kind: 'timeout' });
+    expect(t.strayFrames).toBe(1);
+  });
+
+  it('driver: stray answers are counted in status, the request is a timeout, and the driver reconnects', async () => {
+    const srv = await rawServer((req) => answer(req, [5], (req.readUInt16BE(0) + 100) & 0xffff));
+    const rec = recordingContext('stray');
+    const config = modbusTcpDeviceSchema.parse({ id: 'stray', type: 'modbus-tcp', host: srv.host, port: srv.port, intervalMs: 20, timeoutMs: 50, registers: [{ name: 'r0', address: 0, type: 'uint16' }] });
+    const d = createModbusTcpDriver(config, rec.ctx);
+    cleanups.push(() => d.stop());
+    await d.start();
+    await waitFor('a reconnect after the timeout', () => srv.connections() >= 2);
+    const st = d.status();
+    expect(st.lastError?.code).toBe('ETIMEDOUT');
+    expect(st.counters.timeouts).toBeGreaterThan(0);
+    expect(st.detail?.strayFrames).toBeGreaterThan(0);
+  });
+
+  it('an answer split across TCP segments, and two answers in one segment, are framed correctly', async () => {
+    let pendingFirst: Buffer | null = null;
+    const srv = await rawServer((req, n) => {
+      const a = answer(req, [n + 10]);
+      if (n % 2 === 0) {
+        pendingFirst = a;
+        return a.subarray(0, 5); // half a header now, the rest with the next answer
+      }
+      const out = Buffer.concat([pendingFirst!.subarray(5), a]);
+      pendingFirst = null;
+      return out;
+    });
+    const t = await connect(srv.host, srv.port);
+    const [a, b] = await Promise.all([t.read(1, 'holding', 0, 1, 500), t.read(1, 'holding', 1, 1, 500)]);
+    expect([a.readUInt16BE(0), b.readUInt16BE(0)]).toEqual([10, 11]);
+  });
+
+  it('the driver survives a device that sends garbage: it reports EBADFRAME, reconnects, and stops cleanly', async () => {
+    const srv = await rawServer(() => Buffer.from([0xde, 0xad, 0xbe, 0xef, 0xff, 0xff, 0xff, 0xff]));
+    const rec = recordingContext('garbage-plc');
+    const config = modbusTcpDeviceSchema.parse({ id: 'garbage-plc', type: 'modbus-tcp', host: srv.host, port: srv.port, intervalMs: 20, timeoutMs: 200, registers: [{ name: 'r0', address: 0, type: 'uint16' }] });
+    const d = createModbusTcpDriver(config, rec.ctx);
+    cleanups.push(() => d.stop());
+    await d.start();
+    await waitFor('two connections to the garbage server', () => srv.connections() >= 2);
+    const st = d.status();
+    expect(st.state).toBe('down');
+    expect(st.lastError?.code).toBe('EBADFRAME');
+    expect(st.counters.connectionErrors).toBeGreaterThan(0);
+    expect(rec.readings().filter((r) => r.point === 'r0')).toEqual([expect.objectContaining({ quality: 'bad', attrs: { error: 'EBADFRAME' } })]);
+    await d.stop();
+    expect(d.status().state).toBe('stopped');
+  });
+
+  it('driver: pipelined polls (maxOutstandingRequests 4) read every request right', async () => {
+    const s = await startModbusTcpSimulator({ units: [1], clock: 'manual' });
+    cleanups.push(() => s.stop());
+    s.unit(1).setRegisters('holding', 0, Array.from({ length: 40 }, (_, i) => 1000 + i));
+    const rec = recordingContext('pipelined');
+    const config = modbusTcpDeviceSchema.parse({
+      id: 'pipelined', type: 'modbus-tcp', host: s.host, port: s.port, intervalMs: 20, timeoutMs: 500,
+      maxRegistersPerRequest: 4, maxOutstandingRequests: 4,
+      registers: Array.from({ length: 40 }, (_, i) => ({ name: `r${i}`, address: i, type: 'uint16' })),
+    });
+    const d = createModbusTcpDriver(config, rec.ctx);
+    cleanups.push(() => d.stop());
+    await d.start();
+    const batch = await waitFor('one full poll', () => rec.batches.find((b) => b.length === 40));
+    expect(batch.map((r) => r.value)).toEqual(Array.from({ length: 40 }, (_, i) => 1000 + i));
+    expect(d.status().detail?.requestsPerPoll).toBe(10);
+  });
+
+  it('driver: with emitPacked, good polls arrive packed; an outage is one bad reading per point, then packed good values again', async () => {
+    const s = await startModbusTcpSimulator({ units: [1], clock: 'manual' });
+    cleanups.push(() => s.stop());
+    s.unit(1).setRegisters('holding', 0, [7, 8]);
+    const rec = recordingContext('packed');
+    const packed: PackedReadings[] = [];
+    const config = modbusTcpDeviceSchema.parse({
+      id: 'packed', type: 'modbus-tcp', host: s.host, port: s.port, intervalMs: 20, timeoutMs: 100,
+      registers: [{ name: 'a', address: 0, type: 'uint16', unit: 'V' }, { name: 'b', address: 1, type: 'int16' }],
+    });
+    const d = createModbusTcpDriver(config, { ...rec.ctx, emitPacked: (p) => void packed.push(...p) });
+    cleanups.push(() => d.stop());
+    await d.start();
+    await waitFor('a packed poll', () => packed.length > 0);
+    expect(expandPacked(packed[0]!)).toEqual([
+      { point: 'a', value: 7, quality: 'good', ts: packed[0]!.ts, unit: 'V' },
+      { point: 'b', value: 8, quality: 'good', ts: packed[0]!.ts },
+    ]);
+    expect(rec.readings()).toEqual([]);
+    s.setFault(1, { kind: 'exception', code: 4 });
+    await waitFor('bad readings', () => rec.readings().length >= 2);
+    const before = packed.length;
+    s.clearFault(1);
+    await waitFor('packed again', () => packed.length > before);
+    s.setFault(1, { kind: 'exception', code: 4 });
+    await waitFor('a second outage reported again', () => rec.readings().length >= 4);
+    expect(rec.readings().map((r) => [r.point, r.quality, r.attrs?.error])).toEqual([
+      ['a', 'bad', 'MODBUS_EXCEPTION_4'], ['b', 'bad', 'MODBUS_EXCEPTION_4'],
+      ['a', 'bad', 'MODBUS_EXCEPTION_4'], ['b', 'bad', 'MODBUS_EXCEPTION_4'],
+    ]);
+  });
+});

@@ -1,0 +1,63 @@
+import fc from 'fast-check';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { expandPacked, type PackedReadings } from '../../drivers/packed-readings.js';
+import { PackedRun } from '../packed-run.js';
+import { encodePacked, encodeReading, RowWriter } from './encode.js';
+import { Outbox } from './outbox.js';
+
+/** Packed runs must be stored byte for byte as the same readings would be, wherever rows split them. */
+
+function packed(names: string[], units: (string | undefined)[], values: (number | boolean)[], ts: number): PackedReadings {
+  return { points: { names, units }, count: values.length, ts, value: (i) => values[i]! };
+}
+
+const valueArb = fc.oneof(fc.integer({ min: -2_147_483_648, max: 4_294_967_295 }), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean());
+
+describe('encodePacked', () => {
+  it('is byte for byte encodeReading of the expanded readings, synced or not', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.string({ minLength: 1, maxLength: 12 }), fc.option(fc.string({ maxLength: 6 }), { nil: undefined }), valueArb), { minLength: 1, maxLength: 20 }),
+        fc.integer({ min: 1, max: 1e9 }),
+        fc.boolean(),
+        (rows, firstSeq, unsynced) => {
+          const p = packed(rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2]), 1_764_000_000_123);
+          const run = new PackedRun('dev "1"', p);
+          const want = expandPacked(p).map((r, i) => encodeReading({ ...r, device: run.device }, firstSeq + i, unsynced)).join(',');
+          expect(encodePacked(run, 0, p.count, firstSeq, unsynced)).toBe(want);
+          const w = new RowWriter();
+          w.packed(run, 0, p.count, firstSeq, unsynced);
+          expect(w.take().toString('utf8')).toBe(want);
+          const payload = JSON.parse(`[${want}]`) as unknown[];
+          expect(payload).toHaveLength(p.count);
+        },
+      ),
+    );
+  });
+});
+
+describe('outbox with packed runs', () => {
+  it('splits packed runs across rows at rowMaxReadings, with consecutive seqs and plain readings in between', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'edge-gw-packed-'));
+    try {
+      const outbox = new Outbox({ path: join(dir, 'o.db'), durability: 'normal', rowMaxReadings: 4, retention: { maxBytes: 1e9, maxAgeMs: 1e9 } });
+      const a = new PackedRun('plc', packed(['a', 'b', 'c'], ['V', undefined, 'A'], [1, 2.5, true], 1000));
+      const b = new PackedRun('plc', packed(['x', 'y', 'z', 'w', 'v'], [undefined, undefined, undefined, undefined, undefined], [5, 6, 7, 8, 9], 2000));
+      const first = outbox.append('telemetry', [a, { device: 'gw', point: 'p', value: 'hi', quality: 'good', ts: 1500 }, b]);
+      expect(first).toBe(1);
+      const batch = outbox.claim('telemetry', 100, 1e6)!;
+      expect(batch.count).toBe(9);
+      const readings = JSON.parse(`[${batch.bodies.map((x) => x.toString('utf8')).join(',')}]`) as Array<{ seq: number; point: string; value: unknown }>;
+      expect(readings.map((r) => r.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      expect(readings.map((r) => r.point)).toEqual(['a', 'b', 'c', 'p', 'x', 'y', 'z', 'w', 'v']);
+      expect(batch.bodies).toHaveLength(3); // rows of 4, 4, 1
+      expect(outbox.stats().pendingReadings).toBe(9);
+      outbox.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
