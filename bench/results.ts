@@ -15,6 +15,8 @@ export interface BenchResults {
   endToEnd?: EndToEndResult;
   drain?: DrainResult;
   intersection?: IntersectionResult;
+  /** The intersection load with an SD card's fsync latency added, once per durability mode. */
+  piStorage?: IntersectionResult[];
   /** A section that failed is reported here instead of aborting the others. */
   failures: { section: string; code: string; message: string }[];
   totalSeconds: number;
