@@ -37,7 +37,8 @@ const TABLE: Record<Stream, string> = { event: 'events', telemetry: 'telemetry' 
 export interface OutboxOptions {
   path: string;
   /** `strict` fsyncs every commit (synchronous=FULL); `normal` survives process crashes, and a
-   * power cut may lose the last commits but never corrupts (WAL + synchronous=NORMAL). */
+   * power cut may lose the last commits but never corrupts (WAL + synchronous=NORMAL): the next
+   * start skips the seqs they may have used and declares them (`skipped`). */
   durability: 'normal' | 'strict';
   rowMaxReadings: number;
   retention: { maxBytes: number; maxAgeMs: number };
