@@ -602,7 +602,6 @@ export class Outbox {
   }
 }
 
-
 function wrapFull(err: unknown, path: string, what: string): Error {
   if (!isDiskFull(err)) return err as Error;
   return new OutboxFullError(`outbox ${path} is full: ${what} failed (${(err as Error).message})`, { cause: err });
