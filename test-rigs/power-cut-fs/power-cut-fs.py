@@ -27,7 +27,6 @@ import sys
 import threading
 import time
 
-import fusepy
 from fusepy import FUSE, FuseOSError, Operations
 
 PAGE = 4096
