@@ -53,6 +53,11 @@ export interface IntersectionResult {
   /** Warnings/errors the daemon logged during the run (a quiet daemon is part of the result). */
   daemonProblems: string[];
   traced: boolean;
+  durability: 'normal' | 'strict';
+  /** Added to every fsync/fdatasync (Pi-class storage run); 0 = this machine's disk as it is. */
+  fsyncDelayMs: number;
+  /** The daemon's backlog (health.outbox.pendingReadings) at each health message in the window. */
+  backlogSeries: number[];
 }
 
 export async function measureIntersection(opts: {
@@ -66,11 +71,19 @@ export async function measureIntersection(opts: {
   trace?: boolean;
   /** Extra `node` flags for the daemon (profiling, heap limits). */
   nodeArgs?: string[];
+  durability?: 'normal' | 'strict';
+  /** Slow storage: added to every fsync/fdatasync through strace (needs strace). */
+  fsyncDelayMs?: number;
+  /** Health interval (the backlog series samples it); default the shipped 10 s. */
+  healthIntervalMs?: number;
 }): Promise<IntersectionResult> {
   const devices = opts.devices ?? 8;
   const registers = opts.registers ?? 20;
   const intervalMs = opts.intervalMs ?? 100;
-  const traced = (opts.trace ?? true) && straceAvailable();
+  const fsyncDelayMs = opts.fsyncDelayMs ?? 0;
+  const durability = opts.durability ?? 'normal';
+  const traced = ((opts.trace ?? true) || fsyncDelayMs > 0) && straceAvailable();
+  if (fsyncDelayMs > 0 && !traced) throw new Error('the slow-storage run injects its fsync delay with strace, which is not installed');
   const dir = mkdtempSync(join(opts.tmpRoot, 'edge-gw-bench-intersection-'));
   const sims: ModbusTcpSimulator[] = [];
   let sub: mqtt.MqttClient | null = null;
@@ -99,7 +112,7 @@ export async function measureIntersection(opts: {
       brokerUrls: [opts.broker.url],
       devices: deviceFiles,
       // The shipped defaults, not the test harness's fast health interval.
-      gateway: { health: { interval: '10s' }, log: { level: 'info' } },
+      gateway: { health: { interval: `${opts.healthIntervalMs ?? 10_000}ms` }, log: { level: 'info' }, outbox: { durability } },
     });
 
     const tracker = new SeqTracker();
@@ -107,9 +120,16 @@ export async function measureIntersection(opts: {
     let window = { from: Infinity, to: -Infinity };
     let inWindow = 0;
     const seenDevices = new Set<string>();
+    const backlogSeries: number[] = [];
     sub = await mqtt.connectAsync(opts.broker.url, { clientId: `bench-intersection-sub-${process.pid}`, clean: true, reconnectPeriod: 0 });
-    sub.on('message', (_topic, payload) => {
+    sub.on('message', (topic, payload) => {
       const now = Date.now();
+      if (topic.endsWith('/health')) {
+        if (payload.length > 0 && now >= window.from && now <= window.to) {
+          backlogSeries.push((JSON.parse(payload.toString('utf8')) as { outbox: { pendingReadings: number } }).outbox.pendingReadings);
+        }
+        return;
+      }
       const batch = JSON.parse(payload.toString('utf8')) as { readings: { seq: number; ts: number; device: string }[] };
       tracker.accept(batch.readings.map((r) => r.seq));
       for (const r of batch.readings) {
@@ -122,9 +142,9 @@ export async function measureIntersection(opts: {
     });
     // Both streams: they share one seq space, so a gap check needs events (gateway events) too.
     const base = `${config.topicPrefix}/${config.gatewayId}`;
-    await sub.subscribeAsync([`${base}/telemetry`, `${base}/events`], { qos: 1 });
+    await sub.subscribeAsync([`${base}/telemetry`, `${base}/events`, `${base}/health`], { qos: 1 });
 
-    daemon = TracedDaemon.start(config.dir, { traceFile: traced ? join(dir, 'strace.txt') : null, nodeArgs: opts.nodeArgs });
+    daemon = TracedDaemon.start(config.dir, { traceFile: traced ? join(dir, 'strace.txt') : null, nodeArgs: opts.nodeArgs, fsyncDelayMs });
     await daemon.ready(30_000);
     const pid = daemon.pid;
     const deadline = performance.now() + 20_000;
@@ -200,6 +220,9 @@ export async function measureIntersection(opts: {
       rigCpuPercent,
       daemonProblems: daemon.problems().map((l) => `${l.msg}${l.err ? `: ${JSON.stringify(l.err).slice(0, 200)}` : ''}`),
       traced,
+      durability,
+      fsyncDelayMs,
+      backlogSeries,
     };
   } finally {
     await daemon?.stop().catch(() => undefined);

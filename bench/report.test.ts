@@ -61,6 +61,9 @@ function fixture(): BenchResults {
       rigCpuPercent: 1.7,
       daemonProblems: [],
       traced: true,
+      durability: 'normal',
+      fsyncDelayMs: 0,
+      backlogSeries: [120, 80],
     },
     failures: [],
     totalSeconds: 95,
@@ -88,6 +91,28 @@ describe('bench report', () => {
     expect(text).toMatch(/MISS {2}intersection CPU \(one core\) +3\.50 %/);
     expect(text).toContain('drained in 2.50 s from broker up (2.40 s from CONNACK) = 416,667 readings/s');
     expect(text).toContain('CPU 0.51x of Node-RED (aim <= 0.20x)');
+  });
+
+  it('judges the Pi-class storage runs: a flat backlog, p99 and fsyncs per mode', () => {
+    const r = fixture();
+    const base = r.intersection!;
+    r.piStorage = [
+      { ...base, durability: 'normal', fsyncDelayMs: 20, fsyncsPerS: 0.6, latencyP99Ms: 70, backlogSeries: [300, 250, 310] },
+      // strict falling behind: the backlog grows by more than a second of readings.
+      { ...base, durability: 'strict', fsyncDelayMs: 20, fsyncsPerS: 40, latencyP99Ms: 900, backlogSeries: [300, 2000, 9000] },
+    ];
+    const checks = Object.fromEntries(checkTargets(r).filter((c) => c.name.startsWith('Pi-class')).map((c) => [c.name, c.pass]));
+    expect(checks).toEqual({
+      'Pi-class storage (normal): backlog flat': true,
+      'Pi-class storage (normal): latency p99': true,
+      'Pi-class storage (normal): fsyncs/s': true,
+      'Pi-class storage (strict): backlog flat': false,
+      'Pi-class storage (strict): latency p99': false,
+      'Pi-class storage (strict): fsyncs/s': false,
+    });
+    const text = formatReport(r);
+    expect(text).toContain('PI-CLASS STORAGE (the intersection load, +20 ms on every fsync/fdatasync via strace inject, durability strict)');
+    expect(text).toContain('backlog (health.outbox.pendingReadings every 2 s): 300 2000 9000');
   });
 
   it('scales a shorter drain to 1M readings and fails a drain that left readings behind', () => {

@@ -108,6 +108,15 @@ export function formatReport(r: BenchResults): string {
     if (p.daemonProblems.length > 0) line(`  daemon logged ${p.daemonProblems.length} warning(s)/error(s); first: ${p.daemonProblems[0]}`);
   }
 
+  for (const p of r.piStorage ?? []) {
+    line();
+    line(`PI-CLASS STORAGE (the intersection load, +${p.fsyncDelayMs} ms on every fsync/fdatasync via strace inject, durability ${p.durability}), ${p.seconds.toFixed(1)} s window`);
+    line(`  delivered ${int(p.deliveredPerS)} readings/s; missing ${p.missing}, duplicates ${p.duplicates}; CPU ${p.cpuPercent.toFixed(2)} % of one core`);
+    line(`  fsyncs ${p.fsyncsPerS === null ? 'n/a' : `${p.fsyncsPerS.toFixed(2)}/s`}; latency p50 ${p.latencyP50Ms.toFixed(1)} ms, p99 ${p.latencyP99Ms.toFixed(1)} ms, max ${p.latencyMaxMs.toFixed(1)} ms`);
+    line(`  backlog (health.outbox.pendingReadings every 2 s): ${p.backlogSeries.length > 0 ? p.backlogSeries.join(' ') : 'no sample'}`);
+    if (p.daemonProblems.length > 0) line(`  daemon logged ${p.daemonProblems.length} warning(s)/error(s); first: ${p.daemonProblems[0]}`);
+  }
+
   const checks = checkTargets(r);
   if (checks.length > 0) {
     line();

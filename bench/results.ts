@@ -18,6 +18,8 @@ export interface BenchResults {
   intersection?: IntersectionResult;
   /** One entry per shape (bench/poll-path.ts). */
   pollPath?: PollPathResult[];
+  /** The intersection load with an SD card's fsync latency added, once per durability mode. */
+  piStorage?: IntersectionResult[];
   /** A section that failed is reported here instead of aborting the others. */
   failures: { section: string; code: string; message: string }[];
   totalSeconds: number;

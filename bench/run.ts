@@ -18,10 +18,12 @@ import type { BenchResults } from './results.js';
  * gateway against them. Sections run one after another (never concurrently: they would measure
  * each other); a failing section is reported and the others still run.
  */
-const USAGE = `usage: npm run bench -- [--quick] [--json] [--json-file PATH] [--only limits,e2e,drain,intersection,pollpath]
+const USAGE = `usage: npm run bench -- [--quick] [--json] [--json-file PATH] [--only limits,e2e,drain,intersection,pi-storage,pollpath]
   [--e2e-seconds N] [--intersection-seconds N] [--pollpath-seconds N] [--pollpath-profile-seconds N] [--drain-readings N] [--no-trace] [--daemon-cpu-prof DIR] [--daemon-node-args "FLAGS"] [--tmp DIR]`;
 
-const SECTIONS = ['limits', 'e2e', 'drain', 'intersection', 'pollpath'] as const;
+const SECTIONS = ['limits', 'e2e', 'drain', 'intersection', 'pi-storage', 'pollpath'] as const;
+/** A Raspberry Pi's SD card: an fsync 10-100x slower than a server disk; 20 ms is the low end. */
+const PI_FSYNC_DELAY_MS = 20;
 type Section = (typeof SECTIONS)[number];
 
 class UsageError extends Error {
@@ -168,6 +170,23 @@ async function main(): Promise<number> {
           nodeArgs: o.daemonNodeArgs,
         }),
       );
+    }
+    if (o.only.has('pi-storage')) {
+      results.piStorage = [];
+      for (const durability of ['normal', 'strict'] as const) {
+        const r = await section(results, `intersection load on Pi-class storage (+${PI_FSYNC_DELAY_MS} ms per fsync, ${durability})`, () =>
+          measureIntersection({
+            broker,
+            tmpRoot: o.tmp,
+            warmupMs: o.intersectionWarmupMs,
+            durationMs: o.intersectionMs,
+            durability,
+            fsyncDelayMs: PI_FSYNC_DELAY_MS,
+            healthIntervalMs: 2000,
+          }),
+        );
+        if (r) results.piStorage.push(r);
+      }
     }
     if (o.only.has('pollpath')) {
       for (const shape of POLL_PATH_SHAPES) {

@@ -78,5 +78,23 @@ export function checkTargets(r: BenchResults): TargetCheck[] {
     checks.push({ name: `${tag} latency p99`, measured: `${p.latencyP99Ms.toFixed(0)} ms`, target: `<= ${TARGETS.pollPathP99Ms} ms`, pass: p.latencyP99Ms <= TARGETS.pollPathP99Ms });
     checks.push({ name: `${tag}: nothing lost`, measured: `${p.missing} missing`, target: '0 missing', pass: p.missing === 0 });
   }
+  for (const p of r.piStorage ?? []) {
+    const name = `Pi-class storage (${p.durability})`;
+    const growth = backlogGrowth(p);
+    checks.push({ name: `${name}: backlog flat`, measured: growth === null ? 'no sample' : `${growth >= 0 ? '+' : ''}${growth.toFixed(0)}`, target: `<= +${p.deliveredPerS.toFixed(0)} (1 s of readings)`, pass: growth !== null && growth <= p.deliveredPerS });
+    checks.push({ name: `${name}: latency p99`, measured: `${p.latencyP99Ms.toFixed(1)} ms`, target: `<= ${TARGETS.intersectionP99Ms} ms`, pass: p.latencyP99Ms <= TARGETS.intersectionP99Ms });
+    checks.push(
+      p.fsyncsPerS === null
+        ? { name: `${name}: fsyncs/s`, measured: 'not measured', target: `<= ${TARGETS.intersectionFsyncsPerS}`, pass: false }
+        : { name: `${name}: fsyncs/s`, measured: p.fsyncsPerS.toFixed(2), target: `<= ${TARGETS.intersectionFsyncsPerS}`, pass: p.fsyncsPerS <= TARGETS.intersectionFsyncsPerS },
+    );
+  }
   return checks;
+}
+
+/** How much the daemon's backlog grew over the window (last health sample minus the first). */
+export function backlogGrowth(p: { backlogSeries: number[] }): number | null {
+  const first = p.backlogSeries[0];
+  const last = p.backlogSeries.at(-1);
+  return first === undefined || last === undefined ? null : last - first;
 }

@@ -59,11 +59,17 @@ export class TracedDaemon {
     this.exited = once(child, 'exit');
   }
 
-  static start(configDir: string, opts: { traceFile: string | null; nodeArgs?: string[] }): TracedDaemon {
+  /**
+   * `fsyncDelayMs` makes every fsync/fdatasync take that much longer (strace's syscall fault
+   * injection, delay on exit): an SD card's fsync on this machine's disk. Needs `traceFile`.
+   */
+  static start(configDir: string, opts: { traceFile: string | null; nodeArgs?: string[]; fsyncDelayMs?: number }): TracedDaemon {
+    if (opts.fsyncDelayMs && !opts.traceFile) throw new DaemonStartError('an fsync delay needs strace (traceFile)');
+    const inject = opts.fsyncDelayMs ? ['-e', `inject=fsync,fdatasync:delay_exit=${Math.round(opts.fsyncDelayMs * 1000)}`] : [];
     // Deployed flags first (systemd passes them in NODE_OPTIONS); --daemon-node-args may add or override.
     const node = [process.execPath, ...DAEMON_NODE_FLAGS, ...(opts.nodeArgs ?? []), CLI, 'run', '--config', configDir];
     const [cmd, ...args] = opts.traceFile
-      ? [STRACE, '-f', '--seccomp-bpf', '-qq', '-ttt', '-s', '0', '-e', 'signal=none', '-e', 'trace=fsync,fdatasync,pwrite64', '-o', opts.traceFile, ...node]
+      ? [STRACE, '-f', '--seccomp-bpf', '-qq', '-ttt', '-s', '0', '-e', 'signal=none', '-e', 'trace=fsync,fdatasync,pwrite64', ...inject, '-o', opts.traceFile, ...node]
       : node;
     const child = spawn(cmd!, args, { env: { ...process.env, NO_PRETTY_LOGS: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
     return new TracedDaemon(child, opts.traceFile);

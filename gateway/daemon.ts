@@ -124,6 +124,11 @@ export class Daemon {
       log.error({ movedTo: q.movedTo, reason: q.reason }, 'outbox database was corrupt: quarantined it and started a fresh one');
       d.gatewayEvent('outbox.quarantined', q.movedTo, { reason: q.reason, continuedSeq: q.inheritedNextSeq !== null });
     }
+    if (d.outbox.skipped) {
+      const k = d.outbox.skipped;
+      log.warn({ fromSeq: k.fromSeq, toSeq: k.toSeq, reason: k.reason }, 'outbox skipped seqs after an unclean stop');
+      d.gatewayEvent('outbox.skipped', k.toSeq - k.fromSeq + 1, { fromSeq: k.fromSeq, toSeq: k.toSeq, reason: k.reason });
+    }
     d.forwarder.start();
     await d.devices.apply(config.devices);
     d.timers.push(setInterval(() => d.enforceRetention(), 1000));

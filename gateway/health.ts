@@ -21,6 +21,8 @@ export interface HealthReport {
     oldestPendingMs: number | null;
     /** Readings deliberately dropped by retention, with their seq ranges: not loss, a known gap. */
     dropped: { readings: number; ranges: [number, number][] };
+    /** Seq ranges skipped after unclean stops (power cut): never delivered, declared, not loss in transit. */
+    skipped: { ranges: [number, number][] };
     /** Readings that could not be committed (disk full) and never got a sequence number. */
     refused: number;
     /** Readings per second acknowledged by the broker over the last interval. */
@@ -59,6 +61,7 @@ export function buildHealth(input: {
       pendingEvents: outbox.streams.event.pendingReadings,
       oldestPendingMs: outbox.oldestPendingMs,
       dropped: { readings: outbox.droppedReadings, ranges: outbox.lastDrops.map((d) => [d.fromSeq, d.toSeq]) },
+      skipped: { ranges: outbox.lastSkips.map((k) => [k.fromSeq, k.toSeq]) },
       refused: outbox.refusedReadings,
       drainRatePerS: Math.round(input.drainRatePerS),
       drainEtaS: input.drainRatePerS > 0 && outbox.pendingReadings > 0 ? Math.ceil(outbox.pendingReadings / input.drainRatePerS) : null,

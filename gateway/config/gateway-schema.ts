@@ -49,7 +49,7 @@ const outboxSchema = z
   .object({
     /** RESTART. Relative paths are relative to the config directory. */
     path: z.string().default('/var/lib/edge-gateway/outbox.db'),
-    /** RESTART. `strict` fsyncs every group commit; `normal` survives crashes, not power cuts. */
+    /** RESTART. `strict` fsyncs every group commit; `normal` survives crashes, and after a power cut declares what it lost (outbox.skipped). */
     durability: z.enum(['normal', 'strict']).default('normal'),
     /** Group commit window: a crash can lose at most this much of not-yet-committed readings. */
     commitInterval: durationSchema.default(50),

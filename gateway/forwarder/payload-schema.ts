@@ -63,6 +63,10 @@ export const healthPayloadSchema = z
         pendingEvents: z.number().int(),
         oldestPendingMs: z.number().nullable(),
         dropped: z.object({ readings: z.number().int(), ranges: z.array(z.tuple([z.number().int(), z.number().int()])) }).strict(),
+        skipped: z
+          .object({ ranges: z.array(z.tuple([z.number().int(), z.number().int()])) })
+          .strict()
+          .describe('seq ranges skipped after unclean stops (power cut): never delivered, declared like retention drops'),
         refused: z.number().int(),
         drainRatePerS: z.number(),
         drainEtaS: z.number().nullable(),

@@ -24,6 +24,7 @@ function report(over: Partial<HealthReport['outbox']> = {}): HealthReport {
       pendingEvents: 2,
       oldestPendingMs: 125_000,
       dropped: { readings: 100, ranges: [[1, 100]] },
+      skipped: { ranges: [] },
       refused: 0,
       drainRatePerS: 0,
       drainEtaS: null,
@@ -54,6 +55,8 @@ describe('status rendering', () => {
     expect(text).toMatch(/^broker +mqtts:\/\/broker\.city:8883  NOT connected  connects 3, in flight 0 batch\(es\)  last error: connect ECONNREFUSED 10\.0\.0\.5:8883$/m);
     expect(text).toMatch(/^queue +3000 reading\(s\), 146 KiB, 2 event\(s\)  oldest 2m 5s  not draining$/m);
     expect(text).toMatch(/^drops +100 reading\(s\) dropped by retention \(seq 1-100\), 0 refused$/m);
+    const afterCut = renderStatus(report({ skipped: { ranges: [[5001, 8192]] } }), plainStyle);
+    expect(afterCut).toMatch(/^drops +100 reading\(s\) dropped by retention \(seq 1-100\), 0 refused, seq 5001-8192 skipped after an unclean stop$/m);
     expect(text).toMatch(/^pump +modbus-tcp +degraded +42s ago +timeouts=12 reconnects=1 +ETIMEDOUT: read holding 0\+1 from unit 1: no answer in time$/m);
     expect(text).toMatch(/^door +gpio +ok +500ms ago +-$/m);
   });

@@ -74,7 +74,10 @@ export function renderStatus(answer: StatusAnswer, style: Style, drain?: DrainTr
   const ranges = o.dropped.ranges.map(([a, z]) => (a === z ? `${a}` : `${a}-${z}`));
   const drops = o.dropped.readings > 0 ? warn(`${o.dropped.readings} reading(s) dropped by retention`) + (ranges.length ? ` (seq ${ranges.join(', ')})` : '') : '0 dropped';
   const refused = o.refused > 0 ? bad(`${o.refused} refused (outbox full: disk or maxFileBytes)`) : '0 refused';
-  out.push(`${label('drops')} ${drops}, ${refused}`);
+  // Seqs skipped after an unclean stop (power cut): declared, so a central gap there is explained.
+  const skipped = (o.skipped?.ranges ?? []).map(([a, z]) => (a === z ? `${a}` : `${a}-${z}`));
+  const skips = skipped.length > 0 ? `, ${warn(`seq ${skipped.join(', ')} skipped after an unclean stop`)}` : '';
+  out.push(`${label('drops')} ${drops}, ${refused}${skips}`);
   out.push(`${label('process')} RSS ${formatBytes(h.process.rssBytes)}, heap ${formatBytes(h.process.heapUsedBytes)}  outbox ${o.id} next seq ${o.nextSeq}`);
   out.push('');
 

@@ -1,5 +1,6 @@
-import { closeSync, existsSync, openSync, statfsSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, statfsSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { fsyncDirectory } from './fsync-dir.js';
 
 /**
  * Space set aside next to the outbox so that acknowledged rows can always be deleted. In WAL mode
@@ -14,7 +15,17 @@ export class DiskReserve {
     readonly path: string,
     readonly bytes: number,
   ) {
-    this.held = bytes === 0 || existsSync(path) || this.create();
+    // A reserve shorter than configured (e.g. laid down but never synced before a power cut, as
+    // earlier versions did) holds nothing back: lay it down again.
+    this.held = bytes === 0 || this.fullSize() || this.create();
+  }
+
+  private fullSize(): boolean {
+    try {
+      return statSync(this.path).size >= this.bytes;
+    } catch {
+      return false;
+    }
   }
 
   /** False while the reserve is given away: the outbox then accepts no new readings. */
@@ -51,6 +62,10 @@ export class DiskReserve {
       for (let written = 0; written < this.bytes; ) {
         written += writeSync(fd, chunk, 0, Math.min(chunk.length, this.bytes - written));
       }
+      // Synced, file and directory entry: otherwise a power cut leaves a 0-byte file that
+      // passes for a held reserve.
+      fsyncSync(fd);
+      fsyncDirectory(dirname(this.path));
       return true;
     } catch {
       if (fd !== undefined) closeSync(fd);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Reading } from '../reading.js';
-import { Outbox, OutboxFullError, type OutboxOptions } from './outbox.js';
+import { Outbox, OutboxFullError, SEQ_BLOCK, type OutboxOptions } from './outbox.js';
 
 let dir: string;
 beforeEach(() => {
@@ -107,12 +107,36 @@ describe('outbox contract', () => {
     const batch = b.claim('telemetry', 1000, 10e6)!;
     expect(batch.firstSeq).toBe(101);
     b.ack(batch);
+    // `normal` cannot tell a crash from a power cut that rolled the counter back: it continues
+    // above the reserved block and declares the seqs it skipped.
+    expect(b.skipped).toMatchObject({ fromSeq: 151, toSeq: SEQ_BLOCK, reason: 'unclean-stop' });
+    expect(b.stats().lastSkips).toMatchObject([{ fromSeq: 151, toSeq: SEQ_BLOCK }]);
     b.append('telemetry', readings(1));
-    expect(seqsOf(b.claim('telemetry', 10, 1e6)!.bodies)).toEqual([151]);
+    expect(seqsOf(b.claim('telemetry', 10, 1e6)!.bodies)).toEqual([SEQ_BLOCK + 1]);
     b.close();
     const c = open();
-    expect(c.stats().nextSeq).toBe(152); // all rows gone, counter survives in meta
+    expect(c.stats().nextSeq).toBe(SEQ_BLOCK + 2); // all rows gone, counter survives in meta
+    expect(c.skipped).toBeNull(); // a clean close skips nothing
     c.close();
+  });
+
+  it('strict: the counter is synced with every commit, so an unclean stop skips nothing', () => {
+    const a = open({ durability: 'strict' });
+    a.append('telemetry', readings(150));
+    const b = open({ durability: 'strict' });
+    expect(b.skipped).toBeNull();
+    expect(b.nextSequence).toBe(151);
+    b.close();
+  });
+
+  it('a commit beyond the reserved block reserves the next one in the same commit', () => {
+    const a = open({ rowMaxReadings: 1000 });
+    a.append('telemetry', readings(SEQ_BLOCK + 10));
+    a.append('telemetry', readings(5));
+    const b = open();
+    // The reservation that covered SEQ_BLOCK + 10 went with that commit: the skip starts above it.
+    expect(b.skipped).toMatchObject({ fromSeq: SEQ_BLOCK + 16, toSeq: 2 * SEQ_BLOCK + 10 });
+    b.close();
   });
 
   it('retention by bytes drops the oldest telemetry first, keeps events, and records the drop', () => {

@@ -47,6 +47,7 @@ function line(s: Subscriber, ratePerS: number, json: boolean): string {
     `seqs=${sum.lowest ?? '-'}..${sum.highest ?? '-'}`,
     `missing=${sum.missingCount}${sum.gaps.length ? ` [${fmtRanges(sum.gaps)}]` : ''}`,
     `dup=${sum.duplicates}`,
+    `reused=${sum.reused}`,
     `droppedByGateway=${sum.droppedByGateway}`,
     `malformed=${sum.malformed}`,
     `gatewayQueue=${health?.outbox?.pendingReadings ?? '?'}`,

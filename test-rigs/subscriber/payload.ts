@@ -48,6 +48,8 @@ export const healthSchema = z.looseObject({
   outbox: z.looseObject({
     id: z.string().optional(),
     dropped: z.object({ readings: z.number().int().min(0), ranges: z.array(range) }),
+    /** Seq ranges skipped after an unclean start (power cut): declared, not lost in transit. */
+    skipped: z.object({ ranges: z.array(range) }).optional(),
   }),
 });
 
@@ -107,8 +109,9 @@ export function parseHealth(payload: Buffer, expectedGateway: string): Parsed<He
   return { ok: true, value: result.data };
 }
 
+/** Every range the gateway declared it will never deliver: retention drops and skipped seqs. */
 export function droppedRanges(health: HealthPayload): SeqRange[] {
-  return health.outbox.dropped.ranges;
+  return [...health.outbox.dropped.ranges, ...(health.outbox.skipped?.ranges ?? [])];
 }
 
 export type GatewayStatus = 'online' | 'offline';

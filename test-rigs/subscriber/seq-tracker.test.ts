@@ -40,6 +40,24 @@ describe('SeqTracker', () => {
     expect(new SeqTracker().gaps()).toEqual([]);
   });
 
+  it('tells a reused seq (same seq, different content) from an at-least-once duplicate (same content)', () => {
+    const t = new SeqTracker();
+    const r = (seq: number, value: number, ts = 1000) => ({ seq, device: 'dev0', point: 'r0', value, quality: 'good', ts });
+    expect(t.acceptReadings([r(1, 10), r(2, 11), r(3, 12)], 'first')).toBe(0);
+    // The same batch again after a reconnect: duplicates, not reuse.
+    expect(t.acceptReadings([r(2, 11), r(3, 12)], 'resent')).toBe(2);
+    // After a power cut the gateway numbered new readings 3 and 4: seq 3 now means something else.
+    expect(t.acceptReadings([r(3, 99, 2000), r(4, 13, 2000)], 'after-cut')).toBe(0);
+    expect(t.duplicates).toBe(2);
+    expect(t.reused).toBe(1);
+    expect(t.reusedSeqs()).toEqual([{ seq: 3, batch: 'after-cut' }]);
+    expect(t.duplicateBatches()).toEqual([{ batch: 'resent', count: 2 }]);
+    expect(t.summary()).toMatchObject({ received: 4, duplicates: 2, reused: 1 });
+    // Any difference counts, not only the value.
+    t.acceptReadings([{ ...r(4, 13, 2000), quality: 'bad' }], 'other-quality');
+    expect(t.reused).toBe(2);
+  });
+
   it('any permutation of a range with duplicates leaves no gaps and counts duplicates exactly', () => {
     fc.assert(
       fc.property(

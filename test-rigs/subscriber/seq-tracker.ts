@@ -1,3 +1,4 @@
+import { fingerprint, FingerprintLog } from './fingerprints.js';
 import { RangeSet, type SeqRange } from './range-set.js';
 
 export interface CompletenessReport {
@@ -14,6 +15,8 @@ export interface TrackerSummary {
   received: number;
   /** Readings received again after the first time (QoS 1 redelivery is allowed to do this). */
   duplicates: number;
+  /** Seqs that arrived again with *different* content: the gateway numbered two readings alike. */
+  reused: number;
   lowest: number | null;
   highest: number | null;
   gaps: SeqRange[];
@@ -32,6 +35,9 @@ export class SeqTracker {
   private readonly dropped = new RangeSet();
   private duplicateCount = 0;
   private readonly duplicatesByBatch = new Map<string, number>();
+  private readonly contents = new FingerprintLog();
+  private reusedCount = 0;
+  private readonly reusedSamples: ReusedSeq[] = [];
 
   /** Records seqs (any order) carried by batch `batchId`; returns how many were duplicates. */
   accept(seqs: Iterable<number>, batchId = '(unknown)'): number {
@@ -57,6 +63,42 @@ export class SeqTracker {
       this.duplicatesByBatch.set(batchId, (this.duplicatesByBatch.get(batchId) ?? 0) + dups);
     }
     return dups;
+  }
+
+  /**
+   * Like `accept`, but also compares each reading with what its seq carried the first time: the
+   * same content again is a duplicate, different content a reused seq (counted apart, never as a
+   * duplicate, because deduplicating it by seq would throw a real reading away).
+   */
+  acceptReadings(readings: readonly { seq: number }[], batchId = '(unknown)'): number {
+    let reusedHere = 0;
+    for (const r of readings) {
+      if (this.contents.check(r.seq, fingerprint(JSON.stringify(r))) !== 'different') continue;
+      reusedHere++;
+      if (this.reusedSamples.length < KEEP_REUSED_SAMPLES) this.reusedSamples.push({ seq: r.seq, batch: batchId });
+    }
+    const repeats = this.accept(
+      readings.map((r) => r.seq),
+      batchId,
+    );
+    if (reusedHere > 0) {
+      this.reusedCount += reusedHere;
+      this.duplicateCount -= reusedHere;
+      const left = (this.duplicatesByBatch.get(batchId) ?? 0) - reusedHere;
+      if (left > 0) this.duplicatesByBatch.set(batchId, left);
+      else this.duplicatesByBatch.delete(batchId);
+    }
+    return repeats - reusedHere;
+  }
+
+  /** Seqs that arrived again carrying different content. */
+  get reused(): number {
+    return this.reusedCount;
+  }
+
+  /** The first few reused seqs and the batch that carried the second content. */
+  reusedSeqs(): ReusedSeq[] {
+    return [...this.reusedSamples];
   }
 
   /** Seqs the gateway deliberately discarded (its health message lists them); never counted as gaps. */
@@ -110,6 +152,7 @@ export class SeqTracker {
     return {
       received: this.received.size,
       duplicates: this.duplicateCount,
+      reused: this.reusedCount,
       lowest: this.received.min,
       highest: this.received.max,
       gaps,
@@ -118,6 +161,13 @@ export class SeqTracker {
     };
   }
 }
+
+export interface ReusedSeq {
+  seq: number;
+  batch: string;
+}
+
+const KEEP_REUSED_SAMPLES = 20;
 
 /** `[a, b]` minus sorted disjoint `holes` that lie inside it. */
 function subtract([a, b]: SeqRange, holes: SeqRange[]): SeqRange[] {

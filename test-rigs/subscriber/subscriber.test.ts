@@ -23,7 +23,7 @@ afterAll(async () => {
 });
 
 let counter = 0;
-function batch(seqs: number[], opts: { event?: boolean; outbox?: string; batchId?: string } = {}): string {
+function batch(seqs: number[], opts: { event?: boolean; outbox?: string; batchId?: string; value?: number } = {}): string {
   return JSON.stringify({
     v: 1,
     gateway: GW,
@@ -37,10 +37,11 @@ function batch(seqs: number[], opts: { event?: boolean; outbox?: string; batchId
       seq,
       device: opts.event ? 'gate-1' : 'pump-3',
       point: opts.event ? 'scan' : 'flow',
-      value: opts.event ? 'ABC123' : 12.5,
+      value: opts.event ? 'ABC123' : (opts.value ?? 12.5),
       ...(opts.event ? { kind: 'event', attrs: { lane: 2 } } : { unit: 'l/s' }),
       quality: 'good',
-      ts: Date.now(),
+      // A function of the seq: a redelivered reading is byte-for-byte the one sent first.
+      ts: 1_764_061_200_000 + seq,
     })),
   });
 }
@@ -101,6 +102,19 @@ describe('reference subscriber against a real broker', () => {
     await pub.publishAsync(topic('events'), JSON.stringify(dropEvent), { qos: 1 });
     await s.waitFor((x) => x.tracker.has(20), 10_000);
     expect(s.tracker.gaps()).toEqual([[18, 19]]);
+
+    // Seqs skipped after a power cut are declared by an outbox.skipped event; seq 21 arrives
+    // again with other content: reused, flagged apart from the redelivered duplicates.
+    const skipEvent = { ...dropEvent, batch: 'boot-skip', firstSeq: 30, lastSeq: 30,
+      readings: [{ ...dropEvent.readings[0]!, seq: 30, point: 'outbox.skipped', value: 8, attrs: { fromSeq: 22, toSeq: 29, reason: 'unclean-shutdown' } }] };
+    await pub.publishAsync(topic('telemetry'), batch([18, 19, 21]), { qos: 1 });
+    await pub.publishAsync(topic('telemetry'), batch([21], { value: 99, batchId: 'boot-reused' }), { qos: 1 });
+    await pub.publishAsync(topic('events'), JSON.stringify(skipEvent), { qos: 1 });
+    await s.waitFor((x) => x.tracker.has(30), 10_000);
+    expect(s.tracker.gaps()).toEqual([]);
+    expect(s.tracker.reused).toBe(1);
+    expect(s.tracker.reusedSeqs()).toEqual([{ seq: 21, batch: 'boot-reused' }]);
+    expect(s.tracker.duplicates).toBe(2);
 
     await pub.publishAsync(topic('status'), 'offline', { qos: 1, retain: true });
     await s.waitFor((x) => x.status === 'offline', 10_000);

@@ -85,8 +85,11 @@ export class SubscriberError extends Error {
   }
 }
 
+/** Gateway events that declare a seq range will never arrive (see docs/payload.md). */
+const DECLARING_EVENTS = new Set(['outbox.dropped', 'outbox.skipped']);
+
 function declaredDrop(r: ReadingPayload): [number, number] | null {
-  if (r.device !== '_gateway' || r.point !== 'outbox.dropped') return null;
+  if (r.device !== '_gateway' || !DECLARING_EVENTS.has(r.point)) return null;
   const from = r.attrs?.fromSeq;
   const to = r.attrs?.toSeq;
   return Number.isSafeInteger(from) && Number.isSafeInteger(to) && (from as number) <= (to as number)
@@ -137,12 +140,9 @@ export async function startSubscriber(opts: SubscriberOptions): Promise<Subscrib
       counters.batches++;
       counters.readings += b.readings.length;
       const tracker = trackerFor(b.outbox ?? NO_OUTBOX);
-      tracker.accept(
-        b.readings.map((r) => r.seq),
-        b.batch,
-      );
-      // Health is QoS 0 and lists only recent drops; the outbox.dropped event (QoS 1) is the
-      // durable record of a retention drop.
+      tracker.acceptReadings(b.readings, b.batch);
+      // Health is QoS 0 and lists only recent drops; the outbox.dropped and outbox.skipped events
+      // (QoS 1) are the durable record of a retention drop or of seqs skipped after a power cut.
       for (const r of b.readings) {
         const range = declaredDrop(r);
         if (range) tracker.declareDropped([range]);

@@ -13,7 +13,12 @@ export interface ScenarioFigures {
   readings: number;
   /** Committed seqs that never arrived and were not declared dropped: must be 0. */
   lost: number;
+  /** Duplicates with identical content (at-least-once redelivery). */
   duplicates: number;
+  /** Seqs that arrived again with different content, over every outbox seen: must be 0. */
+  reused: number;
+  /** Outbox ids the subscriber saw; more than one without a quarantine is a silent new seq space. */
+  outboxIds: number;
   /** Seqs the gateway declared dropped (retention), so not counted as lost. */
   declaredDropped: number;
   interruptions: number;

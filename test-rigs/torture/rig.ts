@@ -207,6 +207,8 @@ export class TortureRig {
       committed: last - from + 1,
       lost: report.missingCount,
       duplicates: t!.duplicates,
+      reused: [...this.sub.trackers.values()].reduce((n, x) => n + x.reused, 0),
+      outboxIds: this.sub.trackers.size,
       declaredDropped: report.dropped.reduce((n, [a, b]) => n + (b - a + 1), 0),
       interruptions: f.interruptions,
       gatewayRuns: this.runs.length,
@@ -216,6 +218,7 @@ export class TortureRig {
     recordFigures(figures);
 
     expect(report.missing, `${name}: committed seqs ${from}..${last} that never arrived`).toEqual([]);
+    expect(figures.reused, `${name}: seqs that arrived again with different content ${JSON.stringify(t!.reusedSeqs().slice(0, 5))}`).toBe(0);
     expect(pendingReadings(this.outboxPath), `${name}: pending after the final drain`).toBe(0);
     expect(integrityCheck(this.outboxPath), `${name}: integrity_check after the final drain`).toBe('ok');
     expect(this.sub.counters.malformed, `${name}: malformed payloads ${JSON.stringify(this.sub.malformed)}`).toBe(0);

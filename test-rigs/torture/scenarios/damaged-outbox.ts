@@ -121,7 +121,11 @@ export async function tornWalScenario(profile: Profile): Promise<ScenarioFigures
     // The daemon opens the torn file: no quarantine, exactly the state as of the previous commit.
     gw = await rig.startGatewayReady();
     const opened = await gw.waitForLog((l) => l.msg === 'outbox open');
-    expect(Number(opened.nextSeq), 'next seq after recovery = next seq at the last intact commit').toBe(expected.nextSeq);
+    // After an unclean stop `normal` resumes above its reserved seq block: the declared skip starts
+    // exactly where the last intact commit left the counter.
+    const skipped = await gw.waitForLog((l) => l.msg === 'outbox skipped seqs after an unclean stop');
+    expect(Number(skipped.fromSeq), 'next seq after recovery = next seq at the last intact commit').toBe(expected.nextSeq);
+    expect(Number(opened.nextSeq), 'numbering continues right above the declared range').toBe(Number(skipped.toSeq) + 1);
     expect((await gw.stop()).code).toBe(0);
     expect(integrityCheck(rig.outboxPath)).toBe('ok');
     // The daemon may have committed new readings after opening; compare only below the tear.
