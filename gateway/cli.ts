@@ -45,6 +45,7 @@ program
     // running; relative names mean relative to the config directory, as check-config read them.
     process.chdir(config.dir);
     const log = createLogger(opts.logLevel ?? config.gateway.log.level);
+    installLastResortHandlers(log);
     for (const w of config.warnings) log.warn({ file: w.file, line: w.line, key: w.path }, `config warning: ${formatProblem(w)}`);
     let service: RunningService;
     try {
@@ -99,6 +100,26 @@ program
       process.exitCode = 1;
     }
   });
+
+/** sysexits' EX_SOFTWARE: an internal error; systemd restarts the unit on the same outbox. */
+const EXIT_SOFTWARE = 70;
+
+/**
+ * Behind the containment at every boundary (control request, driver callback, timer), a last
+ * resort for what slips through. A rejection nobody awaited is logged and the daemon keeps
+ * running: no stack was unwound halfway through an update. An uncaught exception did unwind one,
+ * so the daemon's state is unknown: it logs what happened and exits for systemd to restart it;
+ * committed readings are safe in the outbox and are sent after the restart.
+ */
+function installLastResortHandlers(log: ReturnType<typeof createLogger>): void {
+  process.on('unhandledRejection', (reason) => {
+    log.error({ err: reason, code: 'UNHANDLED_REJECTION' }, 'a promise was rejected with nobody to handle it; contained, the daemon keeps running (please report this as a bug)');
+  });
+  process.on('uncaughtException', (err) => {
+    log.fatal({ err, code: 'UNCAUGHT_EXCEPTION' }, 'uncaught exception: exiting so systemd restarts the gateway; committed readings stay in the outbox');
+    process.exit(EXIT_SOFTWARE);
+  });
+}
 
 // OPS-COMMANDS: status, tail, reload, doctor and probe register themselves here.
 registerOpsCommands(program);

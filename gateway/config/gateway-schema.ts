@@ -87,11 +87,22 @@ export const gatewayFileSchema = z
       .object({ interval: durationSchema.default(10_000) })
       .strict()
       .default({ interval: 10_000 }),
+    /** RESTART. Bounds on a driver's start() and stop(): one that hangs is marked down and abandoned. */
+    drivers: z
+      .object({ startTimeout: durationSchema.default(30_000), stopTimeout: durationSchema.default(10_000) })
+      .strict()
+      .default({ startTimeout: 30_000, stopTimeout: 10_000 }),
     /** RESTART. Local control socket for `edge-gateway status`, `tail`, `reload`. */
     control: z
-      .object({ socket: z.string().default('/run/edge-gateway/control.sock') })
+      .object({
+        socket: z.string().default('/run/edge-gateway/control.sock'),
+        /** Connections served at once (tail sessions included); more are refused with a message. */
+        maxConnections: z.number().int().min(1).max(1024).default(32),
+        /** A client must send its whole request line within this; a half-sent line is cut off. */
+        requestTimeout: durationSchema.default(5000),
+      })
       .strict()
-      .default({ socket: '/run/edge-gateway/control.sock' }),
+      .default({ socket: '/run/edge-gateway/control.sock', maxConnections: 32, requestTimeout: 5000 }),
     /** RESTART. How to tell whether the system clock is synchronised (see gateway/clock.ts). */
     clock: z
       .object({
