@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { ConfigError, formatProblem, loadConfig } from './config/load.js';
+import { OutboxAccessError } from './outbox/open-error.js';
 import { runService, type RunningService } from './service.js';
+import { readPasswd, rootRunRefusal, SERVICE_USER } from './service-user.js';
 import { createLogger } from './log.js';
 import { registerOpsCommands } from './ops/register.js';
 
@@ -18,6 +20,8 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 
 /** sysexits' EX_CONFIG: lets the systemd unit refuse to restart-loop on a broken config. */
 const EXIT_CONFIG = 78;
+/** sysexits' EX_USAGE: the command was used in a way that would do harm (see service-user.ts). */
+const EXIT_USAGE = 64;
 
 const program = new Command()
   .name('edge-gateway')
@@ -29,7 +33,13 @@ program
   .description('run the gateway daemon')
   .requiredOption('-c, --config <dir>', 'config directory (gateway.yaml + devices/*.yaml)')
   .option('--log-level <level>', 'override log.level from gateway.yaml')
-  .action(async (opts: { config: string; logLevel?: string }) => {
+  .option('--allow-root', `run as root even though the service user ${SERVICE_USER} exists`)
+  .action(async (opts: { config: string; logLevel?: string; allowRoot?: boolean }) => {
+    const refusal = rootRunRefusal(process.getuid?.() ?? -1, readPasswd(), opts.allowRoot === true);
+    if (refusal) {
+      process.stderr.write(`edge-gateway: ${refusal}\n`);
+      process.exit(EXIT_USAGE);
+    }
     let config;
     try {
       config = loadConfig(opts.config);
@@ -51,6 +61,12 @@ program
     try {
       service = await runService(config, log);
     } catch (err) {
+      if (err instanceof OutboxAccessError) {
+        // Not corruption and not transient: restarting cannot help until someone fixes it.
+        log.fatal({ code: err.code, path: config.gateway.outbox.path }, err.message);
+        process.stderr.write(`edge-gateway: not started: ${err.message}\n`);
+        process.exit(EXIT_CONFIG);
+      }
       log.fatal({ err }, 'gateway could not start');
       process.exit(1);
     }
