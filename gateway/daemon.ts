@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import { ConfigError, formatProblem, loadConfig, type ConfigProblem, type GatewayConfig } from './config/load.js';
 import { contained } from './contain.js';
@@ -110,6 +111,7 @@ export class Daemon {
     this.devices = new DeviceSet({
       log,
       emit: (device, readings) => this.groupCommit.addMany(device, readings),
+      stateDir: dirname(g.outbox.path),
       startTimeoutMs: g.drivers.startTimeout,
       stopTimeoutMs: g.drivers.stopTimeout,
     });

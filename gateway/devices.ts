@@ -15,6 +15,8 @@ export interface DeviceSetOptions {
   emit: (device: string, readings: readonly DriverReading[]) => void;
   /** Resolves a config `type` to its driver module; the registry unless a test supplies drivers. */
   moduleFor?: (type: string) => DriverModule | undefined;
+  /** Handed to drivers as ctx.stateDir (the outbox's directory). */
+  stateDir?: string;
   /** Longest a driver's start() may take before the device is marked down and abandoned. */
   startTimeoutMs?: number;
   /** Longest a driver's stop() may take before it is abandoned so reload and shutdown go on. */
@@ -116,6 +118,7 @@ export class DeviceSet {
       const driver = factory(config as never, {
         deviceId: config.id,
         log,
+        stateDir: this.opts.stateDir,
         emit: (readings) => {
           // A late emit from a driver that was told to stop must not reach the outbox twice
           // under a restarted instance's name.

@@ -26,7 +26,16 @@ const mqttSchema = z
   .object({
     /** Tried in turn with jittered backoff: a broker pair or cluster nodes for failover. */
     urls: z.array(brokerUrl).min(1),
-    topicPrefix: z.string().regex(/^[^#+\s]+$/, 'no wildcards (#, +) or spaces').default('edge'),
+    /** Becomes the first levels of every topic: an MQTT topic name, so no wildcards, no NUL. */
+    topicPrefix: z
+      .string()
+      .min(1)
+      // eslint-disable-next-line no-control-regex
+      .regex(/^[^\u0000-\u001f\u007f-\u009f]*$/, 'no control characters (NUL, newline, escape...)')
+      .regex(/^[^#+]*$/, 'no wildcards (#, +)')
+      .regex(/^\S*$/, 'no spaces')
+      .regex(/^[^$]/, 'must not start with $ (reserved for broker topics such as $SYS)')
+      .default('edge'),
     clientId: z.string().min(1).max(128).optional(),
     username: z.string().optional(),
     password: z.string().optional(),
