@@ -158,6 +158,9 @@ export class ControlServer {
     const e: ControlError = { type: 'error', code, message };
     if (socket.destroyed) return;
     socket.setTimeout(0);
+    // Whatever else the client sends is not read at all: reading it only to discard it would
+    // let one client make the daemon churn through megabytes of garbage.
+    socket.pause();
     socket.end(`${JSON.stringify(e)}\n`);
     const linger = setTimeout(() => socket.destroy(), LINGER_AFTER_ERROR_MS);
     linger.unref();

@@ -21,6 +21,8 @@ export interface ControlFuzzFigures {
   baselineRssMiB: number;
   peakRssMiB: number;
   finalRssMiB: number;
+  /** RSS after each quarter of the cases: growth that keeps going would be a leak. */
+  rssByQuarterMiB: number[];
   durationS: number;
 }
 
@@ -66,6 +68,22 @@ function open(path: string, bytes: Uint8Array | string, onData: (text: string) =
   });
 }
 
+/**
+ * `status` once the daemon has seen our hang-ups. Until it has, a burst over the cap is still
+ * counted and `status` is (rightly) refused with TOO_MANY_CONNECTIONS; any other error fails.
+ */
+async function statusOnceFloodEnds(socket: string, withinMs = 10_000): Promise<{ gateway?: string }> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    try {
+      return await request<{ gateway?: string }>(socket, { cmd: 'status' });
+    } catch (err) {
+      if (!/control connections \(the limit\)/.test((err as Error).message) || Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
 export async function controlFuzzScenario(profile: 'short' | 'long', seed?: number): Promise<ControlFuzzFigures> {
   const p = PROFILES[profile];
   const t0 = Date.now();
@@ -73,7 +91,7 @@ export async function controlFuzzScenario(profile: 'short' | 'long', seed?: numb
   const config = writeConfigDir({ brokerUrls: [broker.url], gateway: { control: { maxConnections: 32, requestTimeout: '1s' } } });
   const socket = `${config.dir}/control.sock`;
   const gw = GatewayProcess.start(config.dir);
-  const figures: ControlFuzzFigures = { profile, cases: 0, connections: 0, bytesSent: 0, refusedOverCap: 0, baselineRssMiB: 0, peakRssMiB: 0, finalRssMiB: 0, durationS: 0 };
+  const figures: ControlFuzzFigures = { profile, cases: 0, connections: 0, bytesSent: 0, refusedOverCap: 0, baselineRssMiB: 0, peakRssMiB: 0, finalRssMiB: 0, rssByQuarterMiB: [], durationS: 0 };
   let peak = 0;
   const sampler = setInterval(() => {
     try {
@@ -122,12 +140,13 @@ export async function controlFuzzScenario(profile: 'short' | 'long', seed?: numb
           }
         }
         figures.connections += sockets.length;
+        if (figures.cases % Math.max(1, Math.floor(p.runs / 4)) === 0) figures.rssByQuarterMiB.push(Math.round(rssBytes(gw.pid) / 2 ** 20));
         // Let the daemon read what was sent, then hang up; idle ones would be cut at requestTimeout.
         await new Promise((r) => setTimeout(r, 20));
         for (const s of sockets) s.destroy();
         await new Promise((r) => setTimeout(r, 30));
         if (gw.child.exitCode !== null || gw.child.signalCode !== null) throw new Error(`daemon exited (${gw.child.exitCode ?? gw.child.signalCode}): ${gw.stderr.slice(-5).join('\n')}`);
-        const health = await request<{ gateway?: string }>(socket, { cmd: 'status' });
+        const health = await statusOnceFloodEnds(socket);
         if (health.gateway !== config.gatewayId) throw new Error(`status answered ${JSON.stringify(health).slice(0, 200)}`);
       }),
       { numRuns: p.runs, seed, endOnFailure: true },
