@@ -9,6 +9,8 @@ import type { PackedReadings } from './packed-readings.js';
 export interface DriverContext {
   readonly deviceId: string;
   readonly log: Logger;
+  /** The gateway's state directory (where the outbox lives), for what a driver must keep across restarts. */
+  readonly stateDir?: string;
   /** Hand readings to the core. Never throws, never blocks; the core buffers them durably. */
   emit(readings: DriverReading[]): void;
   /**

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { ConfigError, formatProblem, loadConfig } from './config/load.js';
+import { OutboxAccessError } from './outbox/open-error.js';
 import { runService, type RunningService } from './service.js';
+import { readPasswd, rootRunRefusal, SERVICE_USER } from './service-user.js';
 import { createLogger } from './log.js';
 import { registerOpsCommands } from './ops/register.js';
 
@@ -18,6 +20,8 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 
 /** sysexits' EX_CONFIG: lets the systemd unit refuse to restart-loop on a broken config. */
 const EXIT_CONFIG = 78;
+/** sysexits' EX_USAGE: the command was used in a way that would do harm (see service-user.ts). */
+const EXIT_USAGE = 64;
 
 const program = new Command()
   .name('edge-gateway')
@@ -29,7 +33,13 @@ program
   .description('run the gateway daemon')
   .requiredOption('-c, --config <dir>', 'config directory (gateway.yaml + devices/*.yaml)')
   .option('--log-level <level>', 'override log.level from gateway.yaml')
-  .action(async (opts: { config: string; logLevel?: string }) => {
+  .option('--allow-root', `run as root even though the service user ${SERVICE_USER} exists`)
+  .action(async (opts: { config: string; logLevel?: string; allowRoot?: boolean }) => {
+    const refusal = rootRunRefusal(process.getuid?.() ?? -1, readPasswd(), opts.allowRoot === true);
+    if (refusal) {
+      process.stderr.write(`edge-gateway: ${refusal}\n`);
+      process.exit(EXIT_USAGE);
+    }
     let config;
     try {
       config = loadConfig(opts.config);
@@ -45,11 +55,18 @@ program
     // running; relative names mean relative to the config directory, as check-config read them.
     process.chdir(config.dir);
     const log = createLogger(opts.logLevel ?? config.gateway.log.level);
+    installLastResortHandlers(log);
     for (const w of config.warnings) log.warn({ file: w.file, line: w.line, key: w.path }, `config warning: ${formatProblem(w)}`);
     let service: RunningService;
     try {
       service = await runService(config, log);
     } catch (err) {
+      if (err instanceof OutboxAccessError) {
+        // Not corruption and not transient: restarting cannot help until someone fixes it.
+        log.fatal({ code: err.code, path: config.gateway.outbox.path }, err.message);
+        process.stderr.write(`edge-gateway: not started: ${err.message}\n`);
+        process.exit(EXIT_CONFIG);
+      }
       log.fatal({ err }, 'gateway could not start');
       process.exit(1);
     }
@@ -99,6 +116,26 @@ program
       process.exitCode = 1;
     }
   });
+
+/** sysexits' EX_SOFTWARE: an internal error; systemd restarts the unit on the same outbox. */
+const EXIT_SOFTWARE = 70;
+
+/**
+ * Behind the containment at every boundary (control request, driver callback, timer), a last
+ * resort for what slips through. A rejection nobody awaited is logged and the daemon keeps
+ * running: no stack was unwound halfway through an update. An uncaught exception did unwind one,
+ * so the daemon's state is unknown: it logs what happened and exits for systemd to restart it;
+ * committed readings are safe in the outbox and are sent after the restart.
+ */
+function installLastResortHandlers(log: ReturnType<typeof createLogger>): void {
+  process.on('unhandledRejection', (reason) => {
+    log.error({ err: reason, code: 'UNHANDLED_REJECTION' }, 'a promise was rejected with nobody to handle it; contained, the daemon keeps running (please report this as a bug)');
+  });
+  process.on('uncaughtException', (err) => {
+    log.fatal({ err, code: 'UNCAUGHT_EXCEPTION' }, 'uncaught exception: exiting so systemd restarts the gateway; committed readings stay in the outbox');
+    process.exit(EXIT_SOFTWARE);
+  });
+}
 
 // OPS-COMMANDS: status, tail, reload, doctor and probe register themselves here.
 registerOpsCommands(program);

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import { ConfigError, formatProblem, loadConfig, type ConfigProblem, type GatewayConfig } from './config/load.js';
+import { contained } from './contain.js';
 import { DeviceSet } from './devices.js';
 import { Forwarder } from './forwarder/forwarder.js';
 import { topicsFor, type Topics } from './forwarder/topics.js';
@@ -27,7 +29,7 @@ export interface DaemonHooks {
 }
 
 /** Settings a reload cannot apply to a running daemon; a change to them waits for a restart. */
-const RESTART_KEYS = ['gateway', 'mqtt', 'forward', 'control', 'clock', 'outbox.path', 'outbox.durability', 'outbox.maxFileBytes', 'outbox.reserveBytes', 'outbox.commitInterval', 'outbox.commitMaxReadings', 'outbox.rowMaxReadings'] as const;
+const RESTART_KEYS = ['gateway', 'mqtt', 'forward', 'control', 'clock', 'drivers', 'outbox.path', 'outbox.durability', 'outbox.maxFileBytes', 'outbox.reserveBytes', 'outbox.commitInterval', 'outbox.commitMaxReadings', 'outbox.rowMaxReadings'] as const;
 
 export type ReloadResult =
   | { ok: false; problems: ConfigProblem[] }
@@ -47,6 +49,9 @@ export class Daemon {
   private lastAcked = { ts: Date.now(), readings: 0 };
   private drainRatePerS = 0;
   private stopped = false;
+  private readonly onCommitHook: (committed: CommittedRun[]) => void;
+  private readonly retentionTick: () => void;
+  private readonly healthTick: () => void;
 
   private constructor(
     config: GatewayConfig,
@@ -54,6 +59,9 @@ export class Daemon {
     private readonly hooks: DaemonHooks,
   ) {
     this.config = config;
+    this.retentionTick = contained(log, { timer: 'retention' }, 'retention timer failed', () => this.enforceRetention());
+    this.healthTick = contained(log, { timer: 'health' }, 'health timer failed', () => this.publishHealth());
+    this.onCommitHook = contained(log, { component: 'control' }, 'feeding committed readings to tail clients failed', (c: CommittedRun[]) => hooks.onCommit?.(c));
     const g = config.gateway;
     this.topics = topicsFor(g.mqtt.topicPrefix, g.gateway.id);
     this.outbox = new Outbox({
@@ -72,7 +80,8 @@ export class Daemon {
       log: log.child({ component: 'group-commit' }),
       onCommit: (committed) => {
         this.forwarder.wake();
-        hooks.onCommit?.(committed);
+        // A failing consumer (a `tail` client) must not look like a failed commit to a driver.
+        this.onCommitHook(committed);
       },
     });
     this.forwarder = new Forwarder({
@@ -103,6 +112,9 @@ export class Daemon {
       log,
       emit: (device, readings) => this.groupCommit.addMany(device, readings),
       emitPacked: (device, readings) => this.groupCommit.addPacked(device, readings),
+      stateDir: dirname(g.outbox.path),
+      startTimeoutMs: g.drivers.startTimeout,
+      stopTimeoutMs: g.drivers.stopTimeout,
     });
   }
 
@@ -131,8 +143,8 @@ export class Daemon {
     }
     d.forwarder.start();
     await d.devices.apply(config.devices);
-    d.timers.push(setInterval(() => d.enforceRetention(), 1000));
-    d.healthTimer = setInterval(() => d.publishHealth(), config.gateway.health.interval);
+    d.timers.push(setInterval(d.retentionTick, 1000));
+    d.healthTimer = setInterval(d.healthTick, config.gateway.health.interval);
     return d;
   }
 
@@ -224,11 +236,11 @@ export class Daemon {
     this.outbox.setRetention({ maxBytes: g.outbox.retention.maxBytes, maxAgeMs: g.outbox.retention.maxAge });
     if (g.health.interval !== this.config.gateway.health.interval && this.healthTimer) {
       clearInterval(this.healthTimer);
-      this.healthTimer = setInterval(() => this.publishHealth(), g.health.interval);
+      this.healthTimer = setInterval(this.healthTick, g.health.interval);
     }
     // Sections that need a restart keep their running values until then.
     const kept = this.config.gateway;
-    this.config = { ...next, gateway: { ...g, gateway: kept.gateway, mqtt: kept.mqtt, forward: kept.forward, control: kept.control, clock: kept.clock, outbox: { ...kept.outbox, retention: g.outbox.retention } }, secrets: this.config.secrets };
+    this.config = { ...next, gateway: { ...g, gateway: kept.gateway, mqtt: kept.mqtt, forward: kept.forward, control: kept.control, clock: kept.clock, drivers: kept.drivers, outbox: { ...kept.outbox, retention: g.outbox.retention } }, secrets: this.config.secrets };
     if (restartNeeded.length > 0) this.log.warn({ settings: restartNeeded }, 'changed settings take effect only after a restart (systemctl restart edge-gateway)');
     this.log.info({ ...applied }, 'config reloaded');
     return { ok: true, ...applied, restartNeeded };

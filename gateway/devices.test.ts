@@ -55,3 +55,81 @@ describe('device set', () => {
     expect(emitted.length).toBe(count); // nothing after stop
   });
 });
+
+/** A driver stuck in start() or stop(), still emitting from a timer it started before hanging. */
+function hungModule(type: string, hangs: 'start' | 'stop', emitting: { timers: NodeJS.Timeout[] }): DriverModule {
+  return {
+    type,
+    schema: z.object({}),
+    load: async () => (_config: unknown, ctx: DriverContext): Driver => ({
+      start() {
+        emitting.timers.push(setInterval(() => ctx.emit([{ point: 'p', value: 1, quality: 'good', ts: Date.now() }]), 5));
+        return hangs === 'start' ? new Promise<void>(() => undefined) : Promise.resolve();
+      },
+      stop() {
+        return hangs === 'stop' ? new Promise<void>(() => undefined) : Promise.resolve();
+      },
+      status: (): DeviceStatus => ({ state: 'ok', lastGoodTs: Date.now(), lastError: null, counters: {} }),
+    }),
+  };
+}
+
+describe('device set with a hung driver', () => {
+  const emitting = { timers: [] as NodeJS.Timeout[] };
+  const logged: { msg: string; device?: string; code?: string }[] = [];
+  const log = pino({ level: 'info' }, { write: (line: string) => logged.push(JSON.parse(line) as { msg: string }) });
+  const modules = [fakeModule('good', 'emits'), hungModule('hangs-start', 'start', emitting), hungModule('hangs-stop', 'stop', emitting)];
+
+  it('marks a driver whose start() never settles down (DRIVER_START_TIMEOUT), drops its late emits, and does not block the others', async () => {
+    const emitted: string[] = [];
+    const set = new DeviceSet({
+      log,
+      emit: (d, r) => emitted.push(...r.map(() => d)),
+      moduleFor: (t) => modules.find((m) => m.type === t),
+      startTimeoutMs: 200,
+      stopTimeoutMs: 200,
+    });
+    // Without a timeout this await never returns: READY=1 would never be sent.
+    await set.apply([device('a', 'good'), device('stuck', 'hangs-start')]);
+    const st = set.statuses();
+    expect(st.stuck).toMatchObject({ state: 'down', lastError: { code: 'DRIVER_START_TIMEOUT' } });
+    expect(st.stuck!.lastError!.message).toContain('200 ms');
+    expect(logged.some((l) => l.device === 'stuck' && l.code === 'DRIVER_START_TIMEOUT')).toBe(true);
+    // What it emitted while it was still starting was kept; nothing after it was abandoned.
+    const stuckBefore = emitted.filter((d) => d === 'stuck').length;
+    await new Promise((r) => setTimeout(r, 60));
+    expect(emitted).toContain('a');
+    expect(emitted.filter((d) => d === 'stuck').length).toBe(stuckBefore);
+    expect(set.droppedLateReadings).toBeGreaterThan(0);
+    expect(set.statuses().stuck!.counters.lateReadingsDropped).toBeGreaterThan(0);
+    // Reload (a changed config) and stop are not held up by the stuck instance either.
+    await set.apply([device('a', 'good'), { ...device('stuck', 'hangs-start'), note: 'changed' } as unknown as DeviceConfig]);
+    await set.stopAll();
+    for (const t of emitting.timers) clearInterval(t);
+  });
+
+  it('abandons a driver whose stop() never settles (DRIVER_STOP_TIMEOUT) so reload and shutdown go on', async () => {
+    const emitted: string[] = [];
+    const set = new DeviceSet({
+      log,
+      emit: (d, r) => emitted.push(...r.map(() => d)),
+      moduleFor: (t) => modules.find((m) => m.type === t),
+      startTimeoutMs: 200,
+      stopTimeoutMs: 200,
+    });
+    await set.apply([device('a', 'good'), device('sticky', 'hangs-stop')]);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(emitted).toContain('sticky');
+    // Removing the device from the config: its stop() hangs, the reload must still finish.
+    const result = await set.apply([device('a', 'good')]);
+    expect(result.stopped).toEqual(['sticky']);
+    expect(logged.some((l) => l.device === 'sticky' && l.code === 'DRIVER_STOP_TIMEOUT')).toBe(true);
+    const count = emitted.filter((d) => d === 'sticky').length;
+    await new Promise((r) => setTimeout(r, 40));
+    expect(emitted.filter((d) => d === 'sticky').length).toBe(count);
+    expect(set.droppedLateReadings).toBeGreaterThan(0);
+    await set.apply([device('a', 'good'), device('sticky2', 'hangs-stop')]);
+    await set.stopAll();
+    for (const t of emitting.timers) clearInterval(t);
+  });
+});

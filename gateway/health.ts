@@ -1,3 +1,4 @@
+import { getHeapStatistics } from 'node:v8';
 import type { DeviceStatus } from '../drivers/driver.js';
 import type { ForwarderStats } from './forwarder/forwarder.js';
 import type { OutboxStats } from './outbox/outbox.js';
@@ -35,6 +36,23 @@ export interface HealthReport {
   process: { rssBytes: number; heapUsedBytes: number };
 }
 
+let lastRssBytes = 0;
+
+/**
+ * process.memoryUsage() reads /proc/self and throws EMFILE when the process is out of file
+ * descriptors (e.g. flooded with connections under a low `LimitNOFILE`). Health must still be
+ * published then: the heap figure comes from V8 (no file needed), RSS is the last one read.
+ */
+function memoryUsage(): { rss: number; heapUsed: number } {
+  try {
+    const m = process.memoryUsage();
+    lastRssBytes = m.rss;
+    return m;
+  } catch {
+    return { rss: lastRssBytes, heapUsed: getHeapStatistics().used_heap_size };
+  }
+}
+
 export function buildHealth(input: {
   gateway: string;
   startedMs: number;
@@ -46,7 +64,7 @@ export function buildHealth(input: {
   drainRatePerS: number;
 }): HealthReport {
   const { outbox, forwarder } = input;
-  const mem = process.memoryUsage();
+  const mem = memoryUsage();
   return {
     v: 1,
     gateway: input.gateway,

@@ -36,6 +36,7 @@ export async function runService(config: GatewayConfig, log: Logger): Promise<Ru
       reload: () => (daemon ? reload() : Promise.resolve({ ok: false, problems: [{ file: '', line: null, path: '', message: 'still starting' }] })),
     },
     log.child({ component: 'control' }),
+    { maxConnections: config.gateway.control.maxConnections, requestTimeoutMs: config.gateway.control.requestTimeout },
   );
   try {
     await control.listen();
@@ -76,7 +77,7 @@ export async function runService(config: GatewayConfig, log: Logger): Promise<Ru
 
   process.on('SIGHUP', () => {
     log.info('SIGHUP: reloading configuration');
-    void reload();
+    reload().catch((err: unknown) => log.error({ err, signal: 'SIGHUP' }, 'reload failed; still running the previous config'));
   });
 
   await notify.ready(`running: ${config.devices.filter((x) => x.enabled).length} device(s)`);

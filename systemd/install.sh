@@ -180,7 +180,8 @@ fi
 etc=$(at /etc/edge-gateway)
 mkdir -p "$etc"
 examples=$source_dir/config/examples
-# An example set is a directory laid out like /etc/edge-gateway: gateway.yaml + devices/*.yaml.
+# An example set is a directory laid out like /etc/edge-gateway: gateway.yaml + devices/*.yaml,
+# and secrets/ for the password files its config names.
 example_sets=()
 if [[ -d $examples ]]; then
   while IFS= read -r -d '' f; do example_sets+=("$(basename "$(dirname "$f")")"); done \
@@ -205,7 +206,13 @@ else
     install -m 0640 "$file" "$dest"
     if [[ -n $gid ]]; then chown "0:$gid" "$dest"; fi
     say "added example config /etc/edge-gateway/$rel (from example '$example')"; changed=yes
-  done < <(find "$examples/$example" -type f \( -name '*.yaml' -o -name '*.yml' \) -print0 | sort -z)
+  done < <(find "$examples/$example" -type f \( -name '*.yaml' -o -name '*.yml' -o -path "$examples/$example/secrets/*" \) -print0 | sort -z)
+  # The example's passwordFile targets live in secrets/: without them the seeded config is invalid.
+  # The folder is closed to others like the files in it (0750), whatever the installer's umask.
+  if [[ -d $etc/secrets ]]; then
+    chmod 0750 "$etc/secrets"
+    if [[ -n $gid ]]; then chown "0:$gid" "$etc/secrets"; fi
+  fi
 fi
 
 # --- unit and boot-time kernel modules ---------------------------------------------------------

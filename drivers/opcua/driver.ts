@@ -113,7 +113,7 @@ class OpcuaDriver implements Driver {
     private readonly ctx: DriverContext,
   ) {
     this.items = cfg.items.map((c) => ({ cfg: c, status: 'pending', error: null, lastTs: null, notifications: 0 }));
-    this.pkiDir = cfg.pkiDir ?? defaultPkiDir();
+    this.pkiDir = cfg.pkiDir ?? defaultPkiDir(process.env, ctx.stateDir);
   }
 
   async start(): Promise<void> {

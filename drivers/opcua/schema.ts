@@ -76,7 +76,7 @@ export const opcuaDeviceSchema = deviceBaseSchema
     /** Application-instance certificate; generated (self-signed) into `pkiDir` when omitted. */
     clientCertificateFile: z.string().min(1).optional(),
     clientPrivateKeyFile: z.string().min(1).optional(),
-    /** Client PKI store. Default: $STATE_DIRECTORY/opcua-pki (systemd) or <tmp>/edge-gateway/opcua-pki. */
+    /** Client PKI store. Default: $STATE_DIRECTORY/opcua-pki (systemd), else opcua-pki beside the outbox. */
     pkiDir: z.string().min(1).optional(),
     /** Accept a server certificate not yet in pkiDir/trusted. Off by default: move it from pkiDir/rejected. */
     trustUnknownServerCertificate: z.boolean().default(false),

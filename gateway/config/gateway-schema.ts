@@ -26,7 +26,16 @@ const mqttSchema = z
   .object({
     /** Tried in turn with jittered backoff: a broker pair or cluster nodes for failover. */
     urls: z.array(brokerUrl).min(1),
-    topicPrefix: z.string().regex(/^[^#+\s]+$/, 'no wildcards (#, +) or spaces').default('edge'),
+    /** Becomes the first levels of every topic: an MQTT topic name, so no wildcards, no NUL. */
+    topicPrefix: z
+      .string()
+      .min(1)
+      // eslint-disable-next-line no-control-regex
+      .regex(/^[^\u0000-\u001f\u007f-\u009f]*$/, 'no control characters (NUL, newline, escape...)')
+      .regex(/^[^#+]*$/, 'no wildcards (#, +)')
+      .regex(/^\S*$/, 'no spaces')
+      .regex(/^[^$]/, 'must not start with $ (reserved for broker topics such as $SYS)')
+      .default('edge'),
     clientId: z.string().min(1).max(128).optional(),
     username: z.string().optional(),
     password: z.string().optional(),
@@ -87,11 +96,22 @@ export const gatewayFileSchema = z
       .object({ interval: durationSchema.default(10_000) })
       .strict()
       .default({ interval: 10_000 }),
+    /** RESTART. Bounds on a driver's start() and stop(): one that hangs is marked down and abandoned. */
+    drivers: z
+      .object({ startTimeout: durationSchema.default(30_000), stopTimeout: durationSchema.default(10_000) })
+      .strict()
+      .default({ startTimeout: 30_000, stopTimeout: 10_000 }),
     /** RESTART. Local control socket for `edge-gateway status`, `tail`, `reload`. */
     control: z
-      .object({ socket: z.string().default('/run/edge-gateway/control.sock') })
+      .object({
+        socket: z.string().default('/run/edge-gateway/control.sock'),
+        /** Connections served at once (tail sessions included); more are refused with a message. */
+        maxConnections: z.number().int().min(1).max(1024).default(32),
+        /** A client must send its whole request line within this; a half-sent line is cut off. */
+        requestTimeout: durationSchema.default(5000),
+      })
       .strict()
-      .default({ socket: '/run/edge-gateway/control.sock' }),
+      .default({ socket: '/run/edge-gateway/control.sock', maxConnections: 32, requestTimeout: 5000 }),
     /** RESTART. How to tell whether the system clock is synchronised (see gateway/clock.ts). */
     clock: z
       .object({

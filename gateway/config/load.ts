@@ -1,6 +1,6 @@
 import { readFileSync, readdirSync, existsSync, statSync } from 'node:fs';
 import { basename, extname, join, relative, resolve, isAbsolute } from 'node:path';
-import { isMap, isScalar, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { deviceConfigSchema, driverModules, type DeviceConfig, type DriverModule } from '../../drivers/registry.js';
 import { redactUrl } from '../forwarder/broker-url.js';
@@ -51,7 +51,16 @@ interface ParsedFile {
   rel: string;
   doc: Document.Parsed;
   lines: LineCounter;
+  /** Start offset of each key (and of each sequence item) by path; built on first use. */
+  positions?: Map<string, number>;
 }
+
+/**
+ * Largest config file read. A real device file (a few hundred registers) is tens of kB; the limit
+ * leaves well over ten times that and keeps a runaway generator or a wrong file from
+ * holding the loader (and `check-config`, and a reload) for minutes.
+ */
+export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
 
 export function loadConfig(dirArg: string): GatewayConfig {
   const dir = resolve(dirArg);
@@ -141,6 +150,11 @@ function inDirectory<T>(dir: string, fn: () => T): T {
 function readYaml(dir: string, rel: string, problems: ConfigProblem[]): ParsedFile | undefined {
   let text: string;
   try {
+    const size = statSync(join(dir, rel)).size;
+    if (size > MAX_CONFIG_FILE_BYTES) {
+      problems.push({ file: rel, line: null, path: '', message: `too large: ${formatBytes(size)}, the limit is ${formatBytes(MAX_CONFIG_FILE_BYTES)} (is this the file you meant? split a huge register map across devices)` });
+      return undefined;
+    }
     text = readFileSync(join(dir, rel), 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
@@ -148,11 +162,18 @@ function readYaml(dir: string, rel: string, problems: ConfigProblem[]): ParsedFi
     return undefined;
   }
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  // yaml's own uniqueKeys check compares each key with every earlier one (quadratic: a 27 MB
+  // file took minutes); duplicates are found with one Set per mapping instead.
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false });
   if (doc.errors.length > 0) {
     for (const e of doc.errors) {
       problems.push({ file: rel, line: lines.linePos(e.pos[0]).line, path: '', message: `YAML: ${e.message.split('\n')[0]}` });
     }
+    return undefined;
+  }
+  const duplicates = duplicateKeyOffsets(doc);
+  if (duplicates.length > 0) {
+    for (const pos of duplicates) problems.push({ file: rel, line: lines.linePos(pos).line, path: '', message: 'YAML: Map keys must be unique' });
     return undefined;
   }
   if (doc.contents !== null && !isMap(doc.contents)) {
@@ -225,31 +246,65 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out;
 }
 
-/** Line of the deepest node that exists along the path (a missing key points at its parent). */
+/** Line of the deepest key that exists along the path (a missing key points at its parent). */
 function lineOf(file: ParsedFile, path: readonly PropertyKey[]): number | null {
+  // One walk of the document per file, then a lookup per problem: asking the document for each
+  // path (getIn, then a scan of the parent's keys) made a file with many problems quadratic.
+  file.positions ??= keyPositions(file.doc);
   for (let depth = path.length; depth >= 0; depth--) {
-    const sub = path.slice(0, depth);
-    const node = sub.length === 0 ? file.doc.contents : (file.doc.getIn(sub, true) as Node | undefined);
-    if (node && node.range) {
-      // For a scalar under a key, the key's line is the value's line; for a map, point at the key.
-      const keyNode = depth > 0 ? keyOf(file, sub) : undefined;
-      const pos = keyNode?.range?.[0] ?? node.range[0];
-      return file.lines.linePos(pos).line;
-    }
-    if (depth > 0 && depth === path.length) {
-      const keyNode = keyOf(file, sub);
-      if (keyNode?.range) return file.lines.linePos(keyNode.range[0]).line;
-    }
+    const pos = file.positions.get(pathKey(path.slice(0, depth)));
+    if (pos !== undefined) return file.lines.linePos(pos).line;
   }
   return null;
 }
 
-function keyOf(file: ParsedFile, path: readonly PropertyKey[]): Node | undefined {
-  const parent = path.length === 1 ? file.doc.contents : file.doc.getIn(path.slice(0, -1), true);
-  if (!isMap(parent)) return undefined;
-  const last = path[path.length - 1];
-  const pair = parent.items.find((it) => isScalar(it.key) && it.key.value === last);
-  return pair && isScalar(pair.key) ? pair.key : undefined;
+function pathKey(path: readonly PropertyKey[]): string {
+  return JSON.stringify(path.map((p) => (typeof p === 'number' ? p : String(p))));
+}
+
+/** For every path in the document, where its key (or sequence item, or the root) starts. */
+function keyPositions(doc: Document.Parsed): Map<string, number> {
+  const out = new Map<string, number>();
+  const walk = (node: unknown, path: (string | number)[], at: number | undefined): void => {
+    const start = at ?? (node as Node | null)?.range?.[0];
+    if (start !== undefined) out.set(pathKey(path), start);
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        if (!isScalar(pair.key)) continue;
+        const k = pair.key.value;
+        if (typeof k !== 'string' && typeof k !== 'number') continue;
+        walk(pair.value, [...path, typeof k === 'number' ? String(k) : k], pair.key.range?.[0]);
+      }
+    } else if (isSeq(node)) {
+      node.items.forEach((item, i) => walk(item, [...path, i], undefined));
+    }
+  };
+  walk(doc.contents, [], undefined);
+  return out;
+}
+
+/** Start offsets of keys that repeat an earlier key of the same mapping (linear). */
+function duplicateKeyOffsets(doc: Document.Parsed): number[] {
+  const out: number[] = [];
+  const walk = (node: unknown): void => {
+    if (isMap(node)) {
+      const seen = new Set<unknown>();
+      for (const pair of node.items) {
+        const k = isScalar(pair.key) ? pair.key.value : pair.key;
+        if (seen.has(k)) out.push((pair.key as Node | null)?.range?.[0] ?? 0);
+        seen.add(k);
+        walk(pair.value);
+      }
+    } else if (isSeq(node)) {
+      for (const item of node.items) walk(item);
+    }
+  };
+  walk(doc.contents);
+  return out;
+}
+
+function formatBytes(n: number): string {
+  return n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MiB` : `${(n / 1024).toFixed(1)} KiB`;
 }
 
 /**

@@ -32,4 +32,44 @@ export interface ControlError {
   message: string;
 }
 
+/** The cap on one request line; a client that sends more without a newline is refused. */
 export const MAX_REQUEST_BYTES = 4096;
+
+export const REQUEST_SHAPE = 'a request is one JSON object per line: {"cmd":"status"}, {"cmd":"reload"} or {"cmd":"tail","device":"<id>","stream":"event"|"telemetry"}';
+
+export type ParsedRequest = { ok: true; req: ControlRequest } | { ok: false; error: ControlError };
+
+/**
+ * Validate one request line. Anything a local user can send (not JSON, `null`, an array, a
+ * number, an object with the wrong fields) gets an answer that says what a request looks like.
+ */
+export function parseRequest(line: string): ParsedRequest {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(line);
+  } catch {
+    return bad('BAD_REQUEST', `request is not JSON; ${REQUEST_SHAPE}`);
+  }
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    const what = raw === null ? 'null' : Array.isArray(raw) ? 'an array' : `a ${typeof raw}`;
+    return bad('BAD_REQUEST', `request is ${what}, not an object; ${REQUEST_SHAPE}`);
+  }
+  const o = raw as Record<string, unknown>;
+  if (typeof o.cmd !== 'string') return bad('BAD_REQUEST', `request has no "cmd" string; ${REQUEST_SHAPE}`);
+  switch (o.cmd) {
+    case 'status':
+    case 'reload':
+      return { ok: true, req: { cmd: o.cmd } };
+    case 'tail': {
+      if (o.device !== undefined && typeof o.device !== 'string') return bad('BAD_REQUEST', `tail: "device" must be a string; ${REQUEST_SHAPE}`);
+      if (o.stream !== undefined && o.stream !== 'event' && o.stream !== 'telemetry') return bad('BAD_REQUEST', `tail: "stream" must be "event" or "telemetry"; ${REQUEST_SHAPE}`);
+      return { ok: true, req: { cmd: 'tail', device: o.device as string | undefined, stream: o.stream as 'event' | 'telemetry' | undefined } };
+    }
+    default:
+      return bad('UNKNOWN_COMMAND', `unknown command ${JSON.stringify(o.cmd).slice(0, 80)}; ${REQUEST_SHAPE}`);
+  }
+}
+
+function bad(code: string, message: string): ParsedRequest {
+  return { ok: false, error: { type: 'error', code, message } };
+}

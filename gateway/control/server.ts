@@ -3,7 +3,7 @@ import net from 'node:net';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import type { CommittedRun } from '../group-commit.js';
-import { MAX_REQUEST_BYTES, type ControlError, type ControlRequest, type TailLine } from './protocol.js';
+import { MAX_REQUEST_BYTES, parseRequest, REQUEST_SHAPE, type ControlError, type ControlRequest, type TailLine } from './protocol.js';
 
 /**
  * The daemon's local control socket (unix, mode 0660): what `edge-gateway status`, `tail` and
@@ -23,14 +23,30 @@ interface TailClient {
   skipped: number;
 }
 
+export interface ControlLimits {
+  /** Connections open at once (tail clients included); more are refused with a message. */
+  maxConnections: number;
+  /** How long a client may take to send its request line; then it is told so and closed. */
+  requestTimeoutMs: number;
+}
+
+export const DEFAULT_CONTROL_LIMITS: ControlLimits = { maxConnections: 32, requestTimeoutMs: 5000 };
+
+/** After an error answer, how long a client that keeps the socket open is waited for. */
+const LINGER_AFTER_ERROR_MS = 1000;
+
 export class ControlServer {
   private server: net.Server | null = null;
   private readonly tails = new Set<TailClient>();
+  private readonly open = new Set<net.Socket>();
+  private refused = 0;
+  private lastAcceptErrorLogMs = 0;
 
   constructor(
     readonly path: string,
     private readonly handlers: ControlHandlers,
     private readonly log: Logger,
+    private readonly limits: ControlLimits = DEFAULT_CONTROL_LIMITS,
   ) {}
 
   async listen(): Promise<void> {
@@ -48,33 +64,67 @@ export class ControlServer {
       await listenOn(server, this.path);
     }
     chmodSync(this.path, 0o660);
+    // accept() fails with EMFILE/ENFILE when the process is out of file descriptors; without a
+    // listener that error would end the process. libuv already closes the pending connection.
+    server.on('error', (err: NodeJS.ErrnoException) => {
+      const now = Date.now();
+      if (now - this.lastAcceptErrorLogMs < 10_000) return;
+      this.lastAcceptErrorLogMs = now;
+      this.log.error({ err, code: err.code, open: this.open.size }, 'control socket could not accept a connection (out of file descriptors?); the daemon keeps running');
+    });
     this.server = server;
   }
 
+  /** Connections open right now and connections refused over the cap since start. */
+  stats(): { open: number; refused: number } {
+    return { open: this.open.size, refused: this.refused };
+  }
+
   private onConnection(socket: net.Socket): void {
+    socket.on('error', () => socket.destroy());
+    if (this.open.size >= this.limits.maxConnections) {
+      this.refused++;
+      if (this.refused === 1 || this.refused % 1000 === 0) {
+        this.log.warn({ open: this.open.size, maxConnections: this.limits.maxConnections, refused: this.refused }, 'control socket: too many connections, refusing new ones');
+      }
+      this.fail(socket, 'TOO_MANY_CONNECTIONS', `the gateway already serves ${this.limits.maxConnections} control connections (the limit); close idle ones (e.g. other "edge-gateway tail" sessions) and try again`);
+      return;
+    }
+    this.open.add(socket);
+    socket.on('close', () => this.open.delete(socket));
     let buffered = '';
     socket.setEncoding('utf8');
-    socket.on('error', () => socket.destroy());
+    // A half-sent request must not hold a connection (and its file descriptor) forever.
+    socket.setTimeout(this.limits.requestTimeoutMs, () => {
+      socket.off('data', onData);
+      this.fail(socket, 'REQUEST_TIMEOUT', `no complete request line within ${this.limits.requestTimeoutMs} ms; ${REQUEST_SHAPE}`);
+    });
     const onData = (chunk: string) => {
       buffered += chunk;
       const nl = buffered.indexOf('\n');
       if (nl < 0) {
-        if (buffered.length > MAX_REQUEST_BYTES) this.fail(socket, 'BAD_REQUEST', 'request line too long');
+        if (Buffer.byteLength(buffered) > MAX_REQUEST_BYTES) {
+          socket.off('data', onData);
+          buffered = '';
+          this.fail(socket, 'BAD_REQUEST', `request line too long (limit ${MAX_REQUEST_BYTES} bytes); ${REQUEST_SHAPE}`);
+        }
         return;
       }
       socket.off('data', onData);
-      let req: ControlRequest;
-      try {
-        req = JSON.parse(buffered.slice(0, nl)) as ControlRequest;
-      } catch {
-        this.fail(socket, 'BAD_REQUEST', 'request is not JSON');
+      socket.setTimeout(0);
+      const line = buffered.slice(0, nl);
+      buffered = '';
+      const parsed = parseRequest(line);
+      if (!parsed.ok) {
+        this.fail(socket, parsed.error.code, parsed.error.message);
         return;
       }
-      void this.handle(socket, req);
+      this.handle(socket, parsed.req).catch((err: unknown) => this.log.error({ err, cmd: parsed.req.cmd }, 'control request failed after answering'));
     };
     socket.on('data', onData);
   }
 
+  /** One request; whatever goes wrong is logged with the command and answered, never thrown. */
   private async handle(socket: net.Socket, req: ControlRequest): Promise<void> {
     try {
       switch (req.cmd) {
@@ -96,18 +146,25 @@ export class ControlServer {
           });
           return;
         }
-        default:
-          this.fail(socket, 'UNKNOWN_COMMAND', `unknown command ${JSON.stringify((req as { cmd?: unknown }).cmd)}`);
       }
     } catch (err) {
       this.log.error({ err, cmd: req.cmd }, 'control request failed');
-      this.fail(socket, 'FAILED', (err as Error).message);
+      this.fail(socket, 'FAILED', (err as Error)?.message ?? String(err));
     }
   }
 
+  /** Answer with an error and close; a client that keeps its end open is cut off shortly after. */
   private fail(socket: net.Socket, code: string, message: string): void {
     const e: ControlError = { type: 'error', code, message };
+    if (socket.destroyed) return;
+    socket.setTimeout(0);
+    // Whatever else the client sends is not read at all: reading it only to discard it would
+    // let one client make the daemon churn through megabytes of garbage.
+    socket.pause();
     socket.end(`${JSON.stringify(e)}\n`);
+    const linger = setTimeout(() => socket.destroy(), LINGER_AFTER_ERROR_MS);
+    linger.unref();
+    socket.once('close', () => clearTimeout(linger));
   }
 
   /** Feed committed readings to `tail` clients; a slow client skips lines instead of buffering them. */
@@ -130,7 +187,7 @@ export class ControlServer {
   }
 
   async close(): Promise<void> {
-    for (const t of this.tails) t.socket.destroy();
+    for (const socket of this.open) socket.destroy();
     this.tails.clear();
     const server = this.server;
     this.server = null;

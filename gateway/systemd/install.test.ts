@@ -67,6 +67,8 @@ async function makeCheckout(dir: string, version: string) {
   await writeFile(join(dir, 'config/examples/crossing/gateway.yaml'), 'mqtt:\n  url: mqtt://127.0.0.1:1883\n');
   await writeFile(join(dir, 'config/examples/crossing/devices/plc-1.yaml'), 'type: modbus-tcp\n');
   await writeFile(join(dir, 'config/examples/crossing/README.md'), 'not config\n');
+  await mkdir(join(dir, 'config/examples/crossing/secrets'), { recursive: true });
+  await writeFile(join(dir, 'config/examples/crossing/secrets/mqtt-password'), 'example-pw\n', { mode: 0o644 });
   await mkdir(join(dir, 'systemd'), { recursive: true });
   await copyFile(join(repo, 'systemd/edge-gateway.service'), join(dir, 'systemd/edge-gateway.service'));
 }
@@ -147,9 +149,13 @@ describe('systemd/install.sh and uninstall.sh into a temporary root', () => {
     const unit = await readFile(join(root, 'etc/systemd/system/edge-gateway.service'), 'utf8');
     expect(unit).toBe(await readFile(join(repo, 'systemd/edge-gateway.service'), 'utf8'));
     expect(await readFile(join(root, 'etc/modules-load.d/edge-gateway.conf'), 'utf8')).toMatch(/^usbserial$/m);
-    // The sole example set is laid out as the config dir itself; only YAML is copied.
+    // The sole example set is laid out as the config dir itself; YAML and its secret files are copied.
     expect(await readFile(join(root, 'etc/edge-gateway/devices/plc-1.yaml'), 'utf8')).toBe('type: modbus-tcp\n');
-    expect((await readdir(join(root, 'etc/edge-gateway'))).sort()).toEqual(['devices', 'gateway.yaml']);
+    expect((await readdir(join(root, 'etc/edge-gateway'))).sort()).toEqual(['devices', 'gateway.yaml', 'secrets']);
+    expect(await readFile(join(root, 'etc/edge-gateway/secrets/mqtt-password'), 'utf8')).toBe('example-pw\n');
+    // Readable by the owner and the service's group only, however loose the example's mode was.
+    expect((await lstat(join(root, 'etc/edge-gateway/secrets/mqtt-password'))).mode & 0o777).toBe(0o640);
+    expect((await lstat(join(root, 'etc/edge-gateway/secrets'))).mode & 0o777).toBe(0o750);
     expect((await lstat(join(root, 'etc/edge-gateway/gateway.yaml'))).mode & 0o777).toBe(0o640);
     if (existsSync('/usr/bin/systemctl') || existsSync('/bin/systemctl')) {
       expect(await readlink(join(root, 'etc/systemd/system/multi-user.target.wants/edge-gateway.service'))).toBe(

@@ -45,8 +45,11 @@ export class GatewayProcess {
     });
   }
 
-  static start(configDir: string, opts: { env?: Record<string, string>; args?: string[] } = {}): GatewayProcess {
-    const child = spawn(process.execPath, [...DAEMON_NODE_FLAGS, CLI, 'run', '--config', configDir, ...(opts.args ?? [])], {
+  /** `wrapper` runs the daemon through another command, e.g. setpriv to drop to another user. */
+  static start(configDir: string, opts: { env?: Record<string, string>; args?: string[]; wrapper?: string[] } = {}): GatewayProcess {
+    const argv = [process.execPath, ...DAEMON_NODE_FLAGS, CLI, 'run', '--config', configDir, ...(opts.args ?? [])];
+    const [cmd, ...args] = [...(opts.wrapper ?? []), ...argv] as [string, ...string[]];
+    const child = spawn(cmd, args, {
       env: { ...process.env, NO_PRETTY_LOGS: '1', ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
