@@ -78,7 +78,7 @@ describe('fuzz: barcode scan pipeline', () => {
           if (out.kind === 'event') expect(out.reading.value).toBe(code);
         },
       ),
-      { numRuns: 1000 },
+      { numRuns: Number(process.env.FUZZ_RUNS ?? 1000) },
     );
   });
 });

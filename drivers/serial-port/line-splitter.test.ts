@@ -79,13 +79,19 @@ describe('LineSplitter', () => {
           const whole = splitAll([data], d, max, start);
           const pieces = splitAll(cut(data, cuts), d, max, start);
           expect(pieces.lines).toEqual(whole.lines);
-          expect(pieces.overlong).toBe(whole.overlong);
-          expect(pieces.fragments).toBe(whole.fragments);
+          if (nmea) {
+            // Whether junk before a '$' hit the length bound before the '$' arrived depends on the
+            // chunking (memory stays bounded, so it cannot wait): counted as overlong or as a fragment.
+            expect(pieces.overlong + pieces.fragments).toBe(whole.overlong + whole.fragments);
+          } else {
+            expect(pieces.overlong).toBe(whole.overlong);
+            expect(pieces.fragments).toBe(whole.fragments);
+          }
           expect(pieces.peak).toBeLessThanOrEqual(max + (d === 'any' ? 0 : d.length - 1));
           for (const l of pieces.lines) expect(Buffer.byteLength(l, 'latin1')).toBeLessThanOrEqual(max);
         },
       ),
-      { numRuns: 500 },
+      { numRuns: Number(process.env.FUZZ_RUNS ?? 500) },
     );
   });
 
@@ -146,7 +152,7 @@ describe('LineSplitter', () => {
           expect(after.lines.map((l) => l.toString('latin1'))).toEqual([line]);
         },
       ),
-      { numRuns: 1000 },
+      { numRuns: Number(process.env.FUZZ_RUNS ?? 1000) },
     );
   });
 });

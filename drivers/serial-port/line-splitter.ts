@@ -132,10 +132,18 @@ export class LineSplitter {
     return -1;
   }
 
+  /** Drops `bytes` as fragments: each line-start byte inside it began a line of its own that was cut off. */
   private dropFragment(bytes: Buffer, r: SplitResult): void {
-    if (bytes.length === 0 || onlyEndings(bytes)) return;
-    r.fragments++;
-    r.discardedBytes += bytes.length;
+    let from = 0;
+    for (let i = 1; i <= bytes.length; i++) {
+      if (i < bytes.length && !this.startBytes?.includes(bytes[i]!)) continue;
+      const piece = bytes.subarray(from, i);
+      if (piece.length > 0 && !onlyEndings(piece)) {
+        r.fragments++;
+        r.discardedBytes += piece.length;
+      }
+      from = i;
+    }
   }
 
   private finishLine(line: Buffer, r: SplitResult): void {
