@@ -65,7 +65,7 @@ class SerialLineDriver implements Driver {
       onOpen: () => (this.openedAt = Date.now()),
       onOverlong: (n) => {
         this.counters.overlongLines += n;
-        this.problem('LINE_TOO_LONG', `line longer than maxLineBytes=${cfg.maxLineBytes} dropped (wrong baud rate or missing delimiter?)`);
+        this.problem('LINE_TOO_LONG', `line longer than maxLineBytes=${cfg.maxLineBytes} dropped (wrong baud rate or terminator?)`);
       },
       onLine: (buf, ts) => {
         if (!this.running) return;

@@ -10,6 +10,7 @@ import { PtyWriter } from '../../test-rigs/scanner-sim/pty-writer.js';
 import { formatProblem, loadConfig } from '../../gateway/config/load.js';
 import type { Driver } from '../driver.js';
 import { createSerialLineDriver } from './driver.js';
+import { serialLineDriver } from './module.js';
 import { serialLineDeviceSchema } from './schema.js';
 
 /** Issue #16: an NMEA talker and a line sensor as they behave in the field, over a real pty. */
@@ -110,5 +111,17 @@ describe('serial-line line ending option', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('refuses a file that sets both terminator and its old name', () => {
+    const cfg = serialLineDeviceSchema.parse({
+      id: 'ws',
+      type: 'serial-line',
+      port: { path: '/dev/ttyS0' },
+      terminator: 'LF',
+      delimiter: 'CRLF',
+      parse: { kind: 'regex', pattern: '^(?<t>.*)$', fields: { t: { point: 't' } } },
+    });
+    expect(serialLineDriver.checkDevices([cfg])).toEqual([{ device: 'ws', path: ['delimiter'], message: 'give only terminator: delimiter is its old name' }]);
   });
 });
