@@ -1,4 +1,4 @@
-import { watch, type FSWatcher } from 'node:fs';
+import { existsSync, watch, type FSWatcher } from 'node:fs';
 import { access, realpath } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import type { Logger } from 'pino';
@@ -82,6 +82,7 @@ export class HotplugStream {
   /** The device went away as an unplug: failing to find it afterwards is the same event, not a new error. */
   private awayByUnplug = false;
   private dirWatcher: FSWatcher | null = null;
+  private watchedDir: string | null = null;
 
   constructor(opts: HotplugStreamOptions) {
     this.opts = opts;
@@ -132,7 +133,10 @@ export class HotplugStream {
     const gen = ++this.generation;
     let lostEarly: { err: unknown } | null = null;
     try {
-      const resolved = await realpath(this.opts.path).catch(() => this.opts.path);
+      // Resolved before the open so a link that moves meanwhile is noticed as a change. A link that
+      // only appears during the open (a replug racing the retry) is resolved after it: taking the
+      // link's own path instead would look like "now points elsewhere" at the next check.
+      const before = await realpath(this.opts.path).catch(() => null);
       const handle = await this.opts.opener(this.opts.path, {
         data: (chunk) => {
           if (gen === this.generation) this.opts.onData(chunk);
@@ -147,6 +151,7 @@ export class HotplugStream {
         await handle.close().catch(() => undefined);
         return;
       }
+      const resolved = before ?? (await realpath(this.opts.path).catch(() => null));
       this.handle = handle;
       this.resolvedPath = resolved;
       if (this.counters.opens > 0) this.counters.reopens++;
@@ -190,33 +195,36 @@ export class HotplugStream {
     this.opening = this.tryOpen();
   }
 
-  /** Watches the nearest existing directory on the way to the path; any change there may be our device. */
+  /**
+   * Watches the nearest existing directory on the way to the path; any change there may be our
+   * device. Moves closer as directories appear, and looks once right after arming: whatever
+   * changed between looking for the directory and watching it is never reported.
+   */
   private watchDirectory(): void {
-    if (this.dirWatcher || this.stopped) return;
+    if (this.stopped || this.handle) return;
     let dir = dirname(this.opts.path);
-    for (;;) {
-      try {
-        const w = watch(dir, { persistent: false }, () => void this.onDirectoryChange());
-        // The watched directory itself can go (by-id with the last adapter): watch again from higher up.
-        w.on('error', () => this.rewatch());
-        this.dirWatcher = w;
-        return;
-      } catch {
-        const up = dirname(dir);
-        if (up === dir) return; // nothing watchable: the backoff alone has to do
-        dir = up;
-      }
+    while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir);
+    if (this.dirWatcher && this.watchedDir === dir) return;
+    this.unwatchDirectory();
+    try {
+      const w = watch(dir, { persistent: false }, () => void this.onDirectoryChange());
+      // The watched directory itself can go (by-id with the last adapter): watch from higher up.
+      w.on('error', () => {
+        this.unwatchDirectory();
+        this.watchDirectory();
+      });
+      this.dirWatcher = w;
+      this.watchedDir = dir;
+    } catch {
+      return; // nothing watchable: the backoff alone has to do
     }
+    void this.onDirectoryChange();
   }
 
   private unwatchDirectory(): void {
     this.dirWatcher?.close();
     this.dirWatcher = null;
-  }
-
-  private rewatch(): void {
-    this.unwatchDirectory();
-    if (!this.stopped && !this.handle) this.watchDirectory();
+    this.watchedDir = null;
   }
 
   private async onDirectoryChange(): Promise<void> {
@@ -227,8 +235,8 @@ export class HotplugStream {
     );
     if (this.stopped || this.handle) return;
     if (!present) {
-      // A parent may have appeared (by-id recreated): move the watch closer to the path.
-      this.rewatch();
+      // A parent may have appeared (by-id recreated) or gone: move the watch accordingly.
+      this.watchDirectory();
       return;
     }
     this.opts.log.debug({ path: this.opts.path, name: basename(this.opts.path) }, 'device path reappeared, reopening now');

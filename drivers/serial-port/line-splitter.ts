@@ -146,12 +146,29 @@ export class LineSplitter {
     }
   }
 
+  /**
+   * Ends the skip of an overlong line at a line-start byte: the bytes before the first one were
+   * the overlong line's, each start byte after it began a line of its own (fragments). Returns
+   * where the kept line starts, or -1 when there is no start byte.
+   */
+  private endDiscard(buf: Buffer, r: SplitResult): number {
+    const k = this.lastStart(buf, 0);
+    if (k === -1) {
+      r.discardedBytes += buf.length;
+      return -1;
+    }
+    let first = 0;
+    while (!this.startBytes!.includes(buf[first]!)) first++;
+    r.discardedBytes += first;
+    this.dropFragment(buf.subarray(first, k), r);
+    return k;
+  }
+
   private finishLine(line: Buffer, r: SplitResult): void {
     if (this.discarding) {
       this.discarding = false;
       // A line-start byte inside the skipped rest begins a real line: keep it.
-      const k = this.lastStart(line, 0);
-      r.discardedBytes += k === -1 ? line.length : k;
+      const k = this.endDiscard(line, r);
       if (k === -1) return;
       line = line.subarray(k);
     } else {
@@ -184,16 +201,14 @@ export class LineSplitter {
     // still ends the skipped line.
     const keepForEnding = this.ending ? this.ending.length - 1 : 0;
     if (this.discarding) {
-      const k = this.lastStart(rest, 0);
-      if (k === -1) {
+      if (this.lastStart(rest, 0) === -1) {
         const kept = Math.min(rest.length, keepForEnding);
         r.discardedBytes += rest.length - kept;
         this.pending = Buffer.from(rest.subarray(rest.length - kept));
         return;
       }
       this.discarding = false;
-      r.discardedBytes += k;
-      rest = rest.subarray(k);
+      rest = rest.subarray(this.endDiscard(rest, r));
     } else {
       const k = this.lastStart(rest, 1);
       if (k > 0) {
