@@ -197,10 +197,11 @@ export class HotplugStream {
 
   /**
    * Watches the nearest existing directory on the way to the path; any change there may be our
-   * device. Moves closer as directories appear, and looks once right after arming: whatever
-   * changed between looking for the directory and watching it is never reported.
+   * device. Moves closer as directories appear, and then looks once right after arming: what
+   * changed between finding the new directory and watching it is never reported. Not on the
+   * first arm after a loss: the dying node may still be there, and opening it can block (a FIFO).
    */
-  private watchDirectory(): void {
+  private watchDirectory(lookNow = false): void {
     if (this.stopped || this.handle) return;
     let dir = dirname(this.opts.path);
     while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir);
@@ -211,14 +212,14 @@ export class HotplugStream {
       // The watched directory itself can go (by-id with the last adapter): watch from higher up.
       w.on('error', () => {
         this.unwatchDirectory();
-        this.watchDirectory();
+        this.watchDirectory(true);
       });
       this.dirWatcher = w;
       this.watchedDir = dir;
     } catch {
       return; // nothing watchable: the backoff alone has to do
     }
-    void this.onDirectoryChange();
+    if (lookNow) void this.onDirectoryChange();
   }
 
   private unwatchDirectory(): void {
@@ -236,7 +237,7 @@ export class HotplugStream {
     if (this.stopped || this.handle) return;
     if (!present) {
       // A parent may have appeared (by-id recreated) or gone: move the watch accordingly.
-      this.watchDirectory();
+      this.watchDirectory(true);
       return;
     }
     this.opts.log.debug({ path: this.opts.path, name: basename(this.opts.path) }, 'device path reappeared, reopening now');
