@@ -22,6 +22,8 @@ export interface DriverModule<S extends z.ZodType = z.ZodType> {
    * config loader after each file is valid on its own, so check-config catches them too.
    */
   checkDevices?(devices: z.output<S>[]): CrossDeviceProblem[];
+  /** Like checkDevices, but what it finds is a warning (a deprecated option name): the config still loads. */
+  warnDevices?(devices: z.output<S>[]): CrossDeviceProblem[];
 }
 
 export interface CrossDeviceProblem {

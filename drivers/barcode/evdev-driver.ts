@@ -57,7 +57,7 @@ class BarcodeEvdevDriver implements Driver {
   }
 
   private onCode(text: string, ts: number): void {
-    const ev = this.book.record(this.pipeline(text, ts));
+    const ev = this.book.record(this.pipeline(text, ts), Buffer.byteLength(text));
     if (!ev) return;
     this.ctx.log.debug({ length: text.length, valid: ev.reading.attrs?.valid }, 'scan');
     this.ctx.emit([ev.reading]);

@@ -77,4 +77,41 @@ describe('scan pipeline', () => {
     expect(barcodeSerialDeviceSchema.safeParse({ ...base, validate: { minLength: 5, maxLength: 2 } }).success).toBe(false);
     expect(barcodeSerialDeviceSchema.safeParse({ ...base, direction: 'sideways' }).success).toBe(false);
   });
+
+  it('judges check digits only for EAN/UPC: by AIM id, or by shape when no AIM id is sent', () => {
+    const p = pipeline({ validate: { checkDigit: 'gtin' }, duplicateWindowMs: 0 });
+    const attrs = (raw: string) => {
+      const r = p(raw, 1);
+      return r.kind === 'event' ? r.reading.attrs : r.kind;
+    };
+    expect(attrs(']Q1https://p.example/t/42')).toMatchObject({ symbology: 'qr', valid: true });
+    expect(attrs(']C0TICKET-42')).toMatchObject({ symbology: 'code128', valid: true });
+    expect(attrs(']d2010400638133393110ABC')).toMatchObject({ symbology: 'gs1-datamatrix', valid: true });
+    expect(attrs(']E04006381333932')).toMatchObject({ valid: false, invalidReason: 'gtin: bad check digit' });
+    expect(attrs(']E496385074')).toMatchObject({ symbology: 'ean8', valid: true });
+    expect(attrs(']E0ABC')).toMatchObject({ valid: false, invalidReason: 'gtin: not all digits' });
+    expect(attrs('T0001')).toMatchObject({ valid: true });
+    expect(attrs('1234567890')).toMatchObject({ valid: true }); // 10 digits: not a GTIN length
+    expect(attrs('4006381333932')).toMatchObject({ valid: false, invalidReason: 'gtin: bad check digit' });
+    expect(attrs('10012345678902')).toMatchObject({ valid: true }); // GTIN-14
+  });
+
+  it('strips the AIM id before trimming, and trims only when asked', () => {
+    const keep = pipeline({});
+    const r = keep(']Q1 spaced payload \r', 1);
+    expect(r.kind === 'event' && r.reading.value).toBe(' spaced payload ');
+    const trim = pipeline({ trim: true });
+    const t = trim(']Q1 spaced payload ', 1);
+    expect(t.kind === 'event' && t.reading.value).toBe('spaced payload');
+  });
+
+  it('classifies binary line noise as noise, not as a scan; GS1 separators are data', () => {
+    const p = pipeline({ duplicateWindowMs: 0 });
+    expect(p('\x00\x01garbage\x7f', 1).kind).toBe('noise');
+    expect(p('abc\uFFFDdef', 1).kind).toBe('noise');
+    expect(p('\x1b[2J', 1).kind).toBe('noise');
+    const gs1 = p(']C1010400638133393110ABC\x1d17250101', 1);
+    expect(gs1.kind === 'event' && gs1.reading.value).toBe('010400638133393110ABC\x1d17250101');
+    expect(p('\x02T0001\x03', 1).kind).toBe('event');
+  });
 });

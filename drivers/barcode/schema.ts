@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { deviceBaseSchema, pointNameSchema } from '../device-schema.js';
 import { reopenDefaults, reopenSchema, serialPortSchema } from '../serial-port/schema.js';
-import { terminatorSchema } from '../serial-port/terminator.js';
+import { interCharTimeoutSchema, terminatorSchema } from '../serial-port/terminator.js';
 import { scanValidationSchema } from './validate.js';
 
 const attrText = z.string().min(1).max(64);
@@ -19,6 +19,11 @@ const scanFields = {
   stripSuffix: z.string().min(1).max(32).optional(),
   /** Strip and report "]Q1"-style AIM symbology identifiers. */
   aimIds: z.boolean().default(true),
+  /** Spaces can be payload (a QR text): trimmed only when asked, and only after the AIM id is off. */
+  trim: z
+    .boolean()
+    .default(false)
+    .describe('Remove leading/trailing whitespace from the code, after the prefix/suffix and AIM id are stripped. Off by default: spaces can be part of a QR payload'),
   /** Invalid scans are still emitted, marked valid=false with invalidReason. */
   validate: scanValidationSchema.optional(),
   /** Repeats of the same code closer together than this are dropped (0 = keep all). */
@@ -31,7 +36,8 @@ export const barcodeSerialDeviceSchema = deviceBaseSchema
   .extend({
     type: z.literal('barcode-serial'),
     port: serialPortSchema,
-    terminator: terminatorSchema.default('CR'),
+    terminator: terminatorSchema.default('any'),
+    interCharTimeoutMs: interCharTimeoutSchema,
     encoding: z.enum(['utf8', 'latin1']).default('utf8'),
     ...scanFields,
   })
@@ -62,5 +68,5 @@ export type BarcodeSerialDeviceConfig = z.output<typeof barcodeSerialDeviceSchem
 export type BarcodeEvdevDeviceConfig = z.output<typeof barcodeEvdevDeviceSchema>;
 export type ScanConfig = Pick<
   BarcodeSerialDeviceConfig,
-  'point' | 'site' | 'gate' | 'lane' | 'direction' | 'stripPrefix' | 'stripSuffix' | 'aimIds' | 'validate' | 'duplicateWindowMs'
+  'point' | 'site' | 'gate' | 'lane' | 'direction' | 'stripPrefix' | 'stripSuffix' | 'aimIds' | 'trim' | 'validate' | 'duplicateWindowMs'
 >;

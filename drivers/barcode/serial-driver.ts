@@ -1,6 +1,7 @@
 import type { DeviceStatus, Driver, DriverContext, DriverFactory } from '../driver.js';
 import { SerialLinePort } from '../serial-port/line-port.js';
-import { terminatorBytes } from '../serial-port/terminator.js';
+import { RateLimitedLog } from '../serial-port/rate-limited-log.js';
+import { lineEnding } from '../serial-port/terminator.js';
 import { compileScanPipeline } from './scan-event.js';
 import { ScanBook } from './scan-counters.js';
 import type { BarcodeSerialDeviceConfig } from './schema.js';
@@ -16,18 +17,31 @@ class BarcodeSerialDriver implements Driver {
     ctx: DriverContext,
   ) {
     const pipeline = compileScanPipeline(cfg);
+    const throttle = new RateLimitedLog(ctx.log);
+    const terminator = typeof cfg.terminator === 'string' ? cfg.terminator : JSON.stringify(cfg.terminator);
     this.port = new SerialLinePort({
       port: cfg.port,
-      delimiter: terminatorBytes(cfg.terminator),
+      ending: lineEnding(cfg.terminator),
       maxLineBytes: cfg.maxCodeLength,
+      interCharTimeoutMs: cfg.interCharTimeoutMs,
       log: ctx.log,
+      onDiscarded: (fragments, bytes) => {
+        this.book.discarded(fragments, bytes);
+        if (fragments > 0) throttle.warn('FRAGMENT', { code: 'SCAN_FRAGMENT', path: cfg.port.path, fragments, bytes }, 'partial code without a terminator dropped after a pause');
+      },
+      onMixedEndings: (n) => {
+        this.book.mixedEndings(n, terminator);
+        throttle.warn('MIXED_LINE_ENDINGS', { code: 'MIXED_LINE_ENDINGS', path: cfg.port.path, terminator }, this.book.lastProblem?.message ?? 'mixed line endings');
+      },
       onOverlong: (n) => {
         this.book.overlong(n, cfg.maxCodeLength);
         ctx.log.warn({ code: 'CODE_TOO_LONG', path: cfg.port.path }, this.book.lastProblem?.message ?? 'code too long');
       },
       onLine: (buf, ts) => {
         if (!this.running) return;
-        const ev = this.book.record(pipeline(buf.toString(cfg.encoding), ts));
+        const outcome = pipeline(buf.toString(cfg.encoding), ts);
+        const ev = this.book.record(outcome, buf.length);
+        if (outcome.kind === 'noise') throttle.warn('SCAN_NOISE', { code: 'SCAN_NOISE', path: cfg.port.path, bytes: buf.length }, this.book.lastProblem?.message ?? 'noise');
         if (!ev) return;
         const attrs = ev.reading.attrs;
         // A ticket or pass code can be a bearer credential at an exit barrier: log its shape only.

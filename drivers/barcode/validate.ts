@@ -2,8 +2,16 @@ import { z } from 'zod';
 
 export const scanValidationSchema = z
   .object({
-    /** `gtin` accepts EAN-8, UPC-A (12) and EAN-13 by length; the others demand exactly one. */
-    checkDigit: z.enum(['ean13', 'ean8', 'upca', 'gtin']).optional(),
+    /**
+     * GS1 check digit, applied only to codes that are GTINs: with an AIM id, to ]E0 (EAN-13/UPC-A)
+     * and ]E4 (EAN-8) only, so QR, Code128 and DataMatrix tickets are never judged by it; without
+     * one, to all-digit codes of a GTIN length (8, 12, 13, 14). `gtin` accepts any of those
+     * lengths; the others demand exactly one.
+     */
+    checkDigit: z
+      .enum(['ean13', 'ean8', 'upca', 'gtin'])
+      .optional()
+      .describe('GS1 check digit for EAN/UPC codes only (AIM ]E0/]E4, or all-digit codes of 8/12/13/14 digits when no AIM id is sent); other symbologies are not checked'),
     minLength: z.number().int().min(0).max(10_000).optional(),
     maxLength: z.number().int().min(1).max(10_000).optional(),
     /** Whole-code regex, e.g. "^T[0-9]{10}$" for the operator's ticket numbers. */
@@ -43,17 +51,30 @@ export function gs1CheckDigitOk(digits: string): boolean {
   return (10 - (sum % 10)) % 10 === Number(digits[data]);
 }
 
-const LENGTHS: Record<'ean13' | 'ean8' | 'upca' | 'gtin', number[]> = { ean13: [13], ean8: [8], upca: [12], gtin: [8, 12, 13] };
+const LENGTHS: Record<'ean13' | 'ean8' | 'upca' | 'gtin', number[]> = { ean13: [13], ean8: [8], upca: [12], gtin: [8, 12, 13, 14] };
+
+/** AIM ids whose data is a GTIN: ]E0 EAN-13 (UPC-A/UPC-E sent as 13 digits), ]E4 EAN-8. */
+const GTIN_AIM_IDS = new Set([']E0', ']E4']);
+const GTIN_LENGTHS = new Set(LENGTHS.gtin);
+
+/**
+ * Whether a check digit applies: the AIM id says which symbology was read; without one, only a
+ * code that looks like a GTIN (all digits, GTIN length) is judged, so alphanumeric tickets pass.
+ */
+function carriesGtin(code: string, aimId: string | undefined): boolean {
+  if (aimId !== undefined) return GTIN_AIM_IDS.has(aimId);
+  return GTIN_LENGTHS.has(code.length) && /^\d+$/.test(code);
+}
 
 /** Returns why the code is invalid, or null. Compiled once per device. */
-export function compileScanValidator(cfg: ScanValidationConfig | undefined): (code: string) => string | null {
+export function compileScanValidator(cfg: ScanValidationConfig | undefined): (code: string, aimId?: string) => string | null {
   if (!cfg) return () => null;
   const re = cfg.pattern !== undefined ? new RegExp(cfg.pattern) : null;
-  return (code) => {
+  return (code, aimId) => {
     const len = [...code].length;
     if (cfg.minLength !== undefined && len < cfg.minLength) return `too short (${len} < ${cfg.minLength})`;
     if (cfg.maxLength !== undefined && len > cfg.maxLength) return `too long (${len} > ${cfg.maxLength})`;
-    if (cfg.checkDigit) {
+    if (cfg.checkDigit && carriesGtin(code, aimId)) {
       const kind = cfg.checkDigit;
       if (!/^\d+$/.test(code)) return `${kind}: not all digits`;
       if (!LENGTHS[kind].includes(code.length)) return `${kind}: wrong length ${code.length}`;

@@ -1,9 +1,12 @@
 import type { DeviceStatus, Driver, DriverContext, DriverFactory } from '../driver.js';
 import { SerialLinePort } from '../serial-port/line-port.js';
 import { RateLimitedLog } from '../serial-port/rate-limited-log.js';
-import { terminatorBytes } from '../serial-port/terminator.js';
+import { lineEnding } from '../serial-port/terminator.js';
 import { compileLineParser } from './parse/compile.js';
-import type { SerialLineDeviceConfig } from './schema.js';
+import { serialLineTerminator, type SerialLineDeviceConfig } from './schema.js';
+
+/** NMEA 0183 reserves '$' and '!' as sentence starts: one inside a line means the line before it was cut off. */
+const NMEA_START = Buffer.from('$!', 'latin1');
 
 /**
  * Sensors that print a line per sample: weather stations, counters, NMEA talkers. Every line goes
@@ -17,7 +20,15 @@ class SerialLineDriver implements Driver {
     badFields: 0,
     checksumErrors: 0,
     ignored: 0,
+    /** NMEA sentences without a valid fix, dropped because noFix: drop. */
+    noFixDropped: 0,
     overlongLines: 0,
+    /** Partial lines cut off by a pause or by the next sentence's '$', dropped. */
+    fragmentsDiscarded: 0,
+    /** Every byte dropped: fragments and overlong lines. */
+    bytesDiscarded: 0,
+    /** Lines holding a CR/LF inside: the configured terminator is not what the device sends. */
+    mixedEndingLines: 0,
   };
   private readonly port: SerialLinePort;
   private readonly throttle: RateLimitedLog;
@@ -33,15 +44,28 @@ class SerialLineDriver implements Driver {
     const parse = compileLineParser(cfg.parse);
     this.throttle = new RateLimitedLog(ctx.log);
     const stripCR = cfg.stripCR;
+    const terminator = serialLineTerminator(cfg);
     this.port = new SerialLinePort({
       port: cfg.port,
-      delimiter: terminatorBytes(cfg.delimiter),
+      ending: lineEnding(terminator),
       maxLineBytes: cfg.maxLineBytes,
+      interCharTimeoutMs: cfg.interCharTimeoutMs,
+      ...(cfg.parse.kind === 'nmea' ? { lineStartBytes: NMEA_START } : {}),
       log: ctx.log,
+      onDiscarded: (fragments, bytes) => {
+        this.counters.fragmentsDiscarded += fragments;
+        this.counters.bytesDiscarded += bytes;
+        if (fragments > 0) this.problem('LINE_FRAGMENT', `${fragments} partial line(s) (${bytes} bytes) dropped: cut off by a pause or by the next sentence`);
+      },
+      onMixedEndings: (n) => {
+        this.counters.mixedEndingLines += n;
+        const name = typeof terminator === 'string' ? terminator : JSON.stringify(terminator);
+        this.problem('MIXED_LINE_ENDINGS', `a line contained a CR/LF although terminator is ${name}: lines are being merged; set terminator: any or the device's ending`);
+      },
       onOpen: () => (this.openedAt = Date.now()),
       onOverlong: (n) => {
         this.counters.overlongLines += n;
-        this.problem('LINE_TOO_LONG', `line longer than maxLineBytes=${cfg.maxLineBytes} dropped (wrong baud rate or missing delimiter?)`);
+        this.problem('LINE_TOO_LONG', `line longer than maxLineBytes=${cfg.maxLineBytes} dropped (wrong baud rate or terminator?)`);
       },
       onLine: (buf, ts) => {
         if (!this.running) return;
@@ -68,6 +92,9 @@ class SerialLineDriver implements Driver {
             break;
           case 'ignored':
             this.counters.ignored++;
+            break;
+          case 'noFix':
+            this.counters.noFixDropped++;
             break;
         }
       },

@@ -5,4 +5,12 @@ export const serialLineDriver = {
   type: 'serial-line',
   schema: serialLineDeviceSchema,
   load: async () => (await import('./driver.js')).createSerialLineDriver,
+  checkDevices: (devices) =>
+    devices
+      .filter((d) => d.delimiter !== undefined && d.terminator !== undefined)
+      .map((d) => ({ device: d.id, path: ['delimiter'], message: 'give only terminator: delimiter is its old name' })),
+  warnDevices: (devices) =>
+    devices
+      .filter((d) => d.delimiter !== undefined && d.terminator === undefined)
+      .map((d) => ({ device: d.id, path: ['delimiter'], message: 'delimiter is deprecated: rename it to terminator (the same option scanners use); it is still read' })),
 } satisfies DriverModule<typeof serialLineDeviceSchema>;

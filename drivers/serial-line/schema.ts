@@ -1,16 +1,20 @@
 import { z } from 'zod';
 import { deviceBaseSchema } from '../device-schema.js';
 import { serialPortSchema } from '../serial-port/schema.js';
-import { terminatorSchema } from '../serial-port/terminator.js';
+import { interCharTimeoutSchema, terminatorSchema, type TerminatorConfig } from '../serial-port/terminator.js';
 import { lineParseSchema } from './parse/compile.js';
 
 export const serialLineDeviceSchema = deviceBaseSchema
   .extend({
     type: z.literal('serial-line'),
     port: serialPortSchema,
-    /** LF by default with a trailing CR stripped, so CRLF and LF devices both just work. */
-    delimiter: terminatorSchema.default('LF'),
+    /** The same option as a scanner's; `any` (default) takes CR, LF and CRLF alike. */
+    terminator: terminatorSchema.optional(),
+    /** Old name of `terminator`, still read so existing files work; config load warns. */
+    delimiter: terminatorSchema.optional().describe('Deprecated: old name of terminator (still read; check-config warns)'),
+    /** With terminator LF: a trailing CR is the rest of a CRLF, not data. */
     stripCR: z.boolean().default(true),
+    interCharTimeoutMs: interCharTimeoutSchema,
     /** Longer lines are dropped and counted (overlongLines); memory never grows past this. */
     maxLineBytes: z.number().int().min(16).max(65_536).default(1024),
     encoding: z.enum(['utf8', 'latin1', 'ascii']).default('utf8'),
@@ -21,3 +25,8 @@ export const serialLineDeviceSchema = deviceBaseSchema
   .strict();
 
 export type SerialLineDeviceConfig = z.output<typeof serialLineDeviceSchema>;
+
+/** The line ending in effect: `terminator`, else the deprecated `delimiter`, else `any`. */
+export function serialLineTerminator(cfg: Pick<SerialLineDeviceConfig, 'terminator' | 'delimiter'>): TerminatorConfig {
+  return cfg.terminator ?? cfg.delimiter ?? 'any';
+}

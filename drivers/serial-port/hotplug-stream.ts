@@ -1,4 +1,6 @@
-import { realpath } from 'node:fs/promises';
+import { existsSync, watch, type FSWatcher } from 'node:fs';
+import { access, realpath } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
 import type { Logger } from 'pino';
 import type { DeviceError } from '../driver.js';
 import { reopenDelayMs } from './reopen-delay.js';
@@ -22,7 +24,10 @@ export interface HotplugCounters {
   opens: number;
   reopens: number;
   unplugs: number;
+  /** Distinct failures: a run of identical failed retries counts once, a device still missing after an unplug not at all. */
   errors: number;
+  /** Open attempts after the first one failed or the device was lost. */
+  openRetries: number;
 }
 
 export interface HotplugStreamOptions {
@@ -46,12 +51,18 @@ function defaultDescribe(err: unknown): DeviceError {
 
 /**
  * A byte stream from a hot-pluggable device node (USB serial adapter, USB scanner). It keeps the
- * configured path, reopens it with backoff when it comes back, and notices an unplug even when
- * the kernel leaves the fd open: the path is re-resolved on a timer, and a vanished path or one
- * that now points at a different node counts as an unplug.
+ * configured path, reopens it when it comes back, and notices an unplug even when the kernel
+ * leaves the fd open: the path is re-resolved on a timer, and a vanished path or one that now
+ * points at a different node counts as an unplug.
+ *
+ * While the device is away, the directory of the path (udev's /dev/serial/by-id, or the nearest
+ * existing parent: by-id itself vanishes with the last adapter) is watched with inotify, so a
+ * replug reopens at once rather than after a backoff that has grown to maxDelayMs. The backoff
+ * stays as the fallback for what inotify cannot see (a node that exists but fails to open, a
+ * filesystem without inotify).
  */
 export class HotplugStream {
-  readonly counters: HotplugCounters = { opens: 0, reopens: 0, unplugs: 0, errors: 0 };
+  readonly counters: HotplugCounters = { opens: 0, reopens: 0, unplugs: 0, errors: 0, openRetries: 0 };
   lastError: DeviceError | null = null;
   /** The node the path resolved to when last opened (e.g. /dev/ttyUSB0), for status pages. */
   resolvedPath: string | null = null;
@@ -66,7 +77,12 @@ export class HotplugStream {
   private retryTimer: NodeJS.Timeout | null = null;
   private watchTimer: NodeJS.Timeout | null = null;
   private opening: Promise<void> | null = null;
+  private openInFlight = false;
   private lastLoggedCode: string | null = null;
+  /** The device went away as an unplug: failing to find it afterwards is the same event, not a new error. */
+  private awayByUnplug = false;
+  private dirWatcher: FSWatcher | null = null;
+  private watchedDir: string | null = null;
 
   constructor(opts: HotplugStreamOptions) {
     this.opts = opts;
@@ -98,16 +114,29 @@ export class HotplugStream {
     if (this.watchTimer) clearInterval(this.watchTimer);
     this.retryTimer = null;
     this.watchTimer = null;
+    this.unwatchDirectory();
     await this.opening;
     await this.closeHandle();
   }
 
   private async tryOpen(): Promise<void> {
-    if (this.stopped || this.handle) return;
+    if (this.stopped || this.handle || this.openInFlight) return;
+    this.openInFlight = true;
+    try {
+      await this.openOnce();
+    } finally {
+      this.openInFlight = false;
+    }
+  }
+
+  private async openOnce(): Promise<void> {
     const gen = ++this.generation;
     let lostEarly: { err: unknown } | null = null;
     try {
-      const resolved = await realpath(this.opts.path).catch(() => this.opts.path);
+      // Resolved before the open so a link that moves meanwhile is noticed as a change. A link that
+      // only appears during the open (a replug racing the retry) is resolved after it: taking the
+      // link's own path instead would look like "now points elsewhere" at the next check.
+      const before = await realpath(this.opts.path).catch(() => null);
       const handle = await this.opts.opener(this.opts.path, {
         data: (chunk) => {
           if (gen === this.generation) this.opts.onData(chunk);
@@ -122,20 +151,24 @@ export class HotplugStream {
         await handle.close().catch(() => undefined);
         return;
       }
+      const resolved = before ?? (await realpath(this.opts.path).catch(() => null));
       this.handle = handle;
       this.resolvedPath = resolved;
       if (this.counters.opens > 0) this.counters.reopens++;
       this.counters.opens++;
       this.attempt = 0;
       this.lastLoggedCode = null;
+      this.awayByUnplug = false;
+      this.unwatchDirectory();
       this.opts.log.info({ path: this.opts.path, resolved, opens: this.counters.opens }, 'device opened');
       this.opts.onOpen?.();
       // The device can die between the open callback and here (a USB plug wiggling).
       const early = lostEarly as { err: unknown } | null;
       if (early) await this.onLost(early.err);
     } catch (err) {
-      this.counters.errors++;
       const e = this.describe(err, 'open');
+      const stillUnplugged = this.awayByUnplug && (e.code.endsWith('_NOT_FOUND') || e.code === 'ENOENT');
+      if (!stillUnplugged && e.code !== this.lastLoggedCode) this.counters.errors++;
       this.lastError = e;
       // A missing device is retried forever; log the first failure of a kind loudly, repeats quietly.
       const level = this.lastLoggedCode === e.code ? 'debug' : 'warn';
@@ -148,12 +181,69 @@ export class HotplugStream {
 
   private scheduleRetry(): void {
     if (this.stopped || this.retryTimer) return;
+    this.watchDirectory();
     const { initialDelayMs, maxDelayMs } = this.opts.reopen;
     const delay = reopenDelayMs(this.attempt++, initialDelayMs, maxDelayMs);
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = null;
-      this.opening = this.tryOpen();
-    }, delay);
+    this.retryTimer = setTimeout(() => this.retryNow(), delay);
+  }
+
+  private retryNow(): void {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    if (this.stopped || this.handle || this.openInFlight) return;
+    this.counters.openRetries++;
+    this.opening = this.tryOpen();
+  }
+
+  /**
+   * Watches the nearest existing directory on the way to the path; any change there may be our
+   * device. Moves closer as directories appear, and then looks once right after arming: what
+   * changed between finding the new directory and watching it is never reported. Not on the
+   * first arm after a loss: the dying node may still be there, and opening it can block (a FIFO).
+   */
+  private watchDirectory(lookNow = false): void {
+    if (this.stopped || this.handle) return;
+    let dir = dirname(this.opts.path);
+    while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir);
+    if (this.dirWatcher && this.watchedDir === dir) return;
+    this.unwatchDirectory();
+    try {
+      const w = watch(dir, { persistent: false }, () => void this.onDirectoryChange());
+      // The watched directory itself can go (by-id with the last adapter): watch from higher up.
+      w.on('error', () => {
+        this.unwatchDirectory();
+        this.watchDirectory(true);
+      });
+      this.dirWatcher = w;
+      this.watchedDir = dir;
+    } catch {
+      return; // nothing watchable: the backoff alone has to do
+    }
+    if (lookNow) void this.onDirectoryChange();
+  }
+
+  private unwatchDirectory(): void {
+    this.dirWatcher?.close();
+    this.dirWatcher = null;
+    this.watchedDir = null;
+  }
+
+  private async onDirectoryChange(): Promise<void> {
+    if (this.stopped || this.handle || this.openInFlight) return;
+    const present = await access(this.opts.path).then(
+      () => true,
+      () => false,
+    );
+    if (this.stopped || this.handle) return;
+    if (!present) {
+      // A parent may have appeared (by-id recreated) or gone: move the watch accordingly.
+      this.watchDirectory(true);
+      return;
+    }
+    this.opts.log.debug({ path: this.opts.path, name: basename(this.opts.path) }, 'device path reappeared, reopening now');
+    // Back to quick retries: a fresh node can need a moment (udev sets its permissions).
+    this.attempt = 0;
+    this.retryNow();
   }
 
   private async onLost(err: unknown): Promise<void> {
@@ -161,7 +251,8 @@ export class HotplugStream {
     const e = this.describe(err, 'loss');
     this.counters.unplugs++;
     // A pulled plug is expected in the field; anything else on an open device is also an error.
-    if (!e.code.endsWith('_UNPLUGGED')) this.counters.errors++;
+    this.awayByUnplug = e.code.endsWith('_UNPLUGGED');
+    if (!this.awayByUnplug) this.counters.errors++;
     this.lastError = e;
     this.lastLoggedCode = e.code;
     this.opts.log.warn({ path: this.opts.path, code: e.code }, e.message);

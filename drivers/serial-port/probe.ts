@@ -1,7 +1,7 @@
 import { classifyLossError, SerialPortError } from './errors.js';
 import { LineSplitter } from './line-splitter.js';
 import { openSerialPort } from './serial-opener.js';
-import { terminatorBytes, type TerminatorConfig } from './terminator.js';
+import { lineEnding, type TerminatorConfig } from './terminator.js';
 
 /**
  * `edge-gateway probe serial --port PATH --baud N`: open a port once (no reopen loop) and yield
@@ -43,7 +43,7 @@ export async function* probeSerial(opts: SerialProbeOptions): AsyncGenerator<Pro
     parity: opts.parity ?? 'none',
     stopBits: opts.stopBits ?? 1,
   });
-  const splitter = new LineSplitter({ delimiter: terminatorBytes(opts.delimiter ?? 'LF'), maxLineBytes: opts.maxLineBytes ?? 1024 });
+  const splitter = new LineSplitter({ ending: lineEnding(opts.delimiter ?? 'LF'), maxLineBytes: opts.maxLineBytes ?? 1024 });
   const queue: ProbedLine[] = [];
   let dropped = 0;
   let failure: SerialPortError | null = null;

@@ -110,6 +110,11 @@ export function loadConfig(dirArg: string): GatewayConfig {
       const file = parsedDevices.get(rel);
       problems.push({ file: rel, line: file ? lineOf(file, p.path) : null, path: formatPath(p.path), message: p.message });
     }
+    for (const p of module.warnDevices?.(ofType) ?? []) {
+      const rel = deviceFiles[p.device]!;
+      const file = parsedDevices.get(rel);
+      warnings.push({ file: rel, line: file ? lineOf(file, p.path) : null, path: formatPath(p.path), message: p.message });
+    }
   }
 
   const secrets: GatewayConfig['secrets'] = {};

@@ -20,6 +20,15 @@ export const nmeaParseSchema = z
     /** `required`: a sentence without "*hh" is corrupt. `optional`: check it when present. */
     checksum: z.enum(['required', 'optional']).default('required'),
     /**
+     * A sentence that declares its own data invalid (RMC/GLL status V, GGA fix quality 0, GSA fix
+     * mode 1, VTG/RMC mode N): its values are sent with quality `uncertain`, or not sent (`drop`,
+     * counted as noFixDropped).
+     */
+    noFix: z
+      .enum(['uncertain', 'drop'])
+      .default('uncertain')
+      .describe('Values from a sentence without a valid fix (RMC/GLL status V, GGA quality 0, GSA mode 1, VTG mode N): uncertain quality, or drop them'),
+    /**
      * Keyed by full address ("GPRMC", "WIMDA") or by sentence type alone ("RMC", any talker).
      */
     sentences: z.record(z.string().regex(/^[A-Z0-9]{3,8}$/, 'an NMEA address such as GPRMC or RMC'), z.array(nmeaFieldSchema).min(1)),
@@ -53,6 +62,29 @@ function coordinate(value: string | undefined, hemisphere: string | undefined, k
   return h === 'S' || h === 'W' ? -abs : abs;
 }
 
+/**
+ * Where a sentence type says its data is invalid: field number and the values that mean "no fix".
+ * Any one match makes the sentence invalid (RMC carries both a status and, since 2.3, a mode).
+ */
+const NO_FIX: Record<string, Array<{ field: number; values: string[] }>> = {
+  RMC: [
+    { field: 2, values: ['V'] },
+    { field: 12, values: ['N'] },
+  ],
+  GLL: [
+    { field: 6, values: ['V'] },
+    { field: 7, values: ['N'] },
+  ],
+  GGA: [{ field: 6, values: ['0'] }],
+  GSA: [{ field: 2, values: ['1'] }],
+  VTG: [{ field: 9, values: ['N'] }],
+};
+
+function declaresNoFix(address: string, cols: string[]): boolean {
+  const rules = NO_FIX[address.slice(-3)];
+  return rules !== undefined && rules.some((r) => r.values.includes((cols[r.field] ?? '').toUpperCase()));
+}
+
 export function compileNmeaParser(cfg: NmeaParseConfig): LineParser {
   const sentences = new Map<string, NmeaField[]>(Object.entries(cfg.sentences));
   const requireChecksum = cfg.checksum === 'required';
@@ -76,6 +108,9 @@ export function compileNmeaParser(cfg: NmeaParseConfig): LineParser {
     const address = cols[0] ?? '';
     const fields = sentences.get(address) ?? (address.length > 3 ? sentences.get(address.slice(-3)) : undefined);
     if (!fields) return { kind: 'ignored' };
+    const noFix = declaresNoFix(address, cols);
+    if (noFix && cfg.noFix === 'drop') return { kind: 'noFix', reason: `${address}: sentence declares no valid fix` };
+    const quality = noFix ? 'uncertain' : 'good';
 
     const readings: DriverReading[] = [];
     const badFields: string[] = [];
@@ -93,7 +128,7 @@ export function compileNmeaParser(cfg: NmeaParseConfig): LineParser {
         badFields.push(f.point);
         continue;
       }
-      const r: DriverReading = { point: f.point, value, quality: 'good', ts, kind: 'telemetry' };
+      const r: DriverReading = { point: f.point, value, quality, ts, kind: 'telemetry' };
       const unit = f.unit ?? (f.type === 'latitude' || f.type === 'longitude' ? 'deg' : undefined);
       if (unit !== undefined) r.unit = unit;
       readings.push(r);

@@ -12,6 +12,8 @@ export type LineParseResult =
   /** An NMEA sentence whose checksum is missing or wrong: the line is corrupt, drop it. */
   | { kind: 'checksum'; reason: string }
   /** Well-formed but not configured (an NMEA sentence nobody asked for). */
-  | { kind: 'ignored' };
+  | { kind: 'ignored' }
+  /** An NMEA sentence that declares no valid fix, with `noFix: drop`. */
+  | { kind: 'noFix'; reason: string };
 
 export type LineParser = (line: string, ts: number) => LineParseResult;
