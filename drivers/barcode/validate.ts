@@ -3,9 +3,9 @@ import { z } from 'zod';
 export const scanValidationSchema = z
   .object({
     /** `gtin` accepts EAN-8, UPC-A (12) and EAN-13 by length; the others demand exactly one. */
-    checkDigit: z.enum(['ean13', 'ean8', 'upca', 'gtin']).optional(),
-    minLength: z.number().int().min(0).max(10_000).optional(),
-    maxLength: z.number().int().min(1).max(10_000).optional(),
+    checkDigit: z.enum(['ean13', 'ean8', 'upca', 'gtin']).optional().describe('Check-digit rule: ean13, ean8, upca, or gtin (any of EAN-8, UPC-A, EAN-13 by length). A wrong digit marks the scan invalid.'),
+    minLength: z.number().int().min(0).max(10_000).optional().describe('Shortest valid code, in characters.'),
+    maxLength: z.number().int().min(1).max(10_000).optional().describe('Longest valid code, in characters (>= minLength).'),
     /** Whole-code regex, e.g. "^T[0-9]{10}$" for the operator's ticket numbers. */
     pattern: z
       .string()
@@ -22,7 +22,7 @@ export const scanValidationSchema = z
         },
         { message: 'not a valid regular expression' },
       )
-      .optional(),
+      .optional().describe('Whole-code JavaScript regex, e.g. "^T[0-9]{10}$" for the operator\'s ticket numbers.'),
   })
   .strict()
   .refine((v) => v.minLength === undefined || v.maxLength === undefined || v.minLength <= v.maxLength, {

@@ -187,16 +187,16 @@ export const MAX_BITS_PER_REQUEST = 2000;
 
 /** Polling fields every Modbus transport shares; spread into the transport's device schema. */
 export const modbusPollingShape = {
-  unitId: z.number().int().min(0).max(255).default(1),
-  intervalMs: z.number().int().min(10).default(1000),
-  timeoutMs: z.number().int().min(10).max(60_000).default(1000),
-  maxRegistersPerRequest: z.number().int().min(1).max(MAX_REGISTERS_PER_REQUEST).default(MAX_REGISTERS_PER_REQUEST),
+  unitId: z.number().int().min(0).max(255).default(1).describe('Modbus unit (slave) id the device answers to. TCP: 0-255, usually 1 (or 255); behind a TCP-to-RTU gateway, the RTU unit. Default 1.'),
+  intervalMs: z.number().int().min(10).default(1000).describe('Poll period: all registers are read once per interval. Milliseconds, >= 10. Default 1000.'),
+  timeoutMs: z.number().int().min(10).max(60_000).default(1000).describe('How long to wait for each answer before counting a timeout. Milliseconds, 10-60000. Default 1000.'),
+  maxRegistersPerRequest: z.number().int().min(1).max(MAX_REGISTERS_PER_REQUEST).default(MAX_REGISTERS_PER_REQUEST).describe('Most registers (1-125) read in one request when adjacent registers are coalesced. Lower it for devices that reject long reads. Default 125.'),
   /**
    * Unmapped registers a coalesced request may bridge. Default 0: many devices answer ILLEGAL
    * DATA ADDRESS when a read touches a hole in their map, which would fail every point in it.
    */
-  maxGap: z.number().int().min(0).max(MAX_REGISTERS_PER_REQUEST - 1).default(0),
-  registers: registerMapSchema,
+  maxGap: z.number().int().min(0).max(MAX_REGISTERS_PER_REQUEST - 1).default(0).describe('Unmapped registers a coalesced request may bridge (0-124). Default 0: many devices answer ILLEGAL DATA ADDRESS when a read touches a hole in their map, which would fail every point in it.'),
+  registers: registerMapSchema.describe('The register map: one entry per point (name, table, address, type, order, scale, unit). Adjacent entries are read together.'),
 };
 
 /** Checks that need both the polling settings and the register map. */
@@ -218,9 +218,9 @@ export function checkRequestFits(
 
 export const modbusTcpDeviceSchema = deviceBaseSchema
   .extend({
-    type: z.literal('modbus-tcp'),
-    host: z.string().min(1).max(253),
-    port: z.number().int().min(1).max(65535).default(502),
+    type: z.literal('modbus-tcp').describe('modbus-tcp: a Modbus TCP device (or a TCP-to-RTU gateway). A change to this file is applied by `edge-gateway reload`, which restarts only this device.'),
+    host: z.string().min(1).max(253).describe('IP address or host name of the device. Required.'),
+    port: z.number().int().min(1).max(65535).default(502).describe('Modbus TCP port. Default 502.'),
     ...modbusPollingShape,
   })
   .strict()
@@ -235,9 +235,9 @@ export type ModbusTcpDevice = z.output<typeof modbusTcpDeviceSchema>;
  */
 export const rtuBreakerSchema = z
   .object({
-    failureThreshold: z.number().int().min(1).max(100).default(3),
-    minBackoffMs: z.number().int().min(10).max(600_000).default(1_000),
-    maxBackoffMs: z.number().int().min(10).max(3_600_000).default(30_000),
+    failureThreshold: z.number().int().min(1).max(100).default(3).describe('Consecutive timeouts after which the unit is skipped and only probed now and then, so a dead unit stops eating the bus time of the live ones. Default 3.'),
+    minBackoffMs: z.number().int().min(10).max(600_000).default(1_000).describe('First wait before probing a skipped unit again, doubling up to maxBackoffMs. Milliseconds. Default 1000.'),
+    maxBackoffMs: z.number().int().min(10).max(3_600_000).default(30_000).describe('Longest wait between probes of a skipped unit. Milliseconds, >= minBackoffMs. Default 30000.'),
   })
   .strict()
   .refine((b) => b.maxBackoffMs >= b.minBackoffMs, { message: 'maxBackoffMs must be >= minBackoffMs', path: ['maxBackoffMs'] });
@@ -251,11 +251,11 @@ export const rtuBreakerDefaults = { failureThreshold: 3, minBackoffMs: 1_000, ma
  */
 export const modbusRtuDeviceSchema = deviceBaseSchema
   .extend({
-    type: z.literal('modbus-rtu'),
-    port: serialPortSchema,
+    type: z.literal('modbus-rtu').describe('modbus-rtu: one unit on an RS-485 bus. Devices naming the same port.path share the port (one transaction at a time) and must agree on its line settings. A change to this file is applied by `edge-gateway reload`, which restarts only this device.'),
+    port: serialPortSchema.describe('The serial port of the RS-485 bus. Units on one bus share it; baudRate, dataBits, parity and stopBits must match across them.'),
     ...modbusPollingShape,
-    unitId: z.number().int().min(1).max(247),
-    breaker: rtuBreakerSchema.default(rtuBreakerDefaults),
+    unitId: z.number().int().min(1).max(247).describe('Modbus unit id on the bus, 1-247 (0 is broadcast, 248-255 reserved). Each unit id belongs to one device file. Required.'),
+    breaker: rtuBreakerSchema.default(rtuBreakerDefaults).describe('Per-unit circuit breaker: after failureThreshold consecutive timeouts the unit is skipped and probed with backoff.'),
   })
   .strict()
   .superRefine(checkRequestFits);

@@ -3,7 +3,7 @@ import { z } from 'zod';
 /** Line/code terminators by name, or `{ custom: "\u0003" }` for devices with their own (ETX...). */
 export const terminatorSchema = z.union([
   z.enum(['LF', 'CR', 'CRLF', 'TAB']),
-  z.object({ custom: z.string().min(1).max(8) }).strict(),
+  z.object({ custom: z.string().min(1).max(8).describe('Terminator bytes of your own, 1-8 characters, e.g. "\\u0003" (ETX).') }).strict(),
 ]);
 
 export type TerminatorConfig = z.output<typeof terminatorSchema>;
