@@ -109,8 +109,8 @@ export const cameraDeviceSchema = deviceBaseSchema
       .max(256)
       .transform((p) => new Secret(p))
       .optional().describe('Camera password, inline. Prefer passwordFile; never appears in logs or status.'),
-    /** Absolute path of a file whose first line is the password. */
-    passwordFile: passwordFileSchema.optional().describe('File whose first line is the camera password. Relative paths are relative to the device file\'s directory (devices/). Read when the config loads; should be readable only by the edge-gateway user.'),
+    /** A file whose first line is the password; relative paths are relative to the config directory (the loader reads it from there). */
+    passwordFile: passwordFileSchema.optional().describe('File whose first line is the camera password: absolute, or relative to the config directory (the one holding gateway.yaml), like every path in the config, e.g. secrets/cam-entrance.pw. Read when the config loads; should be readable only by the edge-gateway user (doctor and check-config warn otherwise).'),
     probes: cameraProbesSchema.describe('Which checks decide the camera\'s state; at least one. online = every configured probe passed; degraded = something answered but a probe failed; offline = nothing connected.'),
   })
   .strict()

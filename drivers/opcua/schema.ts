@@ -46,7 +46,7 @@ const authSchema = z.discriminatedUnion('type', [
       username: z.string().min(1).describe('OPC-UA user name.'),
       /** Prefer `passwordFile` so the secret stays out of config files people copy around. */
       password: z.string().min(1).optional().describe('Password, inline. Prefer passwordFile so the secret stays out of config files people copy around.'),
-      passwordFile: z.string().min(1).optional().describe('File whose first line is the password.'),
+      passwordFile: z.string().min(1).optional().describe('File whose first line is the password: absolute, or relative to the config directory. Should be readable only by the edge-gateway user.'),
     })
     .strict()
     .refine((a) => (a.password === undefined) !== (a.passwordFile === undefined), {
