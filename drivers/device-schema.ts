@@ -19,8 +19,8 @@ export const pointNameSchema = z
  * and a literal `type`, and keeps `.strict()` so unknown keys are errors.
  */
 export const deviceBaseSchema = z.object({
-  id: idSchema,
+  id: idSchema.describe('Device id: the `device` of every reading and event, and its name in status and logs. Letters, digits and _ . : - (max 64). Default: the file name (devices/pump-3.yaml -> pump-3). Changing it makes central systems see a new device.'),
   /** A disabled device is validated but not started. */
-  enabled: z.boolean().default(true),
-  description: z.string().optional(),
+  enabled: z.boolean().default(true).describe('false: the file is validated but the device is not started (and a reload stops it). Default true.'),
+  description: z.string().optional().describe('Free text for people (what and where the device is); not sent upstream.'),
 });

@@ -34,6 +34,13 @@ export interface DeviceStatus {
   /** When the device last produced a good reading (ms epoch), or null if never. */
   lastGoodTs: number | null;
   lastError: DeviceError | null;
+  /**
+   * Why the device is in `state` now, in words a technician can act on (which checks passed or
+   * failed). Drivers that leave it out are explained by `lastError` when not ok.
+   */
+  stateReason?: string;
+  /** When the device entered its current state (ms epoch), when the driver tracks it. */
+  stateSince?: number;
   /** Per-kind error and activity counters, e.g. { polls: 120, timeouts: 3, exceptions: 1 }. */
   counters: Record<string, number>;
   /** Driver-specific detail worth showing a technician (e.g. circuit-breaker state). */

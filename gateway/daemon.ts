@@ -29,7 +29,7 @@ export interface DaemonHooks {
 }
 
 /** Settings a reload cannot apply to a running daemon; a change to them waits for a restart. */
-const RESTART_KEYS = ['gateway', 'mqtt', 'forward', 'control', 'clock', 'drivers', 'outbox.path', 'outbox.durability', 'outbox.maxFileBytes', 'outbox.reserveBytes', 'outbox.commitInterval', 'outbox.commitMaxReadings', 'outbox.rowMaxReadings'] as const;
+export const RESTART_KEYS = ['gateway', 'mqtt', 'forward', 'control', 'clock', 'drivers', 'outbox.path', 'outbox.durability', 'outbox.maxFileBytes', 'outbox.reserveBytes', 'outbox.commitInterval', 'outbox.commitMaxReadings', 'outbox.rowMaxReadings'] as const;
 
 export type ReloadResult =
   | { ok: false; problems: ConfigProblem[] }

@@ -12,8 +12,8 @@ export const scanValidationSchema = z
       .enum(['ean13', 'ean8', 'upca', 'gtin'])
       .optional()
       .describe('GS1 check digit for EAN/UPC codes only (AIM ]E0/]E4, or all-digit codes of 8/12/13/14 digits when no AIM id is sent); other symbologies are not checked'),
-    minLength: z.number().int().min(0).max(10_000).optional(),
-    maxLength: z.number().int().min(1).max(10_000).optional(),
+    minLength: z.number().int().min(0).max(10_000).optional().describe('Shortest valid code, in characters.'),
+    maxLength: z.number().int().min(1).max(10_000).optional().describe('Longest valid code, in characters (>= minLength).'),
     /** Whole-code regex, e.g. "^T[0-9]{10}$" for the operator's ticket numbers. */
     pattern: z
       .string()
@@ -30,7 +30,7 @@ export const scanValidationSchema = z
         },
         { message: 'not a valid regular expression' },
       )
-      .optional(),
+      .optional().describe('Whole-code JavaScript regex, e.g. "^T[0-9]{10}$" for the operator\'s ticket numbers.'),
   })
   .strict()
   .refine((v) => v.minLength === undefined || v.maxLength === undefined || v.minLength <= v.maxLength, {

@@ -133,6 +133,18 @@ describe('camera driver against the camera simulator', () => {
     expect(c.driver.status().state).toBe('stopped');
   });
 
+  it('a TCP-only camera that accepts and never answers is online, and status says the state rests on a TCP connect alone', async () => {
+    const s = await sim();
+    await s.setFault('hang', 'rtsp');
+    const c = run(configFor(s, { probes: { tcp: { port: s.rtspPort, timeoutMs: 300 } } }));
+    await c.driver.start();
+    expect((await firstState(c)).value).toBe('online');
+    const st = c.driver.status();
+    expect(st.state).toBe('ok');
+    expect(st.stateReason).toBe('online: tcp probe passed; tcp connect only: proves the camera accepts connections, not that it streams (add an rtsp, onvif or snapshot probe)');
+    expect(st.detail).toMatchObject({ camera: 'online', probes: ['tcp'] });
+  });
+
   it('wrong configured password -> degraded with AUTH_REJECTED, Basic RTSP auth and auth on OPTIONS work', async () => {
     const s = await sim();
     const wrong = run(configFor(s, { id: 'cam-wrong', password: 'not-it' }));
@@ -210,11 +222,19 @@ describe('camera driver against the camera simulator', () => {
     }
     expect(stateEvents(c.readings)).toHaveLength(1);
     expect(c.driver.status().detail?.pending).toMatchObject({ state: 'degraded', streak: 1 });
+    // status says what is true now: online, on which probes, and that the latest check disagrees.
+    const pending = c.driver.status();
+    expect(pending.state).toBe('ok');
+    expect(pending.stateReason).toMatch(/^online: all probes passed \(tcp, rtsp, onvif, snapshot\); latest check: degraded: rtsp:RTSP_NO_VIDEO \(.*\) \(not yet 3 in a row\)$/);
+    expect(pending.lastError).toMatchObject({ code: 'RTSP_NO_VIDEO' });
     // The last flip left the fault on; two more bad cycles make three in a row.
     await s.setFault('no-video');
     await waitFor(() => stateEvents(c.readings).length >= 2, 6000, 'damped state change');
     const change = stateEvents(c.readings)[1]!;
     expect(change).toMatchObject({ value: 'degraded', attrs: { previous: 'online', reason: 'rtsp:RTSP_NO_VIDEO' } });
+    const now = c.driver.status();
+    expect(now.stateReason).toMatch(/^degraded: rtsp:RTSP_NO_VIDEO \(/);
+    expect(now.stateSince).toBe(change.ts);
     // Telemetry kept reporting the damped state while the flap was pending.
     const telem = c.readings.filter((r) => r.point === 'state' && r.kind === 'telemetry').map((r) => r.value);
     expect(telem.slice(0, 6).every((v) => v === 'online')).toBe(true);

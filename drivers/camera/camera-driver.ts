@@ -19,7 +19,20 @@ interface PlannedProbe {
   run: ProbeFn;
 }
 
-const driverStates: Record<CameraState, DeviceState> = { online: 'ok', degraded: 'degraded', offline: 'down' };
+/** Camera events speak online/degraded/offline; status and health speak device states (docs/payload.md, "Device states"). */
+export const driverStates: Record<CameraState, DeviceState> = { online: 'ok', degraded: 'degraded', offline: 'down' };
+
+/**
+ * The reason behind a camera state, naming the probes it rests on. A TCP connect alone proves the
+ * camera accepts connections, not that it streams: say so, since such a camera shows as online.
+ */
+export function describeEvaluation(evaluation: CameraEvaluation, probes: readonly string[]): string {
+  if (evaluation.state !== 'online') return `${evaluation.state}: ${evaluation.reason} (${evaluation.message})`;
+  const basis = `online: ${probes.length === 1 ? `${probes[0]} probe passed` : `all probes passed (${probes.join(', ')})`}`;
+  return probes.length === 1 && probes[0] === 'tcp'
+    ? `${basis}; tcp connect only: proves the camera accepts connections, not that it streams (add an rtsp, onvif or snapshot probe)`
+    : basis;
+}
 
 /**
  * online and degraded are what the camera itself answered; offline is inferred from silence and
@@ -80,6 +93,9 @@ export class CameraDriver implements Driver {
   #lastResults: ProbeResult[] = [];
   #lastGoodTs: number | null = null;
   #lastError: DeviceError | null = null;
+  #stateReason: string | undefined;
+  #pendingReason: string | undefined;
+  #stateSince: number | undefined;
   #info: DeviceInfo | undefined;
   #clockSkewMs: number | undefined;
   readonly #counters = { cycles: 0, probes: 0, probeFailures: 0, timeouts: 0, overruns: 0, stateChanges: 0 };
@@ -123,9 +139,12 @@ export class CameraDriver implements Driver {
       state,
       lastGoodTs: this.#lastGoodTs,
       lastError: this.#lastError,
+      ...(this.#stateReason !== undefined ? { stateReason: [this.#stateReason, this.#pendingReason].filter(Boolean).join('; ') } : {}),
+      ...(this.#stateSince !== undefined ? { stateSince: this.#stateSince } : {}),
       counters: { ...this.#counters },
       detail: {
         camera: this.#damper.state ?? 'unknown',
+        probes: this.#probes.map((p) => p.name),
         lastEvaluation: this.#lastEval ?? null,
         pending: this.#damper.pending ?? null,
         latencyMs,
@@ -166,6 +185,16 @@ export class CameraDriver implements Driver {
 
     const readings: DriverReading[] = [];
     const seen = this.#damper.observe(evaluation.state);
+    if (seen.changed) this.#stateSince = now;
+    // The reason for the state in force: from the latest check that agrees with it. A check that
+    // disagrees but has not yet outlasted the flap damping is said as such, not taken for the state.
+    const names = this.#probes.map((p) => p.name);
+    if (evaluation.state === seen.state) {
+      this.#stateReason = describeEvaluation(evaluation, names);
+      this.#pendingReason = undefined;
+    } else {
+      this.#pendingReason = `latest check: ${describeEvaluation(evaluation, names)} (not yet ${this.#cfg.flapThreshold} in a row)`;
+    }
     if (seen.changed) {
       this.#counters.stateChanges += 1;
       const previous = seen.previous ?? 'unknown';

@@ -1,7 +1,7 @@
 import { clientBlockReader, type ModbusClient } from './client.js';
-import { compileDecoder } from './decode.js';
+import { bytePermutation, compileDecoder } from './decode.js';
 import type { ModbusError } from './errors.js';
-import { byteOrders, isBitTable, MAX_BITS_PER_REQUEST, MAX_REGISTERS_PER_REQUEST, type ModbusTable, type ModbusValueType } from './schema.js';
+import { byteOrders, isBitTable, manualOrderOf, MAX_BITS_PER_REQUEST, MAX_REGISTERS_PER_REQUEST, type ManualOrder, type ModbusTable, type ModbusValueType } from './schema.js';
 
 /**
  * `edge-gateway probe modbus`: which units answer, and what their registers look like decoded
@@ -29,8 +29,42 @@ export interface ProbeDecoding {
   type: ModbusValueType;
   byteOrder: 'big' | 'little';
   wordOrder: 'big' | 'little';
+  /** The manual's name for byteOrder + wordOrder (`order:` in a register entry). */
+  order: ManualOrder;
   /** null when the bytes are not a finite number of this type (e.g. NaN as float32). */
   value: number | null;
+  /** Set when a float decoding is unlikely to be what the device means (see `implausibility`). */
+  implausible?: Implausibility;
+}
+
+/**
+ * Why a float decoding is unlikely to be a measurement: the wrong byte order of a real value
+ * usually lands on a NaN, a denormal, or an absurd magnitude. Integers are exact and not judged.
+ */
+export type Implausibility = 'NaN' | 'Infinity' | '-Infinity' | 'denormal' | 'huge' | 'tiny';
+/** Beyond these magnitudes no field device reports a value (counters in Wh stay far below 1e15). */
+export const PLAUSIBLE_MAX = 1e15;
+export const PLAUSIBLE_MIN = 1e-9;
+const SMALLEST_NORMAL = { float32: 2 ** -126, float64: 2 ** -1022 } as const;
+
+export function implausibility(type: 'float32' | 'float64', x: number): Implausibility | undefined {
+  if (Number.isNaN(x)) return 'NaN';
+  if (x === Infinity) return 'Infinity';
+  if (x === -Infinity) return '-Infinity';
+  const m = Math.abs(x);
+  if (m === 0) return undefined;
+  if (m < SMALLEST_NORMAL[type]) return 'denormal';
+  if (m >= PLAUSIBLE_MAX) return 'huge';
+  if (m < PLAUSIBLE_MIN) return 'tiny';
+  return undefined;
+}
+
+/** The float the bytes hold, NaN and infinities included (the driver's decoder maps those to bad). */
+function rawFloat(registers: readonly number[], at: number, type: 'float32' | 'float64', byteOrder: 'big' | 'little', wordOrder: 'big' | 'little'): number {
+  const perm = bytePermutation(type === 'float32' ? 2 : 4, byteOrder, wordOrder);
+  const view = new DataView(new ArrayBuffer(8));
+  perm.forEach(([r, b], k) => view.setUint8(k, b === 0 ? registers[at + r]! >> 8 : registers[at + r]! & 0xff));
+  return type === 'float32' ? view.getFloat32(0) : view.getFloat64(0);
 }
 
 export type ProbeUnitResult =
@@ -109,7 +143,12 @@ export function decodeEveryWay(registers: readonly number[], firstAddress: numbe
   const out: ProbeDecoding[] = [];
   const push = (at: number, type: ModbusValueType, byteOrder: 'big' | 'little', wordOrder: 'big' | 'little') => {
     const d = compileDecoder({ table: 'holding', type, byteOrder, wordOrder, scale: 1, offset: 0 }, at)(registers);
-    out.push({ address: firstAddress + at, type, byteOrder, wordOrder, value: typeof d.value === 'number' ? d.value : null });
+    const decoding: ProbeDecoding = { address: firstAddress + at, type, byteOrder, wordOrder, order: manualOrderOf(byteOrder, wordOrder), value: typeof d.value === 'number' ? d.value : null };
+    if (type === 'float32' || type === 'float64') {
+      const why = implausibility(type, rawFloat(registers, at, type, byteOrder, wordOrder));
+      if (why !== undefined) decoding.implausible = why;
+    }
+    out.push(decoding);
   };
   for (let at = 0; at < registers.length; at++) {
     for (const byteOrder of byteOrders) {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { compileDecoder } from './decode.js';
 import { modbusTcpDeviceSchema } from './schema.js';
 
 const base = { id: 'plc-1', type: 'modbus-tcp', host: '127.0.0.1', registers: [{ name: 'a', address: 0, type: 'uint16' }] };
@@ -63,5 +64,56 @@ describe('modbusTcpDeviceSchema', () => {
   it('is usable as a discriminated union member (stays a ZodObject)', () => {
     const u = z.discriminatedUnion('type', [modbusTcpDeviceSchema]);
     expect(u.parse(base).type).toBe('modbus-tcp');
+  });
+});
+
+describe('register order shorthand (order: ABCD|CDAB|BADC|DCBA)', () => {
+  const reg = (r: Record<string, unknown>) => modbusTcpDeviceSchema.parse({ ...base, registers: [{ name: 'v', address: 0, ...r }] }).registers[0]!;
+  const decode = (r: Record<string, unknown>, words: number[]) => compileDecoder(reg(r), 0)(words).value;
+
+  it('sets the two switches the way the README table says', () => {
+    expect(reg({ type: 'float32', order: 'ABCD' })).toMatchObject({ byteOrder: 'big', wordOrder: 'big' });
+    expect(reg({ type: 'float32', order: 'CDAB' })).toMatchObject({ byteOrder: 'big', wordOrder: 'little' });
+    expect(reg({ type: 'float32', order: 'BADC' })).toMatchObject({ byteOrder: 'little', wordOrder: 'big' });
+    expect(reg({ type: 'float32', order: 'DCBA' })).toMatchObject({ byteOrder: 'little', wordOrder: 'little' });
+    expect(reg({ type: 'float32', order: 'CDAB' })).not.toHaveProperty('order');
+  });
+
+  it('reads float32 21.5 (0x41AC0000) from the bytes each name describes', () => {
+    expect(decode({ type: 'float32', order: 'ABCD' }, [0x41ac, 0x0000])).toBe(21.5);
+    expect(decode({ type: 'float32', order: 'CDAB' }, [0x0000, 0x41ac])).toBe(21.5);
+    expect(decode({ type: 'float32', order: 'BADC' }, [0xac41, 0x0000])).toBe(21.5);
+    expect(decode({ type: 'float32', order: 'DCBA' }, [0x0000, 0xac41])).toBe(21.5);
+  });
+
+  it('means for 64-bit what manuals mean: CDAB = GHEFCDAB (low word first), DCBA = HGFEDCBA', () => {
+    // 1.5 as float64 = 3FF8 0000 0000 0000: bytes AB CD EF GH = 3F F8 00 00 00 00 00 00.
+    expect(decode({ type: 'float64', order: 'ABCD' }, [0x3ff8, 0, 0, 0])).toBe(1.5);
+    expect(decode({ type: 'float64', order: 'CDAB' }, [0, 0, 0, 0x3ff8])).toBe(1.5);
+    expect(decode({ type: 'float64', order: 'BADC' }, [0xf83f, 0, 0, 0])).toBe(1.5);
+    expect(decode({ type: 'float64', order: 'DCBA' }, [0, 0, 0, 0xf83f])).toBe(1.5);
+    const bytes = new DataView(new ArrayBuffer(8));
+    bytes.setFloat64(0, 123456.789);
+    const [ab, cd, ef, gh] = [0, 2, 4, 6].map((i) => bytes.getUint16(i));
+    expect(decode({ type: 'float64', order: 'CDAB' }, [gh!, ef!, cd!, ab!])).toBe(123456.789);
+  });
+
+  it('for 16-bit types only the byte order counts: ABCD/CDAB read AB, BADC/DCBA read BA', () => {
+    expect(decode({ type: 'uint16', order: 'ABCD' }, [0x0102])).toBe(0x0102);
+    expect(decode({ type: 'uint16', order: 'CDAB' }, [0x0102])).toBe(0x0102);
+    expect(decode({ type: 'uint16', order: 'BADC' }, [0x0102])).toBe(0x0201);
+    expect(decode({ type: 'int16', order: 'DCBA' }, [0x00ff])).toBe(-256);
+  });
+
+  it('accepts switches that agree with order, and says which one disagrees and what order means', () => {
+    expect(reg({ type: 'int32', order: 'CDAB', wordOrder: 'little' })).toMatchObject({ byteOrder: 'big', wordOrder: 'little' });
+    expect(issues({ ...base, registers: [{ name: 'v', address: 0, type: 'int32', order: 'CDAB', byteOrder: 'little' }] })).toContainEqual({
+      path: 'registers.0.byteOrder',
+      message: 'order CDAB means byteOrder big, wordOrder little, but byteOrder is little; give order or the two switches, not both disagreeing',
+    });
+    expect(issues({ ...base, registers: [{ name: 'v', address: 0, type: 'int32', order: 'cdab' }] })).toContainEqual({
+      path: 'registers.0.order',
+      message: 'expected one of ABCD, CDAB, BADC, DCBA',
+    });
   });
 });

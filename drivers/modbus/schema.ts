@@ -48,22 +48,69 @@ export function isBitTable(table: ModbusTable): boolean {
   return table === 'coil' || table === 'discrete';
 }
 
+/**
+ * Byte/word order by the names device manuals use. Letters are the value's bytes, A the most
+ * significant, in the order they arrive (first register's high byte first). For a 64-bit value the
+ * same two switches apply to all four registers: ABCD = ABCDEFGH, CDAB = GHEFCDAB (low word first,
+ * what manuals call "word swap" or "little-endian word order"), BADC = BADCFEHG, DCBA = HGFEDCBA.
+ * For a 16-bit value only the byte order counts: ABCD and CDAB read AB, BADC and DCBA read BA.
+ */
+export const manualOrders = ['ABCD', 'CDAB', 'BADC', 'DCBA'] as const;
+export type ManualOrder = (typeof manualOrders)[number];
+export const ORDER_SWITCHES: Record<ManualOrder, { byteOrder: ByteOrder; wordOrder: ByteOrder }> = {
+  ABCD: { byteOrder: 'big', wordOrder: 'big' },
+  CDAB: { byteOrder: 'big', wordOrder: 'little' },
+  BADC: { byteOrder: 'little', wordOrder: 'big' },
+  DCBA: { byteOrder: 'little', wordOrder: 'little' },
+};
+
+export function manualOrderOf(byteOrder: ByteOrder, wordOrder: ByteOrder): ManualOrder {
+  return manualOrders.find((o) => ORDER_SWITCHES[o].byteOrder === byteOrder && ORDER_SWITCHES[o].wordOrder === wordOrder)!;
+}
+
+const ORDER_TABLE =
+  'ABCD = byteOrder big, wordOrder big; CDAB = big, little; BADC = little, big; DCBA = little, little. ' +
+  'Letters are the value\'s bytes, A most significant, in the order they arrive. ' +
+  'float32 21.5 (0x41AC0000) arrives as 41AC 0000 in ABCD, 0000 41AC in CDAB, AC41 0000 in BADC, 0000 AC41 in DCBA. ' +
+  'For float64 the switches apply across all four registers: CDAB = GHEFCDAB (low word first). ' +
+  '`edge-gateway probe modbus` shows every order side by side.';
+
 export const registerEntrySchema = z
   .object({
-    name: pointNameSchema,
-    table: enumOf(modbusTables).default('holding'),
-    address: z.number().int().min(0).max(65535),
-    type: enumOf(modbusValueTypes),
+    name: pointNameSchema.describe('Point name: the `point` of every reading from this register in the MQTT payload. Unique within the device.'),
+    table: enumOf(modbusTables)
+      .default('holding')
+      .describe('Modbus table: holding (FC3, 4xxxx in manuals), input (FC4, 3xxxx), coil (FC1, 0xxxx), discrete (FC2, 1xxxx). Default holding. Coil and discrete hold single bits: type must be bool.'),
+    address: z
+      .number()
+      .int()
+      .min(0)
+      .max(65535)
+      .describe('On-the-wire 0-based address of the first register (or bit). A manual\'s 40001 is usually address 0 of the holding table, 30011 address 10 of the input table.'),
+    type: enumOf(modbusValueTypes).describe(
+      'How to read the value: int16/uint16/bool/bit take 1 register, int32/uint32/float32 take 2, float64 takes 4. bool = register not 0; bit = one bit of a register (set `bit`).',
+    ),
     /** Only for `type: bit`: which bit of the register, 0 = least significant. */
-    bit: z.number().int().min(0).max(15).optional(),
+    bit: z.number().int().min(0).max(15).optional().describe('Only for type bit: which bit of the register, 0 = least significant, 15 = most.'),
+    /**
+     * Manual name for the two switches below; optional, and the switches it sets may also be
+     * written out as long as they agree. Resolved to byteOrder/wordOrder at load.
+     */
+    order: enumOf(manualOrders)
+      .optional()
+      .describe(`Byte/word order by the manual's name, instead of byteOrder + wordOrder (give either; if both, they must agree). ${ORDER_TABLE}`),
     /** Order of the two bytes inside each register. */
-    byteOrder: enumOf(byteOrders).default('big'),
+    byteOrder: enumOf(byteOrders)
+      .optional()
+      .describe(`Order of the two bytes inside each register: big = high byte first (the Modbus standard), little = swapped. Default big. ${ORDER_TABLE}`),
     /** Order of the registers of a 32/64-bit value: big = first register holds the high word. */
-    wordOrder: enumOf(byteOrders).default('big'),
+    wordOrder: enumOf(byteOrders)
+      .optional()
+      .describe(`Order of the registers of a 32/64-bit value: big = first register holds the most significant word, little = the least significant. Default big; ignored for 16-bit types. ${ORDER_TABLE}`),
     /** Engineering value = raw * scale + offset (numeric types only). */
-    scale: z.number().default(1),
-    offset: z.number().default(0),
-    unit: z.string().min(1).max(32).optional(),
+    scale: z.number().default(1).describe('Engineering value = raw × scale + offset (numeric types only). Default 1. E.g. 0.1 for a register in tenths of a degree.'),
+    offset: z.number().default(0).describe('Added after scale: value = raw × scale + offset. Default 0.'),
+    unit: z.string().min(1).max(32).optional().describe('Unit sent with each reading (e.g. °C, kWh, A). Free text, not converted.'),
   })
   .strict()
   .superRefine((r, ctx) => {
@@ -80,6 +127,19 @@ export const registerEntrySchema = z
         message: `the ${r.table} table holds single bits: type must be bool, not ${r.type}`,
       });
     }
+    if (r.order !== undefined) {
+      const implied = ORDER_SWITCHES[r.order];
+      for (const key of ['byteOrder', 'wordOrder'] as const) {
+        const given = r[key];
+        if (given !== undefined && given !== implied[key]) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [key],
+            message: `order ${r.order} means byteOrder ${implied.byteOrder}, wordOrder ${implied.wordOrder}, but ${key} is ${given}; give order or the two switches, not both disagreeing`,
+          });
+        }
+      }
+    }
     const last = r.address + registerWidth(r.type) - 1;
     if (last > 65535) {
       ctx.addIssue({
@@ -88,6 +148,10 @@ export const registerEntrySchema = z
         message: `${r.type} at ${r.address} would end at register ${last}, past 65535`,
       });
     }
+  })
+  .transform(({ order, ...r }) => {
+    const implied = order === undefined ? ORDER_SWITCHES.ABCD : ORDER_SWITCHES[order];
+    return { ...r, byteOrder: r.byteOrder ?? implied.byteOrder, wordOrder: r.wordOrder ?? implied.wordOrder };
   });
 
 export type RegisterEntry = z.output<typeof registerEntrySchema>;
@@ -123,16 +187,16 @@ export const MAX_BITS_PER_REQUEST = 2000;
 
 /** Polling fields every Modbus transport shares; spread into the transport's device schema. */
 export const modbusPollingShape = {
-  unitId: z.number().int().min(0).max(255).default(1),
-  intervalMs: z.number().int().min(10).default(1000),
-  timeoutMs: z.number().int().min(10).max(60_000).default(1000),
-  maxRegistersPerRequest: z.number().int().min(1).max(MAX_REGISTERS_PER_REQUEST).default(MAX_REGISTERS_PER_REQUEST),
+  unitId: z.number().int().min(0).max(255).default(1).describe('Modbus unit (slave) id the device answers to. TCP: 0-255, usually 1 (or 255); behind a TCP-to-RTU gateway, the RTU unit. Default 1.'),
+  intervalMs: z.number().int().min(10).default(1000).describe('Poll period: all registers are read once per interval. Milliseconds, >= 10. Default 1000.'),
+  timeoutMs: z.number().int().min(10).max(60_000).default(1000).describe('How long to wait for each answer before counting a timeout. Milliseconds, 10-60000. Default 1000.'),
+  maxRegistersPerRequest: z.number().int().min(1).max(MAX_REGISTERS_PER_REQUEST).default(MAX_REGISTERS_PER_REQUEST).describe('Most registers (1-125) read in one request when adjacent registers are coalesced. Lower it for devices that reject long reads. Default 125.'),
   /**
    * Unmapped registers a coalesced request may bridge. Default 0: many devices answer ILLEGAL
    * DATA ADDRESS when a read touches a hole in their map, which would fail every point in it.
    */
-  maxGap: z.number().int().min(0).max(MAX_REGISTERS_PER_REQUEST - 1).default(0),
-  registers: registerMapSchema,
+  maxGap: z.number().int().min(0).max(MAX_REGISTERS_PER_REQUEST - 1).default(0).describe('Unmapped registers a coalesced request may bridge (0-124). Default 0: many devices answer ILLEGAL DATA ADDRESS when a read touches a hole in their map, which would fail every point in it.'),
+  registers: registerMapSchema.describe('The register map: one entry per point (name, table, address, type, order, scale, unit). Adjacent entries are read together.'),
 };
 
 /** Checks that need both the polling settings and the register map. */
@@ -154,16 +218,16 @@ export function checkRequestFits(
 
 export const modbusTcpDeviceSchema = deviceBaseSchema
   .extend({
-    type: z.literal('modbus-tcp'),
-    host: z.string().min(1).max(253),
-    port: z.number().int().min(1).max(65535).default(502),
+    type: z.literal('modbus-tcp').describe('modbus-tcp: a Modbus TCP device (or a TCP-to-RTU gateway). A change to this file is applied by `edge-gateway reload`, which restarts only this device.'),
+    host: z.string().min(1).max(253).describe('IP address or host name of the device. Required.'),
+    port: z.number().int().min(1).max(65535).default(502).describe('Modbus TCP port. Default 502.'),
     ...modbusPollingShape,
     /**
      * Requests of one poll sent before the first answer arrives (pipelining, matched by
      * transaction id). Default 1: many devices and TCP/RTU gateways serve one transaction at a
      * time and drop or mix up the rest; raise it only for a device documented to queue several.
      */
-    maxOutstandingRequests: z.number().int().min(1).max(16).default(1),
+    maxOutstandingRequests: z.number().int().min(1).max(16).default(1).describe('Requests sent to this device before the first answer arrives (Modbus TCP pipelining, matched by transaction id). 1-16. Default 1 (one at a time); raise only for a device known to serve several outstanding transactions.'),
   })
   .strict()
   .superRefine(checkRequestFits);
@@ -177,9 +241,9 @@ export type ModbusTcpDevice = z.output<typeof modbusTcpDeviceSchema>;
  */
 export const rtuBreakerSchema = z
   .object({
-    failureThreshold: z.number().int().min(1).max(100).default(3),
-    minBackoffMs: z.number().int().min(10).max(600_000).default(1_000),
-    maxBackoffMs: z.number().int().min(10).max(3_600_000).default(30_000),
+    failureThreshold: z.number().int().min(1).max(100).default(3).describe('Consecutive timeouts after which the unit is skipped and only probed now and then, so a dead unit stops eating the bus time of the live ones. Default 3.'),
+    minBackoffMs: z.number().int().min(10).max(600_000).default(1_000).describe('First wait before probing a skipped unit again, doubling up to maxBackoffMs. Milliseconds. Default 1000.'),
+    maxBackoffMs: z.number().int().min(10).max(3_600_000).default(30_000).describe('Longest wait between probes of a skipped unit. Milliseconds, >= minBackoffMs. Default 30000.'),
   })
   .strict()
   .refine((b) => b.maxBackoffMs >= b.minBackoffMs, { message: 'maxBackoffMs must be >= minBackoffMs', path: ['maxBackoffMs'] });
@@ -193,11 +257,11 @@ export const rtuBreakerDefaults = { failureThreshold: 3, minBackoffMs: 1_000, ma
  */
 export const modbusRtuDeviceSchema = deviceBaseSchema
   .extend({
-    type: z.literal('modbus-rtu'),
-    port: serialPortSchema,
+    type: z.literal('modbus-rtu').describe('modbus-rtu: one unit on an RS-485 bus. Devices naming the same port.path share the port (one transaction at a time) and must agree on its line settings. A change to this file is applied by `edge-gateway reload`, which restarts only this device.'),
+    port: serialPortSchema.describe('The serial port of the RS-485 bus. Units on one bus share it; baudRate, dataBits, parity and stopBits must match across them.'),
     ...modbusPollingShape,
-    unitId: z.number().int().min(1).max(247),
-    breaker: rtuBreakerSchema.default(rtuBreakerDefaults),
+    unitId: z.number().int().min(1).max(247).describe('Modbus unit id on the bus, 1-247 (0 is broadcast, 248-255 reserved). Each unit id belongs to one device file. Required.'),
+    breaker: rtuBreakerSchema.default(rtuBreakerDefaults).describe('Per-unit circuit breaker: after failureThreshold consecutive timeouts the unit is skipped and probed with backoff.'),
   })
   .strict()
   .superRefine(checkRequestFits);

@@ -14,19 +14,19 @@ const nodeIdSchema = z
 const deadbandSchema = z
   .object({
     /** `percent` is relative to the variable's EURange, so only AnalogItems support it. */
-    type: z.enum(['absolute', 'percent']),
-    value: z.number().positive(),
+    type: z.enum(['absolute', 'percent']).describe('`absolute`: change in engineering units; `percent`: of the variable\'s EURange (AnalogItems only).'),
+    value: z.number().positive().describe('Deadband size: a data change smaller than this is not reported. > 0; percent <= 100.'),
   })
   .strict();
 
 const itemSchema = z
   .object({
-    nodeId: nodeIdSchema,
-    point: pointNameSchema,
-    unit: z.string().min(1).max(32).optional(),
-    samplingIntervalMs: z.number().int().min(0).max(3_600_000).default(1000),
-    queueSize: z.number().int().min(1).max(1000).default(10),
-    deadband: deadbandSchema.optional(),
+    nodeId: nodeIdSchema.describe('OPC-UA node id of the variable, e.g. ns=2;s=Counter, ns=3;i=1001, nsu=urn:plc;s=Temp, or i=2258 (namespace 0).'),
+    point: pointNameSchema.describe('Point name of readings from this node; unique within the device.'),
+    unit: z.string().min(1).max(32).optional().describe('Unit sent with each reading (e.g. °C). Free text.'),
+    samplingIntervalMs: z.number().int().min(0).max(3_600_000).default(1000).describe('How often the server samples the variable. Milliseconds, 0 = as fast as the server can. Default 1000.'),
+    queueSize: z.number().int().min(1).max(1000).default(10).describe('Changes the server keeps between publishes (1-1000); more than that and the oldest are lost. Default 10.'),
+    deadband: deadbandSchema.optional().describe('Report only changes larger than this. Omit to report every change.'),
   })
   .strict()
   .refine((i) => i.deadband?.type !== 'percent' || i.deadband.value <= 100, {
@@ -35,14 +35,18 @@ const itemSchema = z
   });
 
 const authSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('anonymous') }).strict(),
   z
     .object({
-      type: z.literal('username'),
-      username: z.string().min(1),
+      type: z.literal('anonymous').describe('No user identity.'),
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('username').describe('User name and password (sent encrypted only with securityMode Sign/SignAndEncrypt, or by the server\'s policy).'),
+      username: z.string().min(1).describe('OPC-UA user name.'),
       /** Prefer `passwordFile` so the secret stays out of config files people copy around. */
-      password: z.string().min(1).optional(),
-      passwordFile: z.string().min(1).optional(),
+      password: z.string().min(1).optional().describe('Password, inline. Prefer passwordFile so the secret stays out of config files people copy around.'),
+      passwordFile: z.string().min(1).optional().describe('File whose first line is the password: absolute, or relative to the config directory. Should be readable only by the edge-gateway user.'),
     })
     .strict()
     .refine((a) => (a.password === undefined) !== (a.passwordFile === undefined), {
@@ -50,16 +54,16 @@ const authSchema = z.discriminatedUnion('type', [
     }),
   z
     .object({
-      type: z.literal('certificate'),
-      certificateFile: z.string().min(1),
-      privateKeyFile: z.string().min(1),
+      type: z.literal('certificate').describe('X.509 user certificate.'),
+      certificateFile: z.string().min(1).describe('PEM or DER user certificate.'),
+      privateKeyFile: z.string().min(1).describe('PEM private key of certificateFile.'),
     })
     .strict(),
 ]);
 
 export const opcuaDeviceSchema = deviceBaseSchema
   .extend({
-    type: z.literal('opcua'),
+    type: z.literal('opcua').describe('opcua: an OPC-UA server on a PLC; a subscription reports data changes as telemetry. A change to this file is applied by `edge-gateway reload`, which restarts only this device.'),
     endpointUrl: z
       .string()
       .regex(/^opc\.tcp:\/\/[^/\s]+(?::\d+)?(?:\/\S*)?$/, 'an opc.tcp://host:port URL')
@@ -67,30 +71,31 @@ export const opcuaDeviceSchema = deviceBaseSchema
       // @ or /, so any @ at all is refused rather than guessing where the userinfo ends.
       .refine((u) => !u.includes('@'), {
         message: 'must not contain user:password@; put credentials in auth: { type: username, username, passwordFile }',
-      }),
-    securityMode: z.enum(['None', 'Sign', 'SignAndEncrypt']).default('None'),
+      })
+      .describe('opc.tcp://host:port[/path] of the server, without credentials (use auth). Required.'),
+    securityMode: z.enum(['None', 'Sign', 'SignAndEncrypt']).default('None').describe('None, Sign or SignAndEncrypt. Anything but None needs a securityPolicy other than None. Default None.'),
     securityPolicy: z
       .enum(['None', 'Basic256Sha256', 'Aes128_Sha256_RsaOaep', 'Aes256_Sha256_RsaPss'])
-      .default('None'),
-    auth: authSchema.default({ type: 'anonymous' }),
+      .default('None').describe('None, Basic256Sha256, Aes128_Sha256_RsaOaep or Aes256_Sha256_RsaPss; must match securityMode. Default None.'),
+    auth: authSchema.default({ type: 'anonymous' }).describe('User identity: { type: anonymous } (default), { type: username, username, passwordFile }, or { type: certificate, certificateFile, privateKeyFile }.'),
     /** Application-instance certificate; generated (self-signed) into `pkiDir` when omitted. */
-    clientCertificateFile: z.string().min(1).optional(),
-    clientPrivateKeyFile: z.string().min(1).optional(),
+    clientCertificateFile: z.string().min(1).optional().describe('Application-instance certificate of this client. Default: a self-signed one generated into pkiDir. Give with clientPrivateKeyFile.'),
+    clientPrivateKeyFile: z.string().min(1).optional().describe('Private key of clientCertificateFile.'),
     /** Client PKI store. Default: $STATE_DIRECTORY/opcua-pki (systemd), else opcua-pki beside the outbox. */
-    pkiDir: z.string().min(1).optional(),
+    pkiDir: z.string().min(1).optional().describe('Client PKI store (own certificate, trusted/ and rejected/ server certificates). Default $STATE_DIRECTORY/opcua-pki under systemd, else opcua-pki beside the outbox. Never /tmp.'),
     /** Accept a server certificate not yet in pkiDir/trusted. Off by default: move it from pkiDir/rejected. */
-    trustUnknownServerCertificate: z.boolean().default(false),
-    publishingIntervalMs: z.number().int().min(50).max(3_600_000).default(1000),
+    trustUnknownServerCertificate: z.boolean().default(false).describe('Accept a server certificate not yet in pkiDir/trusted. Default false: move it from pkiDir/rejected to trusted instead.'),
+    publishingIntervalMs: z.number().int().min(50).max(3_600_000).default(1000).describe('How often the server sends collected changes. Milliseconds, 50-3600000. Default 1000.'),
     /** Server sends a keep-alive after this many empty publishing intervals. */
-    keepAliveCount: z.number().int().min(1).max(1000).default(10),
+    keepAliveCount: z.number().int().min(1).max(1000).default(10).describe('Server sends a keep-alive after this many empty publishing intervals; silence longer than that means the link is lost. Default 10.'),
     reconnect: z
       .object({
-        initialDelayMs: z.number().int().min(100).max(600_000).default(1000),
-        maxDelayMs: z.number().int().min(100).max(3_600_000).default(30_000),
+        initialDelayMs: z.number().int().min(100).max(600_000).default(1000).describe('First reconnect wait, doubling up to maxDelayMs. Milliseconds. Default 1000.'),
+        maxDelayMs: z.number().int().min(100).max(3_600_000).default(30_000).describe('Longest reconnect wait. Milliseconds. Default 30000.'),
       })
       .strict()
-      .default({ initialDelayMs: 1000, maxDelayMs: 30_000 }),
-    items: z.array(itemSchema).min(1).max(10_000),
+      .default({ initialDelayMs: 1000, maxDelayMs: 30_000 }).describe('Backoff between reconnection attempts after the server or link is lost; the subscription is re-created.'),
+    items: z.array(itemSchema).min(1).max(10_000).describe('Monitored variables, 1-10000; point names unique.'),
   })
   .strict()
   .superRefine((c, ctx) => {

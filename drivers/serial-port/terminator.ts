@@ -6,7 +6,10 @@ import type { LineEnding } from './line-splitter.js';
  * one of them by name, or `{ custom: "\u0003" }` for devices with their own (ETX...).
  */
 export const terminatorSchema = z
-  .union([z.enum(['any', 'LF', 'CR', 'CRLF', 'TAB']), z.object({ custom: z.string().min(1).max(8) }).strict()])
+  .union([
+    z.enum(['any', 'LF', 'CR', 'CRLF', 'TAB']),
+    z.object({ custom: z.string().min(1).max(8).describe('Terminator bytes of your own, 1-8 characters, e.g. "\\u0003" (ETX).') }).strict(),
+  ])
   .describe('How each line (scan, sample) ends: any (CR, LF or CRLF, the default), LF, CR, CRLF, TAB, or { custom: "\\u0003" }');
 
 export type TerminatorConfig = z.output<typeof terminatorSchema>;

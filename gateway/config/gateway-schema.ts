@@ -14,18 +14,18 @@ const brokerUrl = z
 
 const tlsSchema = z
   .object({
-    caFile: z.string().optional(),
-    certFile: z.string().optional(),
-    keyFile: z.string().optional(),
-    rejectUnauthorized: z.boolean().default(true),
-    servername: z.string().optional(),
+    caFile: z.string().optional().describe('PEM file of the CA that signed the broker\'s certificate (absolute, or relative to the config directory). Default: the system CA store. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
+    certFile: z.string().optional().describe('PEM client certificate, for brokers that authenticate clients by certificate (needs keyFile). Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
+    keyFile: z.string().optional().describe('PEM private key of certFile. Keep it readable only by the edge-gateway user. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
+    rejectUnauthorized: z.boolean().default(true).describe('Verify the broker\'s certificate against the CA and its host name. Default true; false accepts any certificate (testing only: it allows a man in the middle). Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
+    servername: z.string().optional().describe('Host name to check the broker certificate against (SNI), when it differs from the URL\'s host, e.g. when connecting by IP address. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
   })
   .strict();
 
 const mqttSchema = z
   .object({
     /** Tried in turn with jittered backoff: a broker pair or cluster nodes for failover. */
-    urls: z.array(brokerUrl).min(1),
+    urls: z.array(brokerUrl).min(1).describe('Broker URLs, tried in turn with jittered backoff (a broker pair or cluster nodes for failover): mqtt://host:1883, mqtts://host:8883, ws(s)://host/path. Required. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
     /** Becomes the first levels of every topic: an MQTT topic name, so no wildcards, no NUL. */
     topicPrefix: z
       .string()
@@ -35,18 +35,22 @@ const mqttSchema = z
       .regex(/^[^#+]*$/, 'no wildcards (#, +)')
       .regex(/^\S*$/, 'no spaces')
       .regex(/^[^$]/, 'must not start with $ (reserved for broker topics such as $SYS)')
-      .default('edge'),
-    clientId: z.string().min(1).max(128).optional(),
-    username: z.string().optional(),
-    password: z.string().optional(),
-    passwordFile: z.string().optional(),
-    keepalive: durationSchema.default(15_000),
-    connectTimeout: durationSchema.default(10_000),
+      .default('edge')
+      .describe('First topic level(s): readings go to <topicPrefix>/<gateway.id>/telemetry and /events. No # + spaces or control characters, no leading $. Default edge. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
+    clientId: z.string().min(1).max(128).optional().describe('MQTT client id (1-128 chars). Default: edge-gateway-<gateway.id>. Must be stable: the broker keeps the persistent session (queued QoS 1 messages) under it. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
+    username: z.string().optional().describe('Broker user name. Omit for anonymous brokers. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
+    password: z.string().optional().describe('Broker password, inline. Prefer passwordFile so the secret stays out of files people copy; set one or the other, not both. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
+    passwordFile: z.string().optional().describe('File holding the broker password (one line) (absolute, or relative to the config directory). Should be readable only by the edge-gateway user; doctor warns otherwise. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
+    keepalive: durationSchema.default(15_000).describe('MQTT keepalive: how often the link is checked when idle; a dead link is noticed after about 1.5x this. Milliseconds or a duration such as 15s. Default 15s. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
+    connectTimeout: durationSchema.default(10_000).describe('How long one connection attempt (TCP + TLS + CONNACK) may take before the next URL is tried. Milliseconds or a duration such as 10s. Default 10s. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
     reconnect: z
-      .object({ minDelay: durationSchema.default(500), maxDelay: durationSchema.default(30_000) })
+      .object({
+        minDelay: durationSchema.default(500).describe('First reconnect backoff bound. Milliseconds or a duration. Default 500ms. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
+        maxDelay: durationSchema.default(30_000).describe('Largest reconnect backoff bound. Milliseconds or a duration. Default 30s. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
+      })
       .strict()
-      .default({ minDelay: 500, maxDelay: 30_000 }),
-    tls: tlsSchema.optional(),
+      .default({ minDelay: 500, maxDelay: 30_000 }).describe('Backoff between reconnection attempts: full jitter between 0 and a bound that doubles from minDelay to maxDelay, so many gateways do not reconnect in lockstep. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
+    tls: tlsSchema.optional().describe('TLS settings for mqtts:// and wss:// URLs. Omit for the system CA store and full verification. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
   })
   .strict()
   .refine((m) => !(m.password !== undefined && m.passwordFile !== undefined), {
@@ -57,74 +61,91 @@ const mqttSchema = z
 const outboxSchema = z
   .object({
     /** RESTART. Relative paths are relative to the config directory. */
-    path: z.string().default('/var/lib/edge-gateway/outbox.db'),
+    path: z.string().default('/var/lib/edge-gateway/outbox.db').describe('SQLite outbox file (WAL). Relative paths are relative to the config directory. Default /var/lib/edge-gateway/outbox.db. Moving it starts an empty outbox: drain the old one first. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
     /** RESTART. `strict` fsyncs every group commit; `normal` survives crashes, and after a power cut declares what it lost (outbox.skipped). */
-    durability: z.enum(['normal', 'strict']).default('normal'),
+    durability: z.enum(['normal', 'strict']).default('normal').describe('normal: survives a crash of the process; after a power cut the last un-synced commits (never published) may be lost, and the seqs skipped are declared by an outbox.skipped event (little SD-card wear). strict: fsync every group commit, survives power cuts, more writes. Default normal. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
     /** Group commit window: a crash can lose at most this much of not-yet-committed readings. */
-    commitInterval: durationSchema.default(50),
-    commitMaxReadings: z.number().int().min(1).max(100_000).default(10_000),
-    rowMaxReadings: z.number().int().min(1).max(10_000).default(500),
+    commitInterval: durationSchema.default(50).describe('Group-commit window: readings are written to disk together at most this often; a crash can lose at most this much of not-yet-committed readings. Milliseconds or a duration. Default 50ms. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
+    commitMaxReadings: z.number().int().min(1).max(100_000).default(10_000).describe('A group commit happens early once this many readings are waiting. Default 10000. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
+    rowMaxReadings: z.number().int().min(1).max(10_000).default(500).describe('Readings stored together in one outbox row (and so sent together in at most one MQTT message). Default 500. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
     retention: z
-      .object({ maxBytes: sizeSchema.default(512e6), maxAge: durationSchema.default(7 * 86400e3) })
+      .object({
+        maxBytes: sizeSchema.default(512e6).describe('Largest outbox (database bytes) before the oldest readings are dropped. Bytes or a size such as 512MB. Default 512MB. A reload (edge-gateway reload, SIGHUP) applies it.'),
+        maxAge: durationSchema.default(7 * 86400e3).describe('Readings older than this are dropped unsent. Milliseconds or a duration such as 7d. Default 7d. A reload (edge-gateway reload, SIGHUP) applies it.'),
+      })
       .strict()
-      .default({ maxBytes: 512e6, maxAge: 7 * 86400e3 }),
+      .default({ maxBytes: 512e6, maxAge: 7 * 86400e3 }).describe('Bounds on the outbox: when one is hit, the oldest telemetry is dropped first (events last), and every drop is counted and reported upstream. A reload (edge-gateway reload, SIGHUP) applies it.'),
     /** RESTART. Disk space held back beside the outbox so a full disk can still be drained (0 = none). */
-    reserveBytes: sizeSchema.default(4 * 1024 * 1024),
+    reserveBytes: sizeSchema.default(4 * 1024 * 1024).describe('Disk space held back beside the outbox so that a full disk can still be drained (SQLite needs space to delete). Bytes or a size; 0 = none. Default 4MiB. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
     /** RESTART. Hard cap on the database file; readings beyond it are refused and counted. */
-    maxFileBytes: sizeSchema.optional(),
+    maxFileBytes: sizeSchema.optional().describe('Hard cap on the database file; readings beyond it are refused and counted. Bytes or a size. Default: no cap (retention.maxBytes still applies). Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
   })
   .strict();
 
 const forwardSchema = z
   .object({
-    batchMaxReadings: z.number().int().min(1).max(100_000).default(5_000),
-    batchMaxBytes: sizeSchema.default(512 * 1024),
+    batchMaxReadings: z.number().int().min(1).max(100_000).default(5_000).describe('Most readings in one MQTT message. Default 5000. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
+    batchMaxBytes: sizeSchema.default(512 * 1024).describe('Largest MQTT message payload; keep it under the broker\'s message_size_limit. Bytes or a size. Default 512KiB. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
     /** Hold a telemetry batch that is not full up to this long for more readings (0 = send at once). */
-    batchMaxWait: durationSchema.default(0),
+    batchMaxWait: durationSchema.default(0).describe('Hold a telemetry batch that is not full up to this long for more readings (0 = send at once). Trades latency for fewer, larger messages. Milliseconds or a duration. Default 0. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
     /** Batches awaiting PUBACK at once; order is kept regardless. */
-    inflightWindow: z.number().int().min(1).max(256).default(8),
+    inflightWindow: z.number().int().min(1).max(256).default(8).describe('Batches awaiting PUBACK at once (1-256); order is kept regardless. Larger drains a backlog faster over high-latency links, and is the most that is re-sent after a reconnect. Default 8. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
   })
   .strict();
 
 export const gatewayFileSchema = z
   .object({
-    gateway: z.object({ id: idSchema, site: z.string().optional() }).strict(),
-    mqtt: mqttSchema,
-    outbox: outboxSchema.default(outboxSchema.parse({})),
-    forward: forwardSchema.default(forwardSchema.parse({})),
+    gateway: z
+      .object({
+        id: idSchema.describe('This gateway\'s id: the second topic level and the `gateway` of every payload. Letters, digits and _ . : - (max 64). Required; changing it changes the topics central systems subscribe to. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
+        site: z.string().optional().describe('Free-text site name carried in the health message (e.g. the intersection or car park). Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
+      })
+      .strict().describe('Who this gateway is. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
+    mqtt: mqttSchema.describe('The MQTT broker readings are forwarded to (QoS 1, persistent session). Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
+    outbox: outboxSchema.default(outboxSchema.parse({})).describe('The durable SQLite outbox every reading is committed to before it is sent. path/durability/commit settings need a restart; retention is applied by a reload.'),
+    forward: forwardSchema.default(forwardSchema.parse({})).describe('How readings are batched into MQTT messages. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
     health: z
-      .object({ interval: durationSchema.default(10_000) })
+      .object({
+        interval: durationSchema.default(10_000).describe('How often the health message (queue depth, drops, device states) is published. Milliseconds or a duration. Default 10s. A reload (edge-gateway reload, SIGHUP) applies it.'),
+      })
       .strict()
-      .default({ interval: 10_000 }),
+      .default({ interval: 10_000 }).describe('The retained health message on <topicPrefix>/<gateway.id>/health. A reload (edge-gateway reload, SIGHUP) applies it.'),
     /** RESTART. Bounds on a driver's start() and stop(): one that hangs is marked down and abandoned. */
     drivers: z
-      .object({ startTimeout: durationSchema.default(30_000), stopTimeout: durationSchema.default(10_000) })
+      .object({
+        startTimeout: durationSchema.default(30_000).describe('Longest a driver\'s start() may take; past it the device is down (DRIVER_START_TIMEOUT) and the instance abandoned, its late readings dropped and counted. Milliseconds or a duration. Default 30s. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
+        stopTimeout: durationSchema.default(10_000).describe('Longest a driver\'s stop() may take before it is abandoned (DRIVER_STOP_TIMEOUT) so reload and shutdown go on. Milliseconds or a duration. Default 10s. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
+      })
       .strict()
-      .default({ startTimeout: 30_000, stopTimeout: 10_000 }),
+      .default({ startTimeout: 30_000, stopTimeout: 10_000 })
+      .describe('Bounds on how long one driver may hold up start-up, reload and shutdown. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
     /** RESTART. Local control socket for `edge-gateway status`, `tail`, `reload`. */
     control: z
       .object({
-        socket: z.string().default('/run/edge-gateway/control.sock'),
+        socket: z.string().default('/run/edge-gateway/control.sock').describe('Path of the control socket (group edge-gateway-ops). Default /run/edge-gateway/control.sock. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
         /** Connections served at once (tail sessions included); more are refused with a message. */
-        maxConnections: z.number().int().min(1).max(1024).default(32),
+        maxConnections: z.number().int().min(1).max(1024).default(32).describe('Control connections served at once (tail sessions included); more are refused with TOO_MANY_CONNECTIONS. Default 32. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
         /** A client must send its whole request line within this; a half-sent line is cut off. */
-        requestTimeout: durationSchema.default(5000),
+        requestTimeout: durationSchema.default(5000).describe('A client must send its whole request line within this; a half-sent line is answered REQUEST_TIMEOUT and closed. Milliseconds or a duration. Default 5s. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
       })
       .strict()
-      .default({ socket: '/run/edge-gateway/control.sock', maxConnections: 32, requestTimeout: 5000 }),
+      .default({ socket: '/run/edge-gateway/control.sock', maxConnections: 32, requestTimeout: 5000 })
+      .describe('Local control socket for edge-gateway status, tail, reload. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
     /** RESTART. How to tell whether the system clock is synchronised (see gateway/clock.ts). */
     clock: z
       .object({
-        syncCheck: z.enum(['auto', 'timesyncd', 'none']).default('auto'),
-        syncedFile: z.string().default('/run/systemd/timesync/synchronized'),
-        jumpThreshold: durationSchema.default(5000),
+        syncCheck: z.enum(['auto', 'timesyncd', 'none']).default('auto').describe('auto: use timesyncd\'s flag file when timesyncd runs here (the directory of syncedFile exists), else trust the clock; timesyncd: require syncedFile; none: never check. Default auto. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
+        syncedFile: z.string().default('/run/systemd/timesync/synchronized').describe('File systemd-timesyncd creates once the clock is synchronised. Default /run/systemd/timesync/synchronized. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
+        jumpThreshold: durationSchema.default(5000).describe('A wall-clock step larger than this (e.g. NTP correcting a Pi that booted without an RTC) is logged and reported as an event. Milliseconds or a duration. Default 5s. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
       })
       .strict()
-      .default({ syncCheck: 'auto', syncedFile: '/run/systemd/timesync/synchronized', jumpThreshold: 5000 }),
+      .default({ syncCheck: 'auto', syncedFile: '/run/systemd/timesync/synchronized', jumpThreshold: 5000 }).describe('How to tell whether the system clock is synchronised; readings taken while it is not are flagged. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
     log: z
-      .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') })
+      .object({
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info').describe('Least severe level logged: fatal, error, warn, info, debug, trace. Default info; debug logs every poll. A reload (edge-gateway reload, SIGHUP) applies it.'),
+      })
       .strict()
-      .default({ level: 'info' }),
+      .default({ level: 'info' }).describe('Logging to stdout (NDJSON, journald). A reload (edge-gateway reload, SIGHUP) applies it.'),
   })
   .strict();
 

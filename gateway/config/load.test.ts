@@ -2,6 +2,7 @@ import { chmodSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writ
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { cameraPassword, type CameraDeviceConfig } from '../../drivers/camera/schema.js';
 import { jsonSchemas, payloadSchema, renderSchema } from './json-schema.js';
 import { ConfigError, formatProblem, loadConfig } from './load.js';
 
@@ -97,6 +98,18 @@ describe('config loading', () => {
       expect.stringMatching(/^gateway.yaml:\d+: mqtt.tls: tls is set but 1 broker URL\(s\) are plain \(mqtt:\/\/[^)]+\): TLS is NOT used for them and the password is sent in clear; use mqtts:\/\//),
       expect.stringMatching(/^gateway.yaml:\d+: mqtt.tls.rejectUnauthorized: false: the broker's certificate is NOT verified/),
     ]);
+  });
+
+  it('reads a camera passwordFile relative to the config directory, as the example and the schema description say', () => {
+    const parking = join(import.meta.dirname, '../../config/examples/parking');
+    const cam = loadConfig(parking).devices.find((d) => d.id === 'cam-entrance');
+    expect(cam?.type).toBe('camera');
+    const expected = readFileSync(join(parking, 'secrets/cam-entrance.pw'), 'utf8').split('\n')[0];
+    expect(cameraPassword(cam as CameraDeviceConfig)?.reveal()).toBe(expected);
+    const device = jsonSchemas()['device.schema.json'] as { oneOf?: Array<{ properties: Record<string, { description?: string }> }>; anyOf?: Array<{ properties: Record<string, { description?: string }> }> };
+    const camera = (device.oneOf ?? device.anyOf)!.find((s) => (s.properties.type as { const?: string }).const === 'camera')!;
+    expect(camera.properties.passwordFile!.description).toContain('relative to the config directory');
+    expect(readFileSync(join(parking, 'devices/cam-entrance.yaml'), 'utf8')).toMatch(/passwordFile: secrets\/cam-entrance\.pw +# relative to the config directory/);
   });
 
   it('reads the broker password from passwordFile and reports a missing one', () => {

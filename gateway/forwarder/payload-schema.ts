@@ -42,6 +42,8 @@ const deviceStatusSchema = z
     state: z.enum(['starting', 'ok', 'degraded', 'down', 'stopped']),
     lastGoodTs: z.number().nullable(),
     lastError: z.object({ code: z.string(), message: z.string(), ts: z.number() }).nullable(),
+    stateReason: z.string().optional(),
+    stateSince: z.number().optional(),
     counters: z.record(z.string(), z.number()),
     detail: z.record(z.string(), z.unknown()).optional(),
   })

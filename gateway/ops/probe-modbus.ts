@@ -1,7 +1,7 @@
 import type { ModbusClient } from '../../drivers/modbus/client.js';
 import { ModbusError } from '../../drivers/modbus/errors.js';
-import { probeModbus, type ProbeDecoding, type ProbeUnitResult } from '../../drivers/modbus/probe.js';
-import type { ModbusTable } from '../../drivers/modbus/schema.js';
+import { PLAUSIBLE_MAX, PLAUSIBLE_MIN, probeModbus, type ProbeDecoding, type ProbeUnitResult } from '../../drivers/modbus/probe.js';
+import { ORDER_SWITCHES, registerWidth, type ManualOrder, type ModbusTable } from '../../drivers/modbus/schema.js';
 import { SerialPortError } from '../../drivers/serial-port/errors.js';
 import { closeModbus, openModbusRtu, openModbusTcp, type RtuLine } from './modbus-connection.js';
 import { OpsError } from './ops-error.js';
@@ -10,7 +10,7 @@ import { jsonForTerminal, styleFor, table, terminalSafe, type Style } from './te
 /**
  * `edge-gateway probe modbus`: sweep unit ids (and optionally baud rates) on a Modbus line or TCP
  * device, and for every unit that answers print the raw registers and every plausible decoding,
- * so the technician can spot "21.5" and copy type/byteOrder/wordOrder into the device file.
+ * so the technician can spot "21.5" and copy its address, type and order into the device file.
  */
 
 export interface ProbeModbusOptions {
@@ -51,41 +51,87 @@ export function parseUnits(text: string): number[] {
   return [...out];
 }
 
-const ORDERS: Array<['big' | 'little', 'big' | 'little', string]> = [
-  ['big', 'big', 'ABCD big/big'],
-  ['little', 'big', 'BADC little/big'],
-  ['big', 'little', 'CDAB big/little'],
-  ['little', 'little', 'DCBA little/little'],
-];
+/** Columns in the README's order; each header is the line that selects it in a register entry. */
+const COLUMNS: readonly ManualOrder[] = ['ABCD', 'CDAB', 'BADC', 'DCBA'];
 
-function showNumber(d: ProbeDecoding): string {
-  if (d.value === null) return 'NaN';
-  if (Number.isInteger(d.value)) return String(d.value);
-  return String(Number(d.value.toPrecision(d.type === 'float64' ? 15 : 7)));
+/**
+ * Floats always look like floats (21.0, 2.309426e+18), so a wrong decoding cannot pass for a
+ * counter; integers print exactly. Implausible float decodings carry a `?`.
+ */
+export function showValue(d: ProbeDecoding): string {
+  const mark = d.implausible === undefined ? '' : ' ?';
+  if (d.value === null) return `${d.implausible === 'Infinity' ? 'Inf' : d.implausible === '-Infinity' ? '-Inf' : 'NaN'}${mark}`;
+  if (d.type !== 'float32' && d.type !== 'float64') return String(d.value);
+  return `${formatFloat(d.value, d.type === 'float64' ? 15 : 7)}${mark}`;
 }
 
-/** One row per (address, type), one column per byte/word order; 16-bit types have no word order. */
+export function formatFloat(v: number, digits: number): string {
+  const m = Math.abs(v);
+  if (m !== 0 && (m >= 1e7 || m < 1e-4)) return v.toExponential(digits - 1).replace(/\.?0+e/, 'e');
+  const text = String(Number(v.toPrecision(digits)));
+  return text.includes('.') || text.includes('e') ? text : `${text}.0`;
+}
+
+/**
+ * One row per (address, type), one column per manual order. A 16-bit type has no word order, so
+ * CDAB shows what ABCD shows and DCBA what BADC shows: whichever column the technician picks, its
+ * header is a correct config line for that row.
+ */
 export function renderDecodings(decodings: readonly ProbeDecoding[], style: Style): string {
   const rows: string[][] = [];
-  const key = (d: ProbeDecoding) => `${d.address}:${d.type}`;
-  const seen = new Map<string, ProbeDecoding[]>();
+  const byRow = new Map<string, ProbeDecoding[]>();
   for (const d of decodings) {
-    const list = seen.get(key(d)) ?? [];
-    list.push(d);
-    seen.set(key(d), list);
+    const key = `${d.address}:${d.type}`;
+    byRow.set(key, [...(byRow.get(key) ?? []), d]);
   }
-  for (const list of seen.values()) {
+  for (const list of byRow.values()) {
     const first = list[0]!;
-    const wide = list.some((d) => d.wordOrder === 'little');
-    const cells = ORDERS.map(([byteOrder, wordOrder]) => {
-      const hit = list.find((d) => d.byteOrder === byteOrder && d.wordOrder === wordOrder);
+    const cells = COLUMNS.map((order) => {
+      const { byteOrder } = ORDER_SWITCHES[order];
+      const hit = list.find((d) => d.order === order) ?? list.find((d) => d.byteOrder === byteOrder && registerWidth(d.type) === 1);
       if (!hit) return '';
-      if (!wide && wordOrder === 'little') return '';
-      return showNumber(hit);
+      const text = showValue(hit);
+      return hit.implausible === undefined ? text : style.paint('dim', text);
     });
     rows.push([String(first.address), first.type, ...cells]);
   }
-  return table(['ADDR', 'TYPE', ...ORDERS.map((o) => o[2])], rows, style);
+  return table(['address', 'type', ...COLUMNS.map((o) => `order: ${o}`)], rows, style);
+}
+
+/** How to turn a row and a column into a register entry, and what the marks mean. */
+export function pasteHint(opts: Pick<ProbeModbusOptions, 'table' | 'count'>, decodings: readonly ProbeDecoding[]): string {
+  const entry = (address: string, type: string, order: string) => `- { name: my_point, table: ${opts.table}, address: ${address}, type: ${type}, order: ${order} }`;
+  const lines: string[] = [];
+  const found = singlePlausibleFloats(decodings);
+  if (found.length > 0) {
+    lines.push('Floats that read as a plausible number in one order only; if the value is what the device shows, paste:');
+    for (const d of found.slice(0, 6)) lines.push(`  ${entry(String(d.address), d.type, d.order)}   # ${showValue(d)}`);
+  }
+  lines.push(
+    `To use ${found.length > 0 ? 'any other' : 'a'} value, copy its address, type and column into the device file's registers:`,
+    `  ${entry('<address>', '<type>', '<column>')}`,
+    'order: is the manual\'s name; it stands for byteOrder (bytes in a register) + wordOrder (registers of a value):',
+    ...COLUMNS.map((o) => `  order: ${o}  =  byteOrder: ${ORDER_SWITCHES[o].byteOrder.padEnd(6)}  wordOrder: ${ORDER_SWITCHES[o].wordOrder}`),
+  );
+  if (decodings.some((d) => d.implausible !== undefined)) {
+    lines.push(`? = unlikely to be a reading (NaN, Inf, denormal, |x| >= ${PLAUSIBLE_MAX.toExponential()} or < ${PLAUSIBLE_MIN.toExponential()}): probably the wrong type or order`);
+  }
+  if (!decodings.some((d) => d.type === 'float64')) {
+    lines.push(`float64 (64-bit) spans 4 registers: probe with --count 4 to see it decoded${opts.count < 4 ? ` (this probe read ${opts.count})` : ''}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Float rows where exactly one order gives a non-zero plausible value: the likely right line. */
+function singlePlausibleFloats(decodings: readonly ProbeDecoding[]): ProbeDecoding[] {
+  const byRow = new Map<string, ProbeDecoding[]>();
+  for (const d of decodings) {
+    if (d.type !== 'float32' && d.type !== 'float64') continue;
+    if (d.implausible !== undefined || d.value === null || d.value === 0) continue;
+    const key = `${d.address}:${d.type}`;
+    byRow.set(key, [...(byRow.get(key) ?? []), d]);
+  }
+  return [...byRow.values()].filter((l) => l.length === 1).map((l) => l[0]!);
 }
 
 export function renderUnit(u: ProbeUnitResult, opts: Pick<ProbeModbusOptions, 'register' | 'count' | 'table'>, style: Style): string {
@@ -93,7 +139,7 @@ export function renderUnit(u: ProbeUnitResult, opts: Pick<ProbeModbusOptions, 'r
   if (u.status === 'exception') return `${style.paint('yellow', `unit ${u.unitId} answered with an exception`)}: ${u.error.message} (${u.error.code})\n`;
   if ('bits' in u) return `${style.paint('green', `unit ${u.unitId} answered`)}: ${opts.table} ${range} = ${u.bits.map((b) => (b ? 1 : 0)).join(' ')}\n`;
   const hex = u.registers.map((r) => `0x${r.toString(16).padStart(4, '0')}`).join(' ');
-  return `${style.paint('green', `unit ${u.unitId} answered`)}: ${opts.table} ${range} = ${hex}\n${renderDecodings(u.decodings, style)}\n`;
+  return `${style.paint('green', `unit ${u.unitId} answered`)}: ${opts.table} ${range} = ${hex}\n${renderDecodings(u.decodings, style)}\n${pasteHint(opts, u.decodings)}`;
 }
 
 export async function runProbeModbus(opts: ProbeModbusOptions, signal: AbortSignal): Promise<number> {

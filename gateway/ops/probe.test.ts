@@ -3,6 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startModbusTcpSimulator, type ModbusTcpSimulator } from '../../test-rigs/modbus-sim/server.js';
 import { PtyWriter } from '../../test-rigs/scanner-sim/pty-writer.js';
 import { createPtyPair } from '../../test-rigs/serial/pty.js';
+import { parse as parseYaml } from 'yaml';
+import { compileDecoder } from '../../drivers/modbus/decode.js';
+import { modbusTcpDeviceSchema } from '../../drivers/modbus/schema.js';
 import type { ProbeSweep } from './probe-modbus.js';
 import { runCli, startCli } from './testing/run-cli.js';
 
@@ -12,6 +15,9 @@ let sim: ModbusTcpSimulator;
 beforeAll(async () => {
   sim = await startModbusTcpSimulator({ units: { 1: {}, 3: { size: { holding: 5 } } }, unknownUnit: 'silence', clock: 'manual' });
   sim.unit(1).setValue('holding', 10, { type: 'float32', byteOrder: 'little', wordOrder: 'little' }, 21.5);
+  sim.unit(1).setValue('holding', 20, { type: 'float64', byteOrder: 'big', wordOrder: 'little' }, 1234.5678);
+  // Bytes whose float32 reading in one order is 2.3e18: the kind that used to print as a plausible counter.
+  sim.unit(1).setRegisters('holding', 30, [0x5f00, 0x3ff8]);
 });
 
 afterAll(async () => {
@@ -25,15 +31,40 @@ describe('edge-gateway probe modbus', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`probing tcp ${sim.host}:${sim.port}: units 1-4, holding 10+2\n`);
     expect(r.stdout).toContain('unit 1 answered: holding 10..11 = 0x0000 0xac41\n');
-    expect(r.stdout).toMatch(/^ADDR +TYPE +ABCD big\/big +BADC little\/big +CDAB big\/little +DCBA little\/little$/m);
-    // 21.5 as float32 shows up only in the byte/word order it was written in.
+    expect(r.stdout).toMatch(/^address +type +order: ABCD +order: CDAB +order: BADC +order: DCBA$/m);
+    // 21.5 as float32 shows up only in the byte/word order it was written in; the others are marked.
     const float = r.stdout.split('\n').find((l) => /^10 +float32 /.test(l));
-    const cells = float!.trim().split(/ +/);
-    expect(cells).toHaveLength(6);
-    expect(cells[5]).toBe('21.5');
-    expect(cells.slice(2, 5)).not.toContain('21.5');
+    const cells = float!.trim().split(/ {2,}/);
+    expect(cells).toEqual(['10', 'float32', expect.stringMatching(/ \?$/), expect.stringMatching(/ \?$/), expect.stringMatching(/ \?$/), '21.5']);
+    expect(r.stdout).toContain('  - { name: my_point, table: holding, address: 10, type: float32, order: DCBA }   # 21.5\n');
+    expect(r.stdout).toMatch(/^ {2}order: DCBA {2}= {2}byteOrder: little {2}wordOrder: little$/m);
+    expect(r.stdout).toContain('float64 (64-bit) spans 4 registers: probe with --count 4 to see it decoded (this probe read 2)\n');
     expect(r.stdout).toMatch(/^unit 3 answered with an exception: .*ILLEGAL DATA ADDRESS.* \(MODBUS_EXCEPTION_2\)$/m);
     expect(r.stdout).toMatch(/^2 unit\(s\) answered: 1, 3; 2 silent$/m);
+  }, 30_000);
+
+  it('prints floats as floats and marks implausible decodings instead of showing a plausible-looking counter', async () => {
+    const r = await runCli(['probe', 'modbus', '--host', sim.host, '--tcp-port', String(sim.port), '--unit', '1', '--register', '30', '--count', '2', '--timeout', '150']);
+    expect(r.code).toBe(0);
+    const float = r.stdout.split('\n').find((l) => /^30 +float32 /.test(l))!.trim().split(/ {2,}/);
+    expect(float[2]).toBe('9.241378e+18 ?');
+    expect(float[3]).toBe('1.940399');
+    expect(float[4]).toBe('8.813426e-39 ?'); // denormal
+    expect(r.stdout).not.toMatch(/\b\d{16,}\b/);
+    expect(r.stdout).toMatch(/^\? = unlikely to be a reading \(NaN, Inf, denormal/m);
+  }, 30_000);
+
+  it('a line pasted from the probe output reads the value the device holds (float64, --count 4)', async () => {
+    const r = await runCli(['probe', 'modbus', '--host', sim.host, '--tcp-port', String(sim.port), '--unit', '1', '--register', '20', '--count', '4', '--timeout', '150']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toContain('--count 4 to see it');
+    const pasted = r.stdout.split('\n').find((l) => /type: float64/.test(l) && !l.includes('<'));
+    expect(pasted).toBe('  - { name: my_point, table: holding, address: 20, type: float64, order: CDAB }   # 1234.5678');
+    // The technician's device file, with that line pasted under registers:, through the real loader's schema and driver decoder.
+    const device = parseYaml(`type: modbus-tcp\nid: meter\nhost: 127.0.0.1\nregisters:\n${pasted}\n`) as Record<string, unknown>;
+    const entry = modbusTcpDeviceSchema.parse(device).registers[0]!;
+    const words = /holding 20\.\.23 = (.+)\n/.exec(r.stdout)![1]!.split(' ').map((h) => Number(h));
+    expect(compileDecoder(entry, 0)(words)).toEqual({ value: 1234.5678, quality: 'good' });
   }, 30_000);
 
   it('--json gives the sweep as data', async () => {

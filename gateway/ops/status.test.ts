@@ -32,7 +32,16 @@ function report(over: Partial<HealthReport['outbox']> = {}): HealthReport {
     },
     broker: { connected: false, url: 'mqtts://broker.city:8883', connects: 3, lastError: 'connect ECONNREFUSED 10.0.0.5:8883', inflightBatches: 0 },
     devices: {
-      pump: { type: 'modbus-tcp', state: 'degraded', lastGoodTs: ts - 42_000, lastError: { code: 'ETIMEDOUT', message: 'read holding 0+1 from unit 1: no answer in time', ts }, counters: { polls: 900, requests: 900, timeouts: 12, exceptions: 0, reconnects: 1 } },
+      cam: {
+        type: 'camera',
+        state: 'ok',
+        lastGoodTs: ts - 2_000,
+        lastError: { code: 'RTSP_404', message: 'rtsp: DESCRIBE returned 404', ts: ts - 28_000 },
+        stateReason: 'online: all probes passed (rtsp, onvif)',
+        stateSince: ts - 600_000,
+        counters: { cycles: 40, probeFailures: 1 },
+      },
+      pump: { type: 'modbus-tcp', state: 'degraded', lastGoodTs: ts - 42_000, lastError: { code: 'ETIMEDOUT', message: 'read holding 0+1 from unit 1: no answer in time', ts: ts - 3_000 }, counters: { polls: 900, requests: 900, timeouts: 12, exceptions: 0, reconnects: 1 } },
       door: { type: 'gpio', state: 'ok', lastGoodTs: ts - 500, lastError: null, counters: { changes: 4, glitches: 0 } },
     },
     process: { rssBytes: 48 * 1024 * 1024, heapUsedBytes: 20 * 1024 * 1024 },
@@ -57,8 +66,17 @@ describe('status rendering', () => {
     expect(text).toMatch(/^drops +100 reading\(s\) dropped by retention \(seq 1-100\), 0 refused$/m);
     const afterCut = renderStatus(report({ skipped: { ranges: [[5001, 8192]] } }), plainStyle);
     expect(afterCut).toMatch(/^drops +100 reading\(s\) dropped by retention \(seq 1-100\), 0 refused, seq 5001-8192 skipped after an unclean stop$/m);
-    expect(text).toMatch(/^pump +modbus-tcp +degraded +42s ago +timeouts=12 reconnects=1 +ETIMEDOUT: read holding 0\+1 from unit 1: no answer in time$/m);
+    expect(text).toMatch(/^pump +modbus-tcp +degraded +42s ago +timeouts=12 reconnects=1\n {2}why {8}ETIMEDOUT: read holding 0\+1 from unit 1: no answer in time \(3s ago\)$/m);
     expect(text).toMatch(/^door +gpio +ok +500ms ago +-$/m);
+  });
+
+  it('says why a device is in its state now, and dates an old error instead of presenting it as current', () => {
+    const text = renderStatus(report(), plainStyle);
+    expect(text).toMatch(
+      /^cam +camera +ok +2s ago +probeFailures=1\n {2}why {8}online: all probes passed \(rtsp, onvif\) \(since 10m ago\)\n {2}last error 28s ago: RTSP_404: rtsp: DESCRIBE returned 404\n/m,
+    );
+    // A healthy device without errors gets no notes.
+    expect(text).toMatch(/^door .*\n(?!  )/m);
   });
 
   it('colours by meaning on a terminal while keeping the columns aligned', () => {

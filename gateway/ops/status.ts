@@ -92,12 +92,35 @@ export function renderStatus(answer: StatusAnswer, style: Style, drain?: DrainTr
       const trouble = troubleCounters(d.counters)
         .map(([k, n]) => `${k}=${n}`)
         .join(' ');
-      const err = d.lastError ? `${d.lastError.code}: ${truncate(d.lastError.message, 100)}` : '';
-      return [id, d.type, state, age, trouble || '-', err];
+      return [id, d.type, state, age, trouble || '-'];
     });
-    out.push(table(['DEVICE', 'TYPE', 'STATE', 'LAST GOOD', 'ERRORS', 'LAST ERROR'], rows, style));
+    const lines = table(['DEVICE', 'TYPE', 'STATE', 'LAST GOOD', 'ERRORS'], rows, style).split('\n');
+    out.push(lines[0]!);
+    ids.forEach((id, i) => {
+      out.push(lines[i + 1]!);
+      for (const note of deviceNotes(h.devices[id]!, now)) out.push(`  ${style.paint('dim', note.label)} ${note.text}`);
+    });
   }
   return `${out.join('\n')}\n`;
+}
+
+/**
+ * What is true now, under each device row: why it is in its state (the driver's own reason, else
+ * the error that put it there) and any last error with its age, so a blip that never became the
+ * state reads as the past it is.
+ */
+export function deviceNotes(d: HealthReport['devices'][string], now: number): Array<{ label: string; text: string }> {
+  const notes: Array<{ label: string; text: string }> = [];
+  const ago = (ts: number) => `${formatDuration(Math.max(0, now - ts))} ago`;
+  const since = d.stateSince !== undefined ? ` (since ${ago(d.stateSince)})` : '';
+  const errorText = d.lastError ? `${d.lastError.code}: ${truncate(d.lastError.message, 160)}` : '';
+  if (d.stateReason !== undefined) notes.push({ label: 'why       ', text: `${truncate(d.stateReason, 240)}${since}` });
+  else if (d.state !== 'ok' && d.lastError) {
+    notes.push({ label: 'why       ', text: `${errorText} (${ago(d.lastError.ts)})` });
+    return notes;
+  }
+  if (d.lastError) notes.push({ label: 'last error', text: `${ago(d.lastError.ts)}: ${errorText}` });
+  return notes;
 }
 
 function truncate(s: string, max: number): string {

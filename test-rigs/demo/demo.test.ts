@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect, it } from 'vitest';
 
-/** The README's quick start promises `npm run demo` works: run it (briefly, with an outage). */
+/** The README's quick start promises `npm run demo` works: run it (briefly, with an outage), as a pipe sees it. */
 it('npm run demo shows readings arriving with no gaps, through a broker outage', async () => {
   const demo = join(import.meta.dirname, '../../dist/test-rigs/demo/demo.js');
   const { stdout } = await promisify(execFile)(process.execPath, [demo, '--duration', '22', '--outage'], { timeout: 60_000 });
@@ -12,6 +12,18 @@ it('npm run demo shows readings arriving with no gaps, through a broker outage',
   expect(lines.some((l) => l.includes('broker back'))).toBe(true);
   // During the outage the health message could not arrive, but after it the queue drains to 0.
   expect(lines.filter((l) => l.startsWith('[demo] status=online')).at(-1)).toMatch(/queue=0 /);
+  // Readings themselves, not only counters: device, point, value (with unit where configured) and seq.
+  const shown = lines.map((l) => /^\[demo\] {3}reading seq=(\d+) (\S+) (\S+) = (\S+)(?: (\S+))?/.exec(l)).filter((m) => m !== null);
+  expect(shown.length).toBeGreaterThan(20);
+  const devices = new Set(shown.map((m) => m[2]));
+  for (const d of devices) expect(['parking-north', 'parking-south', 'signal-main-5th', 'signal-main-6th']).toContain(d);
+  expect(devices.size).toBeGreaterThanOrEqual(3);
+  expect(new Set(shown.map((m) => m[3]))).toEqual(new Set(['vehicles', 'flow', 'temperature', 'total', 'door.open']));
+  expect(shown.some((m) => m[3] === 'temperature' && /^\d+\.\d\d$/.test(m[4]!) && m[5] === 'degC')).toBe(true);
+  const lastSeq = Number(/seq 1\.\.(\d+)/.exec(lines.find((l) => l.includes('→'))!)![1]);
+  for (const m of shown) expect(Number(m[1])).toBeLessThanOrEqual(lastSeq);
+  // Shown once each: the lines move on with the stream rather than repeating old readings.
+  expect(new Set(shown.map((m) => m[1])).size).toBe(shown.length);
   const verdict = lines.find((l) => l.includes('→'))!;
   expect(verdict).toMatch(/gaps 0, duplicates \d+, malformed 0 → OK: nothing lost/);
   expect(Number(/received (\d+) readings/.exec(verdict)![1])).toBeGreaterThan(1000);

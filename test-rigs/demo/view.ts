@@ -13,6 +13,48 @@ interface DeviceRow {
   lastError?: string;
 }
 
+/** One reading as it arrived, for the "latest readings" lines. */
+export interface ShownReading {
+  seq: number;
+  device: string;
+  point: string;
+  value: unknown;
+  unit?: string;
+  quality: string;
+  kind: string;
+}
+
+/** `seq=1234 signal-main-5th temperature = 22.50 degC` (plus the quality when it is not good). */
+export function formatReading(r: ShownReading): string {
+  const v = typeof r.value === 'number' && !Number.isInteger(r.value) ? r.value.toFixed(2) : JSON.stringify(r.value);
+  const quality = r.quality === 'good' ? '' : ` (${r.quality})`;
+  return `seq=${r.seq} ${r.device} ${r.point} = ${v}${r.unit ? ` ${r.unit}` : ''}${quality}${r.kind === 'events' ? ' [event]' : ''}`;
+}
+
+/**
+ * The newest readings, first each with a device and a point not shown yet, then one per
+ * device+point, so a few lines show the variety that flows rather than the last point of each poll.
+ * `avoidPoints` (the points shown last time) makes successive lines rotate through the points.
+ */
+export function latestDistinct(recent: readonly ShownReading[], n: number, avoidPoints: ReadonlySet<string> = new Set()): ShownReading[] {
+  const picked: ShownReading[] = [];
+  const devices = new Set<string>();
+  const points = new Set<string>(avoidPoints);
+  const pairs = new Set<string>();
+  for (const fresh of [true, false]) {
+    for (let i = recent.length - 1; i >= 0 && picked.length < n; i--) {
+      const r = recent[i]!;
+      const pair = `${r.device}/${r.point}`;
+      if (pairs.has(pair) || (fresh && (devices.has(r.device) || points.has(r.point)))) continue;
+      picked.push(r);
+      devices.add(r.device);
+      points.add(r.point);
+      pairs.add(pair);
+    }
+  }
+  return picked.sort((a, b) => a.seq - b.seq);
+}
+
 interface Health {
   outbox: { pendingReadings: number; oldestPendingMs: number | null; dropped: { readings: number }; nextSeq: number };
   broker: { connected: boolean };
@@ -35,6 +77,10 @@ export class DemoView {
   private lastCount = 0;
   private notes: string[] = [];
   private malformed = 0;
+  /** The last readings received, newest last; bounded. */
+  private readonly recent: ShownReading[] = [];
+  private shownUpTo = -1;
+  private shownPoints = new Set<string>();
 
   constructor(private readonly info: { gatewayId: string; broker: string; configDir: string }) {}
 
@@ -43,16 +89,18 @@ export class DemoView {
     try {
       if (kind === 'status') this.status = payload.toString();
       else if (kind === 'health') this.health = JSON.parse(payload.toString()) as Health;
-      else if (kind === 'telemetry' || kind === 'events') this.onBatch(JSON.parse(payload.toString()));
+      else if (kind === 'telemetry' || kind === 'events') this.onBatch(JSON.parse(payload.toString()), kind);
     } catch {
       this.malformed++;
     }
   }
 
-  private onBatch(batch: { readings: { seq: number; device: string; point: string; value: unknown; unit?: string; quality: string; ts: number }[] }): void {
+  private onBatch(batch: { readings: { seq: number; device: string; point: string; value: unknown; unit?: string; quality: string; ts: number }[] }, kind: string): void {
     this.batches++;
     for (const r of batch.readings) {
       this.received++;
+      this.recent.push({ seq: r.seq, device: r.device, point: r.point, value: r.value, ...(r.unit ? { unit: r.unit } : {}), quality: r.quality, kind });
+      if (this.recent.length > 200) this.recent.splice(0, this.recent.length - 200);
       this.duplicates += this.seqs.add(r.seq);
       let row = this.devices.get(r.device);
       if (!row) this.devices.set(r.device, (row = { readings: 0, lastTs: 0, quality: '', values: new Map() }));
@@ -86,6 +134,12 @@ export class DemoView {
         `[demo] status=${this.status} received=${this.received} rate=${perS.toFixed(0)}/s seq=${this.seqs.min ?? '-'}..${this.seqs.max ?? '-'} ` +
           `gaps=${this.gaps()} dup=${this.duplicates} queue=${h?.outbox.pendingReadings ?? '?'} devices=${[...this.devices.keys()].length}\n`,
       );
+      // A few of the readings that arrived since the last line, as a central system receives them.
+      const fresh = this.recent.filter((r) => r.seq > this.shownUpTo);
+      const shown = latestDistinct(fresh, 3, this.shownPoints);
+      for (const r of shown) process.stdout.write(`[demo]   reading ${formatReading(r)}\n`);
+      if (shown.length > 0) this.shownPoints = new Set(shown.map((r) => r.point));
+      if (this.seqs.max !== null) this.shownUpTo = Math.max(this.shownUpTo, this.seqs.max);
       for (const n of this.notes.splice(0)) process.stdout.write(`[demo] ${n}\n`);
       return;
     }
@@ -113,6 +167,15 @@ export class DemoView {
       const age = row ? `${((Date.now() - row.lastTs) / 1000).toFixed(1)}s` : '-';
       const values = row ? [...row.values].map(([k, v]) => `${k}=${v}`).join('  ') : '';
       lines.push(`${name.padEnd(18)}${st}${String(row?.readings ?? 0).padStart(9)}  ${age.padStart(6)}  ${values.slice(0, 90)}`);
+    }
+    lines.push('');
+    lines.push(c('4', `${'seq'.padStart(8)}  ${'device'.padEnd(18)}${'point'.padEnd(14)}value       latest readings, as they arrive`));
+    const latest = latestDistinct(this.recent, 8, this.shownPoints);
+    this.shownPoints = new Set(latest.slice(0, 3).map((r) => r.point));
+    if (latest.length === 0) lines.push('waiting for the first readings…');
+    for (const r of latest) {
+      const [, value] = formatReading(r).split(' = ');
+      lines.push(`${String(r.seq).padStart(8)}  ${r.device.padEnd(18)}${r.point.padEnd(14)}${value}`);
     }
     if (this.notes.length > 0) {
       lines.push('');

@@ -5,10 +5,10 @@ export const fieldTypeSchema = z.enum(['number', 'string', 'bool']);
 
 /** What a text field becomes. `scale`/`offset` apply to numbers: value * scale + offset. */
 export const fieldConversionSchema = {
-  type: fieldTypeSchema.default('number'),
-  unit: z.string().min(1).max(32).optional(),
-  scale: z.number().finite().optional(),
-  offset: z.number().finite().optional(),
+  type: fieldTypeSchema.default('number').describe('What the text becomes: number (strict decimal), string, or bool (1/0, true/false, on/off, yes/no). Default number.'),
+  unit: z.string().min(1).max(32).optional().describe('Unit sent with each reading. Free text.'),
+  scale: z.number().finite().optional().describe('Numbers only: value = text × scale + offset. Default 1.'),
+  offset: z.number().finite().optional().describe('Numbers only: added after scale. Default 0.'),
 };
 
 export interface FieldSpec {

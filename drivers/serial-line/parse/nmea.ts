@@ -6,19 +6,19 @@ import type { LineParser } from './parse-result.js';
 const nmeaFieldSchema = z
   .object({
     /** 1-based field number after the address, as NMEA 0183 tables count (RMC: 1 = time, 2 = status). */
-    field: z.number().int().min(1).max(100),
-    point: pointNameSchema,
+    field: z.number().int().min(1).max(100).describe('1-based field number after the address, as NMEA 0183 tables count (RMC: 1 = time, 2 = status).'),
+    point: pointNameSchema.describe('Point name of this field\'s readings.'),
     ...fieldConversionSchema,
     /** latitude/longitude read "ddmm.mmmm" plus the N/S or E/W field after it into signed degrees. */
-    type: z.enum(['number', 'string', 'bool', 'latitude', 'longitude']).default('number'),
+    type: z.enum(['number', 'string', 'bool', 'latitude', 'longitude']).default('number').describe('number, string, bool, or latitude/longitude (reads "ddmm.mmmm" plus the N/S or E/W field after it into signed degrees). Default number.'),
   })
   .strict();
 
 export const nmeaParseSchema = z
   .object({
-    kind: z.literal('nmea'),
+    kind: z.literal('nmea').describe('nmea: NMEA 0183 sentences ($GPRMC,... *hh).'),
     /** `required`: a sentence without "*hh" is corrupt. `optional`: check it when present. */
-    checksum: z.enum(['required', 'optional']).default('required'),
+    checksum: z.enum(['required', 'optional']).default('required').describe('required: a sentence without "*hh" is corrupt and dropped; optional: checked when present. Default required.'),
     /**
      * A sentence that declares its own data invalid (RMC/GLL status V, GGA fix quality 0, GSA fix
      * mode 1, VTG/RMC mode N): its values are sent with quality `uncertain`, or not sent (`drop`,
@@ -31,7 +31,7 @@ export const nmeaParseSchema = z
     /**
      * Keyed by full address ("GPRMC", "WIMDA") or by sentence type alone ("RMC", any talker).
      */
-    sentences: z.record(z.string().regex(/^[A-Z0-9]{3,8}$/, 'an NMEA address such as GPRMC or RMC'), z.array(nmeaFieldSchema).min(1)),
+    sentences: z.record(z.string().regex(/^[A-Z0-9]{3,8}$/, 'an NMEA address such as GPRMC or RMC'), z.array(nmeaFieldSchema).min(1)).describe('Keyed by full address (GPRMC, WIMDA) or sentence type alone (RMC, any talker): the fields to read from it.'),
   })
   .strict()
   .refine((c) => Object.keys(c.sentences).length > 0, { message: 'at least one sentence is needed', path: ['sentences'] });

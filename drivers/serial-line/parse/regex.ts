@@ -7,15 +7,15 @@ const groupNameSchema = z.string().regex(/^[A-Za-z_$][A-Za-z0-9_$]*$/, 'a regex 
 
 export const regexParseSchema = z
   .object({
-    kind: z.literal('regex'),
+    kind: z.literal('regex').describe('regex: match each line against a pattern with named groups.'),
     /** JavaScript regex with named groups, e.g. "^T=(?<temp>-?\\d+\\.\\d) H=(?<hum>\\d+)$". */
-    pattern: z.string().min(1).max(2000),
-    ignoreCase: z.boolean().default(false),
+    pattern: z.string().min(1).max(2000).describe('JavaScript regex with named groups, e.g. "^T=(?<temp>-?\\d+\\.\\d) H=(?<hum>\\d+)$". Lines that do not match are counted as unparsed.'),
+    ignoreCase: z.boolean().default(false).describe('Match letters case-insensitively. Default false.'),
     /** Named group -> reading. `point` defaults to the group name. */
     fields: z.record(
       groupNameSchema,
-      z.object({ point: pointNameSchema.optional(), ...fieldConversionSchema }).strict(),
-    ),
+      z.object({ point: pointNameSchema.optional().describe('Point name of this field\'s readings. Default: the group name.'), ...fieldConversionSchema }).strict(),
+    ).describe('Named group -> reading: { point, type, unit, scale, offset }. Every key must be a named group of pattern.'),
   })
   .strict()
   .superRefine((cfg, ctx) => {

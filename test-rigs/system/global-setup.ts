@@ -1,0 +1,10 @@
+import { checkSystem, currentEnv } from './requirements.js';
+
+/** vitest globalSetup: stop before any test when the machine lacks what the tests drive for real. */
+export default function checkSystemRequirements(): void {
+  const report = checkSystem(currentEnv());
+  if (report === null) return;
+  process.stderr.write(report);
+  // Not a throw: vitest would bury the list under its own stack trace. Exit 1 is the failure.
+  process.exit(1);
+}
