@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { DriverReading } from '../gateway/reading.js';
+import type { DriverReading } from './reading.js';
 
 /**
  * The one interface between drivers and the core. A driver knows nothing of SQLite or MQTT:

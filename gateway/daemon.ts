@@ -7,7 +7,7 @@ import { topicsFor, type Topics } from './forwarder/topics.js';
 import { GroupCommit, type CommittedRun } from './group-commit.js';
 import { buildHealth, type HealthReport } from './health.js';
 import { Outbox, type DropRecord } from './outbox/outbox.js';
-import type { Reading } from './reading.js';
+import type { Reading } from '../drivers/reading.js';
 
 /**
  * The daemon wires the data path together: drivers → group commit → outbox → forwarder → broker.

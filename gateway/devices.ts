@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { DeviceStatus, Driver } from '../drivers/driver.js';
 import { driverModuleFor, type DeviceConfig, type DriverModule } from '../drivers/registry.js';
-import type { DriverReading } from './reading.js';
+import type { DriverReading } from '../drivers/reading.js';
 
 /**
  * Runs one driver per configured device and keeps them apart: a driver that throws while

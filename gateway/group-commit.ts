@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Reading } from './reading.js';
+import type { Reading } from '../drivers/reading.js';
 import { OutboxFullError, type Outbox, type Stream } from './outbox/outbox.js';
 
 /**

@@ -1,5 +1,5 @@
 import type { DeviceStatus, Driver, DriverContext, DriverFactory } from '../driver.js';
-import type { DriverReading } from '../../gateway/reading.js';
+import type { DriverReading } from '../reading.js';
 import { clientBlockReader, ModbusRTU, withDeadline, type ModbusClient } from './client.js';
 import { classifyModbusError, ModbusError } from './errors.js';
 import { compileReadPlan, type ReadPlan } from './plan.js';

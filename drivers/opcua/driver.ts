@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { format, stripVTControlCharacters } from 'node:util';
 import type * as OpcuaLib from 'node-opcua';
 import type { Logger } from 'pino';
-import type { DriverReading } from '../../gateway/reading.js';
+import type { DriverReading } from '../reading.js';
 import type { DeviceError, DeviceState, DeviceStatus, Driver, DriverContext } from '../driver.js';
 import { deviceErrorFrom, OpcuaConfigError } from './errors.js';
 import { defaultPkiDir } from './pki.js';

@@ -1,4 +1,4 @@
-import type { Reading } from '../reading.js';
+import type { Reading } from '../../drivers/reading.js';
 
 /**
  * Readings are encoded to their payload JSON once, at commit time, and stored that way: the

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
-import type { Reading } from '../reading.js';
+import type { Reading } from '../../drivers/reading.js';
 import { encodeReading } from './encode.js';
 import { DiskReserve } from './disk-reserve.js';
 import { openOrQuarantine, type QuarantineReport } from './open.js';
