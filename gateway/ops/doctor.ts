@@ -6,7 +6,7 @@ import { checkConfig } from './doctor/config-check.js';
 import { checkDaemon } from './doctor/daemon.js';
 import { devicePaths, checkDevicePaths } from './doctor/device-paths.js';
 import { checkDisk } from './doctor/disk.js';
-import { probeModbusDevices } from './doctor/modbus-devices.js';
+import { probeModbusDevices } from '../../drivers/modbus/answer-check.js';
 import { checkOutboxFile } from './doctor/outbox-file.js';
 import { DEFAULT_CONTROL_SOCKET } from './socket-path.js';
 import { styleFor, type Style } from './terminal.js';

@@ -142,7 +142,7 @@ export function registerOpsCommands(program: Command): void {
         json?: boolean;
       }) =>
         runCommand('probe modbus', async (signal) => {
-          const m = await import('./probe-modbus.js');
+          const m = await import('../../drivers/modbus/probe-command.js');
           return m.runProbeModbus(
             { ...opts, units: m.parseUnits(opts.unit), dataBits: Number(opts.dataBits) as 7 | 8, stopBits: Number(opts.stopBits) as 1 | 2, timeoutMs: opts.timeout },
             signal,
@@ -164,7 +164,7 @@ export function registerOpsCommands(program: Command): void {
     .action(
       (opts: { port: string; baud: number; parity: 'none' | 'even' | 'odd' | 'mark' | 'space'; dataBits: string; stopBits: string; delimiter: 'LF' | 'CR' | 'CRLF' | 'TAB'; lines?: number; json?: boolean }) =>
         runCommand('probe serial', async (signal) =>
-          (await import('./probe-serial.js')).runProbeSerial(
+          (await import('../../drivers/serial-port/probe-command.js')).runProbeSerial(
             { ...opts, dataBits: Number(opts.dataBits) as 5 | 6 | 7 | 8, stopBits: Number(opts.stopBits) as 1 | 1.5 | 2 },
             signal,
           ),

@@ -1,9 +1,9 @@
-import type { DeviceConfig } from '../../../drivers/registry.js';
-import { clientBlockReader, type ModbusClient } from '../../../drivers/modbus/client.js';
-import { classifyModbusError, type ModbusError } from '../../../drivers/modbus/errors.js';
-import { registerWidth } from '../../../drivers/modbus/schema.js';
-import { closeModbus, openModbusTcp } from '../modbus-connection.js';
-import type { CheckResult } from './check.js';
+import type { DeviceConfig } from '../registry.js';
+import { clientBlockReader, type ModbusClient } from './client.js';
+import { classifyModbusError, type ModbusError } from './errors.js';
+import { registerWidth } from './schema.js';
+import { closeModbus, openModbusTcp } from './connection.js';
+import type { CheckResult } from '../../gateway/ops/doctor/check.js';
 
 type ModbusTcpConfig = Extract<DeviceConfig, { type: 'modbus-tcp' }>;
 

@@ -1,11 +1,11 @@
-import type { ModbusClient } from '../../drivers/modbus/client.js';
-import { ModbusError } from '../../drivers/modbus/errors.js';
-import { probeModbus, type ProbeDecoding, type ProbeUnitResult } from '../../drivers/modbus/probe.js';
-import type { ModbusTable } from '../../drivers/modbus/schema.js';
-import { SerialPortError } from '../../drivers/serial-port/errors.js';
-import { closeModbus, openModbusRtu, openModbusTcp, type RtuLine } from './modbus-connection.js';
-import { OpsError } from './ops-error.js';
-import { styleFor, table, type Style } from './terminal.js';
+import type { ModbusClient } from './client.js';
+import { ModbusError } from './errors.js';
+import { probeModbus, type ProbeDecoding, type ProbeUnitResult } from './probe.js';
+import type { ModbusTable } from './schema.js';
+import { SerialPortError } from '../serial-port/errors.js';
+import { closeModbus, openModbusRtu, openModbusTcp, type RtuLine } from './connection.js';
+import { OpsError } from '../../gateway/ops/ops-error.js';
+import { styleFor, table, type Style } from '../../gateway/ops/terminal.js';
 
 /**
  * `edge-gateway probe modbus`: sweep unit ids (and optionally baud rates) on a Modbus line or TCP

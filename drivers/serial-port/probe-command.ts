@@ -1,6 +1,6 @@
-import { probeSerial, type SerialProbeOptions } from '../../drivers/serial-port/probe.js';
-import type { TerminatorConfig } from '../../drivers/serial-port/terminator.js';
-import { formatClock, styleFor } from './terminal.js';
+import { probeSerial, type SerialProbeOptions } from './probe.js';
+import type { TerminatorConfig } from './terminator.js';
+import { formatClock, styleFor } from '../../gateway/ops/terminal.js';
 
 /**
  * `edge-gateway probe serial`: what arrives on a serial port, one timestamped line at a time,
