@@ -4,8 +4,7 @@ import { probeModbus, type ProbeDecoding, type ProbeUnitResult } from './probe.j
 import type { ModbusTable } from './schema.js';
 import { SerialPortError } from '../serial-port/errors.js';
 import { closeModbus, openModbusRtu, openModbusTcp, type RtuLine } from './connection.js';
-import { OpsError } from '../../gateway/ops/ops-error.js';
-import { styleFor, table, type Style } from '../../gateway/ops/terminal.js';
+import { ProbeError, type ProbeTerminal, type TextStyle } from '../probe-terminal.js';
 
 /**
  * `edge-gateway probe modbus`: sweep unit ids (and optionally baud rates) on a Modbus line or TCP
@@ -42,10 +41,10 @@ export function parseUnits(text: string): number[] {
   const out = new Set<number>();
   for (const part of text.split(',')) {
     const m = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(part);
-    if (!m) throw new OpsError('BAD_OPTION', `--unit "${text}": expected a unit id, a range like 1-247, or a list like 1,2,5`);
+    if (!m) throw new ProbeError('BAD_OPTION', `--unit "${text}": expected a unit id, a range like 1-247, or a list like 1,2,5`);
     const from = Number(m[1]);
     const to = m[2] === undefined ? from : Number(m[2]);
-    if (from < 1 || to > 247 || from > to) throw new OpsError('BAD_OPTION', `--unit "${part.trim()}": unit ids are 1..247, low-high`);
+    if (from < 1 || to > 247 || from > to) throw new ProbeError('BAD_OPTION', `--unit "${part.trim()}": unit ids are 1..247, low-high`);
     for (let u = from; u <= to; u++) out.add(u);
   }
   return [...out];
@@ -65,7 +64,7 @@ function showNumber(d: ProbeDecoding): string {
 }
 
 /** One row per (address, type), one column per byte/word order; 16-bit types have no word order. */
-export function renderDecodings(decodings: readonly ProbeDecoding[], style: Style): string {
+function renderDecodings(decodings: readonly ProbeDecoding[], term: ProbeTerminal): string {
   const rows: string[][] = [];
   const key = (d: ProbeDecoding) => `${d.address}:${d.type}`;
   const seen = new Map<string, ProbeDecoding[]>();
@@ -85,21 +84,21 @@ export function renderDecodings(decodings: readonly ProbeDecoding[], style: Styl
     });
     rows.push([String(first.address), first.type, ...cells]);
   }
-  return table(['ADDR', 'TYPE', ...ORDERS.map((o) => o[2])], rows, style);
+  return term.table(['ADDR', 'TYPE', ...ORDERS.map((o) => o[2])], rows);
 }
 
-export function renderUnit(u: ProbeUnitResult, opts: Pick<ProbeModbusOptions, 'register' | 'count' | 'table'>, style: Style): string {
+function renderUnit(u: ProbeUnitResult, opts: Pick<ProbeModbusOptions, 'register' | 'count' | 'table'>, term: ProbeTerminal): string {
+  const style: TextStyle = term.style;
   const range = opts.count > 1 ? `${opts.register}..${opts.register + opts.count - 1}` : String(opts.register);
   if (u.status === 'exception') return `${style.paint('yellow', `unit ${u.unitId} answered with an exception`)}: ${u.error.message} (${u.error.code})\n`;
   if ('bits' in u) return `${style.paint('green', `unit ${u.unitId} answered`)}: ${opts.table} ${range} = ${u.bits.map((b) => (b ? 1 : 0)).join(' ')}\n`;
   const hex = u.registers.map((r) => `0x${r.toString(16).padStart(4, '0')}`).join(' ');
-  return `${style.paint('green', `unit ${u.unitId} answered`)}: ${opts.table} ${range} = ${hex}\n${renderDecodings(u.decodings, style)}\n`;
+  return `${style.paint('green', `unit ${u.unitId} answered`)}: ${opts.table} ${range} = ${hex}\n${renderDecodings(u.decodings, term)}\n`;
 }
 
-export async function runProbeModbus(opts: ProbeModbusOptions, signal: AbortSignal): Promise<number> {
-  if ((opts.port === undefined) === (opts.host === undefined)) throw new OpsError('BAD_OPTION', 'give either --port PATH (RTU) or --host HOST (TCP)');
-  if (opts.host !== undefined && opts.bauds) throw new OpsError('BAD_OPTION', '--bauds only applies to a serial line (--port)');
-  const style = styleFor(process.stdout);
+export async function runProbeModbus(opts: ProbeModbusOptions, term: ProbeTerminal, signal: AbortSignal): Promise<number> {
+  if ((opts.port === undefined) === (opts.host === undefined)) throw new ProbeError('BAD_OPTION', 'give either --port PATH (RTU) or --host HOST (TCP)');
+  if (opts.host !== undefined && opts.bauds) throw new ProbeError('BAD_OPTION', '--bauds only applies to a serial line (--port)');
   const progress = process.stderr.isTTY === true && !opts.json;
   const sweeps: ProbeSweep[] = [];
   const bauds = opts.port !== undefined ? (opts.bauds ?? [opts.baud]) : [undefined];
@@ -122,10 +121,10 @@ export async function runProbeModbus(opts: ProbeModbusOptions, signal: AbortSign
         for (const u of r.answered) {
           sweep.answered.push(u);
           if (progress) process.stderr.write('\r\x1b[K');
-          if (!opts.json) process.stdout.write(renderUnit(u, opts, style));
+          if (!opts.json) process.stdout.write(renderUnit(u, opts, term));
         }
         const lost = r.absent.find((a) => a.code !== 'ETIMEDOUT' && !a.code.startsWith('MODBUS_EXCEPTION') && a.code !== 'ECANCELED');
-        if (lost) throw new OpsError('PROBE_OPEN_FAILED', `probe stopped: the connection failed at unit ${lost.unitId} (${lost.code}); is something else using the device or did it drop the link?`);
+        if (lost) throw new ProbeError('PROBE_OPEN_FAILED', `probe stopped: the connection failed at unit ${lost.unitId} (${lost.code}); is something else using the device or did it drop the link?`);
       }
     } finally {
       if (progress) process.stderr.write('\r\x1b[K');
@@ -152,7 +151,7 @@ async function open(opts: ProbeModbusOptions, baud: number | undefined): Promise
     if (err instanceof SerialPortError) throw err;
     if (err instanceof ModbusError) {
       const why = err.code === 'ECONNREFUSED' ? `nothing listens on ${opts.host}:${opts.tcpPort} (is the device on, Modbus TCP enabled, the port right?)` : err.message;
-      throw new OpsError('PROBE_OPEN_FAILED', `cannot connect to ${opts.host}:${opts.tcpPort}: ${why}`, { cause: err });
+      throw new ProbeError('PROBE_OPEN_FAILED', `cannot connect to ${opts.host}:${opts.tcpPort}: ${why}`, { cause: err });
     }
     throw err;
   }

@@ -1,6 +1,6 @@
 import { probeSerial, type SerialProbeOptions } from './probe.js';
 import type { TerminatorConfig } from './terminator.js';
-import { formatClock, styleFor } from '../../gateway/ops/terminal.js';
+import type { ProbeTerminal } from '../probe-terminal.js';
 
 /**
  * `edge-gateway probe serial`: what arrives on a serial port, one timestamped line at a time,
@@ -18,8 +18,8 @@ export interface ProbeSerialOptions {
   json?: boolean;
 }
 
-export async function runProbeSerial(opts: ProbeSerialOptions, signal: AbortSignal): Promise<number> {
-  const style = styleFor(process.stdout);
+export async function runProbeSerial(opts: ProbeSerialOptions, term: ProbeTerminal, signal: AbortSignal): Promise<number> {
+  const style = term.style;
   const lines = probeSerial({
     port: opts.port,
     baudRate: opts.baud,
@@ -41,7 +41,7 @@ export async function runProbeSerial(opts: ProbeSerialOptions, signal: AbortSign
     if (line.droppedOverlong > 0) {
       process.stdout.write(`${style.paint('yellow', `(${line.droppedOverlong} overlong line(s) dropped: wrong baud rate or delimiter?)`)}\n`);
     }
-    process.stdout.write(`${formatClock(line.ts)}  ${line.text}\n`);
+    process.stdout.write(`${term.clock(line.ts)}  ${line.text}\n`);
   }
   return 0;
 }

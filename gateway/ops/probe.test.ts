@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startModbusTcpSimulator, type ModbusTcpSimulator } from '../../test-rigs/modbus-sim/server.js';
 import { PtyWriter } from '../../test-rigs/scanner-sim/pty-writer.js';
 import { createPtyPair } from '../../test-rigs/serial/pty.js';
-import type { ProbeSweep } from '../../drivers/modbus/probe-command.js';
+import type { ProbeSweep } from '../../drivers/modbus/module.js';
 import { runCli, startCli } from './testing/run-cli.js';
 
 /** `edge-gateway probe` through the built CLI, against the TCP simulator and a socat pty. */

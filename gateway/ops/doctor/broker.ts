@@ -76,7 +76,7 @@ async function checkBroker(config: GatewayConfig, url: string, timeoutMs: number
   }
 }
 
-function tcpConnect(host: string, port: number, timeoutMs: number): Promise<void> {
+export function tcpConnect(host: string, port: number, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host, port });
     socket.setTimeout(timeoutMs, () => socket.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })));
