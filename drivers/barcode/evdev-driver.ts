@@ -1,5 +1,5 @@
 import type { DeviceError, DeviceStatus, Driver, DriverContext, DriverFactory } from '../driver.js';
-import { HotplugStream } from '../serial-port/hotplug-stream.js';
+import { HotplugStream } from '../transport/serial/hotplug-stream.js';
 import { errnoOf } from './evdev/errors.js';
 import { evdevFileOpener } from './evdev/file-opener.js';
 import { grabHelperOpener } from './evdev/grab-helper.js';

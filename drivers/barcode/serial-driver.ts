@@ -1,6 +1,6 @@
 import type { DeviceStatus, Driver, DriverContext, DriverFactory } from '../driver.js';
-import { SerialLinePort } from '../serial-port/line-port.js';
-import { terminatorBytes } from '../serial-port/terminator.js';
+import { SerialLinePort } from '../transport/serial/line-port.js';
+import { terminatorBytes } from '../transport/serial/terminator.js';
 import { compileScanPipeline } from './scan-event.js';
 import { ScanBook } from './scan-counters.js';
 import type { BarcodeSerialDeviceConfig } from './schema.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { classifyModbusError, ModbusError } from './errors.js';
-import { reconnectDelayMs } from './reconnect-delay.js';
+import { reconnectDelayMs } from '../kit/backoff.js';
 
 /** Shapes below are what modbus-serial 8 and Node's net actually throw (see node_modules/modbus-serial/index.js). */
 describe('classifyModbusError', () => {

@@ -2,7 +2,7 @@ import type { ModbusClient } from './client.js';
 import { ModbusError } from './errors.js';
 import { probeModbus, type ProbeDecoding, type ProbeUnitResult } from './probe.js';
 import type { ModbusTable } from './schema.js';
-import { SerialPortError } from '../serial-port/errors.js';
+import { SerialPortError } from '../transport/serial/errors.js';
 import { closeModbus, openModbusRtu, openModbusTcp, type RtuLine } from './connection.js';
 import { ProbeError, type ProbeTerminal, type TextStyle } from '../probe-terminal.js';
 

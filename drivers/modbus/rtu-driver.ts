@@ -1,6 +1,6 @@
 import type { DeviceStatus, Driver, DriverContext, DriverFactory } from '../driver.js';
 import type { DriverReading } from '../reading.js';
-import { RateLimitedLog } from '../serial-port/rate-limited-log.js';
+import { RateLimitedLog } from '../kit/rate-limited-log.js';
 import { sharedRtuBuses, type BusLease, type RtuBusRegistry } from './bus/bus-registry.js';
 import { counterFor, type RtuFrameCounter } from './bus/rtu-frame.js';
 import { UnitBreaker } from './bus/unit-breaker.js';
@@ -8,8 +8,8 @@ import type { BlockReader } from './client.js';
 import { ModbusError } from './errors.js';
 import { compileReadPlan, type ReadPlan } from './plan.js';
 import { readPlan } from './poll.js';
-import { DeviceStateLog } from './device-state-log.js';
-import { InterruptibleSleep } from './interruptible-sleep.js';
+import { DeviceStateLog } from '../kit/device-state-log.js';
+import { InterruptibleSleep } from '../kit/interruptible-sleep.js';
 import { ReadingAssembler } from './readings.js';
 import type { ModbusRtuDevice } from './schema.js';
 

@@ -4,10 +4,10 @@ import { clientBlockReader, ModbusRTU, withDeadline, type ModbusClient } from '.
 import { classifyModbusError, ModbusError } from './errors.js';
 import { compileReadPlan, type ReadPlan } from './plan.js';
 import { readPlan } from './poll.js';
-import { DeviceStateLog } from './device-state-log.js';
-import { InterruptibleSleep } from './interruptible-sleep.js';
+import { DeviceStateLog } from '../kit/device-state-log.js';
+import { InterruptibleSleep } from '../kit/interruptible-sleep.js';
 import { ReadingAssembler } from './readings.js';
-import { reconnectDelayMs } from './reconnect-delay.js';
+import { reconnectDelayMs } from '../kit/backoff.js';
 import type { ModbusTcpDevice } from './schema.js';
 
 /**

@@ -1,7 +1,7 @@
 import type { DeviceStatus, Driver, DriverContext, DriverFactory } from '../driver.js';
-import { SerialLinePort } from '../serial-port/line-port.js';
-import { RateLimitedLog } from '../serial-port/rate-limited-log.js';
-import { terminatorBytes } from '../serial-port/terminator.js';
+import { SerialLinePort } from '../transport/serial/line-port.js';
+import { RateLimitedLog } from '../kit/rate-limited-log.js';
+import { terminatorBytes } from '../transport/serial/terminator.js';
 import { compileLineParser } from './parse/compile.js';
 import type { SerialLineDeviceConfig } from './schema.js';
 

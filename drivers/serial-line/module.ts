@@ -9,4 +9,4 @@ export const serialLineDriver = {
 } satisfies DriverModule<typeof serialLineDeviceSchema>;
 
 /** `edge-gateway probe serial`: what arrives on a line, loaded only when that command runs. */
-export const loadSerialProbe = () => import('../serial-port/probe-command.js');
+export const loadSerialProbe = () => import('../transport/serial/probe-command.js');

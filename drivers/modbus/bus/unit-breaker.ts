@@ -1,4 +1,4 @@
-import { reopenDelayMs } from '../../serial-port/reopen-delay.js';
+import { reopenDelayMs } from '../../transport/serial/reopen-delay.js';
 
 /**
  * Circuit breaker for one unit on a shared bus. A silent unit costs the bus a full response

@@ -1,6 +1,6 @@
 import { probeSerial, type SerialProbeOptions } from './probe.js';
 import type { TerminatorConfig } from './terminator.js';
-import type { ProbeTerminal } from '../probe-terminal.js';
+import type { ProbeTerminal } from '../../probe-terminal.js';
 
 /**
  * `edge-gateway probe serial`: what arrives on a serial port, one timestamped line at a time,

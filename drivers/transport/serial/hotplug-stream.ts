@@ -1,6 +1,6 @@
 import { realpath } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import type { DeviceError } from '../driver.js';
+import type { DeviceError } from '../../driver.js';
 import { reopenDelayMs } from './reopen-delay.js';
 import type { ReopenConfig } from './schema.js';
 

@@ -1,10 +1,10 @@
 import { rm, symlink } from 'node:fs/promises';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createPtyPair, type PtyPair } from '../../test-rigs/serial/pty.js';
-import { waitUntil } from '../../test-rigs/serial/wait-until.js';
-import { PtyWriter } from '../../test-rigs/scanner-sim/pty-writer.js';
-import type { DeviceError } from '../driver.js';
+import { createPtyPair, type PtyPair } from '../../../test-rigs/serial/pty.js';
+import { waitUntil } from '../../../test-rigs/serial/wait-until.js';
+import { PtyWriter } from '../../../test-rigs/scanner-sim/pty-writer.js';
+import type { DeviceError } from '../../driver.js';
 import { SerialLinePort } from './line-port.js';
 import { openSerialPort } from './serial-opener.js';
 import { serialPortSchema } from './schema.js';
