@@ -1,11 +1,21 @@
+import type { IBackOffOptions } from 'exponential-backoff';
+
 /**
- * Delay before reconnect attempt `attempt` (0-based): exponential from `minMs`, capped at `maxMs`,
- * with "equal jitter" (uniform in [d/2, d]) so a cabinet full of devices that lost the same
- * switch do not reconnect in lockstep, while the delay never collapses to zero. The
- * exponential-backoff package's own loop cannot be interrupted by stop(), so only the schedule
- * is computed here and the driver's sleep stays cancellable.
+ * The one retry schedule every driver uses (reconnect, reopen, a tripped breaker's probe):
+ * exponential from `startingDelay` by `timeMultiple` (default 2), capped at `maxDelay`, the same
+ * options the forwarder gives exponential-backoff's `backOff()`. Jitter is "equal jitter", uniform
+ * in [d/2, d]: a cabinet full of devices that lost the same switch or power feed must not retry
+ * in lockstep, yet the delay never collapses to zero the way full jitter can.
+ *
+ * Only the schedule is computed here, not the loop: `backOff()` sleeps on a timer it cannot
+ * cancel, and a driver's stop() must release its socket or port at once instead of after up to
+ * `maxDelay`. Drivers sleep on InterruptibleSleep or an AbortSignal instead.
  */
-export function reconnectDelayMs(attempt: number, minMs: number, maxMs: number, random: () => number = Math.random): number {
-  const ceiling = Math.min(maxMs, minMs * 2 ** Math.min(attempt, 30));
-  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+export type RetrySchedule = Pick<IBackOffOptions, 'startingDelay' | 'maxDelay'> & Partial<Pick<IBackOffOptions, 'timeMultiple'>>;
+
+/** Delay before retry `attempt` (0-based). `random` is injectable so tests can pin the jitter. */
+export function retryDelayMs(attempt: number, schedule: RetrySchedule, random: () => number = Math.random): number {
+  const { startingDelay, maxDelay, timeMultiple = 2 } = schedule;
+  const ceiling = Math.min(maxDelay, startingDelay * timeMultiple ** Math.min(attempt, 30));
+  return Math.max(1, Math.round(ceiling / 2 + random() * (ceiling / 2)));
 }

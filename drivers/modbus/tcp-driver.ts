@@ -7,7 +7,7 @@ import { readPlan } from './poll.js';
 import { DeviceStateLog } from '../kit/device-state-log.js';
 import { InterruptibleSleep } from '../kit/interruptible-sleep.js';
 import { ReadingAssembler } from './readings.js';
-import { reconnectDelayMs } from '../kit/backoff.js';
+import { retryDelayMs } from '../kit/backoff.js';
 import type { ModbusTcpDevice } from './schema.js';
 
 /**
@@ -32,8 +32,7 @@ import type { ModbusTcpDevice } from './schema.js';
  * reconnects (successful connects after the first), overruns.
  */
 
-const RECONNECT_MIN_MS = 200;
-const RECONNECT_MAX_MS = 30_000;
+const RECONNECT = { startingDelay: 200, maxDelay: 30_000 };
 
 export const createModbusTcpDriver: DriverFactory<ModbusTcpDevice> = (config, ctx) =>
   new ModbusTcpDriver(config, ctx, compileReadPlan(config.registers, config));
@@ -119,7 +118,7 @@ export class ModbusTcpDriver implements Driver {
     while (!this.stopping) {
       if (this.client === null) {
         if (!(await this.connect())) {
-          await this.sleep(reconnectDelayMs(this.reconnectAttempt++, RECONNECT_MIN_MS, RECONNECT_MAX_MS));
+          await this.sleep(retryDelayMs(this.reconnectAttempt++, RECONNECT));
           continue;
         }
         nextTick = Date.now();

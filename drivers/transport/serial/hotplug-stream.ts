@@ -1,7 +1,7 @@
 import { realpath } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { DeviceError } from '../../driver.js';
-import { reopenDelayMs } from './reopen-delay.js';
+import { retryDelayMs } from '../../kit/backoff.js';
 import type { ReopenConfig } from './schema.js';
 
 /** Where an open device delivers bytes and reports that it is gone. */
@@ -149,7 +149,7 @@ export class HotplugStream {
   private scheduleRetry(): void {
     if (this.stopped || this.retryTimer) return;
     const { initialDelayMs, maxDelayMs } = this.opts.reopen;
-    const delay = reopenDelayMs(this.attempt++, initialDelayMs, maxDelayMs);
+    const delay = retryDelayMs(this.attempt++, { startingDelay: initialDelayMs, maxDelay: maxDelayMs });
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
       this.opening = this.tryOpen();
