@@ -4,12 +4,13 @@ import { terminatorBytes } from '../transport/serial/terminator.js';
 import { compileScanPipeline } from './scan-event.js';
 import { ScanBook } from './scan-counters.js';
 import type { BarcodeSerialDeviceConfig } from './schema.js';
+import { StreamLifecycle } from '../kit/stream-lifecycle.js';
 
 /** A scanner on a serial line (RS-232 or USB-CDC): one code per terminator. */
 class BarcodeSerialDriver implements Driver {
   private readonly book = new ScanBook();
   private readonly port: SerialLinePort;
-  private running = false;
+  private readonly lifecycle: StreamLifecycle;
 
   constructor(
     private readonly cfg: BarcodeSerialDeviceConfig,
@@ -35,17 +36,19 @@ class BarcodeSerialDriver implements Driver {
         ctx.emit([ev.reading]);
       },
     });
+    this.lifecycle = new StreamLifecycle(this.port);
   }
 
-  async start(): Promise<void> {
-    this.running = true;
-    this.port.start();
-    await this.port.settled();
+  start(): Promise<void> {
+    return this.lifecycle.start();
   }
 
-  async stop(): Promise<void> {
-    this.running = false;
-    await this.port.stop();
+  stop(): Promise<void> {
+    return this.lifecycle.stop();
+  }
+
+  private get running(): boolean {
+    return this.lifecycle.running;
   }
 
   status(): DeviceStatus {

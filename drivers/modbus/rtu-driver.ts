@@ -9,7 +9,9 @@ import { ModbusError } from './errors.js';
 import { compileReadPlan, type ReadPlan } from './plan.js';
 import { readPlan } from './poll.js';
 import { DeviceStateLog } from '../kit/device-state-log.js';
+import { emitGuarded } from '../kit/emit-guarded.js';
 import { InterruptibleSleep } from '../kit/interruptible-sleep.js';
+import { PollSchedule } from '../kit/poll-schedule.js';
 import { ReadingAssembler } from './readings.js';
 import type { ModbusRtuDevice } from './schema.js';
 
@@ -153,18 +155,12 @@ export class ModbusRtuDriver implements Driver {
   }
 
   private async run(): Promise<void> {
-    const interval = this.config.intervalMs;
-    let nextTick = Date.now();
+    const schedule = new PollSchedule(this.config.intervalMs);
     while (!this.stopping) {
       await this.pollOnce(Date.now());
-      nextTick += interval;
-      const now = Date.now();
-      if (now > nextTick) {
-        const skipped = Math.floor((now - nextTick) / interval) + 1;
-        this.counters.overruns += skipped;
-        nextTick += skipped * interval;
-      }
-      await this.sleep(nextTick - now);
+      const { waitMs, skipped } = schedule.afterPoll();
+      this.counters.overruns += skipped;
+      await this.sleep(waitMs);
     }
   }
 
@@ -256,12 +252,7 @@ export class ModbusRtuDriver implements Driver {
   }
 
   private emit(readings: DriverReading[]): void {
-    if (readings.length === 0 || this.stopping) return;
-    try {
-      this.ctx.emit(readings);
-    } catch (err) {
-      this.ctx.log.error({ err }, 'emit threw; readings of this poll are lost');
-    }
+    if (!this.stopping) emitGuarded(this.ctx, readings);
   }
 
 

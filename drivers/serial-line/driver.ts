@@ -4,6 +4,7 @@ import { RateLimitedLog } from '../kit/rate-limited-log.js';
 import { terminatorBytes } from '../transport/serial/terminator.js';
 import { compileLineParser } from './parse/compile.js';
 import type { SerialLineDeviceConfig } from './schema.js';
+import { StreamLifecycle } from '../kit/stream-lifecycle.js';
 
 /**
  * Sensors that print a line per sample: weather stations, counters, NMEA talkers. Every line goes
@@ -23,7 +24,7 @@ class SerialLineDriver implements Driver {
   private readonly throttle: RateLimitedLog;
   private lastGoodTs: number | null = null;
   private openedAt: number | null = null;
-  private running = false;
+  private readonly lifecycle: StreamLifecycle;
   private lastProblem: { code: string; message: string; ts: number } | null = null;
 
   constructor(
@@ -72,6 +73,7 @@ class SerialLineDriver implements Driver {
         }
       },
     });
+    this.lifecycle = new StreamLifecycle(this.port);
   }
 
   private problem(code: string, message: string, line?: string): void {
@@ -82,15 +84,16 @@ class SerialLineDriver implements Driver {
     this.throttle.warn(code, obj, message);
   }
 
-  async start(): Promise<void> {
-    this.running = true;
-    this.port.start();
-    await this.port.settled();
+  start(): Promise<void> {
+    return this.lifecycle.start();
   }
 
-  async stop(): Promise<void> {
-    this.running = false;
-    await this.port.stop();
+  stop(): Promise<void> {
+    return this.lifecycle.stop();
+  }
+
+  private get running(): boolean {
+    return this.lifecycle.running;
   }
 
   status(): DeviceStatus {
