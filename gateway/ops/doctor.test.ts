@@ -10,7 +10,7 @@ import { loadConfig } from '../config/load.js';
 import type { DoctorReport } from './doctor.js';
 import { checkBrokers } from './doctor/broker.js';
 import type { CheckResult } from './doctor/check.js';
-import { runCli } from './testing/run-cli.js';
+import { runCli } from '../../test-rigs/harness/run-cli.js';
 
 /**
  * doctor on a box where things are wrong, with the daemon stopped: nothing listens on the broker

@@ -4,7 +4,7 @@ import { startModbusTcpSimulator, type ModbusTcpSimulator } from '../../test-rig
 import { PtyWriter } from '../../test-rigs/scanner-sim/pty-writer.js';
 import { createPtyPair } from '../../test-rigs/serial/pty.js';
 import type { ProbeSweep } from '../../drivers/modbus/module.js';
-import { runCli, startCli } from './testing/run-cli.js';
+import { runCli, startCli } from '../../test-rigs/harness/run-cli.js';
 
 /** `edge-gateway probe` through the built CLI, against the TCP simulator and a socat pty. */
 let sim: ModbusTcpSimulator;
