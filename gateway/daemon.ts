@@ -174,6 +174,7 @@ export class Daemon {
       clockSynced: this.hooks.clockSynced?.() ?? true,
       outbox: this.outbox.stats(now),
       forwarder,
+      commit: this.groupCommit.stats(),
       devices: this.devices.statuses(),
       drainRatePerS: this.drainRatePerS,
     });

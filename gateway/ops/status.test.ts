@@ -30,6 +30,7 @@ function report(over: Partial<HealthReport['outbox']> = {}): HealthReport {
       ...over,
     },
     broker: { connected: false, url: 'mqtts://broker.city:8883', connects: 3, lastError: 'connect ECONNREFUSED 10.0.0.5:8883', inflightBatches: 0 },
+    commit: { waiting: 0, commits: 10, failures: 0, outboxFull: false, invalidTimestamps: 0 },
     devices: {
       pump: { type: 'modbus-tcp', state: 'degraded', lastGoodTs: ts - 42_000, lastError: { code: 'ETIMEDOUT', message: 'read holding 0+1 from unit 1: no answer in time', ts }, counters: { polls: 900, requests: 900, timeouts: 12, exceptions: 0, reconnects: 1 } },
       door: { type: 'gpio', state: 'ok', lastGoodTs: ts - 500, lastError: null, counters: { changes: 4, glitches: 0 } },
