@@ -100,7 +100,7 @@ program
     }
   });
 
-// OPS-COMMANDS: status, tail, reload, doctor and probe register themselves here.
+// The technician commands: status, tail, reload, doctor, probe (gateway/ops/register.ts).
 registerOpsCommands(program);
 
 program.parseAsync().catch((err: unknown) => {

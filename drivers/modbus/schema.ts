@@ -23,7 +23,6 @@ export const modbusValueTypes = [
 export type ModbusValueType = (typeof modbusValueTypes)[number];
 
 export const byteOrders = ['big', 'little'] as const;
-export type ByteOrder = (typeof byteOrders)[number];
 
 /** zod's default enum message quotes and pipes the options; technicians read this over SSH. */
 function enumOf<const T extends readonly [string, ...string[]]>(values: T) {

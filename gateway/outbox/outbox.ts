@@ -22,7 +22,6 @@ import { openOrQuarantine, type QuarantineReport } from './open.js';
  */
 
 export type Stream = 'event' | 'telemetry';
-export const STREAMS: readonly Stream[] = ['event', 'telemetry'];
 const TABLE: Record<Stream, string> = { event: 'events', telemetry: 'telemetry' };
 
 export interface OutboxOptions {
