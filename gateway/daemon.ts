@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { ConfigError, formatProblem, loadConfig, type ConfigProblem, type GatewayConfig } from './config/load.js';
+import { gatewayFileSchema } from './config/gateway-schema.js';
+import { restartOnlyPaths } from './config/restart-only.js';
 import { DeviceSet } from './devices.js';
 import { Forwarder } from './forwarder/forwarder.js';
 import { topicsFor, type Topics } from './forwarder/topics.js';
@@ -27,7 +29,7 @@ export interface DaemonHooks {
 }
 
 /** Settings a reload cannot apply to a running daemon; a change to them waits for a restart. */
-const RESTART_KEYS = ['gateway', 'mqtt', 'forward', 'control', 'clock', 'outbox.path', 'outbox.durability', 'outbox.maxFileBytes', 'outbox.reserveBytes', 'outbox.commitInterval', 'outbox.commitMaxReadings', 'outbox.rowMaxReadings'] as const;
+const RESTART_KEYS = restartOnlyPaths(gatewayFileSchema);
 
 export type ReloadResult =
   | { ok: false; problems: ConfigProblem[] }
