@@ -5,6 +5,7 @@ import { format, stripVTControlCharacters } from 'node:util';
 import type * as OpcuaLib from 'node-opcua';
 import type { Logger } from 'pino';
 import { retryDelayMs } from '../kit/backoff.js';
+import { secretFromFileText } from '../kit/secret-file.js';
 import type { DriverReading } from '../reading.js';
 import type { DeviceError, DeviceState, DeviceStatus, Driver, DriverContext } from '../driver.js';
 import { deviceErrorFrom, OpcuaConfigError } from './errors.js';
@@ -445,7 +446,7 @@ class OpcuaDriver implements Driver {
       let password = auth.password;
       if (password === undefined) {
         // Read on every connect so a rotated password file is picked up without a restart.
-        password = (await readSecret(auth.passwordFile!, 'passwordFile')).replace(/\r?\n$/, '');
+        password = secretFromFileText(await readSecret(auth.passwordFile!, 'passwordFile'));
       }
       return { type: lib.UserTokenType.UserName, userName: auth.username, password };
     }
