@@ -65,14 +65,8 @@ class BarcodeEvdevDriver implements Driver {
     this.ctx.emit([ev.reading]);
   }
 
-  start(): Promise<void> {
-    return this.lifecycle.start();
-  }
-
-  stop(): Promise<void> {
-    return this.lifecycle.stop();
-  }
-
+  readonly start = (): Promise<void> => this.lifecycle.start();
+  readonly stop = (): Promise<void> => this.lifecycle.stop();
   private get running(): boolean {
     return this.lifecycle.running;
   }

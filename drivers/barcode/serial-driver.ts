@@ -39,14 +39,8 @@ class BarcodeSerialDriver implements Driver {
     this.lifecycle = new StreamLifecycle(this.port);
   }
 
-  start(): Promise<void> {
-    return this.lifecycle.start();
-  }
-
-  stop(): Promise<void> {
-    return this.lifecycle.stop();
-  }
-
+  readonly start = (): Promise<void> => this.lifecycle.start();
+  readonly stop = (): Promise<void> => this.lifecycle.stop();
   private get running(): boolean {
     return this.lifecycle.running;
   }

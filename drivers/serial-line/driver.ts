@@ -84,14 +84,8 @@ class SerialLineDriver implements Driver {
     this.throttle.warn(code, obj, message);
   }
 
-  start(): Promise<void> {
-    return this.lifecycle.start();
-  }
-
-  stop(): Promise<void> {
-    return this.lifecycle.stop();
-  }
-
+  readonly start = (): Promise<void> => this.lifecycle.start();
+  readonly stop = (): Promise<void> => this.lifecycle.stop();
   private get running(): boolean {
     return this.lifecycle.running;
   }
