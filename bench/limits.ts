@@ -5,7 +5,7 @@ import mqtt from 'mqtt';
 import { encodeReading } from '../gateway/outbox/encode.js';
 import { batchPayload } from '../gateway/forwarder/payload.js';
 import type { ClaimedBatch } from '../gateway/outbox/outbox.js';
-import type { Reading } from '../gateway/reading.js';
+import type { Reading } from '../drivers/reading.js';
 import { CpuWindow } from './proc-stats.js';
 import { buildChunks } from './workload.js';
 

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { DriverReading } from '../gateway/reading.js';
+import type { DriverReading } from './reading.js';
 import type { PackedReadings } from './packed-readings.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { DriverReading } from '../gateway/reading.js';
+import type { DriverReading } from './reading.js';
 
 /**
  * Good readings of one device read, all taken at the same instant, kept as the values' source

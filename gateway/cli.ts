@@ -137,7 +137,7 @@ function installLastResortHandlers(log: ReturnType<typeof createLogger>): void {
   });
 }
 
-// OPS-COMMANDS: status, tail, reload, doctor and probe register themselves here.
+// The technician commands: status, tail, reload, doctor, probe (gateway/ops/register.ts).
 registerOpsCommands(program);
 
 program.parseAsync().catch((err: unknown) => {

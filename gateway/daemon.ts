@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import { ConfigError, formatProblem, loadConfig, type ConfigProblem, type GatewayConfig } from './config/load.js';
+import { gatewayFileSchema } from './config/gateway-schema.js';
+import { restartOnlyPaths } from './config/restart-only.js';
 import { contained } from './contain.js';
 import { DeviceSet } from './devices.js';
 import { Forwarder } from './forwarder/forwarder.js';
@@ -9,7 +11,7 @@ import { topicsFor, type Topics } from './forwarder/topics.js';
 import { GroupCommit, type CommittedRun } from './group-commit.js';
 import { buildHealth, type HealthReport } from './health.js';
 import { Outbox, type DropRecord } from './outbox/outbox.js';
-import type { Reading } from './reading.js';
+import type { Reading } from '../drivers/reading.js';
 
 /**
  * The daemon wires the data path together: drivers → group commit → outbox → forwarder → broker.
@@ -29,7 +31,7 @@ export interface DaemonHooks {
 }
 
 /** Settings a reload cannot apply to a running daemon; a change to them waits for a restart. */
-export const RESTART_KEYS = ['gateway', 'mqtt', 'forward', 'control', 'clock', 'drivers', 'outbox.path', 'outbox.durability', 'outbox.maxFileBytes', 'outbox.reserveBytes', 'outbox.commitInterval', 'outbox.commitMaxReadings', 'outbox.rowMaxReadings'] as const;
+export const RESTART_KEYS = restartOnlyPaths(gatewayFileSchema);
 
 export type ReloadResult =
   | { ok: false; problems: ConfigProblem[] }
@@ -192,6 +194,7 @@ export class Daemon {
       clockSynced: this.hooks.clockSynced?.() ?? true,
       outbox: this.outbox.stats(now),
       forwarder,
+      commit: this.groupCommit.stats(),
       devices: this.devices.statuses(),
       drainRatePerS: this.drainRatePerS,
     });

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { DeviceStatus, Driver, DriverContext } from '../drivers/driver.js';
 import type { DeviceConfig, DriverModule } from '../drivers/registry.js';
 import { DeviceSet } from './devices.js';
-import type { DriverReading } from './reading.js';
+import type { DriverReading } from '../drivers/reading.js';
 
 /** One failing driver must never take the others down (and must show up in status). */
 function fakeModule(type: string, behaviour: 'emits' | 'throws-on-start' | 'throws-on-status'): DriverModule {

@@ -2,8 +2,8 @@ import type { Logger } from 'pino';
 import type { DeviceStatus, Driver } from '../drivers/driver.js';
 import type { PackedReadings } from '../drivers/packed-readings.js';
 import { driverModuleFor, type DeviceConfig, type DriverModule } from '../drivers/registry.js';
+import type { DriverReading } from '../drivers/reading.js';
 import { contained } from './contain.js';
-import type { DriverReading } from './reading.js';
 
 /**
  * Runs one driver per configured device and keeps them apart: a driver that throws while

@@ -1,15 +1,10 @@
 import type { Logger } from 'pino';
+import type { Reading } from '../drivers/reading.js';
+import { OutboxFullError, type Stream } from './outbox/outbox.js';
+import type { ReadingSink } from './outbox/store.js';
 import type { PackedReadings } from '../drivers/packed-readings.js';
 import { expandAll, PackedRun, type Committable } from './packed-run.js';
-import type { Reading } from './reading.js';
-import { OutboxFullError, type Outbox, type Stream } from './outbox/outbox.js';
 
-/**
- * Collects what drivers emit and commits it to the outbox in one transaction per window
- * (`intervalMs`) or as soon as `maxReadings` are waiting. One fsync-bearing transaction per
- * window rather than per poll is what keeps SD-card writes low; the window is also the most a
- * crash can lose of readings that were never committed.
- */
 /** Readings committed in one append: their seqs are firstSeq, firstSeq + 1, ... */
 export interface CommittedRun {
   stream: Stream;
@@ -18,7 +13,7 @@ export interface CommittedRun {
 }
 
 export interface GroupCommitOptions {
-  outbox: Outbox;
+  outbox: ReadingSink;
   intervalMs: number;
   maxReadings: number;
   log: Logger;
@@ -26,6 +21,23 @@ export interface GroupCommitOptions {
   onCommit?: (committed: CommittedRun[]) => void;
 }
 
+export interface GroupCommitStats {
+  /** Readings collected and not yet committed. */
+  waiting: number;
+  commits: number;
+  /** Appends the outbox refused (disk full or I/O error); their readings are counted as refused. */
+  failures: number;
+  outboxFull: boolean;
+  /** Readings whose timestamp was not a number, kept with the gateway time and quality uncertain. */
+  invalidTimestamps: number;
+}
+
+/**
+ * Collects what drivers emit and commits it to the outbox in one transaction per window
+ * (`intervalMs`) or as soon as `maxReadings` are waiting. One fsync-bearing transaction per
+ * window rather than per poll is what keeps SD-card writes low; the window is also the most a
+ * crash can lose of readings that were never committed.
+ */
 export class GroupCommit {
   private pending: Record<Stream, Committable[]> = { event: [], telemetry: [] };
   private size = 0;
@@ -147,7 +159,7 @@ export class GroupCommit {
     return this.size === 0 || now - this.lastCommitMs < graceMs + this.opts.intervalMs;
   }
 
-  stats() {
+  stats(): GroupCommitStats {
     return { waiting: this.size, commits: this.commits, failures: this.failures, outboxFull: this.fullSinceMs !== null, invalidTimestamps: this.invalidTimestamps };
   }
 }

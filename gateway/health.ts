@@ -1,6 +1,7 @@
 import { getHeapStatistics } from 'node:v8';
 import type { DeviceStatus } from '../drivers/driver.js';
 import type { ForwarderStats } from './forwarder/forwarder.js';
+import type { GroupCommitStats } from './group-commit.js';
 import type { OutboxStats } from './outbox/outbox.js';
 
 /**
@@ -32,6 +33,8 @@ export interface HealthReport {
     drainEtaS: number | null;
   };
   broker: { connected: boolean; url: string | null; connects: number; lastError: string | null; inflightBatches: number };
+  /** The group commit between drivers and the outbox: readings waiting for the next window, commits, refusals. */
+  commit: GroupCommitStats;
   devices: Record<string, DeviceStatus & { type: string }>;
   process: { rssBytes: number; heapUsedBytes: number };
 }
@@ -60,6 +63,7 @@ export function buildHealth(input: {
   clockSynced: boolean;
   outbox: OutboxStats;
   forwarder: ForwarderStats;
+  commit: GroupCommitStats;
   devices: HealthReport['devices'];
   drainRatePerS: number;
 }): HealthReport {
@@ -91,6 +95,7 @@ export function buildHealth(input: {
       lastError: forwarder.lastError?.message ?? null,
       inflightBatches: forwarder.inflightBatches,
     },
+    commit: input.commit,
     devices: input.devices,
     process: { rssBytes: mem.rss, heapUsedBytes: mem.heapUsed },
   };

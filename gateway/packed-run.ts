@@ -1,5 +1,5 @@
 import { expandPacked, type PackedReadings } from '../drivers/packed-readings.js';
-import type { Reading } from './reading.js';
+import type { Reading } from '../drivers/reading.js';
 
 /**
  * A driver's packed readings (drivers/packed-readings.ts) attributed to a device: what the group

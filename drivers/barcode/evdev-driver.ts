@@ -1,5 +1,5 @@
 import type { DeviceError, DeviceStatus, Driver, DriverContext, DriverFactory } from '../driver.js';
-import { HotplugStream } from '../serial-port/hotplug-stream.js';
+import { HotplugStream } from '../transport/serial/hotplug-stream.js';
 import { errnoOf } from './evdev/errors.js';
 import { evdevFileOpener } from './evdev/file-opener.js';
 import { grabHelperOpener } from './evdev/grab-helper.js';
@@ -8,13 +8,14 @@ import { KeyDecoder } from './evdev/key-decoder.js';
 import { compileScanPipeline } from './scan-event.js';
 import { ScanBook } from './scan-counters.js';
 import type { BarcodeEvdevDeviceConfig } from './schema.js';
+import { StreamLifecycle } from '../kit/stream-lifecycle.js';
 
 /** A USB keyboard-wedge scanner read as a Linux input device. */
 class BarcodeEvdevDriver implements Driver {
   private readonly book = new ScanBook();
   private readonly stream: HotplugStream;
   private readonly pipeline: ReturnType<typeof compileScanPipeline>;
-  private running = false;
+  private readonly lifecycle: StreamLifecycle;
 
   constructor(
     private readonly cfg: BarcodeEvdevDeviceConfig,
@@ -54,6 +55,7 @@ class BarcodeEvdevDriver implements Driver {
         }
       },
     });
+    this.lifecycle = new StreamLifecycle(this.stream);
   }
 
   private onCode(text: string, ts: number): void {
@@ -63,15 +65,10 @@ class BarcodeEvdevDriver implements Driver {
     this.ctx.emit([ev.reading]);
   }
 
-  async start(): Promise<void> {
-    this.running = true;
-    this.stream.start();
-    await this.stream.settled();
-  }
-
-  async stop(): Promise<void> {
-    this.running = false;
-    await this.stream.stop();
+  readonly start = (): Promise<void> => this.lifecycle.start();
+  readonly stop = (): Promise<void> => this.lifecycle.stop();
+  private get running(): boolean {
+    return this.lifecycle.running;
   }
 
   status(): DeviceStatus {

@@ -1,5 +1,5 @@
 import type { DeviceError, DeviceStatus } from '../driver.js';
-import type { HotplugCounters } from '../serial-port/hotplug-stream.js';
+import type { HotplugCounters } from '../transport/serial/hotplug-stream.js';
 import type { ScanOutcome } from './scan-event.js';
 
 /** Counting and status shared by both scanner transports. */

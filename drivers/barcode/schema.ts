@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { deviceBaseSchema, pointNameSchema } from '../device-schema.js';
-import { reopenDefaults, reopenSchema, serialPortSchema } from '../serial-port/schema.js';
-import { interCharTimeoutSchema, terminatorSchema } from '../serial-port/terminator.js';
+import { reopenDefaults, reopenSchema, serialPortSchema } from '../transport/serial/schema.js';
+import { interCharTimeoutSchema, terminatorSchema } from '../transport/serial/terminator.js';
 import { scanValidationSchema } from './validate.js';
 
 const attrText = z.string().min(1).max(64);

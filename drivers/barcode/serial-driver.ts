@@ -1,16 +1,17 @@
 import type { DeviceStatus, Driver, DriverContext, DriverFactory } from '../driver.js';
-import { SerialLinePort } from '../serial-port/line-port.js';
-import { RateLimitedLog } from '../serial-port/rate-limited-log.js';
-import { lineEnding } from '../serial-port/terminator.js';
+import { SerialLinePort } from '../transport/serial/line-port.js';
+import { lineEnding } from '../transport/serial/terminator.js';
+import { RateLimitedLog } from '../kit/rate-limited-log.js';
 import { compileScanPipeline } from './scan-event.js';
 import { ScanBook } from './scan-counters.js';
 import type { BarcodeSerialDeviceConfig } from './schema.js';
+import { StreamLifecycle } from '../kit/stream-lifecycle.js';
 
 /** A scanner on a serial line (RS-232 or USB-CDC): one code per terminator. */
 class BarcodeSerialDriver implements Driver {
   private readonly book = new ScanBook();
   private readonly port: SerialLinePort;
-  private running = false;
+  private readonly lifecycle: StreamLifecycle;
 
   constructor(
     private readonly cfg: BarcodeSerialDeviceConfig,
@@ -49,17 +50,13 @@ class BarcodeSerialDriver implements Driver {
         ctx.emit([ev.reading]);
       },
     });
+    this.lifecycle = new StreamLifecycle(this.port);
   }
 
-  async start(): Promise<void> {
-    this.running = true;
-    this.port.start();
-    await this.port.settled();
-  }
-
-  async stop(): Promise<void> {
-    this.running = false;
-    await this.port.stop();
+  readonly start = (): Promise<void> => this.lifecycle.start();
+  readonly stop = (): Promise<void> => this.lifecycle.stop();
+  private get running(): boolean {
+    return this.lifecycle.running;
   }
 
   status(): DeviceStatus {

@@ -49,24 +49,41 @@ describe('bounded RTSP response reader', () => {
   });
 
   it('on arbitrary bytes only ever returns a reply, waits, or throws ProbeError, and never buffers past the bound', () => {
+    // What is held after each read is bounded, however much arrives: up to 1 MiB is fed, far past
+    // head + body, and the prefixes steer the bytes into the long-head and long-body paths.
+    const bound = RTSP_MAX_HEAD_BYTES + 4 + RTSP_MAX_BODY_BYTES;
+    const prefixes = ['', 'RTSP/1.0 200 OK\r\n', 'RTSP/1.0 200 OK\r\nX: ', `RTSP/1.0 200 OK\r\nContent-Length: ${RTSP_MAX_BODY_BYTES}\r\n\r\n`];
     fc.assert(
-      fc.property(fc.array(fc.uint8Array({ maxLength: 4096 }), { maxLength: 12 }), fc.boolean(), (chunks, prefix) => {
+      fc.property(fc.array(fc.uint8Array({ maxLength: 16 * 1024, size: 'max' }), { maxLength: 16, size: 'max' }), fc.constantFrom(...prefixes), fc.boolean(), (chunks, prefix, printable) => {
         const r = new RtspResponseReader();
-        let total = 0;
         try {
-          if (prefix) r.push(Buffer.from('RTSP/1.0 200 OK\r\n'));
+          r.push(Buffer.from(prefix, 'latin1'));
           for (const c of chunks) {
-            r.push(Buffer.from(c));
-            total += c.length;
-            r.next();
-            // Either it throws, or what it holds is within head + body bounds (plus one chunk).
-            expect(total).toBeLessThan(RTSP_MAX_HEAD_BYTES + RTSP_MAX_BODY_BYTES + 4096 * 12 + 64);
+            // Printable bytes without line ends keep a head or body growing instead of failing fast.
+            r.push(printable ? Buffer.from(c.map((b) => 0x41 + (b % 26))) : Buffer.from(c));
+            while (r.next() !== undefined);
+            expect(r.bufferedBytes).toBeLessThanOrEqual(bound);
           }
         } catch (err) {
           expect(err).toBeInstanceOf(ProbeError);
         }
       }),
-      { numRuns: 300 },
+      { numRuns: 100, endOnFailure: true },
     );
+  });
+
+  it('a head that never ends is refused once it passes the head bound', () => {
+    const r = new RtspResponseReader();
+    r.push(Buffer.from('RTSP/1.0 200 OK\r\nX: '));
+    const chunk = Buffer.alloc(4096, 'a');
+    expect(
+      badCode(() => {
+        for (let fed = 0; fed < 1024 * 1024; fed += chunk.length) {
+          r.push(chunk);
+          r.next();
+          expect(r.bufferedBytes).toBeLessThanOrEqual(RTSP_MAX_HEAD_BYTES + chunk.length);
+        }
+      }),
+    ).toBe('RTSP_BAD_RESPONSE');
   });
 });

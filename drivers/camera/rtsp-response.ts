@@ -29,6 +29,11 @@ function bad(message: string): ProbeError {
 export class RtspResponseReader {
   #buf: Buffer = Buffer.alloc(0);
 
+  /** What the reader holds: the bound the tests check, whatever the peer sends. */
+  get bufferedBytes(): number {
+    return this.#buf.length;
+  }
+
   push(chunk: Buffer): void {
     this.#buf = this.#buf.length === 0 ? chunk : Buffer.concat([this.#buf, chunk]);
   }

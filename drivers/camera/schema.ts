@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { deviceBaseSchema } from '../device-schema.js';
+import { secretFromFileText } from '../kit/secret-file.js';
 import { Secret } from './secret.js';
 
 const portSchema = z.number().int().min(1).max(65535);
@@ -74,7 +75,7 @@ const passwordFileSchema = z
   .min(1)
   .transform((path, ctx) => {
     try {
-      const firstLine = readFileSync(path, 'utf8').split(/\r?\n/, 1)[0] ?? '';
+      const firstLine = secretFromFileText(readFileSync(path, 'utf8'));
       if (firstLine !== '') return new Secret(firstLine);
       ctx.addIssue({ code: 'custom', message: `password file ${path} is empty` });
     } catch (err) {

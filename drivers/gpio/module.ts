@@ -1,4 +1,5 @@
-import type { DriverModule } from '../registry.js';
+import { join } from 'node:path';
+import type { DriverModule } from '../driver-module.js';
 import { gpioDeviceSchema } from './schema.js';
 
 export const gpioDriver = {
@@ -6,4 +7,8 @@ export const gpioDriver = {
   schema: gpioDeviceSchema,
   // onoff (and its native epoll addon) is loaded later still, only when a pin is opened.
   load: async () => (await import('./driver.js')).createGpioDriver,
+  // onoff exports pins by writing to <sysfs>/export.
+  opens: (d) => [
+    { kind: 'file', path: join(d.sysfsRoot, 'export'), access: 'write', what: 'GPIO sysfs export', group: 'gpio', missingHint: 'is this a Raspberry Pi with the GPIO sysfs interface enabled?' },
+  ],
 } satisfies DriverModule<typeof gpioDeviceSchema>;

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { classifyModbusError, ModbusError } from './errors.js';
-import { reconnectDelayMs } from './reconnect-delay.js';
 
 /** Shapes below are what modbus-serial 8 and Node's net actually throw (see node_modules/modbus-serial/index.js). */
 describe('classifyModbusError', () => {
@@ -27,14 +26,5 @@ describe('classifyModbusError', () => {
     expect(classifyModbusError({ modbusCode: 2, message: 'x' }, 'ctx').message).toBe(
       'ctx: device answered Modbus exception 2 (ILLEGAL DATA ADDRESS)',
     );
-  });
-});
-
-describe('reconnectDelayMs', () => {
-  it('doubles from min, caps at max, and jitters within [d/2, d]', () => {
-    expect([0, 1, 2, 3].map((a) => reconnectDelayMs(a, 200, 30_000, () => 1))).toEqual([200, 400, 800, 1600]);
-    expect(reconnectDelayMs(3, 200, 30_000, () => 0)).toBe(800);
-    expect(reconnectDelayMs(50, 200, 30_000, () => 1)).toBe(30_000);
-    expect(reconnectDelayMs(1e9, 200, 30_000, () => 0.5)).toBe(22_500);
   });
 });

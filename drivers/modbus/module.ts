@@ -1,10 +1,12 @@
-import type { DriverModule } from '../registry.js';
+import { serialPortFile, type DriverModule } from '../driver-module.js';
 import { checkRtuBuses, modbusRtuDeviceSchema, modbusTcpDeviceSchema } from './schema.js';
 
 export const modbusTcpDriver = {
   type: 'modbus-tcp',
   schema: modbusTcpDeviceSchema,
   load: async () => (await import('./tcp-driver.js')).createModbusTcpDriver,
+  opens: (d) => [{ kind: 'tcp', host: d.host, port: d.port, what: 'Modbus TCP' }],
+  loadAnswerCheck: async () => (await import('./answer-check.js')).checkModbusTcpAnswers,
 } satisfies DriverModule<typeof modbusTcpDeviceSchema>;
 
 export const modbusRtuDriver = {
@@ -12,4 +14,9 @@ export const modbusRtuDriver = {
   schema: modbusRtuDeviceSchema,
   load: async () => (await import('./rtu-driver.js')).createModbusRtuDriver,
   checkDevices: checkRtuBuses,
+  opens: (d) => [serialPortFile(d.port.path)],
 } satisfies DriverModule<typeof modbusRtuDeviceSchema>;
+
+/** `edge-gateway probe modbus` (RTU and TCP), loaded only when that command runs. */
+export const loadModbusProbe = () => import('./probe-command.js');
+export type { ProbeSweep } from './probe-command.js';

@@ -1,6 +1,6 @@
 import type { DeviceStatus, Driver, DriverContext, DriverFactory } from '../driver.js';
-import type { DriverReading } from '../../gateway/reading.js';
-import { RateLimitedLog } from '../serial-port/rate-limited-log.js';
+import type { DriverReading } from '../reading.js';
+import { RateLimitedLog } from '../kit/rate-limited-log.js';
 import { sharedRtuBuses, type BusLease, type RtuBusRegistry } from './bus/bus-registry.js';
 import { counterFor, type RtuFrameCounter } from './bus/rtu-frame.js';
 import { UnitBreaker } from './bus/unit-breaker.js';
@@ -8,8 +8,10 @@ import type { BlockReader } from './client.js';
 import { ModbusError } from './errors.js';
 import { compileReadPlan, type ReadPlan } from './plan.js';
 import { readPlan } from './poll.js';
-import { DeviceStateLog } from './device-state-log.js';
-import { InterruptibleSleep } from './interruptible-sleep.js';
+import { DeviceStateLog } from '../kit/device-state-log.js';
+import { emitGuarded } from '../kit/emit-guarded.js';
+import { InterruptibleSleep } from '../kit/interruptible-sleep.js';
+import { PollSchedule } from '../kit/poll-schedule.js';
 import { ReadingAssembler } from './readings.js';
 import type { ModbusRtuDevice } from './schema.js';
 
@@ -153,18 +155,12 @@ export class ModbusRtuDriver implements Driver {
   }
 
   private async run(): Promise<void> {
-    const interval = this.config.intervalMs;
-    let nextTick = Date.now();
+    const schedule = new PollSchedule(this.config.intervalMs);
     while (!this.stopping) {
       await this.pollOnce(Date.now());
-      nextTick += interval;
-      const now = Date.now();
-      if (now > nextTick) {
-        const skipped = Math.floor((now - nextTick) / interval) + 1;
-        this.counters.overruns += skipped;
-        nextTick += skipped * interval;
-      }
-      await this.sleep(nextTick - now);
+      const { waitMs, skipped } = schedule.afterPoll();
+      this.counters.overruns += skipped;
+      await this.sleep(waitMs);
     }
   }
 
@@ -256,12 +252,7 @@ export class ModbusRtuDriver implements Driver {
   }
 
   private emit(readings: DriverReading[]): void {
-    if (readings.length === 0 || this.stopping) return;
-    try {
-      this.ctx.emit(readings);
-    } catch (err) {
-      this.ctx.log.error({ err }, 'emit threw; readings of this poll are lost');
-    }
+    if (!this.stopping) emitGuarded(this.ctx, readings);
   }
 
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { deviceBaseSchema, pointNameSchema } from '../device-schema.js';
-import { serialPortSchema } from '../serial-port/schema.js';
+import { serialPortSchema } from '../transport/serial/schema.js';
 
 /**
  * Register map and polling settings shared by every Modbus transport (TCP now, RTU later):

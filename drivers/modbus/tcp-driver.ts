@@ -1,15 +1,18 @@
 import type { DeviceStatus, Driver, DriverContext, DriverFactory } from '../driver.js';
-import type { DriverReading } from '../../gateway/reading.js';
+import type { DriverReading } from '../reading.js';
+import { clientBlockReader, ModbusRTU, withDeadline, type ModbusClient } from './client.js';
+import { classifyModbusError, ModbusError } from './errors.js';
+import { compileReadPlan, type ReadPlan } from './plan.js';
+import { readPlan, type RequestResult } from './poll.js';
+import { DeviceStateLog } from '../kit/device-state-log.js';
+import { emitGuarded } from '../kit/emit-guarded.js';
+import { InterruptibleSleep } from '../kit/interruptible-sleep.js';
+import { PollSchedule } from '../kit/poll-schedule.js';
 import { expandPacked, type PackedReadings } from '../packed-readings.js';
 import { allGood, blockOf, compileRequests, PackedAnswer, type CompiledRequest } from './compiled-plan.js';
-import type { ModbusError } from './errors.js';
-import { compileReadPlan, type ReadPlan } from './plan.js';
-import type { RequestResult } from './poll.js';
 import { MbapTransport } from './tcp-transport.js';
-import { DeviceStateLog } from './device-state-log.js';
-import { InterruptibleSleep } from './interruptible-sleep.js';
 import { ReadingAssembler } from './readings.js';
-import { reconnectDelayMs } from './reconnect-delay.js';
+import { retryDelayMs } from '../kit/backoff.js';
 import type { ModbusTcpDevice } from './schema.js';
 
 /**
@@ -39,8 +42,7 @@ import type { ModbusTcpDevice } from './schema.js';
  * reconnects (successful connects after the first), overruns.
  */
 
-const RECONNECT_MIN_MS = 200;
-const RECONNECT_MAX_MS = 30_000;
+const RECONNECT = { startingDelay: 200, maxDelay: 30_000 };
 
 export const createModbusTcpDriver: DriverFactory<ModbusTcpDevice> = (config, ctx) =>
   new ModbusTcpDriver(config, ctx, compileReadPlan(config.registers, config));
@@ -124,25 +126,19 @@ export class ModbusTcpDriver implements Driver {
   }
 
   private async run(): Promise<void> {
-    const interval = this.config.intervalMs;
-    let nextTick = Date.now();
+    const schedule = new PollSchedule(this.config.intervalMs);
     while (!this.stopping) {
       if (this.client === null) {
         if (!(await this.connect())) {
-          await this.sleep(reconnectDelayMs(this.reconnectAttempt++, RECONNECT_MIN_MS, RECONNECT_MAX_MS));
+          await this.sleep(retryDelayMs(this.reconnectAttempt++, RECONNECT));
           continue;
         }
-        nextTick = Date.now();
+        schedule.restart();
       }
       await this.pollOnce(Date.now());
-      nextTick += interval;
-      const now = Date.now();
-      if (now > nextTick) {
-        const skipped = Math.floor((now - nextTick) / interval) + 1;
-        this.counters.overruns += skipped;
-        nextTick += skipped * interval;
-      }
-      await this.sleep(nextTick - now);
+      const { waitMs, skipped } = schedule.afterPoll();
+      this.counters.overruns += skipped;
+      await this.sleep(waitMs);
     }
   }
 
@@ -280,12 +276,7 @@ export class ModbusTcpDriver implements Driver {
   }
 
   private emit(readings: DriverReading[]): void {
-    if (readings.length === 0 || this.stopping) return;
-    try {
-      this.ctx.emit(readings);
-    } catch (err) {
-      this.ctx.log.error({ err }, 'emit threw; readings of this poll are lost');
-    }
+    if (!this.stopping) emitGuarded(this.ctx, readings);
   }
 
 

@@ -4,7 +4,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { format, stripVTControlCharacters } from 'node:util';
 import type * as OpcuaLib from 'node-opcua';
 import type { Logger } from 'pino';
-import type { DriverReading } from '../../gateway/reading.js';
+import { retryDelayMs } from '../kit/backoff.js';
+import { secretFromFileText } from '../kit/secret-file.js';
+import type { DriverReading } from '../reading.js';
 import type { DeviceError, DeviceState, DeviceStatus, Driver, DriverContext } from '../driver.js';
 import { deviceErrorFrom, OpcuaConfigError } from './errors.js';
 import { defaultPkiDir } from './pki.js';
@@ -70,12 +72,6 @@ interface ItemState {
 }
 
 type SessionState = 'disconnected' | 'connecting' | 'connected' | 'reconnecting';
-
-/** Full jittered exponential backoff, capped (AWS "full jitter"): spreads a fleet's reconnects. */
-function backoffDelay(failures: number, initial: number, max: number): number {
-  const ceiling = Math.min(max, initial * 2 ** Math.min(failures - 1, 20));
-  return Math.max(initial, Math.round(Math.random() * ceiling));
-}
 
 export function createOpcuaDriver(config: OpcuaDeviceConfig, ctx: DriverContext): Driver {
   return new OpcuaDriver(config, ctx);
@@ -192,7 +188,7 @@ class OpcuaDriver implements Driver {
       }
       await this.closeClient();
       if (!this.running) break;
-      const delay = backoffDelay(Math.max(failures, 1), this.cfg.reconnect.initialDelayMs, this.cfg.reconnect.maxDelayMs);
+      const delay = retryDelayMs(Math.max(failures, 1) - 1, { startingDelay: this.cfg.reconnect.initialDelayMs, maxDelay: this.cfg.reconnect.maxDelayMs });
       try {
         await sleep(delay, undefined, { signal: this.abort.signal });
       } catch {
@@ -450,7 +446,7 @@ class OpcuaDriver implements Driver {
       let password = auth.password;
       if (password === undefined) {
         // Read on every connect so a rotated password file is picked up without a restart.
-        password = (await readSecret(auth.passwordFile!, 'passwordFile')).replace(/\r?\n$/, '');
+        password = secretFromFileText(await readSecret(auth.passwordFile!, 'passwordFile'));
       }
       return { type: lib.UserTokenType.UserName, userName: auth.username, password };
     }

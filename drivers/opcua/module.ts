@@ -1,4 +1,4 @@
-import type { DriverModule } from '../registry.js';
+import type { DriverModule } from '../driver-module.js';
 import { opcuaDeviceSchema } from './schema.js';
 
 export const opcuaDriver = {
@@ -6,4 +6,8 @@ export const opcuaDriver = {
   schema: opcuaDeviceSchema,
   // node-opcua is imported inside driver.ts at start(), so even loading the factory stays light.
   load: async () => (await import('./driver.js')).createOpcuaDriver,
+  opens: (d) => {
+    const { hostname, port } = new URL(d.endpointUrl.replace(/^opc\.tcp:/, 'http:'));
+    return [{ kind: 'tcp', host: hostname.replace(/^\[|\]$/g, ''), port: port === '' ? 4840 : Number(port), what: 'OPC-UA endpoint' }];
+  },
 } satisfies DriverModule<typeof opcuaDeviceSchema>;

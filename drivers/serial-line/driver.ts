@@ -1,9 +1,10 @@
 import type { DeviceStatus, Driver, DriverContext, DriverFactory } from '../driver.js';
-import { SerialLinePort } from '../serial-port/line-port.js';
-import { RateLimitedLog } from '../serial-port/rate-limited-log.js';
-import { lineEnding } from '../serial-port/terminator.js';
+import { SerialLinePort } from '../transport/serial/line-port.js';
+import { RateLimitedLog } from '../kit/rate-limited-log.js';
+import { lineEnding } from '../transport/serial/terminator.js';
 import { compileLineParser } from './parse/compile.js';
 import { serialLineTerminator, type SerialLineDeviceConfig } from './schema.js';
+import { StreamLifecycle } from '../kit/stream-lifecycle.js';
 
 /** NMEA 0183 reserves '$' and '!' as sentence starts: one inside a line means the line before it was cut off. */
 const NMEA_START = Buffer.from('$!', 'latin1');
@@ -34,7 +35,7 @@ class SerialLineDriver implements Driver {
   private readonly throttle: RateLimitedLog;
   private lastGoodTs: number | null = null;
   private openedAt: number | null = null;
-  private running = false;
+  private readonly lifecycle: StreamLifecycle;
   private lastProblem: { code: string; message: string; ts: number } | null = null;
 
   constructor(
@@ -99,6 +100,7 @@ class SerialLineDriver implements Driver {
         }
       },
     });
+    this.lifecycle = new StreamLifecycle(this.port);
   }
 
   private problem(code: string, message: string, line?: string): void {
@@ -109,15 +111,10 @@ class SerialLineDriver implements Driver {
     this.throttle.warn(code, obj, message);
   }
 
-  async start(): Promise<void> {
-    this.running = true;
-    this.port.start();
-    await this.port.settled();
-  }
-
-  async stop(): Promise<void> {
-    this.running = false;
-    await this.port.stop();
+  readonly start = (): Promise<void> => this.lifecycle.start();
+  readonly stop = (): Promise<void> => this.lifecycle.stop();
+  private get running(): boolean {
+    return this.lifecycle.running;
   }
 
   status(): DeviceStatus {

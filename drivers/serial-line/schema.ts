@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { deviceBaseSchema } from '../device-schema.js';
-import { serialPortSchema } from '../serial-port/schema.js';
-import { interCharTimeoutSchema, terminatorSchema, type TerminatorConfig } from '../serial-port/terminator.js';
+import { serialPortSchema } from '../transport/serial/schema.js';
+import { interCharTimeoutSchema, terminatorSchema, type TerminatorConfig } from '../transport/serial/terminator.js';
 import { lineParseSchema } from './parse/compile.js';
 
 export const serialLineDeviceSchema = deviceBaseSchema

@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import { idSchema } from '../../drivers/device-schema.js';
+import { RESTART_ONLY } from './restart-only.js';
 import { durationSchema, sizeSchema } from './units.js';
 
 /**
  * gateway.yaml: who this gateway is, where its telemetry goes and how it buffers. Every object
  * is strict so a misspelt key is an error, not a silently ignored setting.
- * Settings marked RESTART are only applied by a restart, not by a reload (SIGHUP).
+ * Settings marked `.meta(RESTART_ONLY)` are only applied by a restart, not by a reload (SIGHUP).
  */
 
 const brokerUrl = z
@@ -60,14 +61,14 @@ const mqttSchema = z
 
 const outboxSchema = z
   .object({
-    /** RESTART. Relative paths are relative to the config directory. */
-    path: z.string().default('/var/lib/edge-gateway/outbox.db').describe('SQLite outbox file (WAL). Relative paths are relative to the config directory. Default /var/lib/edge-gateway/outbox.db. Moving it starts an empty outbox: drain the old one first. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
-    /** RESTART. `strict` fsyncs every group commit; `normal` survives crashes, and after a power cut declares what it lost (outbox.skipped). */
-    durability: z.enum(['normal', 'strict']).default('normal').describe('normal: survives a crash of the process; after a power cut the last un-synced commits (never published) may be lost, and the seqs skipped are declared by an outbox.skipped event (little SD-card wear). strict: fsync every group commit, survives power cuts, more writes. Default normal. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
+    /** Relative paths are relative to the config directory. */
+    path: z.string().default('/var/lib/edge-gateway/outbox.db').describe('SQLite outbox file (WAL). Relative paths are relative to the config directory. Default /var/lib/edge-gateway/outbox.db. Moving it starts an empty outbox: drain the old one first. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.').meta(RESTART_ONLY),
+    /** `strict` fsyncs every group commit; `normal` survives crashes, and after a power cut declares what it lost (outbox.skipped). */
+    durability: z.enum(['normal', 'strict']).default('normal').describe('normal: survives a crash of the process; after a power cut the last un-synced commits (never published) may be lost, and the seqs skipped are declared by an outbox.skipped event (little SD-card wear). strict: fsync every group commit, survives power cuts, more writes. Default normal. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.').meta(RESTART_ONLY),
     /** Group commit window: a crash can lose at most this much of not-yet-committed readings. */
-    commitInterval: durationSchema.default(50).describe('Group-commit window: readings are written to disk together at most this often; a crash can lose at most this much of not-yet-committed readings. Milliseconds or a duration. Default 50ms. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
-    commitMaxReadings: z.number().int().min(1).max(100_000).default(10_000).describe('A group commit happens early once this many readings are waiting. Default 10000. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
-    rowMaxReadings: z.number().int().min(1).max(10_000).default(500).describe('Readings stored together in one outbox row (and so sent together in at most one MQTT message). Default 500. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
+    commitInterval: durationSchema.default(50).describe('Group-commit window: readings are written to disk together at most this often; a crash can lose at most this much of not-yet-committed readings. Milliseconds or a duration. Default 50ms. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.').meta(RESTART_ONLY),
+    commitMaxReadings: z.number().int().min(1).max(100_000).default(10_000).describe('A group commit happens early once this many readings are waiting. Default 10000. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.').meta(RESTART_ONLY),
+    rowMaxReadings: z.number().int().min(1).max(10_000).default(500).describe('Readings stored together in one outbox row (and so sent together in at most one MQTT message). Default 500. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.').meta(RESTART_ONLY),
     retention: z
       .object({
         maxBytes: sizeSchema.default(512e6).describe('Largest outbox (database bytes) before the oldest readings are dropped. Bytes or a size such as 512MB. Default 512MB. A reload (edge-gateway reload, SIGHUP) applies it.'),
@@ -75,10 +76,10 @@ const outboxSchema = z
       })
       .strict()
       .default({ maxBytes: 512e6, maxAge: 7 * 86400e3 }).describe('Bounds on the outbox: when one is hit, the oldest telemetry is dropped first (events last), and every drop is counted and reported upstream. A reload (edge-gateway reload, SIGHUP) applies it.'),
-    /** RESTART. Disk space held back beside the outbox so a full disk can still be drained (0 = none). */
-    reserveBytes: sizeSchema.default(4 * 1024 * 1024).describe('Disk space held back beside the outbox so that a full disk can still be drained (SQLite needs space to delete). Bytes or a size; 0 = none. Default 4MiB. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
-    /** RESTART. Hard cap on the database file; readings beyond it are refused and counted. */
-    maxFileBytes: sizeSchema.optional().describe('Hard cap on the database file; readings beyond it are refused and counted. Bytes or a size. Default: no cap (retention.maxBytes still applies). Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
+    /** Disk space held back beside the outbox so a full disk can still be drained (0 = none). */
+    reserveBytes: sizeSchema.default(4 * 1024 * 1024).describe('Disk space held back beside the outbox so that a full disk can still be drained (SQLite needs space to delete). Bytes or a size; 0 = none. Default 4MiB. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.').meta(RESTART_ONLY),
+    /** Hard cap on the database file; readings beyond it are refused and counted. */
+    maxFileBytes: sizeSchema.optional().describe('Hard cap on the database file; readings beyond it are refused and counted. Bytes or a size. Default: no cap (retention.maxBytes still applies). Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.').meta(RESTART_ONLY),
   })
   .strict();
 
@@ -100,17 +101,17 @@ export const gatewayFileSchema = z
         id: idSchema.describe('This gateway\'s id: the second topic level and the `gateway` of every payload. Letters, digits and _ . : - (max 64). Required; changing it changes the topics central systems subscribe to. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
         site: z.string().optional().describe('Free-text site name carried in the health message (e.g. the intersection or car park). Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
       })
-      .strict().describe('Who this gateway is. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
-    mqtt: mqttSchema.describe('The MQTT broker readings are forwarded to (QoS 1, persistent session). Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
+      .strict().describe('Who this gateway is. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.').meta(RESTART_ONLY),
+    mqtt: mqttSchema.describe('The MQTT broker readings are forwarded to (QoS 1, persistent session). Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.').meta(RESTART_ONLY),
     outbox: outboxSchema.default(outboxSchema.parse({})).describe('The durable SQLite outbox every reading is committed to before it is sent. path/durability/commit settings need a restart; retention is applied by a reload.'),
-    forward: forwardSchema.default(forwardSchema.parse({})).describe('How readings are batched into MQTT messages. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
+    forward: forwardSchema.default(forwardSchema.parse({})).describe('How readings are batched into MQTT messages. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.').meta(RESTART_ONLY),
     health: z
       .object({
         interval: durationSchema.default(10_000).describe('How often the health message (queue depth, drops, device states) is published. Milliseconds or a duration. Default 10s. A reload (edge-gateway reload, SIGHUP) applies it.'),
       })
       .strict()
       .default({ interval: 10_000 }).describe('The retained health message on <topicPrefix>/<gateway.id>/health. A reload (edge-gateway reload, SIGHUP) applies it.'),
-    /** RESTART. Bounds on a driver's start() and stop(): one that hangs is marked down and abandoned. */
+    /** Bounds on a driver's start() and stop(): one that hangs is marked down and abandoned. */
     drivers: z
       .object({
         startTimeout: durationSchema.default(30_000).describe('Longest a driver\'s start() may take; past it the device is down (DRIVER_START_TIMEOUT) and the instance abandoned, its late readings dropped and counted. Milliseconds or a duration. Default 30s. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
@@ -118,8 +119,8 @@ export const gatewayFileSchema = z
       })
       .strict()
       .default({ startTimeout: 30_000, stopTimeout: 10_000 })
-      .describe('Bounds on how long one driver may hold up start-up, reload and shutdown. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
-    /** RESTART. Local control socket for `edge-gateway status`, `tail`, `reload`. */
+      .describe('Bounds on how long one driver may hold up start-up, reload and shutdown. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.').meta(RESTART_ONLY),
+    /** Local control socket for `edge-gateway status`, `tail`, `reload`. */
     control: z
       .object({
         socket: z.string().default('/run/edge-gateway/control.sock').describe('Path of the control socket (group edge-gateway-ops). Default /run/edge-gateway/control.sock. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
@@ -130,8 +131,8 @@ export const gatewayFileSchema = z
       })
       .strict()
       .default({ socket: '/run/edge-gateway/control.sock', maxConnections: 32, requestTimeout: 5000 })
-      .describe('Local control socket for edge-gateway status, tail, reload. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
-    /** RESTART. How to tell whether the system clock is synchronised (see gateway/clock.ts). */
+      .describe('Local control socket for edge-gateway status, tail, reload. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.').meta(RESTART_ONLY),
+    /** How to tell whether the system clock is synchronised (see gateway/clock.ts). */
     clock: z
       .object({
         syncCheck: z.enum(['auto', 'timesyncd', 'none']).default('auto').describe('auto: use timesyncd\'s flag file when timesyncd runs here (the directory of syncedFile exists), else trust the clock; timesyncd: require syncedFile; none: never check. Default auto. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
@@ -139,7 +140,7 @@ export const gatewayFileSchema = z
         jumpThreshold: durationSchema.default(5000).describe('A wall-clock step larger than this (e.g. NTP correcting a Pi that booted without an RTC) is logged and reported as an event. Milliseconds or a duration. Default 5s. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
       })
       .strict()
-      .default({ syncCheck: 'auto', syncedFile: '/run/systemd/timesync/synchronized', jumpThreshold: 5000 }).describe('How to tell whether the system clock is synchronised; readings taken while it is not are flagged. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
+      .default({ syncCheck: 'auto', syncedFile: '/run/systemd/timesync/synchronized', jumpThreshold: 5000 }).describe('How to tell whether the system clock is synchronised; readings taken while it is not are flagged. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.').meta(RESTART_ONLY),
     log: z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info').describe('Least severe level logged: fatal, error, warn, info, debug, trace. Default info; debug logs every poll. A reload (edge-gateway reload, SIGHUP) applies it.'),

@@ -1,4 +1,5 @@
 import { readFileSync, readdirSync, existsSync, statSync } from 'node:fs';
+import { secretFileExposure, secretFromFileText } from '../../drivers/kit/secret-file.js';
 import { basename, extname, join, relative, resolve, isAbsolute } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
@@ -132,9 +133,8 @@ function warnReadableSecrets(dir: string, file: ParsedFile, warnings: ConfigProb
       for (const [k, v] of Object.entries(node)) {
         if (k === 'passwordFile' && typeof v === 'string') {
           const p = isAbsolute(v) ? v : resolve(dir, v);
-          if (existsSync(p) && (statSync(p).mode & 0o007) !== 0) {
-            warnings.push({ file: file.rel, line: lineOf(file, [...path, k]), path: formatPath([...path, k]), message: `secret file ${p} is readable by other users: chmod 640 (owner root, group edge-gateway) or 600` });
-          }
+          const exposed = secretFileExposure(p);
+          if (exposed) warnings.push({ file: file.rel, line: lineOf(file, [...path, k]), path: formatPath([...path, k]), message: exposed });
         } else visit(v, [...path, k]);
       }
     }
@@ -365,15 +365,9 @@ function resolvePaths(
   if (gateway.mqtt.passwordFile !== undefined) {
     const p = abs(gateway.mqtt.passwordFile);
     try {
-      secrets.mqttPassword = readFileSync(p, 'utf8').replace(/\r?\n$/, '');
-      if ((statSync(p).mode & 0o007) !== 0) {
-        warnings.push({
-          file: file.rel,
-          line: lineOf(file, ['mqtt', 'passwordFile']),
-          path: 'mqtt.passwordFile',
-          message: `secret file ${p} is readable by other users: chmod 640 (owner root, group edge-gateway) or 600`,
-        });
-      }
+      secrets.mqttPassword = secretFromFileText(readFileSync(p, 'utf8'));
+      const exposed = secretFileExposure(p);
+      if (exposed) warnings.push({ file: file.rel, line: lineOf(file, ['mqtt', 'passwordFile']), path: 'mqtt.passwordFile', message: exposed });
     } catch (err) {
       problems.push({
         file: file.rel,

@@ -6,7 +6,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker, type BrokerFixture } from '../../test-rigs/broker/broker.js';
 import { Outbox } from '../outbox/outbox.js';
-import type { Reading } from '../reading.js';
+import type { Reading } from '../../drivers/reading.js';
 import { Forwarder, type ForwarderOptions } from './forwarder.js';
 import { batchPayloadSchema } from './payload-schema.js';
 import { topicsFor } from './topics.js';

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { backOff } from 'exponential-backoff';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import type { ClaimedBatch, Outbox } from '../outbox/outbox.js';
+import type { ClaimedBatch } from '../outbox/outbox.js';
+import type { BatchSource } from '../outbox/store.js';
 import { redactUrl, splitBrokerUrl } from './broker-url.js';
 import { batchPayload } from './payload.js';
 import { topicForStream, type Topics } from './topics.js';
@@ -17,7 +18,7 @@ import { topicForStream, type Topics } from './topics.js';
  * are limited to one in-flight window). Broker URLs are tried in turn with jittered backoff.
  */
 export interface ForwarderOptions {
-  outbox: Outbox;
+  outbox: BatchSource;
   gatewayId: string;
   topics: Topics;
   urls: string[];

@@ -77,6 +77,9 @@ export const healthPayloadSchema = z
     broker: z
       .object({ connected: z.boolean(), url: z.string().nullable(), connects: z.number().int(), lastError: z.string().nullable(), inflightBatches: z.number().int() })
       .strict(),
+    commit: z
+      .object({ waiting: z.number().int(), commits: z.number().int(), failures: z.number().int(), outboxFull: z.boolean(), invalidTimestamps: z.number().int() })
+      .strict(),
     devices: z.record(z.string(), deviceStatusSchema),
     process: z.object({ rssBytes: z.number(), heapUsedBytes: z.number() }).strict(),
   })

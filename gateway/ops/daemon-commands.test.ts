@@ -11,7 +11,7 @@ import type { TailLine } from '../control/protocol.js';
 import type { ReloadResult } from '../daemon.js';
 import type { HealthReport } from '../health.js';
 import type { DoctorReport } from './doctor.js';
-import { runCli, startCli } from './testing/run-cli.js';
+import { runCli, startCli } from '../../test-rigs/harness/run-cli.js';
 
 /**
  * The technician commands against the real daemon (built CLI, mosquitto, a Modbus TCP simulator

@@ -5,11 +5,12 @@ import { startBroker, type BrokerFixture } from '../../test-rigs/broker/broker.j
 import { freeLoopbackPort } from '../../test-rigs/broker/port.js';
 import { writeConfigDir, type ConfigDir } from '../../test-rigs/harness/config-dir.js';
 import { startModbusTcpSimulator, type ModbusTcpSimulator } from '../../test-rigs/modbus-sim/server.js';
+import { driverModuleFor, driverModules } from '../../drivers/registry.js';
 import { loadConfig } from '../config/load.js';
 import type { DoctorReport } from './doctor.js';
 import { checkBrokers } from './doctor/broker.js';
 import type { CheckResult } from './doctor/check.js';
-import { runCli } from './testing/run-cli.js';
+import { runCli } from '../../test-rigs/harness/run-cli.js';
 
 /**
  * doctor on a box where things are wrong, with the daemon stopped: nothing listens on the broker
@@ -139,5 +140,48 @@ describe('broker check against a real broker with a password and TLS', () => {
     expect(plain.status).toBe('warn');
     expect(plain.detail).toMatch(/NOT encrypted: mqtt\.tls is set but this URL is plain MQTT/);
     expect(plain.advice).toMatch(/use mqtts:\/\//);
+  }, 30_000);
+});
+
+describe('doctor asks every family what its devices open', () => {
+  it('checks every port, file and address that a configured device of any type opens', async () => {
+    const dead = await freeLoopbackPort();
+    const missing = (name: string) => join(config.dir, 'absent', name);
+    const devices: Record<string, Record<string, unknown>> = {
+      line: { type: 'serial-line', port: { path: missing('line-tty') }, parse: { kind: 'regex', pattern: '^T=(?<t>\\S+)$', fields: { t: { point: 't' } } } },
+      scan: { type: 'barcode-serial', port: { path: missing('scan-tty') } },
+      keys: { type: 'barcode-evdev', path: missing('event-kbd') },
+      pins: { type: 'gpio', sysfsRoot: missing('gpio'), inputs: [{ name: 'door', pin: 5 }] },
+      meter: { type: 'modbus-rtu', port: { path: missing('rs485') }, unitId: 2, registers: [{ name: 'kwh', address: 0, type: 'uint16' }] },
+      plc: { type: 'modbus-tcp', host: '127.0.0.1', port: dead, timeoutMs: 300, registers: [{ name: 'temp', address: 0, type: 'uint16' }] },
+      cam: { type: 'camera', host: '127.0.0.1', probes: { tcp: { port: dead } } },
+      ua: { type: 'opcua', endpointUrl: `opc.tcp://127.0.0.1:${dead}`, items: [{ nodeId: 'ns=2;s=Counter', point: 'counter' }] },
+    };
+    const every = writeConfigDir({ brokerUrls: [`mqtt://127.0.0.1:${deadPort}`], devices });
+    try {
+      const loaded = loadConfig(every.dir);
+      // A family added to the registry without a device here makes this test say so.
+      expect(new Set(loaded.devices.map((d) => d.type))).toEqual(new Set(driverModules.map((m) => m.type)));
+
+      const r = await runCli(['doctor', '--config', every.dir, '--json', '--timeout', '1000']);
+      const report = JSON.parse(r.stdout) as DoctorReport;
+      let opened = 0;
+      for (const d of loaded.devices) {
+        const family = driverModuleFor(d.type)!;
+        for (const o of family.opens(d)) {
+          opened++;
+          const where = o.kind === 'file' ? o.path : `${o.host}:${o.port}`;
+          const check = report.checks.find((c) => c.title.startsWith(`${d.id}: `) && c.title.includes(where)) ?? report.checks.find((c) => c.id === `device:${d.id}` && c.title.includes(where));
+          expect(check, `${d.type} device ${d.id} opens ${where}: no doctor check names it`).toBeDefined();
+          expect(check!.status, `${d.id} ${where}`).toBe('fail');
+        }
+      }
+      // serial-line, barcode-serial, barcode-evdev, gpio, modbus-rtu files; modbus-tcp, camera, opcua addresses.
+      expect(opened).toBe(8);
+      expect(report.checks.find((c) => c.id === 'path:meter')).toMatchObject({ status: 'fail', detail: 'not found' });
+      expect(report.checks.find((c) => c.id === 'path:meter')!.advice).toMatch(/ls -l \/dev\/serial\/by-id\/.*devices\/meter\.yaml/);
+    } finally {
+      rmSync(every.dir, { recursive: true, force: true });
+    }
   }, 30_000);
 });

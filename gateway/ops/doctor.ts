@@ -4,9 +4,9 @@ import type { CheckResult, CheckStatus } from './doctor/check.js';
 import { checkClock } from './doctor/clock.js';
 import { checkConfig } from './doctor/config-check.js';
 import { checkDaemon } from './doctor/daemon.js';
+import { checkDeviceAnswers } from './doctor/device-answers.js';
 import { devicePaths, checkDevicePaths } from './doctor/device-paths.js';
 import { checkDisk } from './doctor/disk.js';
-import { probeModbusDevices } from './doctor/modbus-devices.js';
 import { checkOutboxFile } from './doctor/outbox-file.js';
 import { DEFAULT_CONTROL_SOCKET } from './socket-path.js';
 import { jsonForTerminal, styleFor, terminalSafe, type Style } from './terminal.js';
@@ -22,7 +22,7 @@ export interface DoctorOptions {
   config: string;
   socket?: string;
   json?: boolean;
-  /** With the daemon stopped, read one register from each Modbus TCP device (default on). */
+  /** With the daemon stopped, ask each device directly whether it answers (default on). */
   probe?: boolean;
   brokerTimeoutMs?: number;
 }
@@ -52,7 +52,7 @@ export async function runDoctorChecks(opts: DoctorOptions): Promise<DoctorReport
     if (opts.probe === false) {
       checks.push({ id: 'devices', title: 'devices answer', status: 'skip', detail: 'not probed (--no-probe)' });
     } else {
-      checks.push(...(await probeModbusDevices(config.devices)));
+      checks.push(...(await checkDeviceAnswers(config.devices)));
     }
   }
   return {

@@ -3,11 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startModbusTcpSimulator, type ModbusTcpSimulator } from '../../test-rigs/modbus-sim/server.js';
 import { PtyWriter } from '../../test-rigs/scanner-sim/pty-writer.js';
 import { createPtyPair } from '../../test-rigs/serial/pty.js';
+import type { ProbeSweep } from '../../drivers/modbus/module.js';
+import { runCli, startCli } from '../../test-rigs/harness/run-cli.js';
 import { parse as parseYaml } from 'yaml';
 import { compileDecoder } from '../../drivers/modbus/decode.js';
 import { modbusTcpDeviceSchema } from '../../drivers/modbus/schema.js';
-import type { ProbeSweep } from './probe-modbus.js';
-import { runCli, startCli } from './testing/run-cli.js';
 
 /** `edge-gateway probe` through the built CLI, against the TCP simulator and a socat pty. */
 let sim: ModbusTcpSimulator;

@@ -1,4 +1,5 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import type { ProbeTerminal } from '../../drivers/probe-terminal.js';
 import { escapeControl } from './terminal.js';
 
 /**
@@ -55,6 +56,20 @@ async function runCommand(name: string, body: (signal: AbortSignal) => Promise<n
     // Unref'd: fires only if some library left a socket or port open, so the CLI still exits.
     setTimeout(() => process.exit(), 2000).unref();
   }
+}
+
+/** How a family's probe command prints: colour and tables as every other technician command. */
+async function probeTerminal(): Promise<ProbeTerminal> {
+  const { escapeControl, formatClock, jsonForTerminal, styleFor, table, terminalSafe } = await import('./terminal.js');
+  const style = styleFor(process.stdout);
+  return {
+    style,
+    table: (header, rows) => table(header, rows, style),
+    clock: formatClock,
+    escape: escapeControl,
+    safe: terminalSafe,
+    json: jsonForTerminal,
+  };
 }
 
 function plainMessage(err: unknown): string {
@@ -144,9 +159,10 @@ export function registerOpsCommands(program: Command): void {
         json?: boolean;
       }) =>
         runCommand('probe modbus', async (signal) => {
-          const m = await import('./probe-modbus.js');
+          const m = await (await import('../../drivers/modbus/module.js')).loadModbusProbe();
           return m.runProbeModbus(
             { ...opts, units: m.parseUnits(opts.unit), dataBits: Number(opts.dataBits) as 7 | 8, stopBits: Number(opts.stopBits) as 1 | 2, timeoutMs: opts.timeout },
+            await probeTerminal(),
             signal,
           );
         }),
@@ -166,8 +182,9 @@ export function registerOpsCommands(program: Command): void {
     .action(
       (opts: { port: string; baud: number; parity: 'none' | 'even' | 'odd' | 'mark' | 'space'; dataBits: string; stopBits: string; delimiter: 'LF' | 'CR' | 'CRLF' | 'TAB'; lines?: number; json?: boolean }) =>
         runCommand('probe serial', async (signal) =>
-          (await import('./probe-serial.js')).runProbeSerial(
+          (await (await import('../../drivers/serial-line/module.js')).loadSerialProbe()).runProbeSerial(
             { ...opts, dataBits: Number(opts.dataBits) as 5 | 6 | 7 | 8, stopBits: Number(opts.stopBits) as 1 | 1.5 | 2 },
+            await probeTerminal(),
             signal,
           ),
         ),

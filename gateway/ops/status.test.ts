@@ -31,6 +31,7 @@ function report(over: Partial<HealthReport['outbox']> = {}): HealthReport {
       ...over,
     },
     broker: { connected: false, url: 'mqtts://broker.city:8883', connects: 3, lastError: 'connect ECONNREFUSED 10.0.0.5:8883', inflightBatches: 0 },
+    commit: { waiting: 0, commits: 10, failures: 0, outboxFull: false, invalidTimestamps: 0 },
     devices: {
       cam: {
         type: 'camera',

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Reading } from '../reading.js';
+import type { Reading } from '../../drivers/reading.js';
 import { Outbox, OutboxFullError } from './outbox.js';
 
 /**

@@ -1,6 +1,6 @@
+import type { Reading } from '../../drivers/reading.js';
 import type { PackedPoints } from '../../drivers/packed-readings.js';
 import type { PackedRun } from '../packed-run.js';
-import type { Reading } from '../reading.js';
 
 /**
  * Readings are encoded to their payload JSON once, at commit time, and stored that way: the

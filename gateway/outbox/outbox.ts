@@ -1,9 +1,9 @@
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
+import type { Reading } from '../../drivers/reading.js';
+import { encodeReading, RowWriter } from './encode.js';
 import { dirname } from 'node:path';
 import { PackedRun, readingCount, type Committable } from '../packed-run.js';
-import type { Reading } from '../reading.js';
-import { encodeReading, RowWriter } from './encode.js';
 import { DiskReserve } from './disk-reserve.js';
 import { fsyncDirectory } from './fsync-dir.js';
 import { openOrQuarantine, type QuarantineReport } from './open.js';
@@ -32,7 +32,6 @@ import { openOrQuarantine, type QuarantineReport } from './open.js';
  */
 
 export type Stream = 'event' | 'telemetry';
-export const STREAMS: readonly Stream[] = ['event', 'telemetry'];
 const TABLE: Record<Stream, string> = { event: 'events', telemetry: 'telemetry' };
 
 export interface OutboxOptions {

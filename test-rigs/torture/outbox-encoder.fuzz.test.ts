@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { ClaimedBatch } from '../../gateway/outbox/outbox.js';
 import { encodeReading } from '../../gateway/outbox/encode.js';
 import { batchPayload } from '../../gateway/forwarder/payload.js';
-import type { Reading } from '../../gateway/reading.js';
+import type { Reading } from '../../drivers/reading.js';
 import { parseBatch } from '../subscriber/payload.js';
 
 /**

@@ -1,6 +1,6 @@
 import { createReadStream, open } from 'node:fs';
 import { promisify } from 'node:util';
-import type { DeviceOpener } from '../../serial-port/hotplug-stream.js';
+import type { DeviceOpener } from '../../transport/serial/hotplug-stream.js';
 import { errnoOf, evdevErrorFromErrno, EvdevError } from './errors.js';
 
 const openFd = promisify(open);

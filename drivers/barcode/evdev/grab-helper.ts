@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import type { DeviceOpener } from '../../serial-port/hotplug-stream.js';
+import type { DeviceOpener } from '../../transport/serial/hotplug-stream.js';
 import { EvdevError, evdevErrorFromErrno, type EvdevErrorCode } from './errors.js';
 
 /**

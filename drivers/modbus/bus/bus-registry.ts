@@ -1,7 +1,7 @@
 import { realpath } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
-import type { SerialPortConfig } from '../../serial-port/schema.js';
+import type { SerialPortConfig } from '../../transport/serial/schema.js';
 import { RtuBus } from './rtu-bus.js';
 import { RTU_LINE_SETTINGS } from '../schema.js';
 

@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startRtuRig, type RtuRig } from '../../../test-rigs/modbus-rtu-sim/rig.js';
-import { serialPortSchema } from '../../serial-port/schema.js';
+import { serialPortSchema } from '../../transport/serial/schema.js';
 import { ModbusError } from '../errors.js';
 import { RtuBus } from './rtu-bus.js';
 

@@ -1,10 +1,10 @@
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { DeviceError } from '../../driver.js';
-import { classifyLossError, classifyOpenError } from '../../serial-port/errors.js';
-import { HotplugStream, type DeviceHandle, type DeviceSink, type HotplugCounters } from '../../serial-port/hotplug-stream.js';
-import type { SerialPortConfig } from '../../serial-port/schema.js';
-import { openSerialLink } from '../../serial-port/serial-opener.js';
+import { classifyLossError, classifyOpenError } from '../../transport/serial/errors.js';
+import { HotplugStream, type DeviceHandle, type DeviceSink, type HotplugCounters } from '../../transport/serial/hotplug-stream.js';
+import type { SerialPortConfig } from '../../transport/serial/schema.js';
+import { openSerialLink } from '../../transport/serial/serial-opener.js';
 import { ModbusError } from '../errors.js';
 import { encodeReadRequest, judgeReply, type ReplyVerdict, type RtuReadRequest } from './rtu-frame.js';
 import { frameEndGapMs, interFrameSilenceMs, wireTimeMs } from './rtu-timing.js';

@@ -1,4 +1,4 @@
-import type { SerialLineSettings } from '../../serial-port/serial-opener.js';
+import type { SerialLineSettings } from '../../transport/serial/serial-opener.js';
 
 /**
  * RTU timing from the Modbus over Serial Line spec (v1.02, 2.5.1.1): frames are separated by

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { UnitBreaker } from './unit-breaker.js';
 
-const noJitter = () => 0.5; // reopenDelayMs jitter factor 0.8 + 0.4 * 0.5 = 1
+const noJitter = () => 0.5; // retryDelayMs jitter factor 0.8 + 0.4 * 0.5 = 1
 
 describe('UnitBreaker', () => {
   it('opens after N consecutive timeouts, probes after a doubling backoff, closes on a reply', () => {

@@ -1,4 +1,4 @@
-import { reopenDelayMs } from '../../serial-port/reopen-delay.js';
+import { retryDelayMs } from '../../kit/backoff.js';
 
 /**
  * Circuit breaker for one unit on a shared bus. A silent unit costs the bus a full response
@@ -77,7 +77,7 @@ export class UnitBreaker {
     }
     this.stateNow = 'open';
     this.opens++;
-    this.probeAt = now + reopenDelayMs(this.reopenAttempt, this.opts.minBackoffMs, this.opts.maxBackoffMs, this.opts.random);
+    this.probeAt = now + retryDelayMs(this.reopenAttempt, { startingDelay: this.opts.minBackoffMs, maxDelay: this.opts.maxBackoffMs }, this.opts.random);
     return true;
   }
 }

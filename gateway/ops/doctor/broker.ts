@@ -106,7 +106,7 @@ function weakTransport(url: string, tls: GatewayConfig['gateway']['mqtt']['tls']
   return undefined;
 }
 
-function tcpConnect(host: string, port: number, timeoutMs: number): Promise<void> {
+export function tcpConnect(host: string, port: number, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host, port });
     socket.setTimeout(timeoutMs, () => socket.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })));

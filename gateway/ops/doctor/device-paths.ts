@@ -1,7 +1,8 @@
 import { accessSync, constants, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { userInfo } from 'node:os';
+import type { DeviceFile } from '../../../drivers/driver-module.js';
 import type { DeviceConfig } from '../../../drivers/registry.js';
+import { openingsOf } from './device-openings.js';
 import { errnoOf, type CheckResult } from './check.js';
 
 /**
@@ -10,34 +11,19 @@ import { errnoOf, type CheckResult } from './check.js';
  * port is not disturbed. The answer is for the user running doctor, which is said in the output.
  */
 
-interface DevicePath {
+interface DevicePath extends DeviceFile {
   device: string;
-  path: string;
-  mode: number;
-  what: string;
-  /** The group that usually grants access on Debian / Raspberry Pi OS. */
-  group: string;
+  /** Unique per device file, for scripts: `path:<device>`, then `path:<device>:<path>` for any further file. */
+  checkId: string;
 }
 
+/** Asks each device's family which files it opens, so no type is forgotten here. */
 export function devicePaths(devices: readonly DeviceConfig[]): DevicePath[] {
   const out: DevicePath[] = [];
   for (const d of devices) {
     if (!d.enabled) continue;
-    switch (d.type) {
-      case 'serial-line':
-      case 'barcode-serial':
-        out.push({ device: d.id, path: d.port.path, mode: constants.R_OK | constants.W_OK, what: 'serial port', group: 'dialout' });
-        break;
-      case 'barcode-evdev':
-        out.push({ device: d.id, path: d.path, mode: constants.R_OK, what: 'input device', group: 'input' });
-        break;
-      case 'gpio':
-        // onoff exports pins by writing to <sysfs>/export.
-        out.push({ device: d.id, path: join(d.sysfsRoot, 'export'), mode: constants.W_OK, what: 'GPIO sysfs export', group: 'gpio' });
-        break;
-      default:
-        break;
-    }
+    const files = openingsOf(d).filter((o): o is DeviceFile => o.kind === 'file');
+    files.forEach((f, i) => out.push({ ...f, device: d.id, checkId: i === 0 ? `path:${d.id}` : `path:${d.id}:${f.path}` }));
   }
   return out;
 }
@@ -45,21 +31,16 @@ export function devicePaths(devices: readonly DeviceConfig[]): DevicePath[] {
 export function checkDevicePaths(devices: readonly DeviceConfig[]): CheckResult[] {
   const user = userInfo().username;
   return devicePaths(devices).map((p): CheckResult => {
-    const base = { id: `path:${p.device}`, title: `${p.device}: ${p.what} ${p.path}` };
+    const mode = p.access === 'read' ? constants.R_OK : p.access === 'write' ? constants.W_OK : constants.R_OK | constants.W_OK;
+    const base = { id: p.checkId, title: `${p.device}: ${p.what} ${p.path}` };
     try {
-      accessSync(p.path, p.mode);
+      accessSync(p.path, mode);
       const kind = statSync(p.path).isCharacterDevice() ? 'character device' : 'file';
-      return { ...base, status: 'pass', detail: `present (${kind}) and ${p.mode & constants.W_OK ? (p.mode & constants.R_OK ? 'readable/writable' : 'writable') : 'readable'} by ${user}` };
+      return { ...base, status: 'pass', detail: `present (${kind}) and ${p.access === 'read-write' ? 'readable/writable' : p.access === 'write' ? 'writable' : 'readable'} by ${user}` };
     } catch (err) {
       const code = errnoOf(err);
       if (code === 'ENOENT' || code === 'ENOTDIR') {
-        const hint =
-          p.group === 'dialout'
-            ? 'is the USB adapter plugged in? list candidates with: ls -l /dev/serial/by-id/'
-            : p.group === 'input'
-              ? 'is the scanner plugged in? list candidates with: ls -l /dev/input/by-id/'
-              : 'is this a Raspberry Pi with the GPIO sysfs interface enabled?';
-        return { ...base, status: 'fail', detail: 'not found', advice: `${hint}; then fix the path in devices/${p.device}.yaml` };
+        return { ...base, status: 'fail', detail: 'not found', advice: `${p.missingHint}; then fix the path in devices/${p.device}.yaml` };
       }
       if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
         return {

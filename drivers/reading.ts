@@ -25,8 +25,3 @@ export interface DriverReading {
 export interface Reading extends DriverReading {
   device: string;
 }
-
-/** A reading after commit: it owns a gateway-wide sequence number. */
-export interface CommittedReading extends Reading {
-  seq: number;
-}

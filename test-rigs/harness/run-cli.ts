@@ -6,7 +6,7 @@ import { join } from 'node:path';
  * Runs the built `edge-gateway` CLI (dist/) as a technician would, for the ops tests: captured
  * stdout/stderr and exit code, always bounded by a timeout that kills it.
  */
-const ROOT = join(import.meta.dirname, '../../..');
+const ROOT = join(import.meta.dirname, '../..');
 export const CLI = ROOT.endsWith('dist') ? join(ROOT, 'gateway/cli.js') : join(ROOT, 'dist/gateway/cli.js');
 
 export interface CliResult {

@@ -2,8 +2,8 @@ import { existsSync, watch, type FSWatcher } from 'node:fs';
 import { access, realpath } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import type { Logger } from 'pino';
-import type { DeviceError } from '../driver.js';
-import { reopenDelayMs } from './reopen-delay.js';
+import type { DeviceError } from '../../driver.js';
+import { retryDelayMs } from '../../kit/backoff.js';
 import type { ReopenConfig } from './schema.js';
 
 /** Where an open device delivers bytes and reports that it is gone. */
@@ -183,7 +183,7 @@ export class HotplugStream {
     if (this.stopped || this.retryTimer) return;
     this.watchDirectory();
     const { initialDelayMs, maxDelayMs } = this.opts.reopen;
-    const delay = reopenDelayMs(this.attempt++, initialDelayMs, maxDelayMs);
+    const delay = retryDelayMs(this.attempt++, { startingDelay: initialDelayMs, maxDelay: maxDelayMs });
     this.retryTimer = setTimeout(() => this.retryNow(), delay);
   }
 

@@ -1,20 +1,19 @@
-import type { DeviceConfig } from '../../../drivers/registry.js';
-import { clientBlockReader, type ModbusClient } from '../../../drivers/modbus/client.js';
-import { classifyModbusError, type ModbusError } from '../../../drivers/modbus/errors.js';
-import { registerWidth } from '../../../drivers/modbus/schema.js';
-import { closeModbus, openModbusTcp } from '../modbus-connection.js';
-import type { CheckResult } from './check.js';
+import { clientBlockReader, type ModbusClient } from './client.js';
+import { classifyModbusError, type ModbusError } from './errors.js';
+import { registerWidth } from './schema.js';
+import { closeModbus, openModbusTcp } from './connection.js';
+import type { DeviceCheckResult as CheckResult } from '../driver-module.js';
+import type { ModbusTcpDevice } from './schema.js';
 
-type ModbusTcpConfig = Extract<DeviceConfig, { type: 'modbus-tcp' }>;
+type ModbusTcpConfig = ModbusTcpDevice;
 
 /**
  * With the daemon stopped, "does each device answer?" is asked directly: connect and read the
  * first register of the device's map once. Never while the daemon runs — many Modbus TCP devices
  * accept a single connection, and a probe would knock the daemon off.
  */
-export async function probeModbusDevices(devices: readonly DeviceConfig[], timeoutMs = 2000): Promise<CheckResult[]> {
-  const tcp = devices.filter((d): d is ModbusTcpConfig => d.enabled && d.type === 'modbus-tcp');
-  return Promise.all(tcp.map((d) => probeOne(d, Math.min(timeoutMs, d.timeoutMs * 2))));
+export async function checkModbusTcpAnswers(d: ModbusTcpConfig, timeoutMs: number): Promise<CheckResult> {
+  return probeOne(d, Math.min(timeoutMs, d.timeoutMs * 2));
 }
 
 async function probeOne(d: ModbusTcpConfig, timeoutMs: number): Promise<CheckResult> {

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { DeviceError } from '../driver.js';
+import type { DeviceError } from '../../driver.js';
 import { classifyLossError, classifyOpenError } from './errors.js';
 import { HotplugStream, type DeviceOpener, type HotplugCounters } from './hotplug-stream.js';
 import { LineSplitter, type LineEnding } from './line-splitter.js';

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createPtyPair, type PtyPair } from '../../test-rigs/serial/pty.js';
-import { PtyWriter } from '../../test-rigs/scanner-sim/pty-writer.js';
+import { createPtyPair, type PtyPair } from '../../../test-rigs/serial/pty.js';
+import { PtyWriter } from '../../../test-rigs/scanner-sim/pty-writer.js';
 import { openSerialPort } from './serial-opener.js';
 import { probeSerial } from './probe.js';
 

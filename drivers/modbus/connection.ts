@@ -1,6 +1,6 @@
-import { ModbusRTU, withDeadline, type ModbusClient } from '../../drivers/modbus/client.js';
-import { classifyModbusError } from '../../drivers/modbus/errors.js';
-import { classifyOpenError } from '../../drivers/serial-port/errors.js';
+import { ModbusRTU, withDeadline, type ModbusClient } from './client.js';
+import { classifyModbusError } from './errors.js';
+import { classifyOpenError } from '../transport/serial/errors.js';
 
 /**
  * Short-lived Modbus connections for doctor and probe: open one, use it, close it — each step

@@ -1,6 +1,6 @@
-import { probeSerial, type SerialProbeOptions } from '../../drivers/serial-port/probe.js';
-import type { TerminatorConfig } from '../../drivers/serial-port/terminator.js';
-import { escapeControl, formatClock, jsonForTerminal, styleFor } from './terminal.js';
+import { probeSerial, type SerialProbeOptions } from './probe.js';
+import type { TerminatorConfig } from './terminator.js';
+import type { ProbeTerminal } from '../../probe-terminal.js';
 
 /**
  * `edge-gateway probe serial`: what arrives on a serial port, one timestamped line at a time,
@@ -18,8 +18,8 @@ export interface ProbeSerialOptions {
   json?: boolean;
 }
 
-export async function runProbeSerial(opts: ProbeSerialOptions, signal: AbortSignal): Promise<number> {
-  const style = styleFor(process.stdout);
+export async function runProbeSerial(opts: ProbeSerialOptions, term: ProbeTerminal, signal: AbortSignal): Promise<number> {
+  const style = term.style;
   const lines = probeSerial({
     port: opts.port,
     baudRate: opts.baud,
@@ -35,13 +35,14 @@ export async function runProbeSerial(opts: ProbeSerialOptions, signal: AbortSign
   }
   for await (const line of lines) {
     if (opts.json) {
-      process.stdout.write(`${jsonForTerminal({ ts: line.ts, text: line.text, hex: line.bytes.toString('hex'), droppedOverlong: line.droppedOverlong })}\n`);
+      process.stdout.write(`${term.json({ ts: line.ts, text: line.text, hex: line.bytes.toString('hex'), droppedOverlong: line.droppedOverlong })}\n`);
       continue;
     }
     if (line.droppedOverlong > 0) {
       process.stdout.write(`${style.paint('yellow', `(${line.droppedOverlong} overlong line(s) dropped: wrong baud rate or delimiter?)`)}\n`);
     }
-    process.stdout.write(`${formatClock(line.ts)}  ${escapeControl(line.text)}\n`);
+    process.stdout.write(`${term.clock(line.ts)}  ${term.escape(line.text)}
+`);
   }
   return 0;
 }

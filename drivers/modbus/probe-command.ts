@@ -1,11 +1,10 @@
-import type { ModbusClient } from '../../drivers/modbus/client.js';
-import { ModbusError } from '../../drivers/modbus/errors.js';
-import { PLAUSIBLE_MAX, PLAUSIBLE_MIN, probeModbus, type ProbeDecoding, type ProbeUnitResult } from '../../drivers/modbus/probe.js';
-import { ORDER_SWITCHES, registerWidth, type ManualOrder, type ModbusTable } from '../../drivers/modbus/schema.js';
-import { SerialPortError } from '../../drivers/serial-port/errors.js';
-import { closeModbus, openModbusRtu, openModbusTcp, type RtuLine } from './modbus-connection.js';
-import { OpsError } from './ops-error.js';
-import { jsonForTerminal, styleFor, table, terminalSafe, type Style } from './terminal.js';
+import type { ModbusClient } from './client.js';
+import { ModbusError } from './errors.js';
+import { PLAUSIBLE_MAX, PLAUSIBLE_MIN, probeModbus, type ProbeDecoding, type ProbeUnitResult } from './probe.js';
+import { ORDER_SWITCHES, registerWidth, type ManualOrder, type ModbusTable } from './schema.js';
+import { SerialPortError } from '../transport/serial/errors.js';
+import { closeModbus, openModbusRtu, openModbusTcp, type RtuLine } from './connection.js';
+import { ProbeError, type ProbeTerminal } from '../probe-terminal.js';
 
 /**
  * `edge-gateway probe modbus`: sweep unit ids (and optionally baud rates) on a Modbus line or TCP
@@ -42,10 +41,10 @@ export function parseUnits(text: string): number[] {
   const out = new Set<number>();
   for (const part of text.split(',')) {
     const m = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(part);
-    if (!m) throw new OpsError('BAD_OPTION', `--unit "${text}": expected a unit id, a range like 1-247, or a list like 1,2,5`);
+    if (!m) throw new ProbeError('BAD_OPTION', `--unit "${text}": expected a unit id, a range like 1-247, or a list like 1,2,5`);
     const from = Number(m[1]);
     const to = m[2] === undefined ? from : Number(m[2]);
-    if (from < 1 || to > 247 || from > to) throw new OpsError('BAD_OPTION', `--unit "${part.trim()}": unit ids are 1..247, low-high`);
+    if (from < 1 || to > 247 || from > to) throw new ProbeError('BAD_OPTION', `--unit "${part.trim()}": unit ids are 1..247, low-high`);
     for (let u = from; u <= to; u++) out.add(u);
   }
   return [...out];
@@ -77,7 +76,8 @@ export function formatFloat(v: number, digits: number): string {
  * CDAB shows what ABCD shows and DCBA what BADC shows: whichever column the technician picks, its
  * header is a correct config line for that row.
  */
-export function renderDecodings(decodings: readonly ProbeDecoding[], style: Style): string {
+export function renderDecodings(decodings: readonly ProbeDecoding[], term: ProbeTerminal): string {
+  const style = term.style;
   const rows: string[][] = [];
   const byRow = new Map<string, ProbeDecoding[]>();
   for (const d of decodings) {
@@ -95,7 +95,7 @@ export function renderDecodings(decodings: readonly ProbeDecoding[], style: Styl
     });
     rows.push([String(first.address), first.type, ...cells]);
   }
-  return table(['address', 'type', ...COLUMNS.map((o) => `order: ${o}`)], rows, style);
+  return term.table(['address', 'type', ...COLUMNS.map((o) => `order: ${o}`)], rows);
 }
 
 /** How to turn a row and a column into a register entry, and what the marks mean. */
@@ -134,18 +134,18 @@ function singlePlausibleFloats(decodings: readonly ProbeDecoding[]): ProbeDecodi
   return [...byRow.values()].filter((l) => l.length === 1).map((l) => l[0]!);
 }
 
-export function renderUnit(u: ProbeUnitResult, opts: Pick<ProbeModbusOptions, 'register' | 'count' | 'table'>, style: Style): string {
+export function renderUnit(u: ProbeUnitResult, opts: Pick<ProbeModbusOptions, 'register' | 'count' | 'table'>, term: ProbeTerminal): string {
+  const style = term.style;
   const range = opts.count > 1 ? `${opts.register}..${opts.register + opts.count - 1}` : String(opts.register);
   if (u.status === 'exception') return `${style.paint('yellow', `unit ${u.unitId} answered with an exception`)}: ${u.error.message} (${u.error.code})\n`;
   if ('bits' in u) return `${style.paint('green', `unit ${u.unitId} answered`)}: ${opts.table} ${range} = ${u.bits.map((b) => (b ? 1 : 0)).join(' ')}\n`;
   const hex = u.registers.map((r) => `0x${r.toString(16).padStart(4, '0')}`).join(' ');
-  return `${style.paint('green', `unit ${u.unitId} answered`)}: ${opts.table} ${range} = ${hex}\n${renderDecodings(u.decodings, style)}\n${pasteHint(opts, u.decodings)}`;
+  return `${style.paint('green', `unit ${u.unitId} answered`)}: ${opts.table} ${range} = ${hex}\n${renderDecodings(u.decodings, term)}\n${pasteHint(opts, u.decodings)}`;
 }
 
-export async function runProbeModbus(opts: ProbeModbusOptions, signal: AbortSignal): Promise<number> {
-  if ((opts.port === undefined) === (opts.host === undefined)) throw new OpsError('BAD_OPTION', 'give either --port PATH (RTU) or --host HOST (TCP)');
-  if (opts.host !== undefined && opts.bauds) throw new OpsError('BAD_OPTION', '--bauds only applies to a serial line (--port)');
-  const style = styleFor(process.stdout);
+export async function runProbeModbus(opts: ProbeModbusOptions, term: ProbeTerminal, signal: AbortSignal): Promise<number> {
+  if ((opts.port === undefined) === (opts.host === undefined)) throw new ProbeError('BAD_OPTION', 'give either --port PATH (RTU) or --host HOST (TCP)');
+  if (opts.host !== undefined && opts.bauds) throw new ProbeError('BAD_OPTION', '--bauds only applies to a serial line (--port)');
   const progress = process.stderr.isTTY === true && !opts.json;
   const sweeps: ProbeSweep[] = [];
   const bauds = opts.port !== undefined ? (opts.bauds ?? [opts.baud]) : [undefined];
@@ -168,10 +168,10 @@ export async function runProbeModbus(opts: ProbeModbusOptions, signal: AbortSign
         for (const u of r.answered) {
           sweep.answered.push(u);
           if (progress) process.stderr.write('\r\x1b[K');
-          if (!opts.json) process.stdout.write(renderUnit(terminalSafe(u), opts, style));
+          if (!opts.json) process.stdout.write(renderUnit(term.safe(u), opts, term));
         }
         const lost = r.absent.find((a) => a.code !== 'ETIMEDOUT' && !a.code.startsWith('MODBUS_EXCEPTION') && a.code !== 'ECANCELED');
-        if (lost) throw new OpsError('PROBE_OPEN_FAILED', `probe stopped: the connection failed at unit ${lost.unitId} (${lost.code}); is something else using the device or did it drop the link?`);
+        if (lost) throw new ProbeError('PROBE_OPEN_FAILED', `probe stopped: the connection failed at unit ${lost.unitId} (${lost.code}); is something else using the device or did it drop the link?`);
       }
     } finally {
       if (progress) process.stderr.write('\r\x1b[K');
@@ -182,7 +182,7 @@ export async function runProbeModbus(opts: ProbeModbusOptions, signal: AbortSign
       process.stdout.write(`${ids.length} unit(s) answered${ids.length ? `: ${ids.join(', ')}` : ''}; ${sweep.absent.length} silent${signal.aborted ? ' (interrupted)' : ''}\n`);
     }
   }
-  if (opts.json) process.stdout.write(`${jsonForTerminal(sweeps, 2)}\n`);
+  if (opts.json) process.stdout.write(`${term.json(sweeps, 2)}\n`);
   if (!opts.json && bauds.length > 1) {
     const hits = sweeps.filter((s) => s.answered.length > 0).map((s) => s.baud);
     process.stdout.write(hits.length ? `units answered at ${hits.join(', ')} baud\n` : 'no unit answered at any baud rate: check wiring (A/B swapped?), parity, termination\n');
@@ -198,7 +198,7 @@ async function open(opts: ProbeModbusOptions, baud: number | undefined): Promise
     if (err instanceof SerialPortError) throw err;
     if (err instanceof ModbusError) {
       const why = err.code === 'ECONNREFUSED' ? `nothing listens on ${opts.host}:${opts.tcpPort} (is the device on, Modbus TCP enabled, the port right?)` : err.message;
-      throw new OpsError('PROBE_OPEN_FAILED', `cannot connect to ${opts.host}:${opts.tcpPort}: ${why}`, { cause: err });
+      throw new ProbeError('PROBE_OPEN_FAILED', `cannot connect to ${opts.host}:${opts.tcpPort}: ${why}`, { cause: err });
     }
     throw err;
   }

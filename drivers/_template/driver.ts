@@ -1,0 +1,89 @@
+import { readFile } from 'node:fs/promises';
+import type { DeviceStatus, Driver, DriverContext, DriverFactory } from '../driver.js';
+import { DeviceStateLog } from '../kit/device-state-log.js';
+import { emitGuarded } from '../kit/emit-guarded.js';
+import { InterruptibleSleep } from '../kit/interruptible-sleep.js';
+import { PollSchedule } from '../kit/poll-schedule.js';
+import type { TemplateDevice } from './schema.js';
+
+/**
+ * TEMPLATE driver: a poll loop built from the kit. Each tick reads the device and emits one
+ * reading; a failure emits one bad reading when the point goes bad (not one per poll) and shows
+ * in status(). Nothing here knows about SQLite or MQTT: readings go to `ctx.emit`.
+ */
+export const createTemplateDriver: DriverFactory<TemplateDevice> = (config, ctx) => new TemplateDriver(config, ctx);
+
+class TemplateDriver implements Driver {
+  private readonly abort = new AbortController();
+  private readonly sleeper = new InterruptibleSleep();
+  private readonly stateLog: DeviceStateLog;
+  private readonly counters = { polls: 0, errors: 0, overruns: 0 };
+  private lastGoodTs: number | null = null;
+  private bad = false;
+  private loop: Promise<void> | null = null;
+
+  constructor(
+    private readonly config: TemplateDevice,
+    private readonly ctx: DriverContext,
+  ) {
+    this.stateLog = new DeviceStateLog(ctx.log, 'template device', { path: config.path });
+  }
+
+  async start(): Promise<void> {
+    if (this.loop || this.abort.signal.aborted) return;
+    this.loop = this.run().catch((err: unknown) => {
+      // The loop catches its own failures; reaching here is a bug, and it must not crash the daemon.
+      this.ctx.log.error({ err }, 'template poll loop ended unexpectedly');
+      this.stateLog.set('down');
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    this.sleeper.interrupt();
+    await this.loop;
+    this.stateLog.set('stopped');
+  }
+
+  status(): DeviceStatus {
+    return {
+      state: this.stateLog.state,
+      lastGoodTs: this.lastGoodTs,
+      lastError: this.stateLog.lastError ? { ...this.stateLog.lastError } : null,
+      counters: { ...this.counters },
+      detail: { path: this.config.path },
+    };
+  }
+
+  private async run(): Promise<void> {
+    const schedule = new PollSchedule(this.config.intervalMs);
+    while (!this.abort.signal.aborted) {
+      await this.pollOnce(Date.now());
+      const { waitMs, skipped } = schedule.afterPoll();
+      this.counters.overruns += skipped;
+      if (!this.abort.signal.aborted) await this.sleeper.sleep(waitMs);
+    }
+  }
+
+  private async pollOnce(ts: number): Promise<void> {
+    this.counters.polls++;
+    const { point, unit, scale } = this.config;
+    try {
+      const text = await readFile(this.config.path, 'utf8');
+      const n = Number(text.trim());
+      if (text.trim() === '' || !Number.isFinite(n)) throw Object.assign(new Error(`${this.config.path}: not a number`), { code: 'BAD_VALUE' });
+      if (this.abort.signal.aborted) return;
+      this.bad = false;
+      this.lastGoodTs = ts;
+      emitGuarded(this.ctx, [{ point, value: n * scale, quality: 'good', ts, ...(unit ? { unit } : {}) }]);
+      this.stateLog.set('ok');
+    } catch (err) {
+      const e = err as Error & { code?: string };
+      const error = this.stateLog.recordError({ code: e.code ?? 'READ_FAILED', message: e.message });
+      this.counters.errors++;
+      if (!this.bad && !this.abort.signal.aborted) emitGuarded(this.ctx, [{ point, value: null, quality: 'bad', ts, attrs: { error: error.code } }]);
+      this.bad = true;
+      this.stateLog.set('down', error);
+    }
+  }
+}

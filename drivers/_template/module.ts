@@ -1,0 +1,15 @@
+import type { DriverModule } from '../driver-module.js';
+import { templateDeviceSchema } from './schema.js';
+
+/**
+ * TEMPLATE: what the rest of the gateway knows about this family. Register it with one line in
+ * drivers/registry.ts (import it and add it to `driverModules`). `load` keeps the driver code
+ * out of processes that have no device of this type.
+ */
+export const templateDriver = {
+  type: 'template',
+  schema: templateDeviceSchema,
+  load: async () => (await import('./driver.js')).createTemplateDriver,
+  // Every file or address the driver opens, so `edge-gateway doctor` checks it.
+  opens: (d) => [{ kind: 'file', path: d.path, access: 'read', what: 'value file', group: 'root', missingHint: 'does the device expose this file?' }],
+} satisfies DriverModule<typeof templateDeviceSchema>;

@@ -1,0 +1,34 @@
+import type { Committable } from '../packed-run.js';
+import type { ClaimedBatch, OutboxStats, Stream } from './outbox.js';
+
+/**
+ * The outbox as its two users see it, so they depend on a contract rather than on SQLite (the
+ * MQTT.js store lesson). test-rigs/outbox-contract.ts is the suite every implementation passes;
+ * gateway/outbox/outbox.contract.test.ts runs it against the SQLite outbox.
+ */
+
+/** What group commit needs: commit a run of readings durably, or count them as refused. */
+export interface ReadingSink {
+  /**
+   * Commits `items` (readings, or packed runs of values a driver decoded straight from its
+   * device's answer) in one transaction and returns the seq of the first; throws if refused.
+   */
+  append(stream: Stream, items: readonly Committable[], now?: number): number;
+  /** Readings that could not be committed and so never got a seq (they leave no gap). */
+  countRefused(n: number): void;
+}
+
+/** What the forwarder needs: the oldest pending readings in order, deleted only on ack. */
+export interface BatchSource {
+  /** Stable id of this store, carried in payloads so subscribers can tell a fresh outbox. */
+  readonly id: string;
+  /** The oldest unclaimed readings of a stream, or null when none (or the batch is still filling). */
+  claim(stream: Stream, maxReadings: number, maxBytes: number, holdMs?: number, now?: number): ClaimedBatch | null;
+  /** The broker has the batch: delete it. */
+  ack(batch: Pick<ClaimedBatch, 'stream' | 'fromKey' | 'toKey'>): void;
+  /** The connection was lost: everything claimed and not acked is pending again, in order. */
+  release(): void;
+  stats(now?: number): OutboxStats;
+}
+
+export type OutboxStore = ReadingSink & BatchSource;
