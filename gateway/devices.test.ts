@@ -11,6 +11,7 @@ function fakeModule(type: string, behaviour: 'emits' | 'throws-on-start' | 'thro
   return {
     type,
     schema: z.object({}),
+    opens: () => [],
     load: async () => (_config: unknown, ctx: DriverContext): Driver => {
       let timer: NodeJS.Timeout | undefined;
       return {
@@ -61,6 +62,7 @@ function hungModule(type: string, hangs: 'start' | 'stop', emitting: { timers: N
   return {
     type,
     schema: z.object({}),
+    opens: () => [],
     load: async () => (_config: unknown, ctx: DriverContext): Driver => ({
       start() {
         emitting.timers.push(setInterval(() => ctx.emit([{ point: 'p', value: 1, quality: 'good', ts: Date.now() }]), 5));

@@ -9,7 +9,7 @@ import { freeLoopbackPort } from '../test-rigs/broker/port.js';
 import { startCameraSim, type CameraSim } from '../test-rigs/camera-sim/camera-sim.js';
 import { writeConfigDir, type ConfigDir } from '../test-rigs/harness/config-dir.js';
 import { GatewayProcess } from '../test-rigs/harness/gateway-process.js';
-import { runCli, startCli } from './ops/testing/run-cli.js';
+import { runCli, startCli } from '../test-rigs/harness/run-cli.js';
 
 /**
  * Every credential field of every driver type and of the broker holds its own unique secret; the

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { LineSplitter } from '../serial-port/line-splitter.js';
-import { lineEnding } from '../serial-port/terminator.js';
+import { LineSplitter } from '../transport/serial/line-splitter.js';
+import { lineEnding } from '../transport/serial/terminator.js';
 import { compileScanPipeline } from './scan-event.js';
 import { barcodeSerialDeviceSchema } from './schema.js';
 

@@ -7,7 +7,7 @@ import { writeConfigDir, type ConfigDir } from '../../test-rigs/harness/config-d
 import { GatewayProcess } from '../../test-rigs/harness/gateway-process.js';
 import type { HealthReport } from '../health.js';
 import { escapeControl, jsonForTerminal, terminalSafe } from './terminal.js';
-import { runCli } from './testing/run-cli.js';
+import { runCli } from '../../test-rigs/harness/run-cli.js';
 
 /**
  * A camera answers RTSP OPTIONS with a reason phrase full of terminal escapes (colour, a window

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Reading } from '../../drivers/reading.js';
-import { Outbox, OutboxFullError, type OutboxOptions } from './outbox.js';
+import { Outbox, OutboxFullError, SEQ_BLOCK, type OutboxOptions } from './outbox.js';
 
 let dir: string;
 beforeEach(() => {
