@@ -67,7 +67,7 @@ export class TracedDaemon {
     if (opts.fsyncDelayMs && !opts.traceFile) throw new DaemonStartError('an fsync delay needs strace (traceFile)');
     const inject = opts.fsyncDelayMs ? ['-e', `inject=fsync,fdatasync:delay_exit=${Math.round(opts.fsyncDelayMs * 1000)}`] : [];
     // Deployed flags first (systemd passes them in NODE_OPTIONS); --daemon-node-args may add or override.
-    const node = [process.execPath, ...DAEMON_NODE_FLAGS, ...(opts.nodeArgs ?? []), CLI, 'run', '--config', configDir];
+    const node = [process.execPath, ...DAEMON_NODE_FLAGS, ...(opts.nodeArgs ?? []), CLI, 'run', '--config', configDir, ...(process.getuid?.() === 0 ? ['--allow-root'] : [])];
     const [cmd, ...args] = opts.traceFile
       ? [STRACE, '-f', '--seccomp-bpf', '-qq', '-ttt', '-s', '0', '-e', 'signal=none', '-e', 'trace=fsync,fdatasync,pwrite64', ...inject, '-o', opts.traceFile, ...node]
       : node;
