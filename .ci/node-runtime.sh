@@ -5,6 +5,7 @@
 #   .ci/node-runtime.sh dir     [LINE|VERSION|bundled] [ARCH]      print the directory (installs)
 #   .ci/node-runtime.sh env     [LINE|VERSION|bundled]             print exports for `eval`
 #   .ci/node-runtime.sh lines                                      print the supported releases
+#   .ci/node-runtime.sh bundled                                    print the release the .debs bundle
 #
 # LINE is a major (24, 26) from .ci/node-lines; ARCH is x64 (default) or arm64. Runtimes land in
 # .node/node-v<version>-linux-<arch>/ (git-ignored): bin/node plus include/node, the headers
@@ -68,6 +69,7 @@ case $cmd in
     dir=$(install_one "$(resolve "${2:-bundled}")" x64)
     printf 'export PATH=%q:"$PATH"\nexport npm_config_nodedir=%q\n' "$dir/bin" "$dir" ;;
   lines) releases ;;
-  -h|--help|'') sed -n '2,13s/^# \{0,1\}//p' "$0" ;;
+  bundled) resolve bundled ;;
+  -h|--help|'') sed -n '2,14s/^# \{0,1\}//p' "$0" ;;
   *) fail "unknown command '$cmd' (try --help)" ;;
 esac

@@ -45,8 +45,10 @@ export class GatewayProcess {
     });
   }
 
-  static start(configDir: string, opts: { env?: Record<string, string>; args?: string[] } = {}): GatewayProcess {
-    const child = spawn(process.execPath, [...DAEMON_NODE_FLAGS, CLI, 'run', '--config', configDir, ...(opts.args ?? [])], {
+  /** `command` replaces `node <flags> dist/gateway/cli.js`, e.g. an installed package's launcher. */
+  static start(configDir: string, opts: { env?: Record<string, string>; args?: string[]; command?: readonly string[] } = {}): GatewayProcess {
+    const [file, ...pre] = opts.command ?? [process.execPath, ...DAEMON_NODE_FLAGS, CLI];
+    const child = spawn(file!, [...pre, 'run', '--config', configDir, ...(opts.args ?? [])], {
       env: { ...process.env, NO_PRETTY_LOGS: '1', ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
