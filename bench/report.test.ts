@@ -61,6 +61,8 @@ function fixture(): BenchResults {
       rigCpuPercent: 1.7,
       daemonProblems: [],
       traced: true,
+      backlogStart: 0,
+      backlogEnd: 0,
     },
     failures: [],
     totalSeconds: 95,

@@ -3,6 +3,7 @@ import type { EndToEndResult } from './end-to-end.js';
 import type { IntersectionResult } from './intersection.js';
 import type { Limits } from './limits.js';
 import type { MachineFacts } from './machine.js';
+import type { PiClassLimits } from './pi-class.js';
 
 /** Everything one `npm run bench` measured; also the `--json` output. */
 export interface BenchResults {
@@ -15,6 +16,15 @@ export interface BenchResults {
   endToEnd?: EndToEndResult;
   drain?: DrainResult;
   intersection?: IntersectionResult;
+  /** The intersection load with the daemon held to a Pi-like CPU share and 1 GB (cgroup v1). */
+  piClass?: {
+    limits: PiClassLimits;
+    result: IntersectionResult;
+    /** The daemon's CPU as a share of what the quota allows (100 % = the limited core is full). */
+    cpuPercentOfLimit: number;
+    throttled: { periods: number; throttledPeriods: number; throttledMs: number };
+    memory: { maxUsageBytes: number; failcnt: number };
+  };
   /** A section that failed is reported here instead of aborting the others. */
   failures: { section: string; code: string; message: string }[];
   totalSeconds: number;

@@ -59,13 +59,15 @@ export class TracedDaemon {
     this.exited = once(child, 'exit');
   }
 
-  static start(configDir: string, opts: { traceFile: string | null; nodeArgs?: string[] }): TracedDaemon {
+  /** `wrapper` runs first and execs the rest (e.g. bench/pi-class.ts joining a cgroup). */
+  static start(configDir: string, opts: { traceFile: string | null; nodeArgs?: string[]; wrapper?: string[] }): TracedDaemon {
     // Deployed flags first (systemd passes them in NODE_OPTIONS); --daemon-node-args may add or override.
     const node = [process.execPath, ...DAEMON_NODE_FLAGS, ...(opts.nodeArgs ?? []), CLI, 'run', '--config', configDir];
     const [cmd, ...args] = opts.traceFile
       ? [STRACE, '-f', '--seccomp-bpf', '-qq', '-ttt', '-s', '0', '-e', 'signal=none', '-e', 'trace=fsync,fdatasync,pwrite64', '-o', opts.traceFile, ...node]
       : node;
-    const child = spawn(cmd!, args, { env: { ...process.env, NO_PRETTY_LOGS: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const wrapped = [...(opts.wrapper ?? []), cmd!, ...args];
+    const child = spawn(wrapped[0]!, wrapped.slice(1), { env: { ...process.env, NO_PRETTY_LOGS: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
     return new TracedDaemon(child, opts.traceFile);
   }
 
