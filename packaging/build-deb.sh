@@ -135,6 +135,7 @@ WRAP
   (cd "$root" && find etc -type f | sort | sed 's|^|/|') >"$root/DEBIAN/conffiles"
   local f
   for f in postinst prerm postrm; do install -m 0755 "$repo/packaging/debian/$f" "$root/DEBIAN/$f"; done
+  sed -i "s|@CONFFILES@|$(tr '\n' ' ' <"$root/DEBIAN/conffiles" | sed 's/ $//')|" "$root/DEBIAN/postinst"
   find "$root" -path "$root/DEBIAN" -prune -o -type d -exec chmod 0755 {} +
   find "$root" -path "$root/DEBIAN" -prune -o -type f ! -perm -u+x -exec chmod 0644 {} +
   find "$root" -path "$root/DEBIAN" -prune -o -type f -perm -u+x -exec chmod 0755 {} +
