@@ -213,6 +213,9 @@ describe('arm64 .deb tree under qemu-aarch64-static', () => {
     gw = GatewayProcess.start(config.dir, { command, env: { NODE_ENV: 'production' } });
     await gw.ready(120_000);
     await sub.waitFor((s) => s.tracker.receivedCount > 500, 120_000);
+    // For docs/benchmarks.md: the emulated daemon's memory (qemu's own translation cache included).
+    const status = readFileSync(`/proc/${gw.pid}/status`, 'utf8');
+    console.log(`arm64 daemon under qemu-aarch64-static: ${/VmRSS:\s+(\d+ kB)/.exec(status)?.[1]} RSS, ${/VmHWM:\s+(\d+ kB)/.exec(status)?.[1]} peak`);
 
     const killedAt = sub.tracker.receivedCount;
     await gw.kill('SIGKILL');
