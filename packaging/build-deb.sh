@@ -141,7 +141,14 @@ WRAP
   find "$root" -path "$root/DEBIAN" -prune -o -type f -perm -u+x -exec chmod 0755 {} +
   local size
   size=$(du -sk --exclude=DEBIAN "$root" | cut -f1)
-  sed -e "s/@VERSION@/$version/" -e "s/@ARCH@/$deb_arch/" -e "s/@SIZE@/$size/" \
+  # The newest glibc symbol version the runtime or an addon needs (the addons are built against
+  # this machine's glibc): dpkg then refuses a box too old instead of the daemon failing to load.
+  local glibc
+  glibc=$( { "${triplet:+$triplet-}objdump" -T "$app/node/bin/node"; \
+      find "$app/node_modules" -type f -name '*.node' -exec "${triplet:+$triplet-}objdump" -T {} +; } \
+      | grep -o 'GLIBC_[0-9.]*' | sed 's/GLIBC_//' | sort -Vu | tail -n1 || true)
+  [[ -n $glibc ]] || fail "could not read the glibc version the binaries need"
+  sed -e "s/@VERSION@/$version/" -e "s/@ARCH@/$deb_arch/" -e "s/@SIZE@/$size/" -e "s/@GLIBC@/$glibc/" \
       -e "s/@NODE@/$node_release/" "$repo/packaging/debian/control" >"$root/DEBIAN/control"
   local deb=$out/edge-gateway_${version}_${deb_arch}.deb
   dpkg-deb --root-owner-group -Zxz -b "$root" "$deb" >/dev/null
