@@ -53,11 +53,11 @@ is_root=no
 if [[ $(id -u) -eq 0 ]]; then is_root=yes; fi
 [[ $root != / || $is_root == yes ]] || fail "installing onto the running system needs root (sudo)"
 
-node_bin=$(command -v node) || fail "node is not on PATH; install Node.js 24 or 26 first (or use the .deb, which bundles it)"
+node_bin=$(command -v node) || fail "node is not on PATH; install Node.js 24 first (or use the .deb, which bundles it)"
 node_bin=$(readlink -f "$node_bin")
 # The lines package.json's engines admits (.ci/node-lines): the ones the whole suite runs on.
-"$node_bin" -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit((a===24&&b>=21)||(a===26&&b>=10)?0:1)' \
-  || fail "$node_bin is Node $("$node_bin" -p process.versions.node); edge-gateway needs Node 24.21+ or 26.10+ (see README)"
+"$node_bin" -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a===24&&b>=21?0:1)' \
+  || fail "$node_bin is Node $("$node_bin" -p process.versions.node); edge-gateway needs Node 24.21+ (24.x; see README)"
 version=$("$node_bin" -p 'require(process.argv[1]).version' "$source_dir/package.json")
 [[ $version =~ ^[0-9A-Za-z.+-]+$ ]] || fail "package.json version '$version' is not usable as a directory name"
 
