@@ -112,7 +112,7 @@ exec "$here/../node/bin/node" "$here/../dist/gateway/cli.js" "$@"
 WRAP
   chmod 0755 "$app/bin/edge-gateway"
   mkdir -p "$root/usr/bin"
-  ln -s ../../opt/edge-gateway/bin/edge-gateway "$root/usr/bin/edge-gateway"
+  ln -s /opt/edge-gateway/bin/edge-gateway "$root/usr/bin/edge-gateway"
 
   # --- systemd unit, boot-time modules, conffiles, docs -----------------------------------------
   mkdir -p "$root/usr/lib/systemd/system" "$root/usr/lib/modules-load.d"
@@ -137,8 +137,12 @@ WRAP
   for f in postinst prerm postrm; do install -m 0755 "$repo/packaging/debian/$f" "$root/DEBIAN/$f"; done
   sed -i "s|@CONFFILES@|$(tr '\n' ' ' <"$root/DEBIAN/conffiles" | sed 's/ $//')|" "$root/DEBIAN/postinst"
   find "$root" -path "$root/DEBIAN" -prune -o -type d -exec chmod 0755 {} +
-  find "$root" -path "$root/DEBIAN" -prune -o -type f ! -perm -u+x -exec chmod 0644 {} +
-  find "$root" -path "$root/DEBIAN" -prune -o -type f -perm -u+x -exec chmod 0755 {} +
+  # Executable: the runtime, the launcher and scripts with a #! line; nothing else (npm tarballs
+  # carry stray exec bits, and .node shared objects are loaded, never executed).
+  find "$root" -path "$root/DEBIAN" -prune -o -type f -exec chmod 0644 {} +
+  chmod 0755 "$app/node/bin/node" "$app/bin/edge-gateway"
+  find "$app/node_modules" -type f -name '*.js' -exec awk 'FNR == 1 { if (/^#!/) print FILENAME; nextfile }' {} + \
+    | while IFS= read -r f; do chmod 0755 "$f"; done
   local size
   size=$(du -sk --exclude=DEBIAN "$root" | cut -f1)
   # The newest glibc symbol version the runtime or an addon needs (the addons are built against

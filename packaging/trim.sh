@@ -14,4 +14,8 @@ find "$nm" -type f \( -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' -o -n
 rm -rf "$nm"/node-opcua-nodesets/nodesets "$nm"/node-opcua-nodesets/source
 mkdir -p "$nm"/node-opcua-nodesets/nodesets
 find "$nm" -type d -name prebuilds -prune -exec rm -rf {} +
+# Packaging leftovers of the modules (npm/eslint/git metadata) and HTML docs that pull scripts from
+# CDNs (lintian: privacy-breach-generic); better-sqlite3's test extension is only for its own tests.
+find "$nm" -type f \( -name '.npmignore' -o -name '.eslintrc*' -o -name '.gitattributes' -o -name '.gitignore' \
+  -o -name '*.html' -o -name 'test_extension.node' \) -delete
 find "$nm" -mindepth 1 -type d -empty -delete
