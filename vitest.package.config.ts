@@ -7,7 +7,7 @@ export default defineConfig({
   test: {
     include: ['packaging/**/*.package.test.ts'],
     testTimeout: 600_000,
-    hookTimeout: 120_000,
+    hookTimeout: 300_000,
     // One file, two describes that share a broker; the host install must not run twice at once.
     maxWorkers: 1,
     reporters: ['default'],

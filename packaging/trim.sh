@@ -2,17 +2,15 @@
 # Remove from a production node_modules what Node never loads at run time.
 #   packaging/trim.sh <node_modules dir>
 # - type declarations, source maps, TypeScript sources: read by compilers and debuggers only;
-# - node-opcua-nodesets' NodeSet2 XML/ndjson (~17 MB): only an OPC-UA *server* reads them, when
-#   it builds its address space. The gateway is an OPC-UA client (drivers/opcua); importing
-#   node-opcua only resolves their paths. The package test imports node-opcua from the trimmed tree.
+# node-opcua-nodesets' NodeSet2 files (~17 MB) are NOT trimmed, although only an OPC-UA server
+# reads them: importing node-opcua checks at load time that each one exists and throws when it
+# does not (nodeset_nodejs.js, unless process.argv[1] is set), as the package test found.
 # - prebuilt addons of the other platforms shipped inside packages.
 set -euo pipefail
 nm=${1:?usage: trim.sh <node_modules>}
 [[ -d $nm ]] || { echo "trim.sh: '$nm' is not a directory" >&2; exit 1; }
 find "$nm" -type f \( -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' -o -name '*.map' \
   -o \( -name '*.ts' ! -name '*.d.ts' \) -o -name '*.tsbuildinfo' \) -delete
-rm -rf "$nm"/node-opcua-nodesets/nodesets "$nm"/node-opcua-nodesets/source
-mkdir -p "$nm"/node-opcua-nodesets/nodesets
 find "$nm" -type d -name prebuilds -prune -exec rm -rf {} +
 # Packaging leftovers of the modules (npm/eslint/git metadata) and HTML docs that pull scripts from
 # CDNs (lintian: privacy-breach-generic); better-sqlite3's test extension is only for its own tests.
