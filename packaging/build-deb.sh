@@ -141,7 +141,7 @@ WRAP
   # carry stray exec bits, and .node shared objects are loaded, never executed).
   find "$root" -path "$root/DEBIAN" -prune -o -type f -exec chmod 0644 {} +
   chmod 0755 "$app/node/bin/node" "$app/bin/edge-gateway"
-  find "$app/node_modules" -type f -name '*.js' -exec awk 'FNR == 1 { if (/^#!/) print FILENAME; nextfile }' {} + \
+  find "$app/dist" "$app/node_modules" -type f ! -name '*.node' -exec awk 'FNR == 1 { if (/^#!/) print FILENAME; nextfile }' {} + \
     | while IFS= read -r f; do chmod 0755 "$f"; done
   local size
   size=$(du -sk --exclude=DEBIAN "$root" | cut -f1)
