@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['gateway/**/*.test.ts', 'drivers/**/*.test.ts', 'test-rigs/**/*.test.ts', 'config/**/*.test.ts', 'bench/**/*.test.ts'],
-    exclude: ['**/node_modules/**', 'dist/**', '**/*.torture.test.ts'],
+    exclude: ['**/node_modules/**', 'dist/**', '**/*.torture.test.ts', '**/*.package.test.ts'],
     // Checks for mosquitto, socat, GStreamer… first: one screen saying what to install, not 61 failures.
     globalSetup: ['test-rigs/system/global-setup.ts'],
     testTimeout: 60_000,

@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
 # `npm run setup`: install the Debian / Raspberry Pi OS packages that `npm ci` and `npm test`
 # need (listed, with why, in .ci/debian-packages.txt). Installs only what is missing; uses sudo
-# when not run as root. Safe to run again.
+# when not run as root. Safe to run again. `.ci/setup-debian.sh FILE` installs another list the
+# same way (.ci/run: .ci/debian-packages-packaging.txt, for `npm run package`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+list=${1:-.ci/debian-packages.txt}
 
-mapfile -t packages < <(sed -e 's/#.*//' .ci/debian-packages.txt | awk 'NF { print $1 }')
+mapfile -t packages < <(sed -e 's/#.*//' "$list" | awk 'NF { print $1 }')
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 if [ "${#missing[@]}" -eq 0 ]; then
-  echo "setup: all ${#packages[@]} Debian packages the tests need are installed"
+  echo "setup: all ${#packages[@]} Debian packages of $list are installed"
   exit 0
 fi
 

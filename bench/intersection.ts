@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import type { BrokerFixture } from '../test-rigs/broker/broker.js';
+import { pendingReadings } from '../gateway/outbox/inspect.js';
 import { writeConfigDir } from '../test-rigs/harness/config-dir.js';
 import { startModbusTcpSimulator, type ModbusTcpSimulator } from '../test-rigs/modbus-sim/server.js';
 import { SeqTracker } from '../test-rigs/subscriber/seq-tracker.js';
@@ -58,6 +59,9 @@ export interface IntersectionResult {
   fsyncDelayMs: number;
   /** The daemon's backlog (health.outbox.pendingReadings) at each health message in the window. */
   backlogSeries: number[];
+  /** Readings committed but not yet acknowledged, at the window's start and end (outbox). */
+  backlogStart: number;
+  backlogEnd: number;
 }
 
 export async function measureIntersection(opts: {
@@ -76,6 +80,8 @@ export async function measureIntersection(opts: {
   fsyncDelayMs?: number;
   /** Health interval (the backlog series samples it); default the shipped 10 s. */
   healthIntervalMs?: number;
+  /** Command prefix the daemon is started through (bench/pi-class.ts: a cgroup). */
+  wrapper?: string[];
 }): Promise<IntersectionResult> {
   const devices = opts.devices ?? 8;
   const registers = opts.registers ?? 20;
@@ -144,7 +150,7 @@ export async function measureIntersection(opts: {
     const base = `${config.topicPrefix}/${config.gatewayId}`;
     await sub.subscribeAsync([`${base}/telemetry`, `${base}/events`, `${base}/health`], { qos: 1 });
 
-    daemon = TracedDaemon.start(config.dir, { traceFile: traced ? join(dir, 'strace.txt') : null, nodeArgs: opts.nodeArgs, fsyncDelayMs });
+    daemon = TracedDaemon.start(config.dir, { traceFile: traced ? join(dir, 'strace.txt') : null, nodeArgs: opts.nodeArgs, fsyncDelayMs, wrapper: opts.wrapper });
     await daemon.ready(30_000);
     const pid = daemon.pid;
     const deadline = performance.now() + 20_000;
@@ -159,6 +165,7 @@ export async function measureIntersection(opts: {
     const rigCpu = new CpuWindow(process.pid);
     const brokerCpu = bPid === null ? null : new CpuWindow(bPid);
     const io0 = io(pid);
+    const backlogStart = pendingReadings(config.outboxPath);
     const from = Date.now();
     window = { from, to: from + opts.durationMs };
     let rssMax = 0;
@@ -175,6 +182,7 @@ export async function measureIntersection(opts: {
     const brokerCpuPercent = brokerCpu?.percentOfCore() ?? null;
     const io1 = io(pid);
     const mem = memory(pid);
+    const backlogEnd = pendingReadings(config.outboxPath);
     rssMax = Math.max(rssMax, mem.rssBytes);
     // Readings polled just before the window closed are still on their way.
     await sleep(1000);
@@ -223,6 +231,8 @@ export async function measureIntersection(opts: {
       durability,
       fsyncDelayMs,
       backlogSeries,
+      backlogStart,
+      backlogEnd,
     };
   } finally {
     await daemon?.stop().catch(() => undefined);

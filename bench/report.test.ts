@@ -64,6 +64,8 @@ function fixture(): BenchResults {
       durability: 'normal',
       fsyncDelayMs: 0,
       backlogSeries: [120, 80],
+      backlogStart: 0,
+      backlogEnd: 0,
     },
     failures: [],
     totalSeconds: 95,

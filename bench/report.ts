@@ -117,6 +117,21 @@ export function formatReport(r: BenchResults): string {
     if (p.daemonProblems.length > 0) line(`  daemon logged ${p.daemonProblems.length} warning(s)/error(s); first: ${p.daemonProblems[0]}`);
   }
 
+  const p = r.piClass;
+  if (p) {
+    const q = p.result;
+    line();
+    line(
+      `PI-CLASS INTERSECTION LOAD (cgroup v1: cpu.cfs_quota_us ${p.limits.cpuQuotaUs}/${p.limits.cpuPeriodUs} = ${pct((100 * p.limits.cpuQuotaUs) / p.limits.cpuPeriodUs)} of a core, ` +
+        `memory.limit_in_bytes ${mb(p.limits.memoryLimitBytes)}), ${q.seconds.toFixed(1)} s window`,
+    );
+    line(`  delivered ${int(q.deliveredPerS)} readings/s (offered ${int((q.devices * q.registersPerDevice * 1000) / q.intervalMs)}/s); missing ${q.missing}, duplicates ${q.duplicates}`);
+    line(`  CPU ${pct(p.cpuPercentOfLimit)} of the limited core (${q.cpuPercent.toFixed(2)} % of a full one); throttled in ${p.throttled.throttledPeriods} of ${p.throttled.periods} periods (${int(p.throttled.throttledMs)} ms)`);
+    line(`  latency p50 ${q.latencyP50Ms.toFixed(1)} ms, p99 ${q.latencyP99Ms.toFixed(1)} ms, max ${q.latencyMaxMs.toFixed(1)} ms`);
+    line(`  backlog ${int(q.backlogStart)} -> ${int(q.backlogEnd)} readings (${((q.backlogEnd - q.backlogStart) / q.seconds).toFixed(1)}/s growth)`);
+    line(`  RSS max ${mb(q.rssMaxBytes)}, VmHWM ${mb(q.hwmBytes)}; cgroup memory max usage ${mb(p.memory.maxUsageBytes)} (page cache included), limit hit ${p.memory.failcnt} times`);
+  }
+
   const checks = checkTargets(r);
   if (checks.length > 0) {
     line();

@@ -4,6 +4,7 @@ import type { IntersectionResult } from './intersection.js';
 import type { Limits } from './limits.js';
 import type { MachineFacts } from './machine.js';
 import type { PollPathResult } from './poll-path.js';
+import type { PiClassLimits } from './pi-class.js';
 
 /** Everything one `npm run bench` measured; also the `--json` output. */
 export interface BenchResults {
@@ -20,6 +21,15 @@ export interface BenchResults {
   pollPath?: PollPathResult[];
   /** The intersection load with an SD card's fsync latency added, once per durability mode. */
   piStorage?: IntersectionResult[];
+  /** The intersection load with the daemon held to a Pi-like CPU share and 1 GB (cgroup v1). */
+  piClass?: {
+    limits: PiClassLimits;
+    result: IntersectionResult;
+    /** The daemon's CPU as a share of what the quota allows (100 % = the limited core is full). */
+    cpuPercentOfLimit: number;
+    throttled: { periods: number; throttledPeriods: number; throttledMs: number };
+    memory: { maxUsageBytes: number; failcnt: number };
+  };
   /** A section that failed is reported here instead of aborting the others. */
   failures: { section: string; code: string; message: string }[];
   totalSeconds: number;

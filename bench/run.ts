@@ -6,6 +6,7 @@ import { brokerPid } from './broker-pid.js';
 import { measureDrain } from './drain.js';
 import { measureEndToEnd } from './end-to-end.js';
 import { measureIntersection } from './intersection.js';
+import { createPiCgroup } from './pi-class.js';
 import { measureLimits } from './limits.js';
 import { machineFacts } from './machine.js';
 import { pipelineSettings } from './pipeline.js';
@@ -18,10 +19,10 @@ import type { BenchResults } from './results.js';
  * gateway against them. Sections run one after another (never concurrently: they would measure
  * each other); a failing section is reported and the others still run.
  */
-const USAGE = `usage: npm run bench -- [--quick] [--json] [--json-file PATH] [--only limits,e2e,drain,intersection,pi-storage,pollpath]
+const USAGE = `usage: npm run bench -- [--quick] [--json] [--json-file PATH] [--only limits,e2e,drain,intersection,pi-storage,pi-class,pollpath]
   [--e2e-seconds N] [--intersection-seconds N] [--pollpath-seconds N] [--pollpath-profile-seconds N] [--drain-readings N] [--no-trace] [--daemon-cpu-prof DIR] [--daemon-node-args "FLAGS"] [--tmp DIR]`;
 
-const SECTIONS = ['limits', 'e2e', 'drain', 'intersection', 'pi-storage', 'pollpath'] as const;
+const SECTIONS = ['limits', 'e2e', 'drain', 'intersection', 'pi-storage', 'pi-class', 'pollpath'] as const;
 /** A Raspberry Pi's SD card: an fsync 10-100x slower than a server disk; 20 ms is the low end. */
 const PI_FSYNC_DELAY_MS = 20;
 type Section = (typeof SECTIONS)[number];
@@ -187,6 +188,27 @@ async function main(): Promise<number> {
         );
         if (r) results.piStorage.push(r);
       }
+    }
+    if (o.only.has('pi-class')) {
+      // The same intersection load with the daemon in a Pi-sized cgroup (bench/pi-class.ts).
+      results.piClass = await section(results, 'Pi-class intersection load', async () => {
+        const cg = createPiCgroup(`edge-gw-bench-${process.pid}`);
+        try {
+          const result = await measureIntersection({
+            broker,
+            tmpRoot: o.tmp,
+            warmupMs: o.intersectionWarmupMs,
+            durationMs: o.intersectionMs,
+            trace: false,
+            nodeArgs: o.daemonNodeArgs,
+            wrapper: cg.wrapper,
+          });
+          const share = cg.limits.cpuQuotaUs / cg.limits.cpuPeriodUs;
+          return { limits: cg.limits, result, cpuPercentOfLimit: result.cpuPercent / share, throttled: cg.throttled(), memory: cg.memory() };
+        } finally {
+          cg.dispose();
+        }
+      });
     }
     if (o.only.has('pollpath')) {
       for (const shape of POLL_PATH_SHAPES) {

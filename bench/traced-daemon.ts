@@ -62,8 +62,9 @@ export class TracedDaemon {
   /**
    * `fsyncDelayMs` makes every fsync/fdatasync take that much longer (strace's syscall fault
    * injection, delay on exit): an SD card's fsync on this machine's disk. Needs `traceFile`.
+   * `wrapper` runs first and execs the rest (e.g. bench/pi-class.ts joining a cgroup).
    */
-  static start(configDir: string, opts: { traceFile: string | null; nodeArgs?: string[]; fsyncDelayMs?: number }): TracedDaemon {
+  static start(configDir: string, opts: { traceFile: string | null; nodeArgs?: string[]; fsyncDelayMs?: number; wrapper?: string[] }): TracedDaemon {
     if (opts.fsyncDelayMs && !opts.traceFile) throw new DaemonStartError('an fsync delay needs strace (traceFile)');
     const inject = opts.fsyncDelayMs ? ['-e', `inject=fsync,fdatasync:delay_exit=${Math.round(opts.fsyncDelayMs * 1000)}`] : [];
     // Deployed flags first (systemd passes them in NODE_OPTIONS); --daemon-node-args may add or override.
@@ -71,7 +72,8 @@ export class TracedDaemon {
     const [cmd, ...args] = opts.traceFile
       ? [STRACE, '-f', '--seccomp-bpf', '-qq', '-ttt', '-s', '0', '-e', 'signal=none', '-e', 'trace=fsync,fdatasync,pwrite64', ...inject, '-o', opts.traceFile, ...node]
       : node;
-    const child = spawn(cmd!, args, { env: { ...process.env, NO_PRETTY_LOGS: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const wrapped = [...(opts.wrapper ?? []), cmd!, ...args];
+    const child = spawn(wrapped[0]!, wrapped.slice(1), { env: { ...process.env, NO_PRETTY_LOGS: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
     return new TracedDaemon(child, opts.traceFile);
   }
 

@@ -53,10 +53,11 @@ is_root=no
 if [[ $(id -u) -eq 0 ]]; then is_root=yes; fi
 [[ $root != / || $is_root == yes ]] || fail "installing onto the running system needs root (sudo)"
 
-node_bin=$(command -v node) || fail "node is not on PATH; install Node.js 20.11+ first"
+node_bin=$(command -v node) || fail "node is not on PATH; install Node.js 24 first (or use the .deb, which bundles it)"
 node_bin=$(readlink -f "$node_bin")
-"$node_bin" -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=11)?0:1)' \
-  || fail "$node_bin is Node $("$node_bin" -p process.versions.node); edge-gateway needs 20.11 or newer"
+# The lines package.json's engines admits (.ci/node-lines): the ones the whole suite runs on.
+"$node_bin" -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a===24&&b>=21?0:1)' \
+  || fail "$node_bin is Node $("$node_bin" -p process.versions.node); edge-gateway needs Node 24.21+ (24.x; see README)"
 version=$("$node_bin" -p 'require(process.argv[1]).version' "$source_dir/package.json")
 [[ $version =~ ^[0-9A-Za-z.+-]+$ ]] || fail "package.json version '$version' is not usable as a directory name"
 
@@ -128,8 +129,10 @@ for item in package.json package-lock.json dist config systemd docs README.md LI
 done
 # Drop dev dependencies from the copy without network access: native modules stay exactly as
 # built for this Node in the checkout. A private cache keeps npm's logs out of root's home.
+# NODE_DISABLE_COMPILE_CACHE: npm 11 on Node >= 22 enables Node's module compile cache, which
+# would leave a node-compile-cache directory in $TMPDIR after every install.
 if [[ -f $stage/package-lock.json ]]; then
-  (cd "$stage" && npm prune --omit=dev --offline --ignore-scripts --no-audit --no-fund \
+  (cd "$stage" && NODE_DISABLE_COMPILE_CACHE=1 npm prune --omit=dev --offline --ignore-scripts --no-audit --no-fund \
       --cache "$work/.npm-cache" --logs-max=0 >/dev/null) \
     || fail "npm prune --omit=dev failed in $stage"
   # npm leaves the emptied scope directories (@vitest, ...) behind.

@@ -45,12 +45,19 @@ export class GatewayProcess {
     });
   }
 
-  /** `wrapper` runs the daemon through another command, e.g. setpriv to drop to another user. */
-  static start(configDir: string, opts: { env?: Record<string, string>; args?: string[]; wrapper?: string[] } = {}): GatewayProcess {
+  /**
+   * `wrapper` runs the daemon through another command, e.g. setpriv to drop to another user;
+   * `command` replaces `node <flags> dist/gateway/cli.js`, e.g. an installed package's launcher.
+   */
+  static start(
+    configDir: string,
+    opts: { env?: Record<string, string>; args?: string[]; wrapper?: string[]; command?: readonly string[] } = {},
+  ): GatewayProcess {
     // Rigs run the daemon as root on purpose (ptys, tmpfs, FUSE); on a box where the package
     // created the service user, `run` would otherwise refuse, as it should for a technician.
-    const asRoot = process.getuid?.() === 0 ? ['--allow-root'] : [];
-    const argv = [process.execPath, ...DAEMON_NODE_FLAGS, CLI, 'run', '--config', configDir, ...asRoot, ...(opts.args ?? [])];
+    const asRoot = process.getuid?.() === 0 && opts.wrapper === undefined ? ['--allow-root'] : [];
+    const launcher = opts.command ?? [process.execPath, ...DAEMON_NODE_FLAGS, CLI];
+    const argv = [...launcher, 'run', '--config', configDir, ...asRoot, ...(opts.args ?? [])];
     const [cmd, ...args] = [...(opts.wrapper ?? []), ...argv] as [string, ...string[]];
     const child = spawn(cmd, args, {
       env: { ...process.env, NO_PRETTY_LOGS: '1', ...opts.env },

@@ -19,7 +19,8 @@ beforeAll(async () => {
   outDir = mkdtempSync(path.join(cache, 'subscriber-cli-'));
   await promisify(execFile)(
     path.join(repo, 'node_modules', '.bin', 'tsc'),
-    ['--outDir', outDir, '--rootDir', repo, '--module', 'NodeNext', '--moduleResolution', 'NodeNext', '--target', 'ES2022',
+    // --ignoreConfig: TypeScript 7 refuses files on the command line next to a tsconfig.json (TS5112).
+    ['--ignoreConfig', '--outDir', outDir, '--rootDir', repo, '--module', 'NodeNext', '--moduleResolution', 'NodeNext', '--target', 'ES2022',
       '--strict', '--skipLibCheck', '--types', 'node', path.join(repo, 'test-rigs/subscriber/cli.ts')],
     { cwd: repo },
   );
