@@ -35,6 +35,7 @@ const installedVersion = (): string | null => {
   return r.status === 0 && r.stdout.startsWith('install ok installed') ? r.stdout.split(' ').at(-1)! : null;
 };
 const hasUser = (name: string): boolean => spawnSync('getent', ['passwd', name]).status === 0;
+const hasGroup = (name: string): boolean => spawnSync('getent', ['group', name]).status === 0;
 
 /** Sixteen 4-register Modbus devices polled every 50 ms: a steady stream with seq numbers. */
 function modbusDevices(sim: ModbusTcpSimulator): Record<string, Record<string, unknown>> {
@@ -119,6 +120,8 @@ describe('amd64 .deb installed on this host', () => {
     expect(installedVersion()).toBe(VERSION);
     expect(installLog).toContain('systemd is not running here');
     expect(hasUser('edge-gateway')).toBe(true);
+    // Technicians' group (control socket only), apart from the group that reads the secrets.
+    expect(hasGroup('edge-gateway-ops')).toBe(true);
     const shipped = statSync('/etc/edge-gateway/gateway.yaml');
     expect((shipped.mode & 0o777).toString(8)).toBe('640');
     expect(sh('stat', ['-c', '%U:%G', '/etc/edge-gateway/gateway.yaml']).trim()).toBe('root:edge-gateway');
@@ -185,6 +188,8 @@ describe('amd64 .deb installed on this host', () => {
     expect(existsSync('/var/lib/edge-gateway')).toBe(false);
     expect(existsSync('/etc/edge-gateway')).toBe(false);
     expect(hasUser('edge-gateway')).toBe(false);
+    expect(hasGroup('edge-gateway')).toBe(false);
+    expect(hasGroup('edge-gateway-ops')).toBe(false);
     expect(existsSync('/etc/systemd/system/multi-user.target.wants/edge-gateway.service')).toBe(false);
   }, 300_000);
 });
