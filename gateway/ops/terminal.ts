@@ -23,7 +23,7 @@ export function styleFor(stream: NodeJS.WriteStream): Style {
 export const plainStyle: Style = { colour: false, paint: (_c, text) => text };
 /**
  * SGR open/close pairs. Written out rather than util.styleText: that appeared in Node 20.12 and its
- * stream check only later, while package.json still allows 20.11.
+ * stream check only later, while Node 20.11 was still admitted; on Node 24 either would do.
  */
 const SGR: Record<Colour, [number, number]> = {
   red: [31, 39],
