@@ -1,23 +1,20 @@
 import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type * as OpcuaLib from 'node-opcua';
-import { secretFromFileText } from '../kit/secret-file.js';
 import { OpcuaConfigError } from './errors.js';
 import type { Lib } from './library.js';
 import type { OpcuaDeviceConfig } from './schema.js';
 
 /**
- * The user identity a session is created with. Secret files are read here, on every connect, so
- * a rotated password or user certificate is picked up without a restart; a missing or unreadable
- * one is an error naming the file and field, never its content.
+ * The user identity a session is created with. The password (inline or from passwordFile) was
+ * read when the config loaded, by the kit's one secret-file policy. The user certificate and key
+ * are read here, on every connect; a missing or unreadable one is an error naming the file and
+ * field, never its content.
  */
 export async function userIdentityFor(lib: Lib, auth: OpcuaDeviceConfig['auth']): Promise<OpcuaLib.UserIdentityInfo> {
   if (auth.type === 'anonymous') return { type: lib.UserTokenType.Anonymous };
   if (auth.type === 'username') {
-    let password = auth.password;
-    if (password === undefined) {
-      password = secretFromFileText(await readSecret(auth.passwordFile!, 'passwordFile'));
-    }
+    const password = (auth.password ?? auth.passwordFile)!.reveal();
     return { type: lib.UserTokenType.UserName, userName: auth.username, password };
   }
   const certPem = await readSecret(auth.certificateFile, 'auth.certificateFile');
