@@ -27,6 +27,13 @@ interface ItemState {
 
 type SessionState = 'disconnected' | 'connecting' | 'connected' | 'reconnecting';
 
+/**
+ * OPC-UA driver: one client, session and subscription per device; each monitored item's data
+ * changes become telemetry readings. This file builds the session and subscription and keeps
+ * status; the rest has its own module: loading node-opcua (library.ts), the shared certificate
+ * store (certificate-cache.ts), the user identity (credentials.ts), reconnecting with the kit's
+ * backoff (session-loop.ts) and noticing a subscription that went silent (stall-watchdog.ts).
+ */
 export function createOpcuaDriver(config: OpcuaDeviceConfig, ctx: DriverContext): Driver {
   return new OpcuaDriver(config, ctx);
 }
