@@ -5,6 +5,7 @@ import type { DeviceStatus, Driver, DriverContext } from '../drivers/driver.js';
 import type { DeviceConfig, DriverModule } from '../drivers/registry.js';
 import { DeviceSet } from './devices.js';
 import type { DriverReading } from '../drivers/reading.js';
+import { Secret } from '../drivers/kit/secret.js';
 
 /** One failing driver must never take the others down (and must show up in status). */
 function fakeModule(type: string, behaviour: 'emits' | 'throws-on-start' | 'throws-on-status'): DriverModule {
@@ -54,6 +55,16 @@ describe('device set', () => {
     const count = emitted.length;
     await new Promise((r) => setTimeout(r, 40));
     expect(emitted.length).toBe(count); // nothing after stop
+  });
+
+  it('restarts a device on reload when only its password changed, not when it is the same', async () => {
+    const set = new DeviceSet({ log: pino({ level: 'silent' }), emit: () => {}, moduleFor: () => fakeModule('good', 'emits') });
+    // A Secret prints as [redacted]: the reload must still tell a rotated password from the old one.
+    const withPassword = (pw: string) => ({ ...device('cam', 'good'), password: new Secret(pw) }) as unknown as DeviceConfig;
+    await set.apply([withPassword('old-pass')]);
+    expect((await set.apply([withPassword('old-pass')])).unchanged).toEqual(['cam']);
+    expect((await set.apply([withPassword('new-pass')])).restarted).toEqual(['cam']);
+    await set.stopAll();
   });
 });
 

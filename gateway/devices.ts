@@ -3,6 +3,7 @@ import type { DeviceStatus, Driver } from '../drivers/driver.js';
 import type { PackedReadings } from '../drivers/packed-readings.js';
 import { driverModuleFor, type DeviceConfig, type DriverModule } from '../drivers/registry.js';
 import type { DriverReading } from '../drivers/reading.js';
+import { Secret } from '../drivers/kit/secret.js';
 import { contained } from './contain.js';
 
 /**
@@ -227,9 +228,15 @@ export class DeviceSet {
   }
 }
 
-/** Stable identity of a device's config: same key, same device, no restart on reload. */
+/**
+ * Stable identity of a device's config: same key, same device, no restart on reload. A Secret
+ * serialises as [redacted], so it is keyed by its fingerprint: a new password (inline, or a
+ * rotated passwordFile read again by the reload) restarts the device.
+ */
 function configKey(config: DeviceConfig): string {
-  return JSON.stringify(config, (_k, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b))) : v,
-  );
+  return JSON.stringify(config, function (this: Record<string, unknown>, k: string, v: unknown) {
+    const raw = this[k];
+    if (raw instanceof Secret) return `secret:${raw.fingerprint()}`;
+    return v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b))) : v;
+  });
 }

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { DeviceStatus, Driver, DriverContext, DriverFactory } from '../driver.js';
 import { DeviceStateLog } from '../kit/device-state-log.js';
 import { emitGuarded } from '../kit/emit-guarded.js';
-import { InterruptibleSleep } from '../kit/interruptible-sleep.js';
+import { PollLoop } from '../kit/poll-loop.js';
 import { PollSchedule } from '../kit/poll-schedule.js';
 import type { TemplateDevice } from './schema.js';
 
@@ -14,54 +14,40 @@ import type { TemplateDevice } from './schema.js';
 export const createTemplateDriver: DriverFactory<TemplateDevice> = (config, ctx) => new TemplateDriver(config, ctx);
 
 class TemplateDriver implements Driver {
-  private readonly abort = new AbortController();
-  private readonly sleeper = new InterruptibleSleep();
+  private readonly poller: PollLoop;
   private readonly stateLog: DeviceStateLog;
   private readonly counters = { polls: 0, errors: 0, overruns: 0 };
   private lastGoodTs: number | null = null;
   private bad = false;
-  private loop: Promise<void> | null = null;
 
   constructor(
     private readonly config: TemplateDevice,
     private readonly ctx: DriverContext,
   ) {
     this.stateLog = new DeviceStateLog(ctx.log, 'template device', { path: config.path });
+    this.poller = new PollLoop(ctx.log, 'template poll loop', () => this.stateLog.set('down'));
   }
 
   async start(): Promise<void> {
-    if (this.loop || this.abort.signal.aborted) return;
-    this.loop = this.run().catch((err: unknown) => {
-      // The loop catches its own failures; reaching here is a bug, and it must not crash the daemon.
-      this.ctx.log.error({ err }, 'template poll loop ended unexpectedly');
-      this.stateLog.set('down');
-    });
+    this.poller.start(() => this.run());
   }
 
   async stop(): Promise<void> {
-    this.abort.abort();
-    this.sleeper.interrupt();
-    await this.loop;
+    await this.poller.stop();
     this.stateLog.set('stopped');
   }
 
   status(): DeviceStatus {
-    return {
-      state: this.stateLog.state,
-      lastGoodTs: this.lastGoodTs,
-      lastError: this.stateLog.lastError ? { ...this.stateLog.lastError } : null,
-      counters: { ...this.counters },
-      detail: { path: this.config.path },
-    };
+    return this.stateLog.status(this.lastGoodTs, this.counters, { path: this.config.path });
   }
 
   private async run(): Promise<void> {
     const schedule = new PollSchedule(this.config.intervalMs);
-    while (!this.abort.signal.aborted) {
+    while (!this.poller.stopping) {
       await this.pollOnce(Date.now());
       const { waitMs, skipped } = schedule.afterPoll();
       this.counters.overruns += skipped;
-      if (!this.abort.signal.aborted) await this.sleeper.sleep(waitMs);
+      await this.poller.sleep(waitMs);
     }
   }
 
@@ -72,7 +58,7 @@ class TemplateDriver implements Driver {
       const text = await readFile(this.config.path, 'utf8');
       const n = Number(text.trim());
       if (text.trim() === '' || !Number.isFinite(n)) throw Object.assign(new Error(`${this.config.path}: not a number`), { code: 'BAD_VALUE' });
-      if (this.abort.signal.aborted) return;
+      if (this.poller.stopping) return;
       this.bad = false;
       this.lastGoodTs = ts;
       emitGuarded(this.ctx, [{ point, value: n * scale, quality: 'good', ts, ...(unit ? { unit } : {}) }]);
@@ -81,7 +67,7 @@ class TemplateDriver implements Driver {
       const e = err as Error & { code?: string };
       const error = this.stateLog.recordError({ code: e.code ?? 'READ_FAILED', message: e.message });
       this.counters.errors++;
-      if (!this.bad && !this.abort.signal.aborted) emitGuarded(this.ctx, [{ point, value: null, quality: 'bad', ts, attrs: { error: error.code } }]);
+      if (!this.bad && !this.poller.stopping) emitGuarded(this.ctx, [{ point, value: null, quality: 'bad', ts, attrs: { error: error.code } }]);
       this.bad = true;
       this.stateLog.set('down', error);
     }

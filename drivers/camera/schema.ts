@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { deviceBaseSchema } from '../device-schema.js';
-import { secretFromFileText } from '../kit/secret-file.js';
-import { Secret } from './secret.js';
+import { secretFileSchema } from '../kit/secret-file.js';
+import { Secret } from '../kit/secret.js';
 
 const portSchema = z.number().int().min(1).max(65535);
 const timeoutSchema = z.number().int().min(50).max(60_000);
@@ -69,22 +68,6 @@ export const cameraProbesSchema = z
   .strict()
   .refine((p) => Object.values(p).some((v) => v !== undefined), 'configure at least one probe');
 
-/** Read once while config loads, so a missing or unreadable file is a config error, not a runtime one. */
-const passwordFileSchema = z
-  .string()
-  .min(1)
-  .transform((path, ctx) => {
-    try {
-      const firstLine = secretFromFileText(readFileSync(path, 'utf8'));
-      if (firstLine !== '') return new Secret(firstLine);
-      ctx.addIssue({ code: 'custom', message: `password file ${path} is empty` });
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code ?? 'EREAD';
-      ctx.addIssue({ code: 'custom', message: `cannot read password file ${path} (${code})` });
-    }
-    return z.NEVER;
-  });
-
 /**
  * Camera device config. Passwords (inline or from `passwordFile`) become Secrets while the config
  * is parsed, so the rest of the gateway can log the config object without leaking them. Stays a
@@ -111,7 +94,7 @@ export const cameraDeviceSchema = deviceBaseSchema
       .transform((p) => new Secret(p))
       .optional().describe('Camera password, inline. Prefer passwordFile; never appears in logs or status.'),
     /** A file whose first line is the password; relative paths are relative to the config directory (the loader reads it from there). */
-    passwordFile: passwordFileSchema.optional().describe('File whose first line is the camera password: absolute, or relative to the config directory (the one holding gateway.yaml), like every path in the config, e.g. secrets/cam-entrance.pw. Read when the config loads; should be readable only by the edge-gateway user (doctor and check-config warn otherwise).'),
+    passwordFile: secretFileSchema.optional().describe('File whose first line is the camera password: absolute, or relative to the config directory (the one holding gateway.yaml), like every path in the config, e.g. secrets/cam-entrance.pw. Read when the config loads; should be readable only by the edge-gateway user (doctor and check-config warn otherwise).'),
     /**
      * Answer a Basic auth challenge over plain RTSP/HTTP. Basic is the password in clear on the
      * cabinet network, so by default it is sent only over https and a camera that offers nothing

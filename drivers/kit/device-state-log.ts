@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
-import type { DeviceError, DeviceState } from '../driver.js';
+import type { DeviceError, DeviceState, DeviceStatus } from '../driver.js';
 
 /**
  * A Modbus device's state and last error, logged on transitions only: a device that stays down
- * must not write a line per poll. Shared by the TCP and RTU drivers.
+ * must not write a line per poll. Shared by the polling drivers (Modbus TCP and RTU, the template).
  */
 export class DeviceStateLog {
   state: DeviceState = 'starting';
@@ -32,5 +32,16 @@ export class DeviceStateLog {
     } else {
       this.log.info(where, `${this.noun} ${next}`);
     }
+  }
+
+  /** The driver's status() from this state, with copies so a caller cannot change the driver's own. */
+  status(lastGoodTs: number | null, counters: Record<string, number>, detail: Record<string, unknown>): DeviceStatus {
+    return {
+      state: this.state,
+      lastGoodTs,
+      lastError: this.lastError ? { ...this.lastError } : null,
+      counters: { ...counters },
+      detail,
+    };
   }
 }

@@ -10,7 +10,7 @@ import { compileReadPlan, type ReadPlan } from './plan.js';
 import { readPlan } from './poll.js';
 import { DeviceStateLog } from '../kit/device-state-log.js';
 import { emitGuarded } from '../kit/emit-guarded.js';
-import { InterruptibleSleep } from '../kit/interruptible-sleep.js';
+import { PollLoop } from '../kit/poll-loop.js';
 import { PollSchedule } from '../kit/poll-schedule.js';
 import { ReadingAssembler } from './readings.js';
 import type { ModbusRtuDevice } from './schema.js';
@@ -48,7 +48,7 @@ type CounterName =
 
 export class ModbusRtuDriver implements Driver {
   private readonly assembler: ReadingAssembler;
-  private readonly abort = new AbortController();
+  private readonly poller: PollLoop;
   private readonly breaker: UnitBreaker;
   private readonly faultLog: RateLimitedLog;
   private readonly counters: Record<CounterName, number> = {
@@ -69,8 +69,6 @@ export class ModbusRtuDriver implements Driver {
   private lastGoodTs: number | null = null;
   private lease: BusLease | null = null;
   private starting: Promise<void> | null = null;
-  private loop: Promise<void> | null = null;
-  private readonly sleeper = new InterruptibleSleep();
   private readonly stateLog: DeviceStateLog;
 
   constructor(
@@ -87,6 +85,7 @@ export class ModbusRtuDriver implements Driver {
       maxBackoffMs: config.breaker.maxBackoffMs,
     });
     this.faultLog = new RateLimitedLog(ctx.log);
+    this.poller = new PollLoop(ctx.log, 'modbus rtu poll loop', () => this.stateLog.set('down'));
   }
 
   /**
@@ -113,45 +112,35 @@ export class ModbusRtuDriver implements Driver {
       await this.lease.release();
       return;
     }
-    this.loop = this.run().catch((err: unknown) => {
-      // The loop catches its own failures; reaching here is a bug, and it must not crash the daemon.
-      this.ctx.log.error({ err }, 'modbus rtu poll loop ended unexpectedly');
-      this.stateLog.set('down');
-    });
+    this.poller.start(() => this.run());
   }
 
   async stop(): Promise<void> {
-    this.abort.abort();
-    this.sleeper.interrupt();
+    // Halt first, so a join still acquiring the bus releases it instead of starting the loop.
+    this.poller.halt();
     await this.starting?.catch(() => undefined);
-    await this.loop;
+    await this.poller.stop();
     await this.lease?.release();
     this.stateLog.set('stopped');
   }
 
   status(): DeviceStatus {
     const bus = this.lease?.bus;
-    return {
-      state: this.stateLog.state,
-      lastGoodTs: this.lastGoodTs,
-      lastError: this.stateLog.lastError ? { ...this.stateLog.lastError } : null,
-      counters: { ...this.counters },
-      detail: {
-        port: this.config.port.path,
-        resolvedPort: bus?.resolvedPath ?? null,
-        portOpen: bus?.isOpen ?? false,
-        unitId: this.config.unitId,
-        breaker: this.breaker.state,
-        nextProbeAt: this.breaker.nextProbeAt,
-        requestsPerPoll: this.plan.requests.length,
-        unitsOnBus: bus ? this.lease!.peers() + 1 : 0,
-        bus: bus ? { ...bus.counters, ...bus.timing, port: bus.portCounters } : null,
-      },
-    };
+    return this.stateLog.status(this.lastGoodTs, this.counters, {
+      port: this.config.port.path,
+      resolvedPort: bus?.resolvedPath ?? null,
+      portOpen: bus?.isOpen ?? false,
+      unitId: this.config.unitId,
+      breaker: this.breaker.state,
+      nextProbeAt: this.breaker.nextProbeAt,
+      requestsPerPoll: this.plan.requests.length,
+      unitsOnBus: bus ? this.lease!.peers() + 1 : 0,
+      bus: bus ? { ...bus.counters, ...bus.timing, port: bus.portCounters } : null,
+    });
   }
 
   private get stopping(): boolean {
-    return this.abort.signal.aborted;
+    return this.poller.stopping;
   }
 
   private async run(): Promise<void> {
@@ -220,7 +209,7 @@ export class ModbusRtuDriver implements Driver {
     return {
       read: async (table, address, count) => {
         try {
-          const data = await this.lease!.bus.read({ unitId, table, address, count }, timeoutMs, this.abort.signal);
+          const data = await this.lease!.bus.read({ unitId, table, address, count }, timeoutMs, this.poller.signal);
           this.unitAnswered();
           return data;
         } catch (err) {
@@ -258,6 +247,6 @@ export class ModbusRtuDriver implements Driver {
 
 
   private sleep(ms: number): Promise<void> {
-    return this.stopping ? Promise.resolve() : this.sleeper.sleep(ms);
+    return this.poller.sleep(ms);
   }
 }

@@ -6,7 +6,7 @@ import { compileReadPlan, type ReadPlan } from './plan.js';
 import { readPlan, type RequestResult } from './poll.js';
 import { DeviceStateLog } from '../kit/device-state-log.js';
 import { emitGuarded } from '../kit/emit-guarded.js';
-import { InterruptibleSleep } from '../kit/interruptible-sleep.js';
+import { PollLoop } from '../kit/poll-loop.js';
 import { PollSchedule } from '../kit/poll-schedule.js';
 import { expandPacked, type PackedReadings } from '../packed-readings.js';
 import { allGood, blockOf, compileRequests, PackedAnswer, type CompiledRequest } from './compiled-plan.js';
@@ -54,7 +54,7 @@ type Counters = Record<
 
 export class ModbusTcpDriver implements Driver {
   private readonly assembler: ReadingAssembler;
-  private readonly abort = new AbortController();
+  private readonly poller: PollLoop;
   private readonly counters: Counters = {
     polls: 0,
     requests: 0,
@@ -72,8 +72,6 @@ export class ModbusTcpDriver implements Driver {
   private readonly compiled: CompiledRequest[];
   private connectedOnce = false;
   private reconnectAttempt = 0;
-  private loop: Promise<void> | null = null;
-  private readonly sleeper = new InterruptibleSleep();
   private readonly stateLog: DeviceStateLog;
 
   constructor(
@@ -84,45 +82,35 @@ export class ModbusTcpDriver implements Driver {
     this.assembler = new ReadingAssembler(plan);
     this.compiled = compileRequests(plan, config.registers);
     this.stateLog = new DeviceStateLog(ctx.log, 'modbus device', { host: config.host, port: config.port, unitId: config.unitId });
+    this.poller = new PollLoop(ctx.log, 'modbus poll loop', () => this.stateLog.set('down'));
   }
 
   async start(): Promise<void> {
-    if (this.loop || this.abort.signal.aborted) return;
-    this.loop = this.run().catch((err: unknown) => {
-      // The loop catches its own failures; reaching here is a bug, and it must not crash the daemon.
-      this.ctx.log.error({ err }, 'modbus poll loop ended unexpectedly');
-      this.stateLog.set('down');
-    });
+    this.poller.start(() => this.run());
   }
 
   async stop(): Promise<void> {
-    this.abort.abort();
-    this.sleeper.interrupt();
+    this.poller.halt();
+    // A request in flight would otherwise hold the loop until its timeout.
     this.dropConnection();
-    await this.loop;
+    await this.poller.stop();
     this.stateLog.set('stopped');
   }
 
   status(): DeviceStatus {
-    return {
-      state: this.stateLog.state,
-      lastGoodTs: this.lastGoodTs,
-      lastError: this.stateLog.lastError ? { ...this.stateLog.lastError } : null,
-      counters: { ...this.counters },
-      detail: {
-        host: this.config.host,
-        port: this.config.port,
-        unitId: this.config.unitId,
-        connected: this.client !== null,
-        requestsPerPoll: this.plan.requests.length,
-        strayFrames: this.strayFramesBefore + (this.client?.strayFrames ?? 0),
-        reconnectAttempt: this.reconnectAttempt,
-      },
-    };
+    return this.stateLog.status(this.lastGoodTs, this.counters, {
+      host: this.config.host,
+      port: this.config.port,
+      unitId: this.config.unitId,
+      connected: this.client !== null,
+      requestsPerPoll: this.plan.requests.length,
+      strayFrames: this.strayFramesBefore + (this.client?.strayFrames ?? 0),
+      reconnectAttempt: this.reconnectAttempt,
+    });
   }
 
   private get stopping(): boolean {
-    return this.abort.signal.aborted;
+    return this.poller.stopping;
   }
 
   private async run(): Promise<void> {
@@ -146,7 +134,7 @@ export class ModbusTcpDriver implements Driver {
     const { host, port, timeoutMs } = this.config;
     let client: MbapTransport;
     try {
-      client = await MbapTransport.connect(host, port, timeoutMs, this.abort.signal);
+      client = await MbapTransport.connect(host, port, timeoutMs, this.poller.signal);
     } catch (err) {
       if (this.stopping) return false;
       const error = err as ModbusError;
@@ -290,6 +278,6 @@ export class ModbusTcpDriver implements Driver {
   }
 
   private sleep(ms: number): Promise<void> {
-    return this.stopping ? Promise.resolve() : this.sleeper.sleep(ms);
+    return this.poller.sleep(ms);
   }
 }

@@ -1,67 +1,21 @@
-import { X509Certificate } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { format, stripVTControlCharacters } from 'node:util';
 import type * as OpcuaLib from 'node-opcua';
-import type { Logger } from 'pino';
-import { retryDelayMs } from '../kit/backoff.js';
-import { secretFromFileText } from '../kit/secret-file.js';
 import type { DriverReading } from '../reading.js';
 import type { DeviceError, DeviceState, DeviceStatus, Driver, DriverContext } from '../driver.js';
-import { deviceErrorFrom, OpcuaConfigError } from './errors.js';
+import { certificateManagerFor } from './certificate-cache.js';
+import { userIdentityFor } from './credentials.js';
+import { deviceErrorFrom } from './errors.js';
+import { loadOpcuaLibrary, type Lib } from './library.js';
 import { defaultPkiDir } from './pki.js';
 import { qualityFromStatusCode } from './quality.js';
 import type { OpcuaDeviceConfig, OpcuaItemConfig } from './schema.js';
+import { runSessionLoop } from './session-loop.js';
+import { StallWatchdog, stallAfterMs } from './stall-watchdog.js';
 import { readingValueFromVariant } from './value.js';
 
-type Lib = typeof OpcuaLib;
 type Client = OpcuaLib.OPCUAClient;
 type Session = OpcuaLib.ClientSession;
 type Subscription = OpcuaLib.ClientSubscription;
 type MonitoredItem = OpcuaLib.ClientMonitoredItem;
-
-let libLoading: Promise<Lib> | null = null;
-
-/**
- * node-opcua costs ~90 MB RSS and ~0.5 s to load, so it is only pulled in when a device starts.
- * Its warnings and errors go to stdout with colour codes by default, which would break our NDJSON
- * log; they are routed into pino instead (library-wide, so tagged as node-opcua, not as a device).
- */
-function loadLib(log: Logger): Promise<Lib> {
-  libLoading ??= import('node-opcua').then((m) => {
-    const lib = m as Lib;
-    const libLog = log.child({ component: 'node-opcua' });
-    const text = (args: unknown[]) => stripVTControlCharacters(format(...args)).trim();
-    lib.setWarningLogger((...args: unknown[]) => libLog.warn(text(args)));
-    lib.setErrorLogger((...args: unknown[]) => libLog.error(text(args)));
-    return lib;
-  });
-  return libLoading;
-}
-
-/**
- * Certificate managers are shared per folder: generating the client's key pair is slow on a Pi
- * and two managers watching one folder would race each other.
- */
-const certificateManagers = new Map<string, Promise<OpcuaLib.OPCUACertificateManager>>();
-
-function certificateManagerFor(lib: Lib, rootFolder: string, trustUnknown: boolean) {
-  const key = `${rootFolder}\0${trustUnknown}`;
-  let cm = certificateManagers.get(key);
-  if (!cm) {
-    cm = (async () => {
-      const manager = new lib.OPCUACertificateManager({
-        rootFolder,
-        automaticallyAcceptUnknownCertificate: trustUnknown,
-      });
-      await manager.initialize();
-      return manager;
-    })();
-    cm.catch(() => certificateManagers.delete(key));
-    certificateManagers.set(key, cm);
-  }
-  return cm;
-}
 
 interface ItemState {
   readonly cfg: OpcuaItemConfig;
@@ -73,6 +27,13 @@ interface ItemState {
 
 type SessionState = 'disconnected' | 'connecting' | 'connected' | 'reconnecting';
 
+/**
+ * OPC-UA driver: one client, session and subscription per device; each monitored item's data
+ * changes become telemetry readings. This file builds the session and subscription and keeps
+ * status; the rest has its own module: loading node-opcua (library.ts), the shared certificate
+ * store (certificate-cache.ts), the user identity (credentials.ts), reconnecting with the kit's
+ * backoff (session-loop.ts) and noticing a subscription that went silent (stall-watchdog.ts).
+ */
 export function createOpcuaDriver(config: OpcuaDeviceConfig, ctx: DriverContext): Driver {
   return new OpcuaDriver(config, ctx);
 }
@@ -99,8 +60,7 @@ class OpcuaDriver implements Driver {
   private session: Session | null = null;
   private subscription: Subscription | null = null;
   private sessionState: SessionState = 'disconnected';
-  private lastActivity = 0;
-  private watchdog: NodeJS.Timeout | null = null;
+  private readonly watchdog: StallWatchdog;
   private wakeRebuild: (() => void) | null = null;
   private lib: Lib | null = null;
 
@@ -110,6 +70,11 @@ class OpcuaDriver implements Driver {
   ) {
     this.items = cfg.items.map((c) => ({ cfg: c, status: 'pending', error: null, lastTs: null, notifications: 0 }));
     this.pkiDir = cfg.pkiDir ?? defaultPkiDir(process.env, ctx.stateDir);
+    this.watchdog = new StallWatchdog(
+      stallAfterMs(cfg.publishingIntervalMs, cfg.keepAliveCount),
+      () => this.running && this.sessionState === 'connected',
+      (quiet) => this.requestRebuild(`no notification or keep-alive for ${quiet} ms`),
+    );
   }
 
   async start(): Promise<void> {
@@ -122,16 +87,14 @@ class OpcuaDriver implements Driver {
       this.ctx.log.error({ err }, 'opcua connection loop ended unexpectedly');
       this.fail(deviceErrorFrom(err, 'internal'), 'down');
     });
-    this.watchdog = setInterval(() => this.checkStall(), Math.min(5000, this.stallAfterMs() / 2));
-    this.watchdog.unref();
+    this.watchdog.start();
   }
 
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
     this.abort.abort();
-    if (this.watchdog) clearInterval(this.watchdog);
-    this.watchdog = null;
+    this.watchdog.stop();
     this.wakeRebuild?.();
     await this.closeClient();
     await this.loop;
@@ -165,36 +128,31 @@ class OpcuaDriver implements Driver {
     };
   }
 
-  private async run(): Promise<void> {
-    let failures = 0;
-    while (this.running) {
-      try {
-        await this.connectAndSubscribe();
-        failures = 0;
-        await this.untilRebuildNeeded();
-      } catch (err) {
-        if (!this.running) break;
-        failures += 1;
-        this.counters.connectFailures += 1;
-        const e = deviceErrorFrom(err, `connect to ${this.cfg.endpointUrl}`);
-        if (e.code === 'OPCUA_CERTIFICATE_REJECTED') {
-          e.message += `; if this server is the right one, move its certificate from ${this.pkiDir}/rejected to ${this.pkiDir}/trusted/certs`;
-        }
-        // A PLC that is off for a weekend should not fill the journal: warn on a new kind of
-        // failure and then at failures 1, 2, 4, 8 ...; the status always has the latest.
-        const news = e.code !== this.lastError?.code || (failures & (failures - 1)) === 0;
-        this.fail(e, 'down');
-        this.ctx.log[news ? 'warn' : 'debug']({ code: e.code, err: e.message, failures }, 'opcua connect failed');
-      }
-      await this.closeClient();
-      if (!this.running) break;
-      const delay = retryDelayMs(Math.max(failures, 1) - 1, { startingDelay: this.cfg.reconnect.initialDelayMs, maxDelay: this.cfg.reconnect.maxDelayMs });
-      try {
-        await sleep(delay, undefined, { signal: this.abort.signal });
-      } catch {
-        break; // aborted by stop()
-      }
+  private run(): Promise<void> {
+    return runSessionLoop(
+      {
+        running: () => this.running,
+        connect: () => this.connectAndSubscribe(),
+        untilRebuildNeeded: () => this.untilRebuildNeeded(),
+        onFailure: (err, failures) => this.connectFailed(err, failures),
+        close: () => this.closeClient(),
+      },
+      { startingDelay: this.cfg.reconnect.initialDelayMs, maxDelay: this.cfg.reconnect.maxDelayMs },
+      this.abort.signal,
+    );
+  }
+
+  private connectFailed(err: unknown, failures: number): void {
+    this.counters.connectFailures += 1;
+    const e = deviceErrorFrom(err, `connect to ${this.cfg.endpointUrl}`);
+    if (e.code === 'OPCUA_CERTIFICATE_REJECTED') {
+      e.message += `; if this server is the right one, move its certificate from ${this.pkiDir}/rejected to ${this.pkiDir}/trusted/certs`;
     }
+    // A PLC that is off for a weekend should not fill the journal: warn on a new kind of
+    // failure and then at failures 1, 2, 4, 8 ...; the status always has the latest.
+    const news = e.code !== this.lastError?.code || (failures & (failures - 1)) === 0;
+    this.fail(e, 'down');
+    this.ctx.log[news ? 'warn' : 'debug']({ code: e.code, err: e.message, failures }, 'opcua connect failed');
   }
 
   private untilRebuildNeeded(): Promise<void> {
@@ -215,10 +173,10 @@ class OpcuaDriver implements Driver {
   }
 
   private async connectAndSubscribe(): Promise<void> {
-    const lib = await loadLib(this.ctx.log);
+    const lib = await loadOpcuaLibrary(this.ctx.log);
     this.lib = lib;
     const cm = await certificateManagerFor(lib, this.pkiDir, this.cfg.trustUnknownServerCertificate);
-    const identity = await this.userIdentity(lib);
+    const identity = await userIdentityFor(lib, this.cfg.auth);
     if (!this.running) return;
 
     this.sessionState = 'connecting';
@@ -396,20 +354,8 @@ class OpcuaDriver implements Driver {
     });
   }
 
-  private stallAfterMs(): number {
-    // A live subscription hears from the server at least every publishing interval x keep-alive
-    // count; three of those without anything means the repair left us with a dead subscription.
-    return Math.max(15_000, 3 * this.cfg.publishingIntervalMs * this.cfg.keepAliveCount);
-  }
-
-  private checkStall(): void {
-    if (!this.running || this.sessionState !== 'connected') return;
-    const quiet = Date.now() - this.lastActivity;
-    if (quiet > this.stallAfterMs()) this.requestRebuild(`no notification or keep-alive for ${quiet} ms`);
-  }
-
   private touch(): void {
-    this.lastActivity = Date.now();
+    this.watchdog.touch();
   }
 
   private refreshState(): void {
@@ -437,37 +383,5 @@ class OpcuaDriver implements Driver {
     } catch (err) {
       this.ctx.log.debug({ err: (err as Error).message }, 'opcua disconnect failed (ignored)');
     }
-  }
-
-  private async userIdentity(lib: Lib): Promise<OpcuaLib.UserIdentityInfo> {
-    const auth = this.cfg.auth;
-    if (auth.type === 'anonymous') return { type: lib.UserTokenType.Anonymous };
-    if (auth.type === 'username') {
-      let password = auth.password;
-      if (password === undefined) {
-        // Read on every connect so a rotated password file is picked up without a restart.
-        password = secretFromFileText(await readSecret(auth.passwordFile!, 'passwordFile'));
-      }
-      return { type: lib.UserTokenType.UserName, userName: auth.username, password };
-    }
-    const certPem = await readSecret(auth.certificateFile, 'auth.certificateFile');
-    const keyPem = await readSecret(auth.privateKeyFile, 'auth.privateKeyFile');
-    let der: Buffer;
-    try {
-      der = new X509Certificate(certPem).raw;
-    } catch (err) {
-      throw new OpcuaConfigError('OPCUA_BAD_CERTIFICATE', `auth.certificateFile ${auth.certificateFile} is not a PEM/DER certificate: ${(err as Error).message}`);
-    }
-    return { type: lib.UserTokenType.Certificate, certificateData: der, privateKey: keyPem };
-  }
-}
-
-async function readSecret(file: string, field: string): Promise<string> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
-    // Say which file and why, never what it contains.
-    throw new OpcuaConfigError(code === 'ENOENT' ? 'OPCUA_SECRET_MISSING' : 'OPCUA_SECRET_UNREADABLE', `${field} ${file}: ${code}`);
   }
 }

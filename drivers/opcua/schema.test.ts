@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { deviceErrorFrom } from './errors.js';
 import { opcuaDeviceSchema } from './schema.js';
@@ -39,15 +43,40 @@ describe('opcua device schema', () => {
     }
   });
 
-  it('accepts a secured username config with a password file', () => {
-    const c = opcuaDeviceSchema.parse({
-      ...base,
-      securityMode: 'SignAndEncrypt',
-      securityPolicy: 'Basic256Sha256',
-      auth: { type: 'username', username: 'gw', passwordFile: '/etc/edge-gateway/secrets/plc.pw' },
-      items: [{ nodeId: 'ns=3;s=Detector.Occupancy', point: 'occupancy', deadband: { type: 'percent', value: 2 } }],
-    });
-    expect(c.auth).toMatchObject({ type: 'username', passwordFile: '/etc/edge-gateway/secrets/plc.pw' });
+  it('accepts a secured username config and reads its password file when the config loads, as a Secret', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'opcua-pw-'));
+    try {
+      const pw = join(dir, 'plc.pw');
+      writeFileSync(pw, 'pl\u00e7-s3cret\nsecond line\n', { mode: 0o600 });
+      const c = opcuaDeviceSchema.parse({
+        ...base,
+        securityMode: 'SignAndEncrypt',
+        securityPolicy: 'Basic256Sha256',
+        auth: { type: 'username', username: 'gw', passwordFile: pw },
+        items: [{ nodeId: 'ns=3;s=Detector.Occupancy', point: 'occupancy', deadband: { type: 'percent', value: 2 } }],
+      });
+      if (c.auth.type !== 'username') throw new Error('expected username auth');
+      expect(c.auth.passwordFile?.reveal()).toBe('pl\u00e7-s3cret');
+      expect(JSON.stringify(c) + inspect(c, { depth: 10 })).not.toContain('s3cret');
+      const inline = opcuaDeviceSchema.parse({ ...base, auth: { type: 'username', username: 'gw', password: 'inl1ne-s3cret' } });
+      expect(JSON.stringify(inline) + inspect(inline, { depth: 10 })).not.toContain('s3cret');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('makes a missing or empty password file a config error naming the file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'opcua-pw-'));
+    try {
+      const issues = (passwordFile: string) =>
+        opcuaDeviceSchema.safeParse({ ...base, auth: { type: 'username', username: 'gw', passwordFile } }).error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`) ?? [];
+      const missing = join(dir, 'absent.pw');
+      expect(issues(missing)).toEqual([`auth.passwordFile: cannot read password file ${missing} (ENOENT)`]);
+      writeFileSync(join(dir, 'empty.pw'), '\n');
+      expect(issues(join(dir, 'empty.pw'))).toEqual([`auth.passwordFile: password file ${join(dir, 'empty.pw')} is empty`]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { deviceBaseSchema, pointNameSchema } from '../device-schema.js';
+import { secretFileSchema } from '../kit/secret-file.js';
+import { Secret } from '../kit/secret.js';
 
 /**
  * OPC-UA device config. Deliberately free of node-opcua imports: the registry loads this schema
@@ -45,8 +47,13 @@ const authSchema = z.discriminatedUnion('type', [
       type: z.literal('username').describe('User name and password (sent encrypted only with securityMode Sign/SignAndEncrypt, or by the server\'s policy).'),
       username: z.string().min(1).describe('OPC-UA user name.'),
       /** Prefer `passwordFile` so the secret stays out of config files people copy around. */
-      password: z.string().min(1).optional().describe('Password, inline. Prefer passwordFile so the secret stays out of config files people copy around.'),
-      passwordFile: z.string().min(1).optional().describe('File whose first line is the password: absolute, or relative to the config directory. Should be readable only by the edge-gateway user.'),
+      password: z
+        .string()
+        .min(1)
+        .transform((p) => new Secret(p))
+        .optional()
+        .describe('Password, inline. Prefer passwordFile so the secret stays out of config files people copy around.'),
+      passwordFile: secretFileSchema.optional().describe('File whose first line is the password: absolute, or relative to the config directory. Read when the config loads (a changed file takes `edge-gateway reload`); should be readable only by the edge-gateway user (doctor and check-config warn otherwise).'),
     })
     .strict()
     .refine((a) => (a.password === undefined) !== (a.passwordFile === undefined), {
@@ -77,7 +84,7 @@ export const opcuaDeviceSchema = deviceBaseSchema
     securityPolicy: z
       .enum(['None', 'Basic256Sha256', 'Aes128_Sha256_RsaOaep', 'Aes256_Sha256_RsaPss'])
       .default('None').describe('None, Basic256Sha256, Aes128_Sha256_RsaOaep or Aes256_Sha256_RsaPss; must match securityMode. Default None.'),
-    auth: authSchema.default({ type: 'anonymous' }).describe('User identity: { type: anonymous } (default), { type: username, username, passwordFile }, or { type: certificate, certificateFile, privateKeyFile }.'),
+    auth: authSchema.prefault({ type: 'anonymous' }).describe('User identity: { type: anonymous } (default), { type: username, username, passwordFile }, or { type: certificate, certificateFile, privateKeyFile }.'),
     /** Application-instance certificate; generated (self-signed) into `pkiDir` when omitted. */
     clientCertificateFile: z.string().min(1).optional().describe('Application-instance certificate of this client. Default: a self-signed one generated into pkiDir. Give with clientPrivateKeyFile.'),
     clientPrivateKeyFile: z.string().min(1).optional().describe('Private key of clientCertificateFile.'),

@@ -1,6 +1,9 @@
+import { createHmac, randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 
 const REDACTED = '[redacted]';
+/** Per process, so a fingerprint says nothing outside it (no offline guessing from a dump). */
+const FINGERPRINT_KEY = randomBytes(32);
 
 /**
  * A credential that cannot leak by accident: JSON, string conversion and util.inspect (which pino
@@ -16,6 +19,11 @@ export class Secret {
 
   reveal(): string {
     return this.#value;
+  }
+
+  /** Tells two secrets apart without revealing either (reload compares configs by it). */
+  fingerprint(): string {
+    return createHmac('sha256', FINGERPRINT_KEY).update(this.#value).digest('hex');
   }
 
   toJSON(): string {

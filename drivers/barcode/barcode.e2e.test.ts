@@ -1,13 +1,13 @@
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBroker, type BrokerFixture } from '../broker/broker.js';
-import { writeConfigDir, type ConfigDir } from '../harness/config-dir.js';
-import { GatewayProcess } from '../harness/gateway-process.js';
-import { createPtyPair, type PtyPair } from '../serial/pty.js';
-import { startSubscriber, type Subscriber } from '../subscriber/subscriber.js';
-import { weatherLine } from './line-sensor.js';
-import { PtyWriter } from './pty-writer.js';
-import { ean13, heldTicket, scanFrame } from './scanner.js';
+import { startBroker, type BrokerFixture } from '../../test-rigs/broker/broker.js';
+import { writeConfigDir, type ConfigDir } from '../../test-rigs/harness/config-dir.js';
+import { GatewayProcess } from '../../test-rigs/harness/gateway-process.js';
+import { createPtyPair, type PtyPair } from '../../test-rigs/serial/pty.js';
+import { startSubscriber, type Subscriber } from '../../test-rigs/subscriber/subscriber.js';
+import { weatherLine } from '../../test-rigs/scanner-sim/line-sensor.js';
+import { PtyWriter } from '../../test-rigs/scanner-sim/pty-writer.js';
+import { ean13, heldTicket, scanFrame } from '../../test-rigs/scanner-sim/scanner.js';
 
 /**
  * A parking lane through the real daemon: a serial scanner and a weather station on real ptys,
