@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCameraSim, type CameraSim } from '../../test-rigs/camera-sim/camera-sim.js';
 import { captureContext, waitFor, type CapturedContext } from '../../test-rigs/camera-sim/capture-context.js';
 import type { Driver } from '../driver.js';
-import { createCameraDriver } from './camera-driver.js';
+import { createCameraDriver } from './driver.js';
 import { cameraProbeLimiter, DEFAULT_PROBE_CONCURRENCY } from './probe-limiter.js';
 import { cameraDeviceSchema } from './schema.js';
 

@@ -4,7 +4,7 @@ import { cameraDeviceSchema, type CameraDeviceConfig } from './schema.js';
 export const cameraDriver = {
   type: 'camera',
   schema: cameraDeviceSchema,
-  load: async () => (await import('./camera-driver.js')).createCameraDriver,
+  load: async () => (await import('./driver.js')).createCameraDriver,
   opens: cameraAddresses,
 } satisfies DriverModule<typeof cameraDeviceSchema>;
 

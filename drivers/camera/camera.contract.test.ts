@@ -1,6 +1,6 @@
 import { driverContractSuite } from '../../test-rigs/driver-contract.js';
 import { startCameraSim } from '../../test-rigs/camera-sim/camera-sim.js';
-import { CameraDriver } from './camera-driver.js';
+import { CameraDriver } from './driver.js';
 import { ProbeLimiter } from './probe-limiter.js';
 import { cameraDeviceSchema } from './schema.js';
 
