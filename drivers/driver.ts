@@ -11,7 +11,10 @@ export interface DriverContext {
   readonly log: Logger;
   /** The gateway's state directory (where the outbox lives), for what a driver must keep across restarts. */
   readonly stateDir?: string;
-  /** Hand readings to the core. Never throws, never blocks; the core buffers them durably. */
+  /**
+   * Hand readings to the core. Never throws (the core contains and logs any failure past the
+   * driver, by device), never blocks; the core buffers them durably.
+   */
   emit(readings: DriverReading[]): void;
   /**
    * Optional fast path for bulk good values (packed-readings.ts): same contract as `emit`. A

@@ -117,6 +117,16 @@ export class DeviceSet {
     // it would surface in the middle of a poll or a parser. Log it by device and carry on.
     const deliver = contained(log, { device: config.id }, 'delivering readings failed', (readings: readonly DriverReading[]) => this.opts.emit(config.id, readings));
     const deliverPacked = contained(log, { device: config.id }, 'delivering readings failed', (readings: readonly PackedReadings[]) => this.opts.emitPacked?.(config.id, readings));
+    // A late emit from a driver that was told to stop (or was abandoned) must not reach the
+    // outbox twice under a restarted instance's name: dropped and counted instead.
+    const accepts = (count: number): boolean => {
+      if (count === 0) return false;
+      if (!run.stopped && !run.abandoned) return true;
+      if (run.lateReadingsDropped === 0) log.warn({ readings: count }, 'driver emitted after it was stopped or abandoned; dropping its late readings');
+      run.lateReadingsDropped += count;
+      this.lateReadingsDropped += count;
+      return false;
+    };
     try {
       if (!module) throw Object.assign(new Error(`no driver for type ${config.type}`), { code: 'NO_DRIVER' });
       const factory = await module.load();
@@ -125,29 +135,12 @@ export class DeviceSet {
         log,
         stateDir: this.opts.stateDir,
         emit: (readings) => {
-          // A late emit from a driver that was told to stop must not reach the outbox twice
-          // under a restarted instance's name.
-          if (readings.length === 0) return;
-          if (run.stopped || run.abandoned) {
-            if (run.lateReadingsDropped === 0) log.warn({ readings: readings.length }, 'driver emitted after it was stopped or abandoned; dropping its late readings');
-            run.lateReadingsDropped += readings.length;
-            this.lateReadingsDropped += readings.length;
-            return;
-          }
-          deliver(readings);
+          if (accepts(readings.length)) deliver(readings);
         },
         ...(this.opts.emitPacked
           ? {
               emitPacked: (readings: readonly PackedReadings[]) => {
-                if (readings.length === 0) return;
-                if (run.stopped || run.abandoned) {
-                  const values = readings.reduce((n, r) => n + r.count, 0);
-                  if (run.lateReadingsDropped === 0) log.warn({ readings: values }, 'driver emitted after it was stopped or abandoned; dropping its late readings');
-                  run.lateReadingsDropped += values;
-                  this.lateReadingsDropped += values;
-                  return;
-                }
-                deliverPacked(readings);
+                if (accepts(readings.reduce((n, r) => n + r.count, 0))) deliverPacked(readings);
               },
             }
           : {}),

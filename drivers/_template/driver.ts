@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { DeviceStatus, Driver, DriverContext, DriverFactory } from '../driver.js';
 import { DeviceStateLog } from '../kit/device-state-log.js';
-import { emitGuarded } from '../kit/emit-guarded.js';
 import { PollLoop } from '../kit/poll-loop.js';
 import { PollSchedule } from '../kit/poll-schedule.js';
 import type { TemplateDevice } from './schema.js';
@@ -61,13 +60,13 @@ class TemplateDriver implements Driver {
       if (this.poller.stopping) return;
       this.bad = false;
       this.lastGoodTs = ts;
-      emitGuarded(this.ctx, [{ point, value: n * scale, quality: 'good', ts, ...(unit ? { unit } : {}) }]);
+      this.ctx.emit([{ point, value: n * scale, quality: 'good', ts, ...(unit ? { unit } : {}) }]);
       this.stateLog.set('ok');
     } catch (err) {
       const e = err as Error & { code?: string };
       const error = this.stateLog.recordError({ code: e.code ?? 'READ_FAILED', message: e.message });
       this.counters.errors++;
-      if (!this.bad && !this.poller.stopping) emitGuarded(this.ctx, [{ point, value: null, quality: 'bad', ts, attrs: { error: error.code } }]);
+      if (!this.bad && !this.poller.stopping) this.ctx.emit([{ point, value: null, quality: 'bad', ts, attrs: { error: error.code } }]);
       this.bad = true;
       this.stateLog.set('down', error);
     }

@@ -9,7 +9,6 @@ import { ModbusError } from './errors.js';
 import { compileReadPlan, type ReadPlan } from './plan.js';
 import { readPlan } from './poll.js';
 import { DeviceStateLog } from '../kit/device-state-log.js';
-import { emitGuarded } from '../kit/emit-guarded.js';
 import { PollLoop } from '../kit/poll-loop.js';
 import { PollSchedule } from '../kit/poll-schedule.js';
 import { ReadingAssembler } from './readings.js';
@@ -241,7 +240,7 @@ export class ModbusRtuDriver implements Driver {
   }
 
   private emit(readings: DriverReading[]): void {
-    if (!this.stopping) emitGuarded(this.ctx, readings);
+    if (!this.stopping && readings.length > 0) this.ctx.emit(readings);
   }
 
 

@@ -5,7 +5,6 @@ import { classifyModbusError, ModbusError } from './errors.js';
 import { compileReadPlan, type ReadPlan } from './plan.js';
 import { readPlan, type RequestResult } from './poll.js';
 import { DeviceStateLog } from '../kit/device-state-log.js';
-import { emitGuarded } from '../kit/emit-guarded.js';
 import { PollLoop } from '../kit/poll-loop.js';
 import { PollSchedule } from '../kit/poll-schedule.js';
 import { expandPacked, type PackedReadings } from '../packed-readings.js';
@@ -250,13 +249,7 @@ export class ModbusTcpDriver implements Driver {
     const readings = slow.length > 0 ? this.assembler.fromResults(slow, ts) : [];
     if (this.stopping) return;
     if (this.ctx.emitPacked) {
-      if (packed.length > 0) {
-        try {
-          this.ctx.emitPacked(packed);
-        } catch (err) {
-          this.ctx.log.error({ err }, 'emit threw; readings of this poll are lost');
-        }
-      }
+      if (packed.length > 0) this.ctx.emitPacked(packed);
       this.emit(readings);
     } else {
       this.emit(packed.length === 0 ? readings : [...packed.flatMap(expandPacked), ...readings]);
@@ -264,7 +257,7 @@ export class ModbusTcpDriver implements Driver {
   }
 
   private emit(readings: DriverReading[]): void {
-    if (!this.stopping) emitGuarded(this.ctx, readings);
+    if (!this.stopping && readings.length > 0) this.ctx.emit(readings);
   }
 
 
