@@ -1,5 +1,5 @@
 import type { BenchResults } from './results.js';
-import { checkTargets, NODE_RED, NODE_RED_POLL_PATH, TARGETS } from './targets.js';
+import { checkTargets, NODE_RED, NODE_RED_POLL_PATH } from './targets.js';
 
 /** Human-readable report of one run: each figure next to the limit it is a fraction of. */
 

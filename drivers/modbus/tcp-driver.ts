@@ -1,9 +1,8 @@
 import type { DeviceStatus, Driver, DriverContext, DriverFactory } from '../driver.js';
 import type { DriverReading } from '../reading.js';
-import { clientBlockReader, ModbusRTU, withDeadline, type ModbusClient } from './client.js';
-import { classifyModbusError, ModbusError } from './errors.js';
+import { ModbusError } from './errors.js';
 import { compileReadPlan, type ReadPlan } from './plan.js';
-import { readPlan, type RequestResult } from './poll.js';
+import type { RequestResult } from './poll.js';
 import { DeviceStateLog } from '../kit/device-state-log.js';
 import { PollLoop } from '../kit/poll-loop.js';
 import { PollSchedule } from '../kit/poll-schedule.js';

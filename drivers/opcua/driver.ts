@@ -57,7 +57,6 @@ class OpcuaDriver implements Driver {
   private abort = new AbortController();
   private loop: Promise<void> | null = null;
   private client: Client | null = null;
-  private session: Session | null = null;
   private subscription: Subscription | null = null;
   private sessionState: SessionState = 'disconnected';
   private readonly watchdog: StallWatchdog;
@@ -208,7 +207,6 @@ class OpcuaDriver implements Driver {
     if (!this.running || this.client !== client) return;
     const session = await client.createSession(identity);
     if (!this.running || this.client !== client) return;
-    this.session = session;
     this.watchSession(session, client);
 
     const subscription = await session.createSubscription2({
@@ -373,7 +371,6 @@ class OpcuaDriver implements Driver {
   private async closeClient(): Promise<void> {
     const client = this.client;
     this.client = null;
-    this.session = null;
     this.subscription = null;
     this.sessionState = 'disconnected';
     if (!client) return;
