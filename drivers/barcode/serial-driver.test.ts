@@ -1,8 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { capturingContext } from '../../test-rigs/serial/capture-context.js';
-import { createPtyPair, type PtyPair } from '../../test-rigs/serial/pty.js';
+import type { PtyPair } from '../../test-rigs/serial/pty.js';
+import { ptySessionPerTest } from '../../test-rigs/serial/pty-session.js';
 import { waitUntil } from '../../test-rigs/serial/wait-until.js';
-import { PtyWriter } from '../../test-rigs/scanner-sim/pty-writer.js';
+import type { PtyWriter } from '../../test-rigs/scanner-sim/pty-writer.js';
 import { ean13, endlessLine, garbage, heldTicket, scanFrame } from '../../test-rigs/scanner-sim/scanner.js';
 import type { Driver } from '../driver.js';
 import { barcodeSerialDeviceSchema } from './schema.js';
@@ -11,21 +12,13 @@ import { createBarcodeSerialDriver } from './serial-driver.js';
 const reopen = { initialDelayMs: 20, maxDelayMs: 200, watchIntervalMs: 50 };
 
 describe('barcode-serial over a real pty', () => {
-  let pair: PtyPair | null = null;
-  let writer: PtyWriter | null = null;
-  let driver: Driver | null = null;
-
-  afterEach(async () => {
-    await driver?.stop();
-    await writer?.close();
-    await pair?.close();
-    driver = null;
-    pair = null;
-  });
+  const session = ptySessionPerTest();
+  let pair: PtyPair;
+  let writer: PtyWriter;
+  let driver: Driver;
 
   it('emits scan events: prefixes stripped, AIM ids reported, repeats suppressed, bad EAN flagged, line noise dropped and counted', async () => {
-    pair = await createPtyPair();
-    writer = new PtyWriter(pair.b);
+    ({ pair, writer } = await session.open());
     const cfg = barcodeSerialDeviceSchema.parse({
       id: 'gate-n-entry',
       type: 'barcode-serial',
@@ -40,7 +33,7 @@ describe('barcode-serial over a real pty', () => {
       maxCodeLength: 256,
     });
     const ctx = capturingContext('gate-n-entry');
-    driver = createBarcodeSerialDriver(cfg, ctx);
+    driver = session.track(createBarcodeSerialDriver(cfg, ctx));
     await driver.start();
 
     const good = ean13('590123412345');
@@ -75,11 +68,10 @@ describe('barcode-serial over a real pty', () => {
   });
 
   it('keeps scanning across an unplug/replug of the adapter', async () => {
-    pair = await createPtyPair();
-    writer = new PtyWriter(pair.b);
+    ({ pair, writer } = await session.open());
     const cfg = barcodeSerialDeviceSchema.parse({ id: 'exit-1', type: 'barcode-serial', port: { path: pair.a, reopen }, terminator: 'CR' });
     const ctx = capturingContext('exit-1');
-    driver = createBarcodeSerialDriver(cfg, ctx);
+    driver = session.track(createBarcodeSerialDriver(cfg, ctx));
     await driver.start();
     await writer.write(scanFrame({ code: 'T0001', terminator: '\r' }));
     await waitUntil(() => ctx.readings.length === 1, 5_000, 'first scan');

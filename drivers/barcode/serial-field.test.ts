@@ -1,8 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { capturingContext, type CapturingContext } from '../../test-rigs/serial/capture-context.js';
-import { createPtyPair, type PtyPair } from '../../test-rigs/serial/pty.js';
+import type { PtyPair } from '../../test-rigs/serial/pty.js';
+import { ptySessionPerTest } from '../../test-rigs/serial/pty-session.js';
 import { waitUntil } from '../../test-rigs/serial/wait-until.js';
-import { PtyWriter } from '../../test-rigs/scanner-sim/pty-writer.js';
+import type { PtyWriter } from '../../test-rigs/scanner-sim/pty-writer.js';
 import { ean13, endlessLine, garbage, scanFrame } from '../../test-rigs/scanner-sim/scanner.js';
 import type { Driver } from '../driver.js';
 import { barcodeSerialDeviceSchema } from './schema.js';
@@ -29,24 +30,16 @@ function connectorNoise(): { bytes: Buffer; terminated: number; tail: number } {
 }
 
 describe('barcode-serial in the field (issue #16, real pty)', () => {
-  let pair: PtyPair | null = null;
-  let writer: PtyWriter | null = null;
-  let driver: Driver | null = null;
-
-  afterEach(async () => {
-    await driver?.stop();
-    await writer?.close();
-    await pair?.close();
-    driver = null;
-    pair = null;
-  });
+  const session = ptySessionPerTest();
+  let pair: PtyPair;
+  let writer: PtyWriter;
+  let driver: Driver;
 
   async function scanner(extra: Record<string, unknown>): Promise<{ ctx: CapturingContext; w: PtyWriter; d: Driver }> {
-    pair = await createPtyPair();
-    writer = new PtyWriter(pair.b);
+    ({ pair, writer } = await session.open());
     const cfg = barcodeSerialDeviceSchema.parse({ id: 'lane-1', type: 'barcode-serial', port: { path: pair.a, reopen }, ...extra });
     const ctx = capturingContext('lane-1');
-    driver = createBarcodeSerialDriver(cfg, ctx);
+    driver = session.track(createBarcodeSerialDriver(cfg, ctx));
     await driver.start();
     return { ctx, w: writer, d: driver };
   }

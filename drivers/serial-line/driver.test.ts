@@ -1,9 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { capturingContext } from '../../test-rigs/serial/capture-context.js';
-import { createPtyPair, type PtyPair } from '../../test-rigs/serial/pty.js';
+import type { PtyPair } from '../../test-rigs/serial/pty.js';
+import { ptySessionPerTest } from '../../test-rigs/serial/pty-session.js';
 import { waitUntil } from '../../test-rigs/serial/wait-until.js';
 import { gprmc, nmeaSentence, weatherLine } from '../../test-rigs/scanner-sim/line-sensor.js';
-import { PtyWriter } from '../../test-rigs/scanner-sim/pty-writer.js';
+import type { PtyWriter } from '../../test-rigs/scanner-sim/pty-writer.js';
 import { garbage } from '../../test-rigs/scanner-sim/scanner.js';
 import type { Driver } from '../driver.js';
 import { createSerialLineDriver } from './driver.js';
@@ -12,21 +13,13 @@ import { serialLineDeviceSchema } from './schema.js';
 const reopen = { initialDelayMs: 20, maxDelayMs: 200, watchIntervalMs: 50 };
 
 describe('serial-line driver over a real pty', () => {
-  let pair: PtyPair | null = null;
-  let writer: PtyWriter | null = null;
-  let driver: Driver | null = null;
-
-  afterEach(async () => {
-    await driver?.stop();
-    await writer?.close();
-    await pair?.close();
-    driver = null;
-    pair = null;
-  });
+  const session = ptySessionPerTest();
+  let pair: PtyPair;
+  let writer: PtyWriter;
+  let driver: Driver;
 
   it('parses a weather station, counts garbage and overlong lines, and never stops reading', async () => {
-    pair = await createPtyPair();
-    writer = new PtyWriter(pair.b);
+    ({ pair, writer } = await session.open());
     const cfg = serialLineDeviceSchema.parse({
       id: 'ws-1',
       type: 'serial-line',
@@ -39,7 +32,7 @@ describe('serial-line driver over a real pty', () => {
       },
     });
     const ctx = capturingContext('ws-1');
-    driver = createSerialLineDriver(cfg, ctx);
+    driver = session.track(createSerialLineDriver(cfg, ctx));
     await driver.start();
     expect(driver.status().state).toBe('ok');
 
@@ -64,8 +57,7 @@ describe('serial-line driver over a real pty', () => {
   });
 
   it('verifies NMEA checksums, survives an unplug and reads again after replug', async () => {
-    pair = await createPtyPair();
-    writer = new PtyWriter(pair.b);
+    ({ pair, writer } = await session.open());
     const cfg = serialLineDeviceSchema.parse({
       id: 'gps',
       type: 'serial-line',
@@ -73,7 +65,7 @@ describe('serial-line driver over a real pty', () => {
       parse: { kind: 'nmea', sentences: { RMC: [{ field: 3, point: 'lat', type: 'latitude' }] } },
     });
     const ctx = capturingContext('gps');
-    driver = createSerialLineDriver(cfg, ctx);
+    driver = session.track(createSerialLineDriver(cfg, ctx));
     await driver.start();
 
     await writer.write(nmeaSentence(gprmc({ lat: 52.5, lon: 13.4, knots: 0 }), { corrupt: true }) + '\r\n');

@@ -1,12 +1,13 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { capturingContext, type CapturingContext } from '../../test-rigs/serial/capture-context.js';
-import { createPtyPair, type PtyPair } from '../../test-rigs/serial/pty.js';
+import type { PtyPair } from '../../test-rigs/serial/pty.js';
+import { ptySessionPerTest } from '../../test-rigs/serial/pty-session.js';
 import { waitUntil } from '../../test-rigs/serial/wait-until.js';
 import { gprmc, nmeaSentence } from '../../test-rigs/scanner-sim/line-sensor.js';
-import { PtyWriter } from '../../test-rigs/scanner-sim/pty-writer.js';
+import type { PtyWriter } from '../../test-rigs/scanner-sim/pty-writer.js';
 import { formatProblem, loadConfig } from '../../gateway/config/load.js';
 import type { Driver } from '../driver.js';
 import { createSerialLineDriver } from './driver.js';
@@ -21,21 +22,13 @@ const rmcFields = [
 ];
 
 describe('serial-line in the field (issue #16, real pty)', () => {
-  let pair: PtyPair | null = null;
-  let writer: PtyWriter | null = null;
-  let driver: Driver | null = null;
-
-  afterEach(async () => {
-    await driver?.stop();
-    await writer?.close();
-    await pair?.close();
-    driver = null;
-    pair = null;
-  });
+  const session = ptySessionPerTest();
+  let pair: PtyPair;
+  let writer: PtyWriter;
+  let driver: Driver;
 
   async function talker(extra: Record<string, unknown>, parse: Record<string, unknown> = {}): Promise<{ ctx: CapturingContext; w: PtyWriter; d: Driver }> {
-    pair = await createPtyPair();
-    writer = new PtyWriter(pair.b);
+    ({ pair, writer } = await session.open());
     const cfg = serialLineDeviceSchema.parse({
       id: 'gps',
       type: 'serial-line',
@@ -44,7 +37,7 @@ describe('serial-line in the field (issue #16, real pty)', () => {
       ...extra,
     });
     const ctx = capturingContext('gps');
-    driver = createSerialLineDriver(cfg, ctx);
+    driver = session.track(createSerialLineDriver(cfg, ctx));
     await driver.start();
     return { ctx, w: writer, d: driver };
   }
