@@ -170,6 +170,7 @@ export async function measurePublish(
     count: rows * opts.perRow,
     bytes: rows * rowBody.length,
     bodies: new Array<Buffer>(rows).fill(Buffer.from(rowBody)),
+    layouts: [],
   };
   const payload = batchPayload('bench-gw', 'raw-limit', 'raw-1', batch, Date.now());
   const client = await mqtt.connectAsync(url, { clientId: `bench-raw-publish-${process.pid}`, clean: true, reconnectPeriod: 0 });

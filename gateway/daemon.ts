@@ -74,6 +74,7 @@ export class Daemon {
       maxFileBytes: g.outbox.maxFileBytes,
       reserveBytes: g.outbox.reserveBytes,
       clockSynced: hooks.clockSynced,
+      packedAs: g.forward.payloadVersion === 2 ? 'records' : 'readings',
     });
     this.groupCommit = new GroupCommit({
       outbox: this.outbox,
@@ -108,6 +109,7 @@ export class Daemon {
       batchMaxBytes: g.forward.batchMaxBytes,
       batchMaxWaitMs: g.forward.batchMaxWait,
       inflightWindow: g.forward.inflightWindow,
+      payloadVersion: g.forward.payloadVersion,
       log: log.child({ component: 'forwarder' }),
     });
     this.devices = new DeviceSet({

@@ -91,6 +91,8 @@ const forwardSchema = z
     batchMaxWait: durationSchema.default(0).describe('Hold a telemetry batch that is not full up to this long for more readings (0 = send at once). Trades latency for fewer, larger messages. Milliseconds or a duration. Default 0. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
     /** Batches awaiting PUBACK at once; order is kept regardless. */
     inflightWindow: z.number().int().min(1).max(256).default(8).describe('Batches awaiting PUBACK at once (1-256); order is kept regardless. Larger drains a backlog faster over high-latency links, and is the most that is re-sent after a reconnect. Default 8. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
+    /** 2 = poll records (docs/payload.md): a good poll travels as one record instead of a JSON object per value. */
+    payloadVersion: z.union([z.literal(1), z.literal(2)]).default(1).describe('Payload format of telemetry and events batches (docs/payload.md). 1: one JSON object per reading. 2: a good poll of a device travels as one record (first seq, layout id, timestamp, array of values) and point names once per batch: a few bytes per value instead of ~110, opt-in because subscribers must understand it. Readings are encoded when committed, so after switching back to 1 a backlog committed as v2 is still sent as v2. Default 1. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
   })
   .strict();
 

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { ClaimedBatch } from '../outbox/outbox.js';
 import type { BatchSource } from '../outbox/store.js';
 import { redactUrl, splitBrokerUrl } from './broker-url.js';
-import { batchPayload } from './payload.js';
+import { batchPayload, type PayloadVersion } from './payload.js';
 import { topicForStream, type Topics } from './topics.js';
 
 /**
@@ -34,6 +34,8 @@ export interface ForwarderOptions {
   /** Hold a not-yet-full telemetry batch up to this long for more readings (0 = send at once). */
   batchMaxWaitMs: number;
   inflightWindow: number;
+  /** Envelope version of batches without poll records (those are always v2). Default 1. */
+  payloadVersion?: PayloadVersion;
   log: Logger;
 }
 
@@ -215,7 +217,7 @@ export class Forwarder {
   private send(client: MqttClient, batch: ClaimedBatch): void {
     const o = this.opts;
     const batchId = `${this.bootId}-${++this.batchCounter}`;
-    const payload = batchPayload(o.gatewayId, o.outbox.id, batchId, batch, Date.now());
+    const payload = batchPayload(o.gatewayId, o.outbox.id, batchId, batch, Date.now(), o.payloadVersion);
     const gen = this.generation;
     this.inflight++;
     client.publish(topicForStream(o.topics, batch.stream), payload, { qos: 1 }, (err) => {

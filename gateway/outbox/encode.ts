@@ -1,6 +1,7 @@
 import type { Reading } from '../../drivers/reading.js';
 import type { PackedPoints } from '../../drivers/packed-readings.js';
 import type { PackedRun } from '../packed-run.js';
+import type { Layout } from './layouts.js';
 
 /**
  * Readings are encoded to their payload JSON once, at commit time, and stored that way: the
@@ -157,6 +158,39 @@ export class RowWriter {
     }
   }
 
+  /**
+   * A packed run as one poll record of payload v2, seq `firstSeq`:
+   * `{"seq":..,"layout":"<id>","ts":..,"values":[..][,"clock":"unsynced"]}`. Per value only its
+   * digits and a comma are written; names and units travel once per batch in the layout.
+   */
+  record(run: PackedRun, layout: Layout, firstSeq: number, clockUnsynced: boolean): void {
+    const p = run.packed;
+    const ts = Number.isFinite(p.ts) ? Math.round(p.ts) : Date.now();
+    this.room(64 + layout.id.length);
+    let at = this.at;
+    const buf = this.buf;
+    at += SEQ_OPEN.copy(buf, at);
+    at = writeInt(buf, at, firstSeq);
+    at += buf.write(`,"layout":"${layout.id}","ts":`, at, 'latin1');
+    at = writeInt(buf, at, ts);
+    at += VALUES_OPEN.copy(buf, at);
+    this.at = at;
+    for (let i = 0; i < p.count; i++) {
+      // Worst case: a comma and a 24-character double.
+      this.room(32);
+      const b = this.buf;
+      at = this.at;
+      if (i !== 0) b[at++] = 0x2c;
+      const v = p.value(i);
+      if (typeof v === 'boolean') at += b.write(v ? 'true' : 'false', at, 'latin1');
+      else if (Number.isSafeInteger(v)) at = writeInt(b, at, v);
+      else at += b.write(Number.isFinite(v) ? String(v) : 'null', at, 'latin1');
+      this.at = at;
+    }
+    this.room(24);
+    this.at += this.buf.write(clockUnsynced ? '],"clock":"unsynced"}' : ']}', this.at, 'latin1');
+  }
+
   private partsFor(points: PackedPoints, device: string): Buffer[] {
     const hit = this.partBytes.get(points);
     if (hit !== undefined && hit.device === device) return hit.parts;
@@ -174,6 +208,7 @@ export class RowWriter {
 }
 
 const SEQ_OPEN = Buffer.from('{"seq":', 'latin1');
+const VALUES_OPEN = Buffer.from(',"values":[', 'latin1');
 
 /** Decimal digits of a safe integer at `at`; returns the end. Needs 17 bytes of room. */
 function writeInt(buf: Buffer, at: number, v: number): number {

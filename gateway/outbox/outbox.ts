@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import type { Reading } from '../../drivers/reading.js';
 import { encodeReading, RowWriter } from './encode.js';
+import { layoutOf, type Layout } from './layouts.js';
 import { dirname } from 'node:path';
 import { PackedRun, readingCount, type Committable } from '../packed-run.js';
 import { DiskReserve } from './disk-reserve.js';
@@ -49,6 +50,11 @@ export interface OutboxOptions {
   reserveBytes?: number;
   /** Decides whether readings committed now are flagged `clock: unsynced`. */
   clockSynced?: () => boolean;
+  /**
+   * How a driver's packed readings are stored: `readings`, one payload-v1 object per value
+   * (default); `records`, one payload-v2 poll record per run, its layout stored once.
+   */
+  packedAs?: 'readings' | 'records';
 }
 
 export interface ClaimedBatch {
@@ -62,6 +68,8 @@ export interface ClaimedBatch {
   bytes: number;
   /** Encoded readings as UTF-8 JSON (each row a comma-joined run), ready to be wrapped in a payload. */
   bodies: Buffer[];
+  /** Layouts the batch's poll records name (payload v2); empty when it holds none. */
+  layouts: Layout[];
 }
 
 export interface DropRecord {
@@ -123,15 +131,18 @@ CREATE TABLE IF NOT EXISTS events (
   first_seq INTEGER PRIMARY KEY,
   count INTEGER NOT NULL,
   created_ms INTEGER NOT NULL,
-  body TEXT NOT NULL
+  body TEXT NOT NULL,
+  layouts TEXT
 );
 CREATE TABLE IF NOT EXISTS telemetry (
   first_seq INTEGER PRIMARY KEY,
   count INTEGER NOT NULL,
   created_ms INTEGER NOT NULL,
-  body TEXT NOT NULL
+  body TEXT NOT NULL,
+  layouts TEXT
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS layouts (id TEXT PRIMARY KEY, json TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS drops (
   id INTEGER PRIMARY KEY,
   from_seq INTEGER NOT NULL,
@@ -170,6 +181,8 @@ interface ClaimRow {
   count: number;
   created_ms: number;
   body: Buffer;
+  /** Space-separated ids of the layouts the row's poll records name; null for none. */
+  layouts: string | null;
 }
 
 export class Outbox {
@@ -192,6 +205,8 @@ export class Outbox {
   private closed = false;
   private readonly reserve: DiskReserve;
   private readonly rowWriter = new RowWriter();
+  /** Layouts known to be in the layouts table, by id (filled on store and on first claim). */
+  private readonly layouts = new Map<string, Layout>();
 
   constructor(opts: OutboxOptions) {
     this.opts = opts;
@@ -211,6 +226,7 @@ export class Outbox {
       db.pragma(`max_page_count = ${Math.max(16, Math.floor(opts.maxFileBytes / pageSize))}`);
     }
     db.exec(SCHEMA);
+    addLayoutsColumns(db);
     this.stmts = this.prepare();
     this.reserve = new DiskReserve(`${opts.path}.reserve`, opts.reserveBytes ?? 0);
     if (opts.reserveBytes) {
@@ -244,6 +260,8 @@ export class Outbox {
     this.durablyOpen(existingId === undefined);
     this.droppedReadings = Number(meta('dropped_readings') ?? 0);
     this.totals = { event: this.scanTotals('event'), telemetry: this.scanTotals('telemetry') };
+    // Layouts live as long as a stored row names them; old config's layouts go at the next start.
+    db.prepare('DELETE FROM layouts WHERE NOT EXISTS (SELECT 1 FROM telemetry WHERE instr(telemetry.layouts, layouts.id) > 0)').run();
 
     this.appendTx = db.transaction((stream: Stream, items: readonly Committable[], now: number): AppendResult => {
       const unsynced = this.opts.clockSynced ? !this.opts.clockSynced() : false;
@@ -262,7 +280,7 @@ export class Outbox {
           const firstSeq = seq;
           let body = encodeReading(readings[start]!, seq++, unsynced);
           for (let i = start + 1; i < end; i++) body += ',' + encodeReading(readings[i]!, seq++, unsynced);
-          insert.run(firstSeq, end - start, now, body);
+          insert.run(firstSeq, end - start, now, body, null);
           bytes += body.length;
           rows++;
         }
@@ -273,16 +291,30 @@ export class Outbox {
       const w = this.rowWriter;
       let inRow = 0;
       let rowFirst = seq;
+      let rowLayouts: string | null = null;
       const endRow = () => {
         bytes += w.length;
         // Bound as bytes (a BLOB in the TEXT column; claims read bodies as bytes either way).
-        insert.run(rowFirst, inRow, now, w.take());
+        insert.run(rowFirst, inRow, now, w.take(), rowLayouts);
         rows++;
         inRow = 0;
         rowFirst = seq;
+        rowLayouts = null;
       };
+      const records = this.opts.packedAs === 'records';
       for (const item of items) {
-        if (item instanceof PackedRun) {
+        if (records && item instanceof PackedRun) {
+          // A record is never split across rows (subscribers get whole polls), so a row may end
+          // up to one poll past rowMaxReadings.
+          const layout = this.storeLayout(item);
+          if (inRow > 0) w.comma();
+          w.record(item, layout, seq, unsynced);
+          if (rowLayouts === null) rowLayouts = layout.id;
+          else if (!(' ' + rowLayouts + ' ').includes(' ' + layout.id + ' ')) rowLayouts += ' ' + layout.id;
+          seq += item.count;
+          inRow += item.count;
+          if (inRow >= rowMax) endRow();
+        } else if (item instanceof PackedRun) {
           // A packed run may straddle rows: split it at the row boundary.
           for (let i = 0; i < item.count; ) {
             const take = Math.min(item.count - i, rowMax - inRow);
@@ -354,15 +386,17 @@ export class Outbox {
     return {
       getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
       setMeta: db.prepare('INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
-      insertEvent: db.prepare('INSERT INTO events(first_seq, count, created_ms, body) VALUES (?, ?, ?, ?)'),
-      insertTelemetry: db.prepare('INSERT INTO telemetry(first_seq, count, created_ms, body) VALUES (?, ?, ?, ?)'),
+      insertEvent: db.prepare('INSERT INTO events(first_seq, count, created_ms, body, layouts) VALUES (?, ?, ?, ?, ?)'),
+      insertTelemetry: db.prepare('INSERT INTO telemetry(first_seq, count, created_ms, body, layouts) VALUES (?, ?, ?, ?, ?)'),
+      insertLayout: db.prepare('INSERT OR IGNORE INTO layouts(id, json) VALUES (?, ?)'),
+      getLayout: db.prepare('SELECT json FROM layouts WHERE id = ?'),
       setNextSeq: db.prepare(
         "INSERT INTO telemetry(first_seq, count, created_ms, body) VALUES (0, ?, 0, '') ON CONFLICT(first_seq) DO UPDATE SET count = excluded.count",
       ),
       getNextSeq: db.prepare('SELECT count FROM telemetry WHERE first_seq = 0'),
       // As bytes: the forwarder concatenates them into the payload buffer, so decoding them into
       // JS strings first would be wasted work (and garbage).
-      claim: per((t) => `SELECT first_seq, count, created_ms, CAST(body AS BLOB) AS body FROM ${t} WHERE first_seq > ? ORDER BY first_seq LIMIT ?`),
+      claim: per((t) => `SELECT first_seq, count, created_ms, CAST(body AS BLOB) AS body, layouts FROM ${t} WHERE first_seq > ? ORDER BY first_seq LIMIT ?`),
       ack: per((t) => `DELETE FROM ${t} WHERE first_seq BETWEEN ? AND ? RETURNING count, length(body) AS bytes`),
       oldest: per((t) => `SELECT created_ms FROM ${t} WHERE first_seq > 0 ORDER BY first_seq LIMIT 1`),
       oldestRows: per((t) => `SELECT first_seq, count, length(body) AS bytes, created_ms FROM ${t} WHERE first_seq > 0 ORDER BY first_seq LIMIT ?`),
@@ -441,6 +475,7 @@ export class Outbox {
    */
   claim(stream: Stream, maxReadings: number, maxBytes: number, holdMs = 0, now = Date.now()): ClaimedBatch | null {
     const bodies: Buffer[] = [];
+    const layouts: Layout[] = [];
     let count = 0;
     let bytes = 0;
     let first: ClaimRow | undefined;
@@ -448,11 +483,16 @@ export class Outbox {
     // Lazily: a row can be ~50 KB and a batch needs only a handful; materialising a page of rows
     // per claim made a backlog drain spend its time copying and collecting bodies it threw away.
     for (const row of this.stmts.claim[stream].iterate(this.claimCursor[stream], CLAIM_SCAN_ROWS) as Iterable<ClaimRow>) {
-      if (bodies.length > 0 && (count + row.count > maxReadings || bytes + row.body.length > maxBytes)) break;
+      // The layouts a row adds travel in the same message, so they count against maxBytes.
+      const added = row.layouts === null ? [] : this.newLayouts(row.layouts, layouts);
+      let rowBytes = row.body.length;
+      for (const l of added) rowBytes += l.id.length + l.json.length + 4;
+      if (bodies.length > 0 && (count + row.count > maxReadings || bytes + rowBytes > maxBytes)) break;
       first ??= row;
       bodies.push(row.body);
+      layouts.push(...added);
       count += row.count;
-      bytes += row.body.length;
+      bytes += rowBytes;
       last = row;
     }
     if (first === undefined || last === undefined) return null;
@@ -467,7 +507,35 @@ export class Outbox {
       count,
       bytes,
       bodies,
+      layouts,
     };
+  }
+
+  /** The layout of a packed run, stored (in the running transaction) the first time it is seen. */
+  private storeLayout(run: PackedRun): Layout {
+    const layout = layoutOf(run.packed.points, run.device);
+    if (!this.layouts.has(layout.id)) {
+      this.stmts.insertLayout.run(layout.id, layout.json);
+      this.layouts.set(layout.id, layout);
+    }
+    return layout;
+  }
+
+  /** Layouts named in a row's `ids` that are not yet in `have`. */
+  private newLayouts(ids: string, have: readonly Layout[]): Layout[] {
+    const out: Layout[] = [];
+    for (const id of ids.split(' ')) {
+      if (have.some((l) => l.id === id) || out.some((l) => l.id === id)) continue;
+      let layout = this.layouts.get(id);
+      if (layout === undefined) {
+        const row = this.stmts.getLayout.get(id) as { json: string } | undefined;
+        // Stored in the same transaction as every row naming it, so only a hand-edited file lacks it.
+        if (row === undefined) throw new Error(`outbox ${this.opts.path}: a row names layout ${id}, which is not stored`);
+        this.layouts.set(id, (layout = { id, json: row.json }));
+      }
+      out.push(layout);
+    }
+    return out;
   }
 
   /** The broker has the batch: delete its rows. Safe to call twice or after retention. */
@@ -651,4 +719,15 @@ function wrapFull(err: unknown, path: string, what: string): Error {
 function isDiskFull(err: unknown): boolean {
   const code = (err as { code?: string })?.code;
   return code === 'SQLITE_FULL' || code === 'SQLITE_IOERR_WRITE' || code === 'SQLITE_IOERR_FSYNC';
+}
+
+/**
+ * Files written before payload v2 have no `layouts` column: add it (NULL on old rows, which
+ * hold no records). ALTER TABLE ADD COLUMN only rewrites the schema, not the rows.
+ */
+function addLayoutsColumns(db: Database.Database): void {
+  for (const table of Object.values(TABLE)) {
+    const columns = db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[];
+    if (!columns.some((c) => c.name === 'layouts')) db.exec(`ALTER TABLE ${table} ADD COLUMN layouts TEXT`);
+  }
 }

@@ -67,6 +67,7 @@ describe('fuzz: outbox encoder', () => {
           count: readings.length,
           bytes: Buffer.byteLength(bodies.join(',')),
           bodies: [Buffer.from(bodies.join(','))],
+          layouts: [],
         };
         const payload = batchPayload('gw-fuzz', '00000000-0000-4000-8000-000000000000', 'b-1', batch, Date.now());
         const parsed = parseBatch(payload, 'gw-fuzz');
@@ -85,7 +86,7 @@ describe('fuzz: outbox encoder', () => {
     const rejected: string[] = [];
     for (const r of cases) {
       const body = encodeReading(r, 1, false);
-      const batch: ClaimedBatch = { stream: 'telemetry', fromKey: 1, toKey: 1, firstSeq: 1, lastSeq: 1, count: 1, bytes: Buffer.byteLength(body), bodies: [Buffer.from(body)] };
+      const batch: ClaimedBatch = { stream: 'telemetry', fromKey: 1, toKey: 1, firstSeq: 1, lastSeq: 1, count: 1, bytes: Buffer.byteLength(body), bodies: [Buffer.from(body)], layouts: [] };
       const parsed = parseBatch(batchPayload('gw-fuzz', 'o', 'b-1', batch, 1), 'gw-fuzz');
       if (!parsed.ok) rejected.push(`${body} -> ${parsed.reason.slice(0, 80)}`);
     }
