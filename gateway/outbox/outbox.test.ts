@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Reading } from '../../drivers/reading.js';
-import { Outbox, OutboxFullError, SEQ_BLOCK, type OutboxOptions } from './outbox.js';
+import { Outbox, OutboxFullError, SEQ_BLOCK, seqBlockFor, type OutboxOptions } from './outbox.js';
 
 let dir: string;
 beforeEach(() => {
@@ -135,7 +135,22 @@ describe('outbox contract', () => {
     a.append('telemetry', readings(5));
     const b = open();
     // The reservation that covered SEQ_BLOCK + 10 went with that commit: the skip starts above it.
-    expect(b.skipped).toMatchObject({ fromSeq: SEQ_BLOCK + 16, toSeq: 2 * SEQ_BLOCK + 10 });
+    // A commit that large reserves more than one block ahead (seqBlockFor), so the next 31 like it need no sync.
+    expect(b.skipped).toMatchObject({ fromSeq: SEQ_BLOCK + 16, toSeq: SEQ_BLOCK + 10 + seqBlockFor(SEQ_BLOCK + 10) });
+    expect(seqBlockFor(SEQ_BLOCK + 10)).toBe(32 * (SEQ_BLOCK + 10));
+    expect(seqBlockFor(10)).toBe(SEQ_BLOCK);
+    b.close();
+  });
+
+  it('at a high rate reserves ahead for many commits, and an unclean stop still skips only that', () => {
+    const a = open({ rowMaxReadings: 1000 });
+    for (let i = 0; i < 100; i++) a.append('telemetry', readings(2000));
+    const handedOut = a.nextSequence - 1;
+    const b = open();
+    expect(b.skipped!.fromSeq).toBe(handedOut + 1);
+    // Never more than one reservation ahead of what was handed out.
+    expect(b.skipped!.toSeq - handedOut).toBeLessThanOrEqual(seqBlockFor(2000));
+    expect(b.skipped!.toSeq - handedOut).toBeGreaterThan(0);
     b.close();
   });
 

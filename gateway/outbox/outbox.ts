@@ -163,10 +163,21 @@ CREATE TABLE IF NOT EXISTS skips (
 
 const KEEP_DROP_RECORDS = 50;
 /**
- * Seqs reserved per synced write. One extra fsync per block: at the intersection load (1,600
- * readings/s) one every ~2.5 s. It is also the most an unclean stop skips.
+ * Seqs reserved per synced write, at least. One extra fsync per block: at the intersection load
+ * (1,600 readings/s) one every ~2.5 s. It is also the most an unclean stop skips.
  */
 export const SEQ_BLOCK = 4096;
+/**
+ * At high rates a fixed block would be crossed by every commit (a 50 ms window at 650k values/s
+ * holds 32k seqs), turning `normal` into an fsync per commit. A block covers this many commits
+ * of the size that crossed it instead: about 1.6 s at the default window.
+ */
+const COMMITS_PER_BLOCK = 32;
+
+/** Seqs to reserve beyond a commit of `count` readings that crossed the reserved block. */
+export function seqBlockFor(count: number): number {
+  return Math.max(SEQ_BLOCK, count * COMMITS_PER_BLOCK);
+}
 /** Upper bound on rows one claim looks at; the byte and count bounds normally stop it far sooner. */
 const CLAIM_SCAN_ROWS = 256;
 
@@ -285,7 +296,7 @@ export class Outbox {
           rows++;
         }
         this.stmts.setNextSeq.run(seq);
-        if (seq > this.reservedTo) this.stmts.setMeta.run('seq_reserved_to', String(seq + SEQ_BLOCK));
+        if (seq > this.reservedTo) this.stmts.setMeta.run('seq_reserved_to', String(seq + seqBlockFor(seq - this.nextSeq)));
         return { nextSeq: seq, rows, bytes };
       }
       const w = this.rowWriter;
@@ -333,7 +344,7 @@ export class Outbox {
       }
       if (inRow > 0) endRow();
       this.stmts.setNextSeq.run(seq);
-      if (seq > this.reservedTo) this.stmts.setMeta.run('seq_reserved_to', String(seq + SEQ_BLOCK));
+      if (seq > this.reservedTo) this.stmts.setMeta.run('seq_reserved_to', String(seq + seqBlockFor(seq - this.nextSeq)));
       return { nextSeq: seq, rows, bytes };
     });
   }
@@ -446,7 +457,7 @@ export class Outbox {
       // same transaction, fsynced: no seq of it can be published before the reservation is durable.
       const crossing = this.nextSeq + count > this.reservedTo;
       const done = crossing ? this.synced(() => this.appendTx(stream, items, now)) : this.appendTx(stream, items, now);
-      if (crossing) this.reservedTo = done.nextSeq + SEQ_BLOCK;
+      if (crossing) this.reservedTo = done.nextSeq + seqBlockFor(count);
       // Only once COMMIT succeeded: a commit that fails (e.g. ENOSPC at COMMIT) rolls back, and
       // counters or the sequence moved inside the transaction body would then be wrong.
       const firstSeq = this.nextSeq;
