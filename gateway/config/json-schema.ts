@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { deviceConfigSchema } from '../../drivers/registry.js';
-import { batchPayloadSchema, healthPayloadSchema, statusPayloadSchema } from '../forwarder/payload-schema.js';
+import { batchPayloadSchema, batchPayloadV2Schema, healthPayloadSchema, statusPayloadSchema } from '../forwarder/payload-schema.js';
 import { gatewayFileSchema } from './gateway-schema.js';
 
 /**
@@ -18,14 +18,18 @@ export function jsonSchemas(): Record<string, unknown> {
   };
 }
 
-/** The MQTT payload contract for central systems (docs/payload.md). */
+/**
+ * The MQTT payload contract for central systems (docs/payload.md). Batches come as v1 or, when
+ * the gateway opts in, v2 (poll records); health stays v1.
+ */
 export function payloadSchema(): Record<string, unknown> {
   const opts = { io: 'output', target: 'draft-2020-12' } as const;
   return {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
-    title: 'edge-gateway MQTT payloads (v1)',
+    title: 'edge-gateway MQTT payloads (batches v1 and v2, health v1)',
     $defs: {
       telemetryOrEventsBatch: z.toJSONSchema(batchPayloadSchema, opts),
+      telemetryOrEventsBatchV2: z.toJSONSchema(batchPayloadV2Schema, opts),
       health: z.toJSONSchema(healthPayloadSchema, opts),
       status: z.toJSONSchema(statusPayloadSchema, opts),
     },

@@ -36,6 +36,123 @@ export const batchPayloadSchema = z
   })
   .strict();
 
+/**
+ * v2 ("poll records", docs/payload.md): opt-in. A good poll of one device read travels as one
+ * record (seq of its first value, a layout id, ts, values); names, units and device travel once
+ * per batch in `layouts`. Items that are not good poll values stay v1 reading objects.
+ */
+const layoutId = z
+  .string()
+  .regex(/^[0-9a-f]{12}$/, '12 lowercase hex characters')
+  .describe('hash of the layout content (device, points, units): the same id means the same layout in every batch');
+
+export const layoutPayloadSchema = z
+  .object({
+    device: z.string(),
+    points: z.array(z.string()).min(1),
+    units: z
+      .array(z.string().nullable())
+      .optional()
+      .describe('same length as points, null where a point has no unit; absent when no point has one'),
+  })
+  .strict();
+
+export const pollRecordPayloadSchema = z
+  .object({
+    seq: seq.describe('seq of values[0]; values[i] has seq + i'),
+    layout: layoutId,
+    ts: z.number().int().describe('when the device was read, ms since the Unix epoch (gateway clock); the ts of every value'),
+    values: z
+      .array(z.union([z.number(), z.boolean()]))
+      .min(1)
+      .describe('good values in layout point order, always one per point of the layout'),
+    clock: z.literal('unsynced').optional().describe('the gateway clock was not synchronised when this was read'),
+  })
+  .strict();
+
+export const batchPayloadV2Schema = z
+  .object({
+    v: z.literal(2),
+    gateway: z.string(),
+    outbox: z.string().describe('id of the outbox database; seqs are unique per (gateway, outbox)'),
+    batch: z.string().describe('unique per publish; a batch re-sent after a reconnect or restart gets a new id'),
+    firstSeq: seq.describe('seq of the first item'),
+    lastSeq: seq.describe('seq of the last reading (for a final poll record: seq + values.length - 1)'),
+    count: z.number().int().min(1).describe('readings in this batch with every poll record expanded, not items in `readings`'),
+    sentAt: z.number().int(),
+    layouts: z
+      .record(layoutId, layoutPayloadSchema)
+      .optional()
+      .describe('present iff a poll record is in readings; exactly the layouts the records reference'),
+    readings: z
+      .array(z.union([pollRecordPayloadSchema, readingPayloadSchema]))
+      .min(1)
+      .describe('poll records and v1 readings, ascending and non-overlapping by (expanded) seq'),
+  })
+  .strict();
+
+/** Either version; a consumer of a gateway that ever ran v2 must accept both (rule 7). */
+export const anyBatchPayloadSchema = z.discriminatedUnion('v', [batchPayloadSchema, batchPayloadV2Schema]);
+
+export type ReadingPayload = z.infer<typeof readingPayloadSchema>;
+export type PollRecordPayload = z.infer<typeof pollRecordPayloadSchema>;
+export type LayoutPayload = z.infer<typeof layoutPayloadSchema>;
+export type BatchPayloadV1 = z.infer<typeof batchPayloadSchema>;
+export type BatchPayloadV2 = z.infer<typeof batchPayloadV2Schema>;
+export type AnyBatchPayload = z.infer<typeof anyBatchPayloadSchema>;
+
+export function isPollRecord(item: ReadingPayload | PollRecordPayload): item is PollRecordPayload {
+  return 'layout' in item;
+}
+
+/**
+ * What the schemas cannot say about a batch that already passed one of them: seqs ascend without
+ * overlap (poll records expanded), `count` and `firstSeq`/`lastSeq` agree with the items, and in
+ * v2 every record matches a layout that is present, with no layout unreferenced. Returns every
+ * problem found (empty when the batch keeps the contract), so a failing test shows all of them.
+ */
+export function checkBatchInvariants(batch: AnyBatchPayload): string[] {
+  const problems: string[] = [];
+  const layouts: Record<string, LayoutPayload> = batch.v === 2 ? (batch.layouts ?? {}) : {};
+  const referenced = new Set<string>();
+  let expanded = 0;
+  let prevLast: number | null = null;
+  batch.readings.forEach((item, i) => {
+    let last = item.seq;
+    if (isPollRecord(item)) {
+      referenced.add(item.layout);
+      last = item.seq + item.values.length - 1;
+      const layout = layouts[item.layout];
+      if (layout === undefined) problems.push(`readings[${i}]: layout ${item.layout} is not in layouts`);
+      else if (item.values.length !== layout.points.length) {
+        problems.push(`readings[${i}]: ${item.values.length} values for layout ${item.layout} of ${layout.points.length} points`);
+      }
+    }
+    if (prevLast !== null && item.seq <= prevLast) {
+      problems.push(`readings[${i}]: seq ${item.seq} does not follow ${prevLast} (items must ascend without overlap)`);
+    }
+    expanded += last - item.seq + 1;
+    prevLast = last;
+  });
+  if (batch.count !== expanded) problems.push(`count ${batch.count} but the items hold ${expanded} readings`);
+  const firstSeq = batch.readings[0]?.seq;
+  if (batch.firstSeq !== firstSeq) problems.push(`firstSeq ${batch.firstSeq} but the first item has seq ${firstSeq}`);
+  if (batch.lastSeq !== prevLast) problems.push(`lastSeq ${batch.lastSeq} but the last reading has seq ${prevLast}`);
+  if (batch.v === 2) {
+    if (batch.layouts !== undefined && referenced.size === 0) problems.push('layouts present but no poll record in readings');
+    for (const [id, layout] of Object.entries(layouts)) {
+      if (!referenced.has(id)) problems.push(`layouts.${id}: referenced by no poll record`);
+      if (layout.units === undefined) continue;
+      if (layout.units.length !== layout.points.length) {
+        problems.push(`layouts.${id}: ${layout.units.length} units for ${layout.points.length} points`);
+      } else if (layout.units.every((u) => u === null)) {
+        problems.push(`layouts.${id}: units present but every one is null (omit units instead)`);
+      }
+    }
+  }
+  return problems;
+}
+
 const deviceStatusSchema = z
   .object({
     type: z.string(),

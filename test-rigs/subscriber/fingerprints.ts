@@ -41,3 +41,25 @@ export function fingerprint(text: string): number {
   }
   return h >>> 0 || 1;
 }
+
+/**
+ * JSON with object keys sorted at every level and undefined members left out: two values that
+ * say the same thing give the same text however they were built. A v2 poll record expanded here
+ * and the same reading parsed from a v1 batch must fingerprint alike, or a gateway switched from
+ * v1 to v2 that redelivers a batch would look like it reused seqs.
+ */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  const obj = value as Record<string, unknown>;
+  const members = Object.keys(obj)
+    .filter((k) => obj[k] !== undefined)
+    .sort()
+    .map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`);
+  return `{${members.join(',')}}`;
+}
+
+/** A reading's fingerprint: of its content, not of the order its fields were written in. */
+export function contentFingerprint(reading: unknown): number {
+  return fingerprint(canonicalJson(reading));
+}

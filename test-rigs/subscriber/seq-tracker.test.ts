@@ -58,6 +58,19 @@ describe('SeqTracker', () => {
     expect(t.reused).toBe(2);
   });
 
+  it('compares content, not the order fields were written in (a v2 record expands in its own order)', () => {
+    const t = new SeqTracker();
+    const asV1 = { seq: 1, device: 'd', point: 'p', unit: 'degC', value: 2, quality: 'good', ts: 5, attrs: { a: 1, b: 2 } };
+    const reordered = { seq: 1, ts: 5, quality: 'good', value: 2, attrs: { b: 2, a: 1 }, unit: 'degC', point: 'p', device: 'd', clock: undefined };
+    t.acceptReadings([asV1], 'v1');
+    t.acceptReadings([reordered], 'v2');
+    expect(t.summary()).toMatchObject({ duplicates: 1, reused: 0 });
+    // An absent unit and a unit are different content.
+    const { unit: _unit, ...withoutUnit } = asV1;
+    t.acceptReadings([withoutUnit], 'no-unit');
+    expect(t.reused).toBe(1);
+  });
+
   it('any permutation of a range with duplicates leaves no gaps and counts duplicates exactly', () => {
     fc.assert(
       fc.property(

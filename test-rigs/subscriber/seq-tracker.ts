@@ -1,4 +1,4 @@
-import { fingerprint, FingerprintLog } from './fingerprints.js';
+import { contentFingerprint, FingerprintLog } from './fingerprints.js';
 import { RangeSet, type SeqRange } from './range-set.js';
 
 export interface CompletenessReport {
@@ -73,7 +73,7 @@ export class SeqTracker {
   acceptReadings(readings: readonly { seq: number }[], batchId = '(unknown)'): number {
     let reusedHere = 0;
     for (const r of readings) {
-      if (this.contents.check(r.seq, fingerprint(JSON.stringify(r))) !== 'different') continue;
+      if (this.contents.check(r.seq, contentFingerprint(r)) !== 'different') continue;
       reusedHere++;
       if (this.reusedSamples.length < KEEP_REUSED_SAMPLES) this.reusedSamples.push({ seq: r.seq, batch: batchId });
     }

@@ -46,6 +46,28 @@ function batch(seqs: number[], opts: { event?: boolean; outbox?: string; batchId
   });
 }
 
+/**
+ * A v2 batch: each `[seq, n]` is a poll record of `n` pump-3 values (flow, level...) at one ts;
+ * a bare seq is a v1 reading in the batch() shape. Same content as batch() gives those seqs.
+ */
+const PUMP = 'a0b1c2d3e4f5';
+const PUMP_POINTS = ['flow', 'level', 'running'];
+function batchV2(items: Array<number | [number, number]>, opts: { batchId?: string; layouts?: unknown } = {}): string {
+  const seqs = items.flatMap((it) => (typeof it === 'number' ? [it] : range(it[0], it[0] + it[1] - 1)));
+  const readings = items.map((it) =>
+    typeof it === 'number'
+      ? JSON.parse(batch([it])).readings[0]
+      : { seq: it[0], layout: PUMP, ts: 1_764_061_200_000 + it[0], values: [12.5, 3, true].slice(0, it[1]) },
+  );
+  const records = items.some((it) => typeof it !== 'number');
+  return JSON.stringify({
+    v: 2, gateway: GW, outbox: 'ob-1', batch: opts.batchId ?? `boot-${++counter}`,
+    firstSeq: seqs[0], lastSeq: seqs[seqs.length - 1], count: seqs.length, sentAt: Date.now(),
+    ...(records ? { layouts: opts.layouts ?? { [PUMP]: { device: 'pump-3', points: PUMP_POINTS, units: ['l/s', 'm', null] } } } : {}),
+    readings,
+  });
+}
+
 const topic = (t: string): string => `${PREFIX}/${GW}/${t}`;
 const range = (a: number, b: number): number[] => Array.from({ length: b - a + 1 }, (_, i) => a + i);
 
@@ -66,7 +88,7 @@ describe('reference subscriber against a real broker', () => {
     // A QoS 1 redelivery of seqs 4..5 in a different batch.
     await pub.publishAsync(topic('telemetry'), batch([4, 5], { batchId: 'boot-redelivered' }), { qos: 1 });
     await pub.publishAsync(topic('telemetry'), 'not json', { qos: 1 });
-    await pub.publishAsync(topic('telemetry'), JSON.stringify({ v: 2, gateway: GW }), { qos: 1 });
+    await pub.publishAsync(topic('telemetry'), JSON.stringify({ v: 3, gateway: GW }), { qos: 1 });
     const descending = JSON.parse(batch([14, 13])) as Record<string, unknown>;
     await pub.publishAsync(topic('telemetry'), JSON.stringify({ ...descending, firstSeq: 14, lastSeq: 13 }), { qos: 1 });
 
@@ -77,7 +99,7 @@ describe('reference subscriber against a real broker', () => {
     expect(s.readings.filter((r) => r.topic === 'events')).toMatchObject([{ seq: 12, kind: 'event', attrs: { lane: 2 } }]);
     expect(s.malformed.map((m) => m.reason)).toEqual([
       expect.stringContaining('not JSON'),
-      expect.stringContaining('v'),
+      expect.stringContaining('v: 3 is not a payload version'),
       expect.stringContaining('must ascend'),
     ]);
 
@@ -122,6 +144,44 @@ describe('reference subscriber against a real broker', () => {
     await pub.publishAsync(topic('status'), '', { qos: 1, retain: true });
     await pub.publishAsync(topic('health'), '', { qos: 1, retain: true });
     await s.stop();
+  });
+
+  it('reads v2 poll records as the readings they stand for, next to v1 batches, and rejects a malformed one', async () => {
+    const s = await subscriber(`it-v2-${Date.now()}`);
+    await pub.publishAsync(topic('telemetry'), batch(range(1, 3)), { qos: 1 });
+    // Records of the whole layout (3 values) around a v1 reading.
+    await pub.publishAsync(topic('telemetry'), batchV2([[4, 3], 7, [8, 3]]), { qos: 1 });
+    // A v2 batch without records, and one whose record names no layout it carries.
+    await pub.publishAsync(topic('events'), batchV2([11]), { qos: 1 });
+    await pub.publishAsync(topic('telemetry'), batchV2([[12, 3]], { layouts: { bbbbbbbbbbbb: { device: 'pump-3', points: PUMP_POINTS } } }), { qos: 1 });
+
+    await s.waitFor((x) => x.counters.batches === 3 && x.counters.malformed === 1, 10_000);
+    expect(s.malformed.map((m) => m.reason)).toEqual([expect.stringContaining(`layout ${PUMP} is not in layouts`)]);
+    expect(s.summary()).toMatchObject({ received: 11, readings: 11, gaps: [], duplicates: 0, reused: 0 });
+    expect(s.readings.filter((r) => r.seq >= 4 && r.seq <= 7)).toEqual([
+      { seq: 4, device: 'pump-3', point: 'flow', unit: 'l/s', value: 12.5, quality: 'good', ts: 1_764_061_200_004, batch: expect.any(String), topic: 'telemetry' },
+      { seq: 5, device: 'pump-3', point: 'level', unit: 'm', value: 3, quality: 'good', ts: 1_764_061_200_004, batch: expect.any(String), topic: 'telemetry' },
+      { seq: 6, device: 'pump-3', point: 'running', value: true, quality: 'good', ts: 1_764_061_200_004, batch: expect.any(String), topic: 'telemetry' },
+      { seq: 7, device: 'pump-3', point: 'flow', unit: 'l/s', value: 12.5, quality: 'good', ts: 1_764_061_200_007, batch: expect.any(String), topic: 'telemetry' },
+    ]);
+  });
+
+  it('counts seqs redelivered as v2 after a switch from v1 as duplicates, not reused', async () => {
+    const s = await subscriber(`it-v1v2-${Date.now()}`);
+    // What the gateway sent as v1 before the switch: seqs 1..3 of one poll of pump-3.
+    const v1 = {
+      v: 1, gateway: GW, outbox: 'ob-1', batch: 'boot-v1', firstSeq: 1, lastSeq: 3, count: 3, sentAt: Date.now(),
+      readings: [
+        { seq: 1, device: 'pump-3', point: 'flow', unit: 'l/s', value: 12.5, quality: 'good', ts: 1_764_061_200_001 },
+        { seq: 2, device: 'pump-3', point: 'level', unit: 'm', value: 3, quality: 'good', ts: 1_764_061_200_001 },
+        { seq: 3, device: 'pump-3', point: 'running', value: true, quality: 'good', ts: 1_764_061_200_001 },
+      ],
+    };
+    await pub.publishAsync(topic('telemetry'), JSON.stringify(v1), { qos: 1 });
+    await pub.publishAsync(topic('telemetry'), batchV2([[1, 3]], { batchId: 'boot-v2-resent' }), { qos: 1 });
+    await s.waitFor((x) => x.counters.batches === 2, 10_000);
+    expect(s.summary()).toMatchObject({ received: 3, duplicates: 3, reused: 0, malformed: 0 });
+    expect(s.tracker.duplicateBatches()).toEqual([{ batch: 'boot-v2-resent', count: 3 }]);
   });
 
   it('receives what was published while it was disconnected (persistent session)', async () => {

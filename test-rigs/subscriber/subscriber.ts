@@ -6,6 +6,7 @@ import {
   parseStatus,
   type GatewayStatus,
   type HealthPayload,
+  type LayoutLog,
   type ReadingPayload,
 } from './payload.js';
 import { SeqTracker, type TrackerSummary } from './seq-tracker.js';
@@ -114,6 +115,8 @@ export async function startSubscriber(opts: SubscriberOptions): Promise<Subscrib
   let lastHealth: HealthPayload | null = null;
   let status: GatewayStatus | null = null;
   const waiters = new Set<() => void>();
+  // v2 layout ids are content hashes, the same across outboxes and restarts: one log per gateway.
+  const layouts: LayoutLog = new Map();
 
   const trackerFor = (outbox: string): SeqTracker => {
     let t = trackers.get(outbox);
@@ -134,10 +137,11 @@ export async function startSubscriber(opts: SubscriberOptions): Promise<Subscrib
   const onMessage = (topic: string, payload: Buffer): void => {
     const kind = topics[topic as keyof typeof topics];
     if (kind === 'telemetry' || kind === 'events') {
-      const parsed = parseBatch(payload, opts.gatewayId);
+      const parsed = parseBatch(payload, opts.gatewayId, layouts);
       if (!parsed.ok) return reject(topic, parsed.reason);
       const b = parsed.value;
       counters.batches++;
+      // v2 poll records arrive expanded: everything below sees v1 readings.
       counters.readings += b.readings.length;
       const tracker = trackerFor(b.outbox ?? NO_OUTBOX);
       tracker.acceptReadings(b.readings, b.batch);
