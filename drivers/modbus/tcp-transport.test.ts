@@ -115,6 +115,36 @@ describe('MbapTransport', () => {
     expect(await rejection(t.read(1, 'holding', 0, 1, 100))).toMatchObject({ code: 'ETIMEDOUT', kind: 'timeout' });
   });
 
+  it('outstanding requests time out each at its own deadline, never before it, and an answer in time still counts', async () => {
+    // Answers only the fourth request: the others are silence.
+    const srv = await rawServer((req, n) => (n === 3 ? answer(req, [9]) : null));
+    const t = await connect(srv.host, srv.port);
+    const started = performance.now();
+    const done: Array<{ name: string; at: number; code: string }> = [];
+    const track = (name: string, p: Promise<unknown>) =>
+      p.then(
+        () => done.push({ name, at: performance.now() - started, code: 'ok' }),
+        (e: ModbusError) => done.push({ name, at: performance.now() - started, code: e.code }),
+      );
+    await Promise.all([
+      track('300', t.read(1, 'holding', 0, 1, 300)),
+      track('100', t.read(1, 'holding', 0, 1, 100)),
+      track('200', t.read(1, 'holding', 0, 1, 200)),
+      (async () => {
+        await new Promise((r) => setTimeout(r, 150));
+        await track('answered', t.read(1, 'holding', 0, 1, 1000));
+      })(),
+    ]);
+    expect(done.map((d) => [d.name, d.code])).toEqual([
+      ['100', 'ETIMEDOUT'],
+      ['answered', 'ok'],
+      ['200', 'ETIMEDOUT'],
+      ['300', 'ETIMEDOUT'],
+    ]);
+    for (const d of done.filter((x) => x.code === 'ETIMEDOUT')) expect(d.at).toBeGreaterThanOrEqual(Number(d.name) - 1);
+    expect(t.lost).toBe(false);
+  });
+
   it('a short answer (fewer data bytes than asked) is EBADRESPONSE for that request only; the next request works', async () => {
     const srv = await rawServer((req, n) => (n === 0 ? answer(req, [7]) : answer(req, [1, 2])));
     const t = await connect(srv.host, srv.port);

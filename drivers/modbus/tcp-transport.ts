@@ -3,8 +3,11 @@ import { classifyModbusError, exceptionError, ModbusError } from './errors.js';
 import { isBitTable, type ModbusTable } from './schema.js';
 
 /**
- * Modbus TCP on a plain `net` socket with MBAP framing: one 12-byte request buffer, one map entry
- * and one timer per request, and the answer handed back as a view of the received bytes.
+ * Modbus TCP on a plain `net` socket with MBAP framing: one 12-byte request buffer and one map
+ * entry per request, and the answer handed back as a view of the received bytes. Timeouts are
+ * deadlines checked by one timer per connection, re-armed for the earliest deadline when it fires,
+ * not a timer per request (a device polled every 10 ms would otherwise create and cancel 100
+ * timers a second, for answers that nearly always come in time).
  * (modbus-serial, used before, computes an RTU CRC, allocates several buffers and promises and
  * converts every register to a JS array per TCP request; on the poll path that was most of the
  * cost between the socket and the outbox.)
@@ -29,12 +32,21 @@ const MAX_MBAP_LENGTH = 254;
 interface Outstanding {
   fc: number;
   unitId: number;
+  table: ModbusTable;
+  address: number;
+  count: number;
   /** Data bytes the answer must carry. */
   byteCount: number;
-  context: string;
+  /** performance.now() past which the request has timed out. */
+  deadline: number;
+  timeoutMs: number;
   resolve: (data: Buffer) => void;
   reject: (err: ModbusError) => void;
-  timer: NodeJS.Timeout;
+}
+
+/** What a request was, for error messages (built only when one fails). */
+function contextOf(o: Pick<Outstanding, 'table' | 'address' | 'count' | 'unitId'>): string {
+  return `read ${o.table} ${o.address}+${o.count} from unit ${o.unitId}`;
 }
 
 export class MbapTransport {
@@ -43,6 +55,9 @@ export class MbapTransport {
   private rest: Buffer | null = null;
   private lostError: ModbusError | null = null;
   private readonly lostListeners: Array<(err: ModbusError) => void> = [];
+  /** Fires at (or after) the earliest deadline among outstanding requests; null when none is armed. */
+  private sweepTimer: NodeJS.Timeout | null = null;
+  private sweepAt = Infinity;
   /** Answers whose transaction id matched no outstanding request. */
   strayFrames = 0;
 
@@ -103,9 +118,8 @@ export class MbapTransport {
    */
   read(unitId: number, table: ModbusTable, address: number, count: number, timeoutMs: number): Promise<Buffer> {
     return new Promise<Buffer>((resolve, reject) => {
-      const context = `read ${table} ${address}+${count} from unit ${unitId}`;
       if (this.lostError) {
-        reject(new ModbusError(this.lostError.code, `${context}: ${this.lostError.message}`, 'connection'));
+        reject(new ModbusError(this.lostError.code, `${contextOf({ table, address, count, unitId })}: ${this.lostError.message}`, 'connection'));
         return;
       }
       const tid = this.allocateTid();
@@ -118,12 +132,11 @@ export class MbapTransport {
       req[7] = fc;
       req.writeUInt16BE(address, 8);
       req.writeUInt16BE(count, 10);
-      const timer = setTimeout(() => {
-        this.outstanding.delete(tid);
-        reject(new ModbusError('ETIMEDOUT', `${context}: no answer within ${timeoutMs} ms`, 'timeout'));
-      }, timeoutMs);
       const byteCount = isBitTable(table) ? Math.ceil(count / 8) : count * 2;
-      this.outstanding.set(tid, { fc, unitId, byteCount, context, resolve, reject, timer });
+      const deadline = performance.now() + timeoutMs;
+      this.outstanding.set(tid, { fc, unitId, table, address, count, byteCount, deadline, timeoutMs, resolve, reject });
+      // With one timeout per device, deadlines only grow and the armed timer stays; a shorter one re-arms it.
+      if (deadline < this.sweepAt) this.armSweep(deadline, timeoutMs);
       this.socket.write(req);
     });
   }
@@ -131,6 +144,30 @@ export class MbapTransport {
   /** Close the socket; outstanding requests fail with ECANCELED. */
   destroy(): void {
     this.lose(new ModbusError('ECANCELED', `connection to ${this.where} closed by the gateway`, 'other'));
+  }
+
+  private armSweep(deadline: number, inMs: number): void {
+    if (this.sweepTimer) clearTimeout(this.sweepTimer);
+    this.sweepAt = deadline;
+    this.sweepTimer = setTimeout(() => this.sweep(), inMs);
+  }
+
+  /** Fail the requests whose deadline has passed; re-arm for the earliest one left. */
+  private sweep(): void {
+    this.sweepTimer = null;
+    this.sweepAt = Infinity;
+    const now = performance.now();
+    let earliest = Infinity;
+    for (const [tid, o] of this.outstanding) {
+      if (o.deadline <= now) {
+        this.outstanding.delete(tid);
+        o.reject(new ModbusError('ETIMEDOUT', `${contextOf(o)}: no answer within ${o.timeoutMs} ms`, 'timeout'));
+      } else if (o.deadline < earliest) {
+        earliest = o.deadline;
+      }
+    }
+    // A rejection may have lost the connection (the driver drops it on a timeout).
+    if (earliest !== Infinity && !this.lostError) this.armSweep(earliest, Math.max(1, Math.ceil(earliest - now)));
   }
 
   private allocateTid(): number {
@@ -175,22 +212,24 @@ export class MbapTransport {
       return;
     }
     this.outstanding.delete(tid);
-    clearTimeout(o.timer);
     const unitId = buf[at + 6]!;
     const fc = buf[at + 7]!;
     if (fc === (o.fc | 0x80) && end - at >= 9) {
-      o.reject(exceptionError(buf[at + 8]!, o.context));
+      o.reject(exceptionError(buf[at + 8]!, contextOf(o)));
       return;
     }
-    const bad = (why: string) => o.reject(new ModbusError('EBADRESPONSE', `${o.context}: malformed answer (${why})`, 'response'));
-    if (unitId !== o.unitId) return bad(`unit ${unitId}, expected ${o.unitId}`);
-    if (fc !== o.fc) return bad(`function ${fc}, expected ${o.fc}`);
-    if (end - at < 9) return bad('no byte count');
-    const byteCount = buf[at + 8]!;
-    if (byteCount !== o.byteCount || end - (at + 9) !== byteCount) {
-      return bad(`${byteCount} data bytes declared, ${end - (at + 9)} present, ${o.byteCount} expected`);
-    }
-    o.resolve(buf.subarray(at + 9, end));
+    const why =
+      unitId !== o.unitId
+        ? `unit ${unitId}, expected ${o.unitId}`
+        : fc !== o.fc
+          ? `function ${fc}, expected ${o.fc}`
+          : end - at < 9
+            ? 'no byte count'
+            : buf[at + 8] !== o.byteCount || end - (at + 9) !== o.byteCount
+              ? `${buf[at + 8]} data bytes declared, ${end - (at + 9)} present, ${o.byteCount} expected`
+              : null;
+    if (why !== null) o.reject(new ModbusError('EBADRESPONSE', `${contextOf(o)}: malformed answer (${why})`, 'response'));
+    else o.resolve(buf.subarray(at + 9, end));
   }
 
   private lose(err: ModbusError): void {
@@ -198,10 +237,12 @@ export class MbapTransport {
     this.lostError = err;
     this.rest = null;
     this.socket.destroy();
+    if (this.sweepTimer) clearTimeout(this.sweepTimer);
+    this.sweepTimer = null;
+    this.sweepAt = Infinity;
     for (const [tid, o] of this.outstanding) {
       this.outstanding.delete(tid);
-      clearTimeout(o.timer);
-      o.reject(new ModbusError(err.code, `${o.context}: ${err.message}`, err.kind));
+      o.reject(new ModbusError(err.code, `${contextOf(o)}: ${err.message}`, err.kind));
     }
     for (const l of this.lostListeners.splice(0)) l(err);
   }
