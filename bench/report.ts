@@ -1,4 +1,5 @@
 import type { BenchResults } from './results.js';
+import { shapeTag } from './poll-path.js';
 import { checkTargets, NODE_RED, NODE_RED_POLL_PATH } from './targets.js';
 
 /** Human-readable report of one run: each figure next to the limit it is a fraction of. */
@@ -90,7 +91,7 @@ export function formatReport(r: BenchResults): string {
 
   for (const p of r.pollPath ?? []) {
     line();
-    line(`POLL PATH (real daemon, ${p.devices} Modbus TCP devices x ${p.registers} registers every ${p.intervalMs} ms, durable), ${p.seconds.toFixed(1)} s window`);
+    line(`POLL PATH (real daemon, ${p.devices} Modbus TCP devices x ${p.registers} registers every ${p.intervalMs} ms, durable, payload v${p.payloadVersion}), ${p.seconds.toFixed(1)} s window`);
     line(`  offered ${int(p.offeredPerS)} values/s, committed ${int(p.committedPerS)}/s, delivered ${int(p.deliveredPerS)}/s = ${ratio(p.deliveredPerS, L?.insertRunPerRow.readingsPerS)} of raw insert, ${ratio(p.deliveredPerS, L?.publish.readingsPerS)} of raw publish`);
     line(`  daemon CPU ${pct(p.cpuPercent)} of a core = ${p.coreUsPerValue.toFixed(2)} core-µs per delivered value (Node-RED: ${NODE_RED_POLL_PATH.coreUsPerValue}, not durable)`);
     line(`  latency poll -> subscriber: p50 ${p.latencyP50Ms.toFixed(0)} ms, p99 ${p.latencyP99Ms.toFixed(0)} ms, max ${p.latencyMaxMs.toFixed(0)} ms`);
@@ -151,7 +152,7 @@ export function formatReport(r: BenchResults): string {
   // durable end-to-end section starts from pre-built readings, so it is no comparison).
   for (const p of r.pollPath ?? []) {
     line(
-      `CONTEXT: poll path ${p.devices}x${p.registers}: ${p.coreUsPerValue.toFixed(2)} core-µs/value = ${(p.coreUsPerValue / NODE_RED_POLL_PATH.coreUsPerValue).toFixed(2)}x Node-RED's ` +
+      `CONTEXT: poll path ${shapeTag(p)}: ${p.coreUsPerValue.toFixed(2)} core-µs/value = ${(p.coreUsPerValue / NODE_RED_POLL_PATH.coreUsPerValue).toFixed(2)}x Node-RED's ` +
         `${NODE_RED_POLL_PATH.coreUsPerValue} (not durable; issue #14's side-by-side run, not re-measured; aim <= 0.32x, long term 0.1x)`,
     );
   }

@@ -20,7 +20,7 @@ import type { BenchResults } from './results.js';
  * each other); a failing section is reported and the others still run.
  */
 const USAGE = `usage: npm run bench -- [--quick] [--json] [--json-file PATH] [--only limits,e2e,drain,intersection,pi-storage,pi-class,pollpath]
-  [--e2e-seconds N] [--intersection-seconds N] [--pollpath-seconds N] [--pollpath-profile-seconds N] [--drain-readings N] [--no-trace] [--daemon-cpu-prof DIR] [--daemon-node-args "FLAGS"] [--tmp DIR]`;
+  [--e2e-seconds N] [--intersection-seconds N] [--pollpath-seconds N] [--pollpath-profile-seconds N] [--pollpath-payload 1,2] [--pollpath-shapes 96x125/10,16x1000/10,32x125/100] [--drain-readings N] [--no-trace] [--daemon-cpu-prof DIR] [--daemon-node-args "FLAGS"] [--tmp DIR]`;
 
 const SECTIONS = ['limits', 'e2e', 'drain', 'intersection', 'pi-storage', 'pi-class', 'pollpath'] as const;
 /** A Raspberry Pi's SD card: an fsync 10-100x slower than a server disk; 20 ms is the low end. */
@@ -44,6 +44,8 @@ function parse(argv: string[]) {
       'drain-readings': { type: 'string' },
       'pollpath-seconds': { type: 'string' },
       'pollpath-profile-seconds': { type: 'string' },
+      'pollpath-payload': { type: 'string' },
+      'pollpath-shapes': { type: 'string' },
       'no-trace': { type: 'boolean', default: false },
       'daemon-cpu-prof': { type: 'string' },
       'daemon-node-args': { type: 'string' },
@@ -73,6 +75,11 @@ function parse(argv: string[]) {
     intersectionMs: num('intersection-seconds', values['intersection-seconds'], quick ? 15 : 60) * 1000,
     pollPathWarmupMs: quick ? 2000 : 3000,
     pollPathMs: num('pollpath-seconds', values['pollpath-seconds'], quick ? 6 : 15) * 1000,
+    pollPathPayloads: (values['pollpath-payload'] ?? '1,2').split(',').map((v) => {
+      if (v.trim() !== '1' && v.trim() !== '2') throw new UsageError(`--pollpath-payload: payload versions are 1 and 2, got "${v}"`);
+      return Number(v) as 1 | 2;
+    }),
+    pollPathShapes: values['pollpath-shapes']?.split(',').map((v) => v.trim()) ?? null,
     pollPathProfileMs: num('pollpath-profile-seconds', values['pollpath-profile-seconds'], quick ? 4 : 6) * 1000,
     drainReadings: Math.round(num('drain-readings', values['drain-readings'], 1_000_000)),
     trace: !values['no-trace'],
@@ -211,8 +218,8 @@ async function main(): Promise<number> {
       });
     }
     if (o.only.has('pollpath')) {
-      for (const shape of POLL_PATH_SHAPES) {
-        const r = await section(results, `poll path: ${shape.devices} x ${shape.registers} every ${shape.intervalMs} ms`, () =>
+      for (const shape of POLL_PATH_SHAPES.filter((s) => o.pollPathPayloads.includes(s.payloadVersion) && (o.pollPathShapes === null || o.pollPathShapes.includes(`${s.devices}x${s.registers}/${s.intervalMs}`)))) {
+        const r = await section(results, `poll path: ${shape.devices} x ${shape.registers} every ${shape.intervalMs} ms, payload v${shape.payloadVersion}`, () =>
           measurePollPath({ broker, tmpRoot: o.tmp, shape, warmupMs: o.pollPathWarmupMs, durationMs: o.pollPathMs, profileMs: o.pollPathProfileMs, nodeArgs: o.daemonNodeArgs }),
         );
         if (r) (results.pollPath ??= []).push(r);

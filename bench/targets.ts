@@ -1,3 +1,4 @@
+import { shapeTag } from './poll-path.js';
 import type { BenchResults } from './results.js';
 
 /**
@@ -67,10 +68,10 @@ export function checkTargets(r: BenchResults): TargetCheck[] {
     checks.push({ name: 'intersection: nothing lost', measured: `${x.missing} missing`, target: '0 missing', pass: x.missing === 0 });
   }
   for (const p of r.pollPath ?? []) {
-    const tag = `poll path ${p.devices}x${p.registers}`;
+    const tag = `poll path ${shapeTag(p)}`;
     if (!p.saturating) {
-      checks.push({ name: `${tag}/${p.intervalMs}ms latency p99 (below saturation)`, measured: `${p.latencyP99Ms.toFixed(0)} ms`, target: `<= ${TARGETS.pollPathP99Ms} ms`, pass: p.latencyP99Ms <= TARGETS.pollPathP99Ms });
-      checks.push({ name: `${tag}/${p.intervalMs}ms: nothing lost`, measured: `${p.missing} missing`, target: '0 missing', pass: p.missing === 0 });
+      checks.push({ name: `${tag} latency p99 (below saturation)`, measured: `${p.latencyP99Ms.toFixed(0)} ms`, target: `<= ${TARGETS.pollPathP99Ms} ms`, pass: p.latencyP99Ms <= TARGETS.pollPathP99Ms });
+      checks.push({ name: `${tag}: nothing lost`, measured: `${p.missing} missing`, target: '0 missing', pass: p.missing === 0 });
       continue;
     }
     checks.push({ name: `${tag} core-µs/value`, measured: p.coreUsPerValue.toFixed(2), target: `<= ${TARGETS.pollPathCoreUsPerValue}`, pass: p.coreUsPerValue <= TARGETS.pollPathCoreUsPerValue });
