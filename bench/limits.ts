@@ -2,7 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import mqtt from 'mqtt';
-import { encodeReading } from '../gateway/outbox/encode.js';
+import { encodeReading, RowWriter } from '../gateway/outbox/encode.js';
+import { layoutOf } from '../gateway/outbox/layouts.js';
+import { PackedRun } from '../gateway/packed-run.js';
+import type { PackedReadings } from '../drivers/packed-readings.js';
 import { batchPayload } from '../gateway/forwarder/payload.js';
 import type { ClaimedBatch } from '../gateway/outbox/outbox.js';
 import type { Reading } from '../drivers/reading.js';
@@ -57,6 +60,24 @@ export function encodedRun(n: number, firstSeq = 1_000_000): string {
     .join(',');
 }
 
+/**
+ * `n` values encoded as payload-v2 poll records of 125 values each (one Modbus request's worth),
+ * written by the outbox's own RowWriter, with the same sample values as `encodedRun`.
+ */
+export function encodedRecords(n: number, firstSeq = 1_000_000): string {
+  const values = sampleReadings(n).map((r) => (typeof r.value === 'number' ? r.value : 0));
+  const w = new RowWriter();
+  const names = Array.from({ length: 125 }, (_, i) => `r.${i}`);
+  for (let at = 0; at < n; at += 125) {
+    const slice = values.slice(at, at + 125);
+    const packed: PackedReadings = { points: { names: names.slice(0, slice.length), units: [] }, count: slice.length, ts: 1_764_061_200_050, value: (i) => slice[i]! };
+    const run = new PackedRun('bench-dev', packed);
+    if (at > 0) w.comma();
+    w.record(run, layoutOf(packed.points, run.device), firstSeq + at, false);
+  }
+  return w.take().toString('utf8');
+}
+
 function openScratch(dir: string, name: string): Database.Database {
   const db = new Database(join(dir, name));
   db.pragma('journal_mode = WAL');
@@ -72,10 +93,10 @@ function openScratch(dir: string, name: string): Database.Database {
  * `perRow` 1 is the one-row-per-reading design the outbox avoids; `perRow` = rowMaxReadings is
  * the outbox's own shape.
  */
-export function measureInsert(dir: string, perRow: number, perTransaction: number, durationMs: number, rounds = 3): InsertLimit {
+export function measureInsert(dir: string, perRow: number, perTransaction: number, durationMs: number, rounds = 3, encoding: 'readings' | 'records' = 'readings'): InsertLimit {
   let best: InsertLimit | null = null;
   for (let i = 0; i < rounds; i++) {
-    const r = insertRound(dir, `insert-${perRow}-${i}.db`, perRow, perTransaction, durationMs);
+    const r = insertRound(dir, `insert-${perRow}-${i}.db`, perRow, perTransaction, durationMs, encoding);
     if (best === null || r.readingsPerS > best.readingsPerS) best = r;
     // A round can write hundreds of MB; do not keep them around for the next one.
     for (const suffix of ['', '-wal', '-shm']) rmSync(join(dir, `insert-${perRow}-${i}.db${suffix}`), { force: true });
@@ -83,10 +104,10 @@ export function measureInsert(dir: string, perRow: number, perTransaction: numbe
   return best!;
 }
 
-function insertRound(dir: string, file: string, perRow: number, perTransaction: number, durationMs: number): InsertLimit {
+function insertRound(dir: string, file: string, perRow: number, perTransaction: number, durationMs: number, encoding: 'readings' | 'records'): InsertLimit {
   const db = openScratch(dir, file);
   try {
-    const body = encodedRun(perRow);
+    const body = encoding === 'records' ? encodedRecords(perRow) : encodedRun(perRow);
     const insert = db.prepare('INSERT INTO telemetry(first_seq, count, created_ms, body) VALUES (?, ?, ?, ?)');
     const rowsPerTx = Math.max(1, Math.floor(perTransaction / perRow));
     const tx = db.transaction((firstSeq: number, now: number) => {
@@ -215,6 +236,8 @@ export async function measurePublish(
 export interface Limits {
   insertRunPerRow: InsertLimit;
   insertRowPerReading: InsertLimit;
+  /** Rows of payload-v2 poll records (125 values each): the limit for a gateway set to payloadVersion 2. */
+  insertRecords: InsertLimit;
   drain: DrainLimit;
   publish: PublishLimit;
 }
@@ -236,6 +259,7 @@ export async function measureLimits(opts: {
   try {
     const insertRunPerRow = measureInsert(dir, opts.rowMaxReadings, opts.commitMaxReadings, opts.durationMs);
     const insertRowPerReading = measureInsert(dir, 1, opts.commitMaxReadings, opts.durationMs);
+    const insertRecords = measureInsert(dir, opts.rowMaxReadings, opts.commitMaxReadings, opts.durationMs, 3, 'records');
     const drain = measureDrain(dir, opts.drainReadings, opts.rowMaxReadings, opts.batchMaxReadings, opts.batchMaxBytes);
     const publish = await measurePublish(opts.brokerUrl, {
       batchReadings: opts.batchMaxReadings,
@@ -245,7 +269,7 @@ export async function measureLimits(opts: {
       durationMs: opts.durationMs * 2,
       brokerPid: opts.brokerPid,
     });
-    return { insertRunPerRow, insertRowPerReading, drain, publish };
+    return { insertRunPerRow, insertRowPerReading, insertRecords, drain, publish };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

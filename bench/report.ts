@@ -47,6 +47,7 @@ export function formatReport(r: BenchResults): string {
     line('PHYSICAL LIMITS (same libraries and table shape, none of the gateway code)');
     line(`  SQLite insert, row per run (${L.insertRunPerRow.readingsPerRow}/row, ${int(L.insertRunPerRow.readingsPerTransaction)}/tx)   ${int(L.insertRunPerRow.readingsPerS)} readings/s  (${int(L.insertRunPerRow.rowsPerS)} rows/s, ${L.insertRunPerRow.mbPerS.toFixed(0)} MB/s)`);
     line(`  SQLite insert, row per reading (${int(L.insertRowPerReading.readingsPerTransaction)}/tx)   ${int(L.insertRowPerReading.readingsPerS)} readings/s  (reference: the design the outbox avoids)`);
+    line(`  SQLite insert, v2 poll records (125 values each, ${L.insertRecords.readingsPerRow}/row)   ${int(L.insertRecords.readingsPerS)} values/s  (${int(L.insertRecords.rowsPerS)} rows/s, ${L.insertRecords.mbPerS.toFixed(0)} MB/s)`);
     line(`  SQLite drain, oldest ${L.drain.rowsPerBatch} rows + delete per batch   ${int(L.drain.readingsPerS)} readings/s  (${int(L.drain.readings)} in ${L.drain.seconds.toFixed(2)} s)`);
     const p = L.publish;
     line(`  mqtt.js QoS 1 publish, ${int(p.payloadBytes / 1024)} KiB x ${p.inflightWindow} in flight   ${int(p.readingsPerS)} readings/s  (${int(p.messagesPerS)} msg/s, ${p.mbPerS.toFixed(0)} MB/s)`);
@@ -92,7 +93,7 @@ export function formatReport(r: BenchResults): string {
   for (const p of r.pollPath ?? []) {
     line();
     line(`POLL PATH (real daemon, ${p.devices} Modbus TCP devices x ${p.registers} registers every ${p.intervalMs} ms, durable, payload v${p.payloadVersion}), ${p.seconds.toFixed(1)} s window`);
-    line(`  offered ${int(p.offeredPerS)} values/s, committed ${int(p.committedPerS)}/s, delivered ${int(p.deliveredPerS)}/s = ${ratio(p.deliveredPerS, L?.insertRunPerRow.readingsPerS)} of raw insert, ${ratio(p.deliveredPerS, L?.publish.readingsPerS)} of raw publish`);
+    line(`  offered ${int(p.offeredPerS)} values/s, committed ${int(p.committedPerS)}/s, delivered ${int(p.deliveredPerS)}/s = ${ratio(p.deliveredPerS, p.payloadVersion === 2 ? L?.insertRecords.readingsPerS : L?.insertRunPerRow.readingsPerS)} of raw insert (${p.payloadVersion === 2 ? 'v2 records' : 'v1 rows'}), ${ratio(p.deliveredPerS, L?.publish.readingsPerS)} of raw publish`);
     line(`  daemon CPU ${pct(p.cpuPercent)} of a core = ${p.coreUsPerValue.toFixed(2)} core-µs per delivered value (Node-RED: ${NODE_RED_POLL_PATH.coreUsPerValue}, not durable)`);
     line(`  latency poll -> subscriber: p50 ${p.latencyP50Ms.toFixed(0)} ms, p99 ${p.latencyP99Ms.toFixed(0)} ms, max ${p.latencyMaxMs.toFixed(0)} ms`);
     line(`  RSS max ${mb(p.rssMaxBytes)}, private (RssAnon) at end ${mb(p.rssAnonEndBytes)}; missing ${p.missing}, still stored at stop ${int(p.storedAtStop)}`);
