@@ -51,6 +51,11 @@ export interface OutboxOptions {
   /** Decides whether readings committed now are flagged `clock: unsynced`. */
   clockSynced?: () => boolean;
   /**
+   * Serve claims from a copy of the rows just committed while the forwarder keeps up, instead of
+   * reading them back from SQLite (default true; false only to compare the two in tests).
+   */
+  claimFromMemory?: boolean;
+  /**
    * How a driver's packed readings are stored: `readings`, one payload-v1 object per value
    * (default); `records`, one payload-v2 poll record per run, its layout stored once.
    */
@@ -187,6 +192,23 @@ interface AppendResult {
   bytes: number;
 }
 
+/**
+ * Rows committed and not yet claimed, in order, held in memory while they are *all* such rows of
+ * the stream (`complete`). When the forwarder keeps up, a claim is served from here without a
+ * query: reading back what was just written cost a tenth of the poll path. Anything that makes
+ * the copy incomplete or stale (a claim falling behind past the bound, release, retention,
+ * shifted ages) drops it, and claims read SQLite until they have caught up again.
+ */
+interface Tail {
+  complete: boolean;
+  rows: ClaimRow[];
+  /** Index of the first unclaimed row in `rows` (claimed ones are dropped in bulk). */
+  head: number;
+  bytes: number;
+}
+/** Most bytes the in-memory tail of a stream holds; past it, claims read SQLite (a backlog). */
+const TAIL_MAX_BYTES = 4 * 1024 * 1024;
+
 interface ClaimRow {
   first_seq: number;
   count: number;
@@ -211,6 +233,9 @@ export class Outbox {
   private readonly totals: Record<Stream, Totals>;
   /** Highest first_seq handed out by claim() per stream since the last release(). */
   private readonly claimCursor: Record<Stream, number> = { event: 0, telemetry: 0 };
+  private readonly tails: Record<Stream, Tail> = { event: emptyTail(), telemetry: emptyTail() };
+  /** Rows the running append transaction wrote, for the tail once it has committed (null: no tail to feed). */
+  private written: ClaimRow[] | null = null;
   private readonly stmts: ReturnType<Outbox['prepare']>;
   private readonly appendTx: (stream: Stream, items: readonly Committable[], now: number) => AppendResult;
   private closed = false;
@@ -292,6 +317,7 @@ export class Outbox {
           let body = encodeReading(readings[start]!, seq++, unsynced);
           for (let i = start + 1; i < end; i++) body += ',' + encodeReading(readings[i]!, seq++, unsynced);
           insert.run(firstSeq, end - start, now, body, null);
+          this.written?.push({ first_seq: firstSeq, count: end - start, created_ms: now, body: Buffer.from(body, 'utf8'), layouts: null });
           bytes += body.length;
           rows++;
         }
@@ -306,7 +332,10 @@ export class Outbox {
       const endRow = () => {
         bytes += w.length;
         // Bound as bytes (a BLOB in the TEXT column; claims read bodies as bytes either way).
-        insert.run(rowFirst, inRow, now, w.take(), rowLayouts);
+        const body = w.take();
+        insert.run(rowFirst, inRow, now, body, rowLayouts);
+        // The writer's buffer is reused for the next row: the tail keeps a copy.
+        this.written?.push({ first_seq: rowFirst, count: inRow, created_ms: now, body: Buffer.from(body), layouts: rowLayouts });
         rows++;
         inRow = 0;
         rowFirst = seq;
@@ -456,7 +485,10 @@ export class Outbox {
       // A commit that would hand out seqs beyond the reserved block reserves the next one in the
       // same transaction, fsynced: no seq of it can be published before the reservation is durable.
       const crossing = this.nextSeq + count > this.reservedTo;
+      this.written = this.tails[stream].complete ? [] : null;
       const done = crossing ? this.synced(() => this.appendTx(stream, items, now)) : this.appendTx(stream, items, now);
+      if (this.written !== null) this.toTail(stream, this.written);
+      this.written = null;
       if (crossing) this.reservedTo = done.nextSeq + seqBlockFor(count);
       // Only once COMMIT succeeded: a commit that fails (e.g. ENOSPC at COMMIT) rolls back, and
       // counters or the sequence moved inside the transaction body would then be wrong.
@@ -485,6 +517,19 @@ export class Outbox {
    * claimed yet (null), so that at low rates readings travel in fewer, fuller messages.
    */
   claim(stream: Stream, maxReadings: number, maxBytes: number, holdMs = 0, now = Date.now()): ClaimedBatch | null {
+    const tail = this.tails[stream];
+    if (tail.complete) return this.claimRows(stream, tail.rows, tail.head, maxReadings, maxBytes, holdMs, now);
+    const rows = this.stmts.claim[stream].iterate(this.claimCursor[stream], CLAIM_SCAN_ROWS) as IterableIterator<ClaimRow>;
+    const batch = this.claimRows(stream, rows, 0, maxReadings, maxBytes, holdMs, now);
+    // Nothing unclaimed is left in SQLite: from here on, every unclaimed row is one committed next.
+    if (batch === null && this.stmts.claim[stream].get(this.claimCursor[stream], 1) === undefined && this.opts.claimFromMemory !== false) {
+      this.tails[stream] = { ...emptyTail(), complete: true };
+    }
+    return batch;
+  }
+
+  /** The claim itself, over rows from SQLite or from the tail (`from` = first unclaimed index). */
+  private claimRows(stream: Stream, source: Iterable<ClaimRow> | ClaimRow[], from: number, maxReadings: number, maxBytes: number, holdMs: number, now: number): ClaimedBatch | null {
     const bodies: Buffer[] = [];
     const layouts: Layout[] = [];
     let count = 0;
@@ -493,7 +538,17 @@ export class Outbox {
     let last: ClaimRow | undefined;
     // Lazily: a row can be ~50 KB and a batch needs only a handful; materialising a page of rows
     // per claim made a backlog drain spend its time copying and collecting bodies it threw away.
-    for (const row of this.stmts.claim[stream].iterate(this.claimCursor[stream], CLAIM_SCAN_ROWS) as Iterable<ClaimRow>) {
+    const list = Array.isArray(source) ? source : null;
+    const iterator = list === null ? (source as Iterable<ClaimRow>)[Symbol.iterator]() : null;
+    let taken = 0;
+    for (let i = from; ; i++) {
+      let row: ClaimRow | undefined;
+      if (list !== null) row = list[i];
+      else {
+        const next = iterator!.next();
+        row = next.done ? undefined : next.value;
+      }
+      if (row === undefined) break;
       // The layouts a row adds travel in the same message, so they count against maxBytes.
       const added = row.layouts === null ? [] : this.newLayouts(row.layouts, layouts);
       let rowBytes = row.body.length;
@@ -505,10 +560,14 @@ export class Outbox {
       count += row.count;
       bytes += rowBytes;
       last = row;
+      taken++;
     }
+    // Stop SQLite's statement now rather than when the iterator is collected.
+    iterator?.return?.();
     if (first === undefined || last === undefined) return null;
     if (holdMs > 0 && count < maxReadings && now - first.created_ms < holdMs) return null;
     this.claimCursor[stream] = last.first_seq;
+    if (list !== null) this.takeFromTail(stream, taken);
     return {
       stream,
       fromKey: first.first_seq,
@@ -520,6 +579,36 @@ export class Outbox {
       bodies,
       layouts,
     };
+  }
+
+  /** Rows just committed join the tail, while it holds every unclaimed row and stays within bounds. */
+  private toTail(stream: Stream, rows: ClaimRow[]): void {
+    const tail = this.tails[stream];
+    if (!tail.complete) return;
+    for (const row of rows) {
+      tail.rows.push(row);
+      tail.bytes += row.body.length;
+    }
+    // The forwarder is behind (broker away, slow link): a backlog is SQLite's job.
+    if (tail.bytes > TAIL_MAX_BYTES) this.dropTail(stream);
+  }
+
+  private takeFromTail(stream: Stream, n: number): void {
+    const tail = this.tails[stream];
+    for (let i = tail.head; i < tail.head + n; i++) tail.bytes -= tail.rows[i]!.body.length;
+    tail.head += n;
+    // Compact now and then rather than shifting on every claim.
+    if (tail.head === tail.rows.length) {
+      tail.rows = [];
+      tail.head = 0;
+    } else if (tail.head > 1024) {
+      tail.rows = tail.rows.slice(tail.head);
+      tail.head = 0;
+    }
+  }
+
+  private dropTail(stream: Stream): void {
+    this.tails[stream] = emptyTail();
   }
 
   /** The layout of a packed run, stored (in the running transaction) the first time it is seen. */
@@ -586,6 +675,9 @@ export class Outbox {
   release(): void {
     this.claimCursor.event = 0;
     this.claimCursor.telemetry = 0;
+    // Claimed rows are pending again, and they are not in the tail: read them from SQLite.
+    this.dropTail('event');
+    this.dropTail('telemetry');
   }
 
 
@@ -629,6 +721,8 @@ export class Outbox {
           return deleted;
         })();
         this.subtract(stream, gone);
+        // Dropped rows may still be in the tail, unclaimed: let claims read what SQLite has left.
+        this.dropTail(stream);
         this.droppedReadings += drop.readings;
         drops.push(drop);
       }
@@ -691,6 +785,9 @@ export class Outbox {
     this.db.transaction(() => {
       for (const t of Object.values(TABLE)) this.db.prepare(`UPDATE ${t} SET created_ms = created_ms + ? WHERE first_seq > 0 AND first_seq < ?`).run(deltaMs, beforeSeq);
     })();
+    // The tail's copies carry the old ages (claims hold batches by age).
+    this.dropTail('event');
+    this.dropTail('telemetry');
   }
 
   /** Retention bounds may change on reload; nothing stored is touched until the next pass. */
@@ -741,4 +838,8 @@ function addLayoutsColumns(db: Database.Database): void {
     const columns = db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[];
     if (!columns.some((c) => c.name === 'layouts')) db.exec(`ALTER TABLE ${table} ADD COLUMN layouts TEXT`);
   }
+}
+
+function emptyTail(): Tail {
+  return { complete: false, rows: [], head: 0, bytes: 0 };
 }
