@@ -10,6 +10,12 @@ export interface Layout {
   readonly id: string;
   /** `{"device":..,"points":[..][,"units":[..]]}`, as published in a batch's `layouts`. */
   readonly json: string;
+  /** `"<id>":<json>` as UTF-8, the layout's entry in a batch, built once (batches repeat it). */
+  readonly entry: Buffer;
+}
+
+export function makeLayout(id: string, json: string): Layout {
+  return { id, json, entry: Buffer.from(`"${id}":${json}`, 'utf8') };
 }
 
 const byPoints = new WeakMap<PackedPoints, { device: string; layout: Layout }>();
@@ -23,7 +29,7 @@ export function layoutOf(points: PackedPoints, device: string): Layout {
     `{"device":${JSON.stringify(device)},"points":${JSON.stringify(points.names)}` +
     (hasUnits ? `,"units":${JSON.stringify(points.units.map((u) => u ?? null))}` : '') +
     '}';
-  const layout = { id: createHash('sha256').update(json).digest('hex').slice(0, 12), json };
+  const layout = makeLayout(createHash('sha256').update(json).digest('hex').slice(0, 12), json);
   byPoints.set(points, { device, layout });
   return layout;
 }

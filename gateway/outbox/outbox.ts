@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import type { Reading } from '../../drivers/reading.js';
 import { encodeReading, RowWriter } from './encode.js';
-import { layoutOf, type Layout } from './layouts.js';
+import { layoutOf, makeLayout, type Layout } from './layouts.js';
 import { dirname } from 'node:path';
 import { PackedRun, readingCount, type Committable } from '../packed-run.js';
 import { DiskReserve } from './disk-reserve.js';
@@ -552,7 +552,7 @@ export class Outbox {
       // The layouts a row adds travel in the same message, so they count against maxBytes.
       const added = row.layouts === null ? [] : this.newLayouts(row.layouts, layouts);
       let rowBytes = row.body.length;
-      for (const l of added) rowBytes += l.id.length + l.json.length + 4;
+      for (const l of added) rowBytes += l.entry.length + 1;
       if (bodies.length > 0 && (count + row.count > maxReadings || bytes + rowBytes > maxBytes)) break;
       first ??= row;
       bodies.push(row.body);
@@ -631,7 +631,7 @@ export class Outbox {
         const row = this.stmts.getLayout.get(id) as { json: string } | undefined;
         // Stored in the same transaction as every row naming it, so only a hand-edited file lacks it.
         if (row === undefined) throw new Error(`outbox ${this.opts.path}: a row names layout ${id}, which is not stored`);
-        this.layouts.set(id, (layout = { id, json: row.json }));
+        this.layouts.set(id, (layout = makeLayout(id, row.json)));
       }
       out.push(layout);
     }
