@@ -31,6 +31,9 @@ export interface IntersectionResult {
   rssEndBytes: number;
   /** VmRSS at the end, split: private (RssAnon) and file-backed (RssFile, mostly the node binary). */
   rssAnonEndBytes: number;
+  /** RssAnon sampled with VmRSS through the window: the private memory the issue's target is about
+   * (the file-backed part is the node binary's pages, shared and reclaimable). */
+  rssAnonMaxBytes: number;
   rssFileEndBytes: number;
   /** VmHWM: includes start-up, when config parsing and module loading peak. */
   hwmBytes: number;
@@ -169,11 +172,13 @@ export async function measureIntersection(opts: {
     const from = Date.now();
     window = { from, to: from + opts.durationMs };
     let rssMax = 0;
+    let rssAnonMax = 0;
     const rssSeriesMb: number[] = [];
     while (Date.now() < window.to) {
-      const rss = memory(pid).rssBytes;
+      const { rssBytes: rss, anonBytes } = memory(pid);
       rssSeriesMb.push(Math.round((rss / 1024 / 1024) * 10) / 10);
       rssMax = Math.max(rssMax, rss);
+      rssAnonMax = Math.max(rssAnonMax, anonBytes);
       await sleep(Math.min(1000, Math.max(1, window.to - Date.now())));
     }
     const to = Date.now();
@@ -184,6 +189,7 @@ export async function measureIntersection(opts: {
     const mem = memory(pid);
     const backlogEnd = pendingReadings(config.outboxPath);
     rssMax = Math.max(rssMax, mem.rssBytes);
+    rssAnonMax = Math.max(rssAnonMax, mem.anonBytes);
     // Readings polled just before the window closed are still on their way.
     await sleep(1000);
     const trace = daemon.countTrace(from, to);
@@ -212,6 +218,7 @@ export async function measureIntersection(opts: {
       rssSeriesMb,
       rssEndBytes: mem.rssBytes,
       rssAnonEndBytes: mem.anonBytes,
+      rssAnonMaxBytes: rssAnonMax,
       rssFileEndBytes: mem.fileBytes,
       hwmBytes: mem.hwmBytes,
       latencyP50Ms: percentile(latencies, 50),

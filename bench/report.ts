@@ -80,6 +80,7 @@ export function formatReport(r: BenchResults): string {
     line(`  delivered ${int(x.deliveredPerS)} readings/s (offered ${int((x.devices * x.registersPerDevice * 1000) / x.intervalMs)}/s); missing ${x.missing}, duplicates ${x.duplicates}`);
     line(`  CPU ${x.cpuPercent.toFixed(2)} % of one core (utime+stime from /proc/<pid>/stat)`);
     line(`  RSS max ${mb(x.rssMaxBytes)}, at end ${mb(x.rssEndBytes)} (private ${mb(x.rssAnonEndBytes)} + file-backed ${mb(x.rssFileEndBytes)}), VmHWM ${mb(x.hwmBytes)} (includes start-up)`);
+    line(`  private memory (RssAnon) max in window ${mb(x.rssAnonMaxBytes)}`);
     line(`  latency poll -> subscriber: p50 ${x.latencyP50Ms.toFixed(1)} ms, p99 ${x.latencyP99Ms.toFixed(1)} ms, max ${x.latencyMaxMs.toFixed(1)} ms`);
     line(`  fsyncs ${x.fsyncsPerS === null ? 'not measured (strace not installed)' : `${x.fsyncsPerS.toFixed(2)}/s (strace --seccomp-bpf: fsync+fdatasync)`}`);
     line(

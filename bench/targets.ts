@@ -10,8 +10,11 @@ export const TARGETS = {
   endToEndOfRawInsert: 0.3,
   drainReadings: 1_000_000,
   drainSeconds: 10,
-  intersectionCpuPercent: 2,
-  intersectionRssBytes: 64 * 1024 * 1024,
+  /** Issue #14: a fifth of Node-RED's CPU at this load (NODE_RED.cpuPercent / 5). */
+  intersectionCpuPercent: 1.4,
+  /** Issue #14: private memory (RssAnon). VmRSS is printed but not judged: ~45-55 MB of it is the
+   * node binary's file-backed pages, shared with every node process and reclaimable. */
+  intersectionRssAnonBytes: 32 * 1024 * 1024,
   intersectionP99Ms: 100,
   intersectionFsyncsPerS: 20,
   intersectionBytesPerReading: 300,
@@ -57,7 +60,7 @@ export function checkTargets(r: BenchResults): TargetCheck[] {
   const x = r.intersection;
   if (x) {
     checks.push({ name: 'intersection CPU (one core)', measured: `${x.cpuPercent.toFixed(2)} %`, target: `<= ${TARGETS.intersectionCpuPercent} %`, pass: x.cpuPercent <= TARGETS.intersectionCpuPercent });
-    checks.push({ name: 'intersection RSS (max in window)', measured: mb(x.rssMaxBytes), target: `<= ${mb(TARGETS.intersectionRssBytes)}`, pass: x.rssMaxBytes <= TARGETS.intersectionRssBytes });
+    checks.push({ name: 'intersection RssAnon (max in window)', measured: mb(x.rssAnonMaxBytes), target: `<= ${mb(TARGETS.intersectionRssAnonBytes)}`, pass: x.rssAnonMaxBytes <= TARGETS.intersectionRssAnonBytes });
     checks.push({ name: 'intersection latency p99', measured: `${x.latencyP99Ms.toFixed(1)} ms`, target: `<= ${TARGETS.intersectionP99Ms} ms`, pass: x.latencyP99Ms <= TARGETS.intersectionP99Ms });
     checks.push(
       x.fsyncsPerS === null
