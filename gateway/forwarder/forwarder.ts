@@ -127,6 +127,9 @@ export class Forwarder {
       connectTimeout: o.connectTimeoutMs,
       // Readiness of the gateway is published retained; the broker flips it to offline if we vanish.
       will: { topic: o.topics.status, payload: Buffer.from('offline'), qos: 1, retain: true },
+      // mqtt-packet's default pre-builds 65,536 packet-id Buffers (~7 MB of heap, per a heap
+      // snapshot of the daemon); a few small allocations per publish are cheaper on a 1 GB box.
+      writeCache: false,
       username: o.username ?? endpoint.username,
       password: o.password ?? endpoint.password,
       ...(o.tls ?? {}),

@@ -436,7 +436,10 @@ export class Outbox {
       getNextSeq: db.prepare('SELECT count FROM telemetry WHERE first_seq = 0'),
       // As bytes: the forwarder concatenates them into the payload buffer, so decoding them into
       // JS strings first would be wasted work (and garbage).
-      claim: per((t) => `SELECT first_seq, count, created_ms, CAST(body AS BLOB) AS body, layouts FROM ${t} WHERE first_seq > ? ORDER BY first_seq LIMIT ?`),
+      // The limit is part of the SQL, not a parameter: better-sqlite3's SQLite is built with STAT4,
+      // under which re-binding `LIMIT ?` expires the statement and every claim re-parsed it.
+      claim: per((t) => `SELECT first_seq, count, created_ms, CAST(body AS BLOB) AS body, layouts FROM ${t} WHERE first_seq > ? ORDER BY first_seq LIMIT ${CLAIM_SCAN_ROWS}`),
+      anyAfter: per((t) => `SELECT 1 FROM ${t} WHERE first_seq > ? LIMIT 1`),
       ack: per((t) => `DELETE FROM ${t} WHERE first_seq BETWEEN ? AND ? RETURNING count, length(body) AS bytes`),
       oldest: per((t) => `SELECT created_ms FROM ${t} WHERE first_seq > 0 ORDER BY first_seq LIMIT 1`),
       oldestRows: per((t) => `SELECT first_seq, count, length(body) AS bytes, created_ms FROM ${t} WHERE first_seq > 0 ORDER BY first_seq LIMIT ?`),
@@ -519,10 +522,10 @@ export class Outbox {
   claim(stream: Stream, maxReadings: number, maxBytes: number, holdMs = 0, now = Date.now()): ClaimedBatch | null {
     const tail = this.tails[stream];
     if (tail.complete) return this.claimRows(stream, tail.rows, tail.head, maxReadings, maxBytes, holdMs, now);
-    const rows = this.stmts.claim[stream].iterate(this.claimCursor[stream], CLAIM_SCAN_ROWS) as IterableIterator<ClaimRow>;
+    const rows = this.stmts.claim[stream].iterate(this.claimCursor[stream]) as IterableIterator<ClaimRow>;
     const batch = this.claimRows(stream, rows, 0, maxReadings, maxBytes, holdMs, now);
     // Nothing unclaimed is left in SQLite: from here on, every unclaimed row is one committed next.
-    if (batch === null && this.stmts.claim[stream].get(this.claimCursor[stream], 1) === undefined && this.opts.claimFromMemory !== false) {
+    if (batch === null && this.stmts.anyAfter[stream].get(this.claimCursor[stream]) === undefined && this.opts.claimFromMemory !== false) {
       this.tails[stream] = { ...emptyTail(), complete: true };
     }
     return batch;
