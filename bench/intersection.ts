@@ -5,6 +5,7 @@ import type { BrokerFixture } from '../test-rigs/broker/broker.js';
 import { pendingReadings } from '../gateway/outbox/inspect.js';
 import { writeConfigDir } from '../test-rigs/harness/config-dir.js';
 import { startModbusTcpSimulator, type ModbusTcpSimulator } from '../test-rigs/modbus-sim/server.js';
+import { parseBatch, type LayoutLog } from '../test-rigs/subscriber/payload.js';
 import { SeqTracker } from '../test-rigs/subscriber/seq-tracker.js';
 import { brokerPid } from './broker-pid.js';
 import { percentile } from './percentile.js';
@@ -58,6 +59,8 @@ export interface IntersectionResult {
   daemonProblems: string[];
   traced: boolean;
   durability: 'normal' | 'strict';
+  /** `forward.payloadVersion` the daemon ran with. */
+  payloadVersion: 1 | 2;
   /** Added to every fsync/fdatasync (Pi-class storage run); 0 = this machine's disk as it is. */
   fsyncDelayMs: number;
   /** The daemon's backlog (health.outbox.pendingReadings) at each health message in the window. */
@@ -85,7 +88,10 @@ export async function measureIntersection(opts: {
   healthIntervalMs?: number;
   /** Command prefix the daemon is started through (bench/pi-class.ts: a cgroup). */
   wrapper?: string[];
+  /** `forward.payloadVersion` (default 1, the shipped default). */
+  payloadVersion?: 1 | 2;
 }): Promise<IntersectionResult> {
+  const payloadVersion = opts.payloadVersion ?? 1;
   const devices = opts.devices ?? 8;
   const registers = opts.registers ?? 20;
   const intervalMs = opts.intervalMs ?? 100;
@@ -121,10 +127,11 @@ export async function measureIntersection(opts: {
       brokerUrls: [opts.broker.url],
       devices: deviceFiles,
       // The shipped defaults, not the test harness's fast health interval.
-      gateway: { health: { interval: `${opts.healthIntervalMs ?? 10_000}ms` }, log: { level: 'info' }, outbox: { durability } },
+      gateway: { health: { interval: `${opts.healthIntervalMs ?? 10_000}ms` }, log: { level: 'info' }, outbox: { durability }, forward: { payloadVersion } },
     });
 
     const tracker = new SeqTracker();
+    const layouts: LayoutLog = new Map();
     const latencies: number[] = [];
     let window = { from: Infinity, to: -Infinity };
     let inWindow = 0;
@@ -139,7 +146,10 @@ export async function measureIntersection(opts: {
         }
         return;
       }
-      const batch = JSON.parse(payload.toString('utf8')) as { readings: { seq: number; ts: number; device: string }[] };
+      // The reference subscriber's parser: it expands v2 poll records into the readings they stand for.
+      const parsed = parseBatch(payload, config.gatewayId, layouts);
+      if (!parsed.ok) throw new Error(`intersection benchmark: a malformed batch: ${parsed.reason}`);
+      const batch = parsed.value;
       tracker.accept(batch.readings.map((r) => r.seq));
       for (const r of batch.readings) {
         seenDevices.add(r.device);
@@ -236,6 +246,7 @@ export async function measureIntersection(opts: {
       daemonProblems: daemon.problems().map((l) => `${l.msg}${l.err ? `: ${JSON.stringify(l.err).slice(0, 200)}` : ''}`),
       traced,
       durability,
+      payloadVersion,
       fsyncDelayMs,
       backlogSeries,
       backlogStart,

@@ -76,7 +76,7 @@ export function formatReport(r: BenchResults): string {
   const x = r.intersection;
   if (x) {
     line();
-    line(`INTERSECTION LOAD (real daemon process: ${x.devices} Modbus TCP devices x ${x.registersPerDevice} registers every ${x.intervalMs} ms), ${x.seconds.toFixed(1)} s window`);
+    line(`INTERSECTION LOAD (real daemon process: ${x.devices} Modbus TCP devices x ${x.registersPerDevice} registers every ${x.intervalMs} ms, payload v${x.payloadVersion ?? 1}), ${x.seconds.toFixed(1)} s window`);
     line(`  delivered ${int(x.deliveredPerS)} readings/s (offered ${int((x.devices * x.registersPerDevice * 1000) / x.intervalMs)}/s); missing ${x.missing}, duplicates ${x.duplicates}`);
     line(`  CPU ${x.cpuPercent.toFixed(2)} % of one core (utime+stime from /proc/<pid>/stat)`);
     line(`  RSS max ${mb(x.rssMaxBytes)}, at end ${mb(x.rssEndBytes)} (private ${mb(x.rssAnonEndBytes)} + file-backed ${mb(x.rssFileEndBytes)}), VmHWM ${mb(x.hwmBytes)} (includes start-up)`);

@@ -20,7 +20,7 @@ import type { BenchResults } from './results.js';
  * each other); a failing section is reported and the others still run.
  */
 const USAGE = `usage: npm run bench -- [--quick] [--json] [--json-file PATH] [--only limits,e2e,drain,intersection,pi-storage,pi-class,pollpath]
-  [--e2e-seconds N] [--intersection-seconds N] [--pollpath-seconds N] [--pollpath-profile-seconds N] [--pollpath-payload 1,2] [--pollpath-shapes 96x125/10,16x1000/10,32x125/100] [--drain-readings N] [--no-trace] [--daemon-cpu-prof DIR] [--daemon-node-args "FLAGS"] [--tmp DIR]`;
+  [--e2e-seconds N] [--intersection-seconds N] [--pollpath-seconds N] [--pollpath-profile-seconds N] [--pollpath-payload 1,2] [--intersection-payload 1|2] [--pollpath-shapes 96x125/10,16x1000/10,32x125/100] [--drain-readings N] [--no-trace] [--daemon-cpu-prof DIR] [--daemon-node-args "FLAGS"] [--tmp DIR]`;
 
 const SECTIONS = ['limits', 'e2e', 'drain', 'intersection', 'pi-storage', 'pi-class', 'pollpath'] as const;
 /** A Raspberry Pi's SD card: an fsync 10-100x slower than a server disk; 20 ms is the low end. */
@@ -45,6 +45,7 @@ function parse(argv: string[]) {
       'pollpath-seconds': { type: 'string' },
       'pollpath-profile-seconds': { type: 'string' },
       'pollpath-payload': { type: 'string' },
+      'intersection-payload': { type: 'string' },
       'pollpath-shapes': { type: 'string' },
       'no-trace': { type: 'boolean', default: false },
       'daemon-cpu-prof': { type: 'string' },
@@ -79,6 +80,11 @@ function parse(argv: string[]) {
       if (v.trim() !== '1' && v.trim() !== '2') throw new UsageError(`--pollpath-payload: payload versions are 1 and 2, got "${v}"`);
       return Number(v) as 1 | 2;
     }),
+    intersectionPayload: ((): 1 | 2 => {
+      const v = values['intersection-payload'] ?? '1';
+      if (v !== '1' && v !== '2') throw new UsageError(`--intersection-payload: payload versions are 1 and 2, got "${v}"`);
+      return Number(v) as 1 | 2;
+    })(),
     pollPathShapes: values['pollpath-shapes']?.split(',').map((v) => v.trim()) ?? null,
     pollPathProfileMs: num('pollpath-profile-seconds', values['pollpath-profile-seconds'], quick ? 4 : 6) * 1000,
     drainReadings: Math.round(num('drain-readings', values['drain-readings'], 1_000_000)),
@@ -176,6 +182,7 @@ async function main(): Promise<number> {
           durationMs: o.intersectionMs,
           trace: o.trace,
           nodeArgs: o.daemonNodeArgs,
+          payloadVersion: o.intersectionPayload,
         }),
       );
     }
