@@ -1,6 +1,12 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
+import { encodeReading } from '../gateway/outbox/encode.js';
+import { DAEMON_NODE_FLAGS } from '../gateway/node-flags.js';
 import type { BrokerFixture } from '../test-rigs/broker/broker.js';
 import { pendingReadings } from '../gateway/outbox/inspect.js';
 import { writeConfigDir } from '../test-rigs/harness/config-dir.js';
@@ -9,6 +15,7 @@ import { parseBatch, type LayoutLog } from '../test-rigs/subscriber/payload.js';
 import { SeqTracker } from '../test-rigs/subscriber/seq-tracker.js';
 import { brokerPid } from './broker-pid.js';
 import { percentile } from './percentile.js';
+import { encodedRecords } from './limits.js';
 import { CpuWindow, io, memory } from './proc-stats.js';
 import { straceAvailable, TracedDaemon } from './traced-daemon.js';
 
@@ -61,6 +68,13 @@ export interface IntersectionResult {
   durability: 'normal' | 'strict';
   /** `forward.payloadVersion` the daemon ran with. */
   payloadVersion: 1 | 2;
+  /**
+   * CPU of bench/io-floor.ts over a window as long, % of a core: the same sockets, commits and
+   * publishes with none of the gateway's logic (null when not measured).
+   */
+  floorCpuPercent: number | null;
+  /** The floor process's private memory (RssAnon) at the end of its window: node, better-sqlite3 and mqtt.js loaded and working. */
+  floorRssAnonBytes: number | null;
   /** Added to every fsync/fdatasync (Pi-class storage run); 0 = this machine's disk as it is. */
   fsyncDelayMs: number;
   /** The daemon's backlog (health.outbox.pendingReadings) at each health message in the window. */
@@ -90,6 +104,8 @@ export async function measureIntersection(opts: {
   wrapper?: string[];
   /** `forward.payloadVersion` (default 1, the shipped default). */
   payloadVersion?: 1 | 2;
+  /** Also measure the I/O floor (bench/io-floor.ts) after the daemon, against the same simulators. */
+  floor?: boolean;
 }): Promise<IntersectionResult> {
   const payloadVersion = opts.payloadVersion ?? 1;
   const devices = opts.devices ?? 8;
@@ -210,6 +226,19 @@ export async function measureIntersection(opts: {
     // The daemon flushes and forwards what it still had on a clean stop; give it time to arrive.
     await sleep(500);
     const summary = tracker.summary();
+    const floor = opts.floor
+      ? await measureFloor({
+          devices: sims.map((sim) => ({ host: sim.host, port: sim.port })),
+          registers,
+          intervalMs,
+          brokerUrl: opts.broker.url,
+          dbPath: join(dir, 'floor.db'),
+          rowBody: floorRow(devices, registers, payloadVersion),
+          nodeArgs: opts.nodeArgs ?? [],
+          warmupMs: opts.warmupMs,
+          durationMs: opts.durationMs,
+        })
+      : null;
     const procWrite = (io1.writeBytes - io0.writeBytes) / readings;
     const [bytesWrittenPerReading, bytesSource] =
       io1.writeBytes - io0.writeBytes > 0
@@ -247,6 +276,8 @@ export async function measureIntersection(opts: {
       traced,
       durability,
       payloadVersion,
+      floorCpuPercent: floor?.cpuPercent ?? null,
+      floorRssAnonBytes: floor?.rssAnonBytes ?? null,
       fsyncDelayMs,
       backlogSeries,
       backlogStart,
@@ -260,6 +291,50 @@ export async function measureIntersection(opts: {
   }
 }
 
+const HERE = dirname(fileURLToPath(import.meta.url));
+
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/** One tick's readings as the outbox would store them for this load (device/point names alike). */
+function floorRow(devices: number, registers: number, payloadVersion: 1 | 2): string {
+  if (payloadVersion === 2) return encodedRecords(devices * registers);
+  const ts = Date.now();
+  const parts: string[] = [];
+  let seq = 1_000_000;
+  for (let d = 0; d < devices; d++) {
+    for (let i = 0; i < registers; i++) {
+      parts.push(encodeReading({ device: `signal-${String(d + 1).padStart(2, '0')}`, point: `det.${i}`, unit: i % 2 === 0 ? 'count' : 'ms', value: d * 1000 + i * 10, quality: 'good', ts }, seq++, false));
+    }
+  }
+  return parts.join(',');
+}
+
+async function measureFloor(o: {
+  devices: { host: string; port: number }[];
+  registers: number;
+  intervalMs: number;
+  brokerUrl: string;
+  dbPath: string;
+  rowBody: string;
+  nodeArgs: string[];
+  warmupMs: number;
+  durationMs: number;
+}): Promise<{ cpuPercent: number; rssAnonBytes: number }> {
+  const { nodeArgs, warmupMs, durationMs, ...cfg } = o;
+  const child = spawn(process.execPath, [...DAEMON_NODE_FLAGS, ...nodeArgs, join(HERE, 'io-floor.js'), JSON.stringify(cfg)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      createInterface({ input: child.stdout! }).once('line', () => resolve());
+      child.once('exit', (code) => reject(new Error(`io-floor exited (${code}) before it was ready`)));
+    });
+    await sleep(warmupMs);
+    const cpu = new CpuWindow(child.pid!);
+    await sleep(durationMs);
+    return { cpuPercent: cpu.percentOfCore(), rssAnonBytes: memory(child.pid!).anonBytes };
+  } finally {
+    child.kill('SIGTERM');
+    await once(child, 'exit').catch(() => undefined);
+  }
 }

@@ -64,6 +64,9 @@ function fixture(): BenchResults {
       daemonProblems: [],
       traced: true,
       durability: 'normal',
+      payloadVersion: 1,
+      floorCpuPercent: 1.75,
+      floorRssAnonBytes: 22 * 1024 * 1024,
       fsyncDelayMs: 0,
       backlogSeries: [120, 80],
       backlogStart: 0,
@@ -96,6 +99,8 @@ describe('bench report', () => {
     expect(text).toMatch(/MISS {2}intersection RssAnon \(max in window\) +44\.0 MB +\(target <= 32\.0 MB\)/);
     expect(text).toContain('drained in 2.50 s from broker up (2.40 s from CONNACK) = 416,667 readings/s');
     expect(text).toContain('CPU 0.51x of Node-RED (aim <= 0.20x)');
+    // The floor the daemon's own parts set, measured in the same run.
+    expect(text).toContain('CPU 1.8 % of a core, RssAnon 22.0 MB; the daemon is 2.0x its floor in CPU, 2.0x in private memory');
   });
 
   it('judges the Pi-class storage runs: a flat backlog, p99 and fsyncs per mode', () => {

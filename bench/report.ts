@@ -88,6 +88,9 @@ export function formatReport(r: BenchResults): string {
         `/proc io write_bytes ${x.procWriteBytesPerReading.toFixed(0)} B, SQLite pwrite64 ${x.sqlitePwriteBytesPerReading === null ? 'n/a' : `${x.sqlitePwriteBytesPerReading.toFixed(0)} B`}`,
     );
     line(`  rig: broker ${x.brokerCpuPercent === null ? 'n/a' : pct(x.brokerCpuPercent)}, simulators + subscriber ${pct(x.rigCpuPercent)} of a core (neither near a bound)`);
+    if (x.floorCpuPercent !== null && x.floorCpuPercent !== undefined) {
+      line(`  I/O floor (bench/io-floor.ts: the same Modbus requests, one commit and one QoS 1 publish + delete per tick, no gateway logic): CPU ${pct(x.floorCpuPercent)} of a core, RssAnon ${x.floorRssAnonBytes === null ? 'n/a' : mb(x.floorRssAnonBytes)}; the daemon is ${(x.cpuPercent / x.floorCpuPercent).toFixed(1)}x its floor in CPU${x.floorRssAnonBytes ? `, ${(x.rssAnonMaxBytes / x.floorRssAnonBytes).toFixed(1)}x in private memory` : ''}`);
+    }
     if (x.daemonProblems.length > 0) line(`  daemon logged ${x.daemonProblems.length} warning(s)/error(s); first: ${x.daemonProblems[0]}`);
   }
 

@@ -183,6 +183,7 @@ async function main(): Promise<number> {
           trace: o.trace,
           nodeArgs: o.daemonNodeArgs,
           payloadVersion: o.intersectionPayload,
+          floor: true,
         }),
       );
     }
