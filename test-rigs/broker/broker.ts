@@ -26,6 +26,11 @@ export interface BrokerOptions {
   /** Add a TLS listener with throw-away certificates (see `certs`). */
   tls?: boolean | { requireClientCert?: boolean };
   mosquittoBinary?: string;
+  /**
+   * Run mosquitto in a process group of its own, so that a terminal's Ctrl-C reaches only the
+   * caller (the demo), which then stops everything in order instead of racing the broker's exit.
+   */
+  ownProcessGroup?: boolean;
 }
 
 export interface BrokerFixture {
@@ -120,7 +125,7 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<BrokerFixtu
               passwordFile,
               tls,
               runAsRoot: process.getuid?.() === 0,
-            }, log)
+            }, log, opts.ownProcessGroup === true)
           : new AedesProcess({ port, persistence: opts.persistence === true, auth: opts.auth, tls }, log);
       try {
         await runner.start();

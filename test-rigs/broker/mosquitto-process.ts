@@ -26,6 +26,7 @@ export class MosquittoProcess {
     private readonly workDir: string,
     private readonly config: MosquittoConfigOptions,
     private readonly log: LogTail,
+    private readonly ownProcessGroup = false,
   ) {}
 
   get running(): boolean {
@@ -37,7 +38,7 @@ export class MosquittoProcess {
     const confPath = path.join(this.workDir, 'mosquitto.conf');
     writeFileSync(confPath, mosquittoConfig(this.config));
     this.stopping = false;
-    const child = spawn(this.binary, ['-c', confPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(this.binary, ['-c', confPath], { stdio: ['ignore', 'pipe', 'pipe'], detached: this.ownProcessGroup });
     this.child = child;
     live.add(child);
     let exitInfo: string | null = null;

@@ -32,7 +32,9 @@ const DEVICE_NAMES = ['signal-main-5th', 'signal-main-6th', 'parking-north', 'pa
 async function main(): Promise<void> {
   // Persistence: the demo subscriber's session (and what queues for it) survives the --outage restart,
   // as a central system's broker must be set up (docs/payload.md).
-  const broker = await startBroker({ persistence: true });
+  // Own process groups: Ctrl-C reaches only this process, which stops the gateway (one SIGTERM: a
+  // second signal would make it exit without flushing) and then the broker, in that order.
+  const broker = await startBroker({ persistence: true, ownProcessGroup: true });
   const sims: ModbusTcpSimulator[] = [];
   const devices: Record<string, Record<string, unknown>> = {};
   for (let i = 0; i < deviceCount; i++) {
@@ -56,7 +58,7 @@ async function main(): Promise<void> {
     };
   }
   const config = writeConfigDir({ gatewayId: 'demo-gw', topicPrefix: 'city', brokerUrls: [broker.url], devices });
-  const gateway = GatewayProcess.start(config.dir);
+  const gateway = GatewayProcess.start(config.dir, { ownProcessGroup: true });
 
   const view = new DemoView({ gatewayId: config.gatewayId, broker: `${broker.kind} ${broker.url}`, configDir: config.dir });
   const sub = await mqtt.connectAsync(broker.url, { clientId: `demo-subscriber-${process.pid}`, clean: false });
@@ -103,6 +105,7 @@ async function main(): Promise<void> {
     process.exit(ok ? 0 : 1);
   }
   process.on('SIGINT', () => void shutdown());
+  process.on('SIGTERM', () => void shutdown());
   process.on('SIGTERM', () => void shutdown());
 }
 

@@ -51,7 +51,14 @@ export class GatewayProcess {
    */
   static start(
     configDir: string,
-    opts: { env?: Record<string, string>; args?: string[]; wrapper?: string[]; command?: readonly string[] } = {},
+    opts: {
+      env?: Record<string, string>;
+      args?: string[];
+      wrapper?: string[];
+      command?: readonly string[];
+      /** Own process group: a terminal's Ctrl-C then reaches only the caller, which stops the daemon with one SIGTERM. */
+      ownProcessGroup?: boolean;
+    } = {},
   ): GatewayProcess {
     // Rigs run the daemon as root on purpose (ptys, tmpfs, FUSE); on a box where the package
     // created the service user, `run` would otherwise refuse, as it should for a technician.
@@ -62,6 +69,7 @@ export class GatewayProcess {
     const child = spawn(cmd, args, {
       env: { ...process.env, NO_PRETTY_LOGS: '1', ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: opts.ownProcessGroup === true,
     });
     return new GatewayProcess(child);
   }
