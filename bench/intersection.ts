@@ -15,6 +15,7 @@ import { parseBatch, type LayoutLog } from '../test-rigs/subscriber/payload.js';
 import { SeqTracker } from '../test-rigs/subscriber/seq-tracker.js';
 import { brokerPid } from './broker-pid.js';
 import { percentile } from './percentile.js';
+import type { FloorConfig } from './io-floor.js';
 import { encodedRecords } from './limits.js';
 import { CpuWindow, io, memory } from './proc-stats.js';
 import { straceAvailable, TracedDaemon } from './traced-daemon.js';
@@ -311,17 +312,7 @@ function floorRow(devices: number, registers: number, payloadVersion: 1 | 2): st
   return parts.join(',');
 }
 
-async function measureFloor(o: {
-  devices: { host: string; port: number }[];
-  registers: number;
-  intervalMs: number;
-  brokerUrl: string;
-  dbPath: string;
-  rowBody: string;
-  nodeArgs: string[];
-  warmupMs: number;
-  durationMs: number;
-}): Promise<{ cpuPercent: number; rssAnonBytes: number }> {
+async function measureFloor(o: FloorConfig & { nodeArgs: string[]; warmupMs: number; durationMs: number }): Promise<{ cpuPercent: number; rssAnonBytes: number }> {
   const { nodeArgs, warmupMs, durationMs, ...cfg } = o;
   const child = spawn(process.execPath, [...DAEMON_NODE_FLAGS, ...nodeArgs, join(HERE, 'io-floor.js'), JSON.stringify(cfg)], { stdio: ['ignore', 'pipe', 'inherit'] });
   try {

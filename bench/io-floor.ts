@@ -12,7 +12,7 @@ import mqtt from 'mqtt';
  *   node dist/bench/io-floor.js '<json: { devices: [{host, port}], registers, intervalMs, brokerUrl, dbPath, rowBody }>'
  * Prints one line `ready` once connected, then runs until SIGTERM.
  */
-interface FloorConfig {
+export interface FloorConfig {
   devices: { host: string; port: number }[];
   registers: number;
   intervalMs: number;

@@ -314,10 +314,13 @@ export class Outbox {
         for (let start = 0; start < readings.length; start += rowMax) {
           const end = Math.min(readings.length, start + rowMax);
           const firstSeq = seq;
-          let body = encodeReading(readings[start]!, seq++, unsynced);
-          for (let i = start + 1; i < end; i++) body += ',' + encodeReading(readings[i]!, seq++, unsynced);
+          let text = encodeReading(readings[start]!, seq++, unsynced);
+          for (let i = start + 1; i < end; i++) text += ',' + encodeReading(readings[i]!, seq++, unsynced);
+          // Encoded to UTF-8 once, here, and bound as bytes like packed rows: SQLite would encode
+          // a string again, and the in-memory tail needs the bytes anyway.
+          const body = Buffer.from(text, 'utf8');
           insert.run(firstSeq, end - start, now, body, null);
-          this.written?.push({ first_seq: firstSeq, count: end - start, created_ms: now, body: Buffer.from(body, 'utf8'), layouts: null });
+          this.written?.push({ first_seq: firstSeq, count: end - start, created_ms: now, body, layouts: null });
           bytes += body.length;
           rows++;
         }
