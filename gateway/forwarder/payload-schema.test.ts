@@ -1,27 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { anyBatchPayloadSchema, batchPayloadSchema, batchPayloadV2Schema, checkBatchInvariants, type AnyBatchPayload } from './payload-schema.js';
+import { v2Example, type V2Example } from '../../test-rigs/subscriber/v2-example.js';
 
-/** The example of docs/payload.md, section "v2: poll records". */
-function specExample(): Record<string, unknown> & { layouts: Record<string, Record<string, unknown>>; readings: Record<string, unknown>[] } {
-  return {
-    v: 2,
-    gateway: 'main-5th',
-    outbox: '3f0c6a52-8d0e-4d7e-9a51-0c1d8c7e4b1a',
-    batch: 'a1b2c3d4-42',
-    firstSeq: 1001,
-    lastSeq: 1007,
-    count: 7,
-    sentAt: 1764061200123,
-    layouts: {
-      '5d1f0c9a7e21': { device: 'signal-controller', points: ['det1.count', 'det2.count', 'cabinet.temp'], units: ['vehicles', 'vehicles', 'degC'] },
-    },
-    readings: [
-      { seq: 1001, layout: '5d1f0c9a7e21', ts: 1764061200050, values: [17, 4, 31.5] },
-      { seq: 1004, device: 'signal-controller', point: 'lamp.fault', value: null, quality: 'bad', ts: 1764061200050 },
-      { seq: 1005, layout: '5d1f0c9a7e21', ts: 1764061200150, values: [18, 4, 31.5], clock: 'unsynced' },
-    ],
-  };
-}
+/** The docs example, with its layouts present (as the example has them). */
+const specExample = () => v2Example() as V2Example & { layouts: Record<string, Record<string, unknown>> };
 
 function invariants(raw: unknown): string[] {
   return checkBatchInvariants(anyBatchPayloadSchema.parse(raw) as AnyBatchPayload);

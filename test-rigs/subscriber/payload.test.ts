@@ -3,31 +3,11 @@ import type { Reading } from '../../drivers/reading.js';
 import { encodeReading } from '../../gateway/outbox/encode.js';
 import { parseBatch, type LayoutLog } from './payload.js';
 import { SeqTracker } from './seq-tracker.js';
+import { V2_EXAMPLE_LAYOUT, v2Example } from './v2-example.js';
 
 const GW = 'main-5th';
-const LAYOUT = '5d1f0c9a7e21';
+const LAYOUT = V2_EXAMPLE_LAYOUT;
 
-/** The example of docs/payload.md, section "v2: poll records". */
-function v2Example(): Record<string, unknown> & { layouts?: Record<string, Record<string, unknown>>; readings: Record<string, unknown>[] } {
-  return {
-    v: 2,
-    gateway: GW,
-    outbox: '3f0c6a52-8d0e-4d7e-9a51-0c1d8c7e4b1a',
-    batch: 'a1b2c3d4-42',
-    firstSeq: 1001,
-    lastSeq: 1007,
-    count: 7,
-    sentAt: 1764061200123,
-    layouts: {
-      [LAYOUT]: { device: 'signal-controller', points: ['det1.count', 'det2.count', 'cabinet.temp'], units: ['vehicles', 'vehicles', 'degC'] },
-    },
-    readings: [
-      { seq: 1001, layout: LAYOUT, ts: 1764061200050, values: [17, 4, 31.5] },
-      { seq: 1004, device: 'signal-controller', point: 'lamp.fault', value: null, quality: 'bad', ts: 1764061200050 },
-      { seq: 1005, layout: LAYOUT, ts: 1764061200150, values: [18, 4, 31.5], clock: 'unsynced' },
-    ],
-  };
-}
 
 const parse = (batch: unknown, log?: LayoutLog) => parseBatch(Buffer.from(JSON.stringify(batch)), GW, log);
 
