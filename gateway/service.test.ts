@@ -1,6 +1,6 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker, type BrokerFixture } from '../test-rigs/broker/broker.js';
 import { writeConfigDir, type ConfigDir } from '../test-rigs/harness/config-dir.js';
 import { GatewayProcess } from '../test-rigs/harness/gateway-process.js';
@@ -23,6 +23,13 @@ let sim: ModbusTcpSimulator;
 let config: ConfigDir;
 let sub: Subscriber;
 let notify: NotifyListener;
+/** Daemons a test started: one that failed halfway must not hold the config's lock for the next. */
+const started: GatewayProcess[] = [];
+const startGateway = (...args: Parameters<typeof GatewayProcess.start>) => {
+  const gw = GatewayProcess.start(...args);
+  started.push(gw);
+  return gw;
+};
 
 const device = (intervalMs: number) => ({
   type: 'modbus-tcp',
@@ -41,6 +48,10 @@ beforeAll(async () => {
   notify = await startNotifyListener();
 });
 
+afterEach(async () => {
+  await Promise.all(started.splice(0).map((gw) => gw.kill()));
+});
+
 afterAll(async () => {
   await notify?.stop();
   await sub?.stop();
@@ -51,11 +62,13 @@ afterAll(async () => {
 
 describe('the daemon as a service', () => {
   it('notifies systemd, serves status and tail, reloads safely, and stops cleanly', async () => {
-    const gw = GatewayProcess.start(config.dir, { env: { NOTIFY_SOCKET: notify.socketPath, WATCHDOG_USEC: '1000000' } });
+    const gw = startGateway(config.dir, { env: { NOTIFY_SOCKET: notify.socketPath, WATCHDOG_USEC: '1000000' } });
     const socket = join(config.dir, 'control.sock');
     const ready = await notify.waitFor(/^READY=1/m, 20_000);
-    // READY comes only after the drivers started.
-    expect(gw.logs.some((l) => l.msg === 'device started')).toBe(true);
+    // READY comes only after the drivers started. The log and the notification travel on
+    // different pipes, so compare the daemon's own log stamp with the datagram's arrival time.
+    const deviceStarted = await gw.waitForLog((l) => l.msg === 'device started', 5000);
+    expect(deviceStarted.time as number).toBeLessThanOrEqual(ready.receivedAt);
     await notify.waitFor(/^WATCHDOG=1/m, 10_000, ready.index);
 
     // status over the control socket
@@ -110,10 +123,10 @@ describe('the daemon as a service', () => {
   }, 120_000);
 
   it('refuses to start a second daemon on the same config', async () => {
-    const first = GatewayProcess.start(config.dir);
+    const first = startGateway(config.dir);
     writeFileSync(join(config.dir, 'devices/fan.yaml'), `type: modbus-tcp\nhost: 127.0.0.1\nport: ${sim.port}\nunitId: 2\nregisters: [{ name: counter, address: 0, type: uint16 }]\n`);
     await first.ready();
-    const second = GatewayProcess.start(config.dir);
+    const second = startGateway(config.dir);
     const exit = await second.waitExit();
     expect(exit.code).toBe(1);
     expect(second.logs.some((l) => String((l as { err?: { message?: string } }).err?.message).includes('another edge-gateway is running'))).toBe(true);

@@ -39,8 +39,15 @@ export class GatewayProcess {
     });
     createInterface({ input: child.stderr! }).on('line', (line) => this.stderr.push(line));
     live.add(child);
-    this.exited = once(child, 'exit').then(([code, signal]) => {
+    // 'exit' can come before the last stdout lines are read; a test that checks the log of a
+    // daemon that refused to start needs all of them. Bounded, in case a grandchild holds the pipe.
+    const stdoutDone = new Promise<void>((resolve) => {
+      if (child.stdout!.readableEnded) resolve();
+      else child.stdout!.once('close', () => resolve());
+    });
+    this.exited = once(child, 'exit').then(async ([code, signal]) => {
       live.delete(child);
+      await Promise.race([stdoutDone, new Promise((r) => setTimeout(r, 2000).unref())]);
       return { code: code as number | null, signal: signal as NodeJS.Signals | null };
     });
   }

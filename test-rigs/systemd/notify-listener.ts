@@ -16,7 +16,7 @@ import { createInterface } from 'node:readline';
 // Ancillary data is not requested: systemd-notify's barrier fd is then closed by the kernel on
 // receipt, which is exactly the "message processed" signal the sender waits for.
 const LISTENER_PY = `
-import json, os, select, socket, sys
+import json, os, select, socket, sys, time
 addr = sys.argv[1]
 if addr.startswith('@'):
     addr = '\\0' + addr[1:]
@@ -29,7 +29,7 @@ while True:
         break
     if s in r:
         data = s.recv(65536)
-        print(json.dumps({"dgram": data.decode("utf-8", "replace")}), flush=True)
+        print(json.dumps({"dgram": data.decode("utf-8", "replace"), "t": time.time() * 1000}), flush=True)
 `;
 
 export interface NotifyListener {
@@ -38,10 +38,16 @@ export interface NotifyListener {
   /** Every datagram received so far, in arrival order (including systemd-notify's BARRIER=1). */
   readonly messages: readonly string[];
   /**
+   * Wall-clock ms at which each message was received, parallel to `messages`. The daemon's log
+   * arrives on another pipe, so ordering between a log line and a notification must be judged by
+   * these stamps and the log's own `time`, never by which pipe the test happened to read first.
+   */
+  readonly receivedAt: readonly number[];
+  /**
    * Resolve with the first message at index >= `after` that matches; reject after `timeoutMs`
    * with an error listing what did arrive.
    */
-  waitFor(pattern: string | RegExp, timeoutMs?: number, after?: number): Promise<{ message: string; index: number }>;
+  waitFor(pattern: string | RegExp, timeoutMs?: number, after?: number): Promise<{ message: string; index: number; receivedAt: number }>;
   stop(): Promise<void>;
 }
 
@@ -67,6 +73,7 @@ export async function startNotifyListener(options: NotifyListenerOptions = {}): 
     ? `@edge-gw-notify-${process.pid}-${randomBytes(6).toString('hex')}`
     : join(dir, 'notify.sock');
   const messages: string[] = [];
+  const receivedAt: number[] = [];
   const waiters = new Set<() => void>();
   const child: ChildProcess = spawn('python3', ['-c', LISTENER_PY, socketPath], {
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -91,12 +98,13 @@ export async function startNotifyListener(options: NotifyListenerOptions = {}): 
       reject(new Error(`notify listener exited (code ${code}) before binding ${socketPath}: ${stderr}`));
     });
     createInterface({ input: child.stdout! }).on('line', (line) => {
-      const parsed = JSON.parse(line) as { bound?: true; dgram?: string };
+      const parsed = JSON.parse(line) as { bound?: true; dgram?: string; t?: number };
       if (parsed.bound) {
         clearTimeout(timer);
         resolve();
       } else if (parsed.dgram !== undefined) {
         messages.push(parsed.dgram);
+        receivedAt.push(parsed.t ?? Date.now());
         for (const wake of waiters) wake();
       }
     });
@@ -129,7 +137,7 @@ export async function startNotifyListener(options: NotifyListenerOptions = {}): 
           if (matches(message)) {
             waiters.delete(check);
             clearTimeout(timer);
-            resolve({ message, index: i });
+            resolve({ message, index: i, receivedAt: receivedAt[i]! });
             return true;
           }
         }
@@ -142,5 +150,5 @@ export async function startNotifyListener(options: NotifyListenerOptions = {}): 
       if (!check()) waiters.add(check);
     });
 
-  return { socketPath, messages, waitFor, stop };
+  return { socketPath, messages, receivedAt, waitFor, stop };
 }
