@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, openSync, statfsSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, renameSync, statfsSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fsyncDirectory } from './fsync-dir.js';
 
@@ -54,30 +54,37 @@ export class DiskReserve {
     return this.held;
   }
 
+  /**
+   * Laid down under a temporary name and renamed into place once synced, so the reserve file is
+   * either absent or full size: a power cut in the middle can leave only the temporary file,
+   * which the next attempt overwrites. Creating the file in place left a short reserve that
+   * looked held until the next start noticed.
+   */
   private create(): boolean {
+    const tmp = `${this.path}.tmp`;
     let fd: number | undefined;
     try {
-      fd = openSync(this.path, 'w', 0o600);
+      fd = openSync(tmp, 'w', 0o600);
       const chunk = Buffer.alloc(Math.min(this.bytes, 1 << 20));
       for (let written = 0; written < this.bytes; ) {
         written += writeSync(fd, chunk, 0, Math.min(chunk.length, this.bytes - written));
       }
-      // Synced, file and directory entry: otherwise a power cut leaves a 0-byte file that
-      // passes for a held reserve.
       fsyncSync(fd);
+      closeSync(fd);
+      fd = undefined;
+      renameSync(tmp, this.path);
+      // The rename is only durable once the directory is synced.
       fsyncDirectory(dirname(this.path));
       return true;
     } catch {
       if (fd !== undefined) closeSync(fd);
       fd = undefined;
       try {
-        unlinkSync(this.path);
+        unlinkSync(tmp);
       } catch {
         // Nothing was created.
       }
       return false;
-    } finally {
-      if (fd !== undefined) closeSync(fd);
     }
   }
 }

@@ -1,10 +1,12 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, statSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mountPowerCutFs, type PowerCutFs } from '../../test-rigs/power-cut-fs/power-cut-fs.js';
+import { DiskReserve } from './disk-reserve.js';
 import { Outbox, SEQ_BLOCK } from './outbox.js';
 
 /**
@@ -13,6 +15,7 @@ import { Outbox, SEQ_BLOCK } from './outbox.js';
  * discarded, and the outbox is opened again on what is left.
  */
 const BUILT = join(import.meta.dirname, '../../dist/gateway/outbox/outbox.js');
+const BUILT_RESERVE = join(import.meta.dirname, '../../dist/gateway/outbox/disk-reserve.js');
 const RESERVE = 256 * 1024;
 
 async function commitUntilCut(path: string, durability: 'normal' | 'strict', commits: number): Promise<{ id: string; lastHandedOut: number }> {
@@ -88,4 +91,38 @@ describe('outbox across a power cut', () => {
       }
     }, 60_000);
   }
+
+  it('a cut while the reserve is being laid down leaves no short reserve, and the next start lays it down', async () => {
+    const path = join(fs.mountpoint, 'outbox.db.reserve');
+    const bytes = 48 * 1024 * 1024;
+    const script = `
+      const { DiskReserve } = await import(${JSON.stringify(BUILT_RESERVE)});
+      new DiskReserve(${JSON.stringify(path)}, ${bytes});
+      console.log('done');
+    `;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Kill it mid-write: some file of the reserve's has part of its bytes.
+    const partial = (p: string) => existsSync(p) && statSync(p).size > 0 && statSync(p).size < bytes;
+    let caughtMidWrite = false;
+    for (let i = 0; i < 2000 && child.exitCode === null; i++) {
+      if (partial(path) || partial(`${path}.tmp`)) {
+        child.kill('SIGKILL');
+        caughtMidWrite = true;
+        break;
+      }
+      await sleep(2);
+    }
+    if (child.exitCode === null) {
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+    }
+    expect(caughtMidWrite, 'the child was stopped while it was writing the reserve').toBe(true);
+    fs.cut();
+    // Absent or full, never short: a short file would pass for a held reserve.
+    expect(existsSync(path) ? statSync(path).size : 'absent').toBeOneOf(['absent', bytes]);
+    const reserve = new DiskReserve(path, bytes);
+    expect(reserve.isHeld).toBe(true);
+    expect(statSync(path).size).toBe(bytes);
+    expect(existsSync(`${path}.tmp`)).toBe(false);
+  }, 60_000);
 });
