@@ -144,6 +144,33 @@ describe('edge-gateway probe serial', () => {
     }
   }, 30_000);
 
+  // A sensor ending its lines with CR alone: split by the default (any, as in a device file),
+  // by --terminator CR, and by the old option name scripts may still use.
+  for (const args of [[], ['--terminator', 'CR'], ['--delimiter', 'CR']]) {
+    it(`splits CR-terminated lines with ${args.length ? args.join(' ') : 'the default terminator (any)'}`, async () => {
+      const pair = await createPtyPair();
+      const writer = new PtyWriter(pair.b);
+      try {
+        const probe = startCli(['probe', 'serial', '--port', pair.a, '--baud', '9600', '--lines', '2', ...args]);
+        let n = 0;
+        const deadline = Date.now() + 10_000;
+        while (probe.child.exitCode === null && Date.now() < deadline) {
+          await writer.write(`P=${n++ % 10}\r`);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        const r = await probe.done;
+        expect(r.stderr).toBe('');
+        expect(r.code).toBe(0);
+        const lines = r.stdout.trim().split('\n');
+        expect(lines).toHaveLength(2);
+        for (const l of lines) expect(l).toMatch(/^\d\d:\d\d:\d\d\.\d{3} {2}P=\d$/);
+      } finally {
+        await writer.close();
+        await pair.close();
+      }
+    }, 30_000);
+  }
+
   it('a missing port is a plain one-line error', async () => {
     const r = await runCli(['probe', 'serial', '--port', '/dev/serial/by-id/usb-nothing', '--baud', '9600']);
     expect(r.code).toBe(1);

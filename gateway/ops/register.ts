@@ -176,17 +176,42 @@ export function registerOpsCommands(program: Command): void {
     .addOption(new Option('--parity <p>', 'parity').choices(['none', 'even', 'odd', 'mark', 'space']).default('none'))
     .addOption(new Option('--data-bits <n>', 'data bits').choices(['5', '6', '7', '8']).default('8'))
     .addOption(new Option('--stop-bits <n>', 'stop bits').choices(['1', '1.5', '2']).default('1'))
-    .addOption(new Option('--delimiter <d>', 'line end').choices(['LF', 'CR', 'CRLF', 'TAB']).default('LF'))
+    .addOption(
+      new Option('--terminator <t>', 'line end, as in the device file (any = CR, LF or CRLF)').choices(['any', 'LF', 'CR', 'CRLF', 'TAB']).default('any'),
+    )
+    // The old name, kept so scripts written for it still run; like the device file's `delimiter`.
+    .addOption(new Option('--delimiter <d>').choices(['any', 'LF', 'CR', 'CRLF', 'TAB']).hideHelp())
     .option('--lines <n>', 'stop after this many lines', integer('--lines', 1, 1_000_000))
     .option('--json', 'one JSON object per line (with the raw bytes in hex)')
     .action(
-      (opts: { port: string; baud: number; parity: 'none' | 'even' | 'odd' | 'mark' | 'space'; dataBits: string; stopBits: string; delimiter: 'LF' | 'CR' | 'CRLF' | 'TAB'; lines?: number; json?: boolean }) =>
+      (opts: {
+        port: string;
+        baud: number;
+        parity: 'none' | 'even' | 'odd' | 'mark' | 'space';
+        dataBits: string;
+        stopBits: string;
+        terminator: LineEndName;
+        delimiter?: LineEndName;
+        lines?: number;
+        json?: boolean;
+      }) =>
         runCommand('probe serial', async (signal) =>
           (await (await import('../../drivers/serial-line/module.js')).loadSerialProbe()).runProbeSerial(
-            { ...opts, dataBits: Number(opts.dataBits) as 5 | 6 | 7 | 8, stopBits: Number(opts.stopBits) as 1 | 1.5 | 2 },
+            {
+              port: opts.port,
+              baud: opts.baud,
+              parity: opts.parity,
+              dataBits: Number(opts.dataBits) as 5 | 6 | 7 | 8,
+              stopBits: Number(opts.stopBits) as 1 | 1.5 | 2,
+              terminator: opts.delimiter ?? opts.terminator,
+              lines: opts.lines,
+              json: opts.json,
+            },
             await probeTerminal(),
             signal,
           ),
         ),
     );
 }
+
+type LineEndName = 'any' | 'LF' | 'CR' | 'CRLF' | 'TAB';

@@ -13,7 +13,7 @@ export interface ProbeSerialOptions {
   parity: NonNullable<SerialProbeOptions['parity']>;
   dataBits: NonNullable<SerialProbeOptions['dataBits']>;
   stopBits: NonNullable<SerialProbeOptions['stopBits']>;
-  delimiter: TerminatorConfig;
+  terminator: TerminatorConfig;
   lines?: number;
   json?: boolean;
 }
@@ -26,7 +26,7 @@ export async function runProbeSerial(opts: ProbeSerialOptions, term: ProbeTermin
     parity: opts.parity,
     dataBits: opts.dataBits,
     stopBits: opts.stopBits,
-    delimiter: opts.delimiter,
+    terminator: opts.terminator,
     maxLines: opts.lines,
     signal,
   });
@@ -39,7 +39,7 @@ export async function runProbeSerial(opts: ProbeSerialOptions, term: ProbeTermin
       continue;
     }
     if (line.droppedOverlong > 0) {
-      process.stdout.write(`${style.paint('yellow', `(${line.droppedOverlong} overlong line(s) dropped: wrong baud rate or delimiter?)`)}\n`);
+      process.stdout.write(`${style.paint('yellow', `(${line.droppedOverlong} overlong line(s) dropped: wrong baud rate or terminator?)`)}\n`);
     }
     process.stdout.write(`${term.clock(line.ts)}  ${term.escape(line.text)}
 `);

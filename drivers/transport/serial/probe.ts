@@ -14,7 +14,8 @@ export interface SerialProbeOptions {
   dataBits?: 5 | 6 | 7 | 8;
   parity?: 'none' | 'even' | 'odd' | 'mark' | 'space';
   stopBits?: 1 | 1.5 | 2;
-  delimiter?: TerminatorConfig;
+  /** How lines end; 'any' (CR, LF or CRLF) like a serial-line device file's default. */
+  terminator?: TerminatorConfig;
   maxLineBytes?: number;
   /** Stop after this many lines / when aborted (Ctrl-C). */
   maxLines?: number;
@@ -26,7 +27,7 @@ export interface ProbedLine {
   /** The line with control and non-ASCII bytes shown as \xNN, safe to print to a terminal. */
   text: string;
   bytes: Buffer;
-  /** Overlong lines dropped since the previous yielded line (suggests a wrong baud rate or delimiter). */
+  /** Overlong lines dropped since the previous yielded line (suggests a wrong baud rate or terminator). */
   droppedOverlong: number;
 }
 
@@ -43,7 +44,7 @@ export async function* probeSerial(opts: SerialProbeOptions): AsyncGenerator<Pro
     parity: opts.parity ?? 'none',
     stopBits: opts.stopBits ?? 1,
   });
-  const splitter = new LineSplitter({ ending: lineEnding(opts.delimiter ?? 'LF'), maxLineBytes: opts.maxLineBytes ?? 1024 });
+  const splitter = new LineSplitter({ ending: lineEnding(opts.terminator ?? 'any'), maxLineBytes: opts.maxLineBytes ?? 1024 });
   const queue: ProbedLine[] = [];
   let dropped = 0;
   let failure: SerialPortError | null = null;
