@@ -6,20 +6,25 @@ import mqtt from 'mqtt';
  * Child process of the intersection benchmark: the intersection load's I/O with none of the
  * gateway's logic, so the daemon's CPU can be printed next to the floor its parts set in the same
  * run. Every `intervalMs`, for each device, one Modbus TCP read request on a plain socket (answer
- * read, not decoded); the tick's readings committed as one prebuilt row to SQLite (WAL,
- * synchronous=NORMAL, the outbox's table shape); that row published QoS 1 with mqtt.js and deleted
- * on PUBACK. Same libraries, same node flags, same simulators, same broker.
- *   node dist/bench/io-floor.js '<json: { devices: [{host, port}], registers, intervalMs, brokerUrl, dbPath, rowBody }>'
+ * read, not decoded). Every `commitIntervalMs` (the daemon's group-commit window, so both commit
+ * as often), one prebuilt row of the readings polled in that window committed to SQLite (WAL,
+ * synchronous=NORMAL, the outbox's table shape), published QoS 1 with mqtt.js and deleted on
+ * PUBACK. Same libraries, same node flags, same simulators, same broker.
+ *   node dist/bench/io-floor.js '<json: FloorConfig>'
  * Prints one line `ready` once connected, then runs until SIGTERM.
  */
 export interface FloorConfig {
   devices: { host: string; port: number }[];
   registers: number;
   intervalMs: number;
+  /** How often the row is committed and published: the daemon's `outbox.commitInterval`. */
+  commitIntervalMs: number;
   brokerUrl: string;
   dbPath: string;
-  /** One tick's readings, encoded as the outbox stores them. */
+  /** The readings of one commit window, encoded as the outbox stores them. */
   rowBody: string;
+  /** How many readings `rowBody` holds. */
+  rowReadings: number;
 }
 
 const cfg = JSON.parse(process.argv[2]!) as FloorConfig;
@@ -42,8 +47,7 @@ db.pragma('synchronous = NORMAL');
 db.exec('CREATE TABLE IF NOT EXISTS telemetry (first_seq INTEGER PRIMARY KEY, count INTEGER NOT NULL, created_ms INTEGER NOT NULL, body TEXT NOT NULL)');
 const insert = db.prepare('INSERT INTO telemetry(first_seq, count, created_ms, body) VALUES (?, ?, ?, ?)');
 const remove = db.prepare('DELETE FROM telemetry WHERE first_seq = ?');
-const readingsPerTick = cfg.devices.length * cfg.registers;
-const commit = db.transaction((seq: number) => insert.run(seq, readingsPerTick, Date.now(), cfg.rowBody));
+const commit = db.transaction((seq: number) => insert.run(seq, cfg.rowReadings, Date.now(), cfg.rowBody));
 
 const client = await mqtt.connectAsync(cfg.brokerUrl, { clientId: `bench-io-floor-${process.pid}`, clean: true, reconnectPeriod: 0, writeCache: false });
 
@@ -54,24 +58,27 @@ request[7] = 3;
 request.writeUInt16BE(cfg.registers, 10);
 let tid = 0;
 let seq = 1;
-const timer = setInterval(() => {
+const pollTimer = setInterval(() => {
   for (const s of sockets) {
     tid = (tid + 1) & 0xffff;
     const req = Buffer.from(request);
     req.writeUInt16BE(tid, 0);
     s.write(req);
   }
+}, cfg.intervalMs);
+const commitTimer = setInterval(() => {
   const rowSeq = seq;
-  seq += readingsPerTick;
+  seq += cfg.rowReadings;
   commit(rowSeq);
   client.publish('bench/io-floor/telemetry', Buffer.from(cfg.rowBody), { qos: 1 }, (err) => {
     if (!err) remove.run(rowSeq);
   });
-}, cfg.intervalMs);
+}, cfg.commitIntervalMs);
 
 process.stdout.write('ready\n');
 process.once('SIGTERM', () => {
-  clearInterval(timer);
+  clearInterval(pollTimer);
+  clearInterval(commitTimer);
   for (const s of sockets) s.destroy();
   void client.endAsync(true).finally(() => {
     db.close();

@@ -1,4 +1,5 @@
 import type { BenchResults } from './results.js';
+import { WARM_S } from './intersection.js';
 import { shapeTag } from './poll-path.js';
 import { checkTargets, NODE_RED, NODE_RED_POLL_PATH } from './targets.js';
 
@@ -76,20 +77,20 @@ export function formatReport(r: BenchResults): string {
   const x = r.intersection;
   if (x) {
     line();
-    line(`INTERSECTION LOAD (real daemon process: ${x.devices} Modbus TCP devices x ${x.registersPerDevice} registers every ${x.intervalMs} ms, payload v${x.payloadVersion ?? 1}), ${x.seconds.toFixed(1)} s window`);
+    line(`INTERSECTION LOAD (real daemon process: ${x.devices} Modbus TCP devices x ${x.registersPerDevice} registers every ${x.intervalMs} ms, payload v${x.payloadVersion ?? 1}${x.commitIntervalMs === undefined ? '' : `, commit window ${x.commitIntervalMs} ms`}), ${x.seconds.toFixed(1)} s window${x.warmupS === undefined ? '' : ` after ${x.warmupS} s of warm-up${x.warmupS < WARM_S ? ' (cold: see docs/benchmarks.md)' : ''}`}`);
     line(`  delivered ${int(x.deliveredPerS)} readings/s (offered ${int((x.devices * x.registersPerDevice * 1000) / x.intervalMs)}/s); missing ${x.missing}, duplicates ${x.duplicates}`);
     line(`  CPU ${x.cpuPercent.toFixed(2)} % of one core (utime+stime from /proc/<pid>/stat)`);
     line(`  RSS max ${mb(x.rssMaxBytes)}, at end ${mb(x.rssEndBytes)} (private ${mb(x.rssAnonEndBytes)} + file-backed ${mb(x.rssFileEndBytes)}), VmHWM ${mb(x.hwmBytes)} (includes start-up)`);
     line(`  private memory (RssAnon) max in window ${mb(x.rssAnonMaxBytes)}`);
     line(`  latency poll -> subscriber: p50 ${x.latencyP50Ms.toFixed(1)} ms, p99 ${x.latencyP99Ms.toFixed(1)} ms, max ${x.latencyMaxMs.toFixed(1)} ms`);
-    line(`  fsyncs ${x.fsyncsPerS === null ? 'not measured (strace not installed)' : `${x.fsyncsPerS.toFixed(2)}/s (strace --seccomp-bpf: fsync+fdatasync)`}`);
+    line(`  fsyncs ${x.fsyncsPerS === null ? 'not measured (--no-trace, or strace missing)' : `${x.fsyncsPerS.toFixed(2)}/s (strace --seccomp-bpf: fsync+fdatasync)`}`);
     line(
       `  bytes written/reading ${x.bytesWrittenPerReading.toFixed(0)} B (source: ${x.bytesSource}); ` +
         `/proc io write_bytes ${x.procWriteBytesPerReading.toFixed(0)} B, SQLite pwrite64 ${x.sqlitePwriteBytesPerReading === null ? 'n/a' : `${x.sqlitePwriteBytesPerReading.toFixed(0)} B`}`,
     );
     line(`  rig: broker ${x.brokerCpuPercent === null ? 'n/a' : pct(x.brokerCpuPercent)}, simulators + subscriber ${pct(x.rigCpuPercent)} of a core (neither near a bound)`);
     if (x.floorCpuPercent !== null && x.floorCpuPercent !== undefined) {
-      line(`  I/O floor (bench/io-floor.ts: the same Modbus requests, one commit and one QoS 1 publish + delete per tick, no gateway logic): CPU ${pct(x.floorCpuPercent)} of a core, RssAnon ${x.floorRssAnonBytes === null ? 'n/a' : mb(x.floorRssAnonBytes)}; the daemon is ${(x.cpuPercent / x.floorCpuPercent).toFixed(1)}x its floor in CPU${x.floorRssAnonBytes ? `, ${(x.rssAnonMaxBytes / x.floorRssAnonBytes).toFixed(1)}x in private memory` : ''}`);
+      line(`  I/O floor (bench/io-floor.ts: the same Modbus requests, one commit and one QoS 1 publish + delete per commit window, no gateway logic): CPU ${pct(x.floorCpuPercent)} of a core, RssAnon ${x.floorRssAnonBytes === null ? 'n/a' : mb(x.floorRssAnonBytes)}; the daemon is ${(x.cpuPercent / x.floorCpuPercent).toFixed(1)}x its floor in CPU${x.floorRssAnonBytes ? `, ${(x.rssAnonMaxBytes / x.floorRssAnonBytes).toFixed(1)}x in private memory` : ''}`);
     }
     if (x.daemonProblems.length > 0) line(`  daemon logged ${x.daemonProblems.length} warning(s)/error(s); first: ${x.daemonProblems[0]}`);
   }

@@ -5,7 +5,8 @@ import { MOSQUITTO_BINARY, startBroker, type BrokerFixture } from '../test-rigs/
 import { brokerPid } from './broker-pid.js';
 import { measureDrain } from './drain.js';
 import { measureEndToEnd } from './end-to-end.js';
-import { measureIntersection } from './intersection.js';
+import { DEFAULT_COMMIT_INTERVAL_MS } from '../gateway/config/gateway-schema.js';
+import { measureIntersection, WARM_S } from './intersection.js';
 import { createPiCgroup } from './pi-class.js';
 import { measureLimits } from './limits.js';
 import { machineFacts } from './machine.js';
@@ -20,7 +21,7 @@ import type { BenchResults } from './results.js';
  * each other); a failing section is reported and the others still run.
  */
 const USAGE = `usage: npm run bench -- [--quick] [--json] [--json-file PATH] [--only limits,e2e,drain,intersection,pi-storage,pi-class,pollpath]
-  [--e2e-seconds N] [--intersection-seconds N] [--pollpath-seconds N] [--pollpath-profile-seconds N] [--pollpath-payload 1,2] [--intersection-payload 1|2] [--pollpath-shapes 96x125/10,16x1000/10,32x125/100] [--drain-readings N] [--no-trace] [--daemon-cpu-prof DIR] [--daemon-node-args "FLAGS"] [--tmp DIR]`;
+  [--e2e-seconds N] [--intersection-seconds N] [--pollpath-seconds N] [--pollpath-profile-seconds N] [--pollpath-payload 1,2] [--intersection-payload 1|2] [--intersection-commit-interval MS] [--intersection-warmup-seconds N] [--pollpath-shapes 96x125/10,16x1000/10,32x125/100] [--drain-readings N] [--no-trace] [--daemon-cpu-prof DIR] [--daemon-node-args "FLAGS"] [--tmp DIR]`;
 
 const SECTIONS = ['limits', 'e2e', 'drain', 'intersection', 'pi-storage', 'pi-class', 'pollpath'] as const;
 /** A Raspberry Pi's SD card: an fsync 10-100x slower than a server disk; 20 ms is the low end. */
@@ -46,6 +47,8 @@ function parse(argv: string[]) {
       'pollpath-profile-seconds': { type: 'string' },
       'pollpath-payload': { type: 'string' },
       'intersection-payload': { type: 'string' },
+      'intersection-commit-interval': { type: 'string' },
+      'intersection-warmup-seconds': { type: 'string' },
       'pollpath-shapes': { type: 'string' },
       'no-trace': { type: 'boolean', default: false },
       'daemon-cpu-prof': { type: 'string' },
@@ -72,7 +75,9 @@ function parse(argv: string[]) {
     limitMs: quick ? 500 : 1500,
     e2eWarmupMs: quick ? 1000 : 2000,
     e2eMs: num('e2e-seconds', values['e2e-seconds'], quick ? 5 : 15) * 1000,
-    intersectionWarmupMs: quick ? 2000 : 3000,
+    intersectionWarmupMs: num('intersection-warmup-seconds', values['intersection-warmup-seconds'], quick ? 2 : WARM_S) * 1000,
+    // The Pi-class sections compare storage and a CPU quota with the plain run: short, as before.
+    piWarmupMs: quick ? 2000 : 3000,
     intersectionMs: num('intersection-seconds', values['intersection-seconds'], quick ? 15 : 60) * 1000,
     pollPathWarmupMs: quick ? 2000 : 3000,
     pollPathMs: num('pollpath-seconds', values['pollpath-seconds'], quick ? 6 : 15) * 1000,
@@ -85,6 +90,8 @@ function parse(argv: string[]) {
       if (v !== '1' && v !== '2') throw new UsageError(`--intersection-payload: payload versions are 1 and 2, got "${v}"`);
       return Number(v) as 1 | 2;
     })(),
+    intersectionCommitIntervalMs:
+      values['intersection-commit-interval'] === undefined ? undefined : num('intersection-commit-interval', values['intersection-commit-interval'], DEFAULT_COMMIT_INTERVAL_MS),
     pollPathShapes: values['pollpath-shapes']?.split(',').map((v) => v.trim()) ?? null,
     pollPathProfileMs: num('pollpath-profile-seconds', values['pollpath-profile-seconds'], quick ? 4 : 6) * 1000,
     drainReadings: Math.round(num('drain-readings', values['drain-readings'], 1_000_000)),
@@ -183,6 +190,7 @@ async function main(): Promise<number> {
           trace: o.trace,
           nodeArgs: o.daemonNodeArgs,
           payloadVersion: o.intersectionPayload,
+          commitIntervalMs: o.intersectionCommitIntervalMs,
           floor: true,
         }),
       );
@@ -194,7 +202,7 @@ async function main(): Promise<number> {
           measureIntersection({
             broker,
             tmpRoot: o.tmp,
-            warmupMs: o.intersectionWarmupMs,
+            warmupMs: o.piWarmupMs,
             durationMs: o.intersectionMs,
             durability,
             fsyncDelayMs: PI_FSYNC_DELAY_MS,
@@ -212,7 +220,7 @@ async function main(): Promise<number> {
           const result = await measureIntersection({
             broker,
             tmpRoot: o.tmp,
-            warmupMs: o.intersectionWarmupMs,
+            warmupMs: o.piWarmupMs,
             durationMs: o.intersectionMs,
             trace: false,
             nodeArgs: o.daemonNodeArgs,

@@ -64,7 +64,7 @@ export function checkTargets(r: BenchResults): TargetCheck[] {
     checks.push({ name: 'intersection latency p99', measured: `${x.latencyP99Ms.toFixed(1)} ms`, target: `<= ${TARGETS.intersectionP99Ms} ms`, pass: x.latencyP99Ms <= TARGETS.intersectionP99Ms });
     checks.push(
       x.fsyncsPerS === null
-        ? { name: 'intersection fsyncs/s', measured: 'not measured (no strace)', target: `<= ${TARGETS.intersectionFsyncsPerS}`, pass: false }
+        ? { name: 'intersection fsyncs/s', measured: 'not measured (--no-trace, or strace missing)', target: `<= ${TARGETS.intersectionFsyncsPerS}`, pass: false }
         : { name: 'intersection fsyncs/s', measured: x.fsyncsPerS.toFixed(2), target: `<= ${TARGETS.intersectionFsyncsPerS}`, pass: x.fsyncsPerS <= TARGETS.intersectionFsyncsPerS },
     );
     checks.push({ name: 'intersection bytes written/reading', measured: `${x.bytesWrittenPerReading.toFixed(0)} B`, target: `<= ${TARGETS.intersectionBytesPerReading} B`, pass: x.bytesWrittenPerReading <= TARGETS.intersectionBytesPerReading });

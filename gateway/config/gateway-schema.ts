@@ -59,6 +59,9 @@ const mqttSchema = z
     path: ['passwordFile'],
   });
 
+/** The group-commit window when `outbox.commitInterval` is not set (the benchmark's I/O floor copies it). */
+export const DEFAULT_COMMIT_INTERVAL_MS = 50;
+
 const outboxSchema = z
   .object({
     /** Relative paths are relative to the config directory. */
@@ -66,7 +69,7 @@ const outboxSchema = z
     /** `strict` fsyncs every group commit; `normal` survives crashes, and after a power cut declares what it lost (outbox.skipped). */
     durability: z.enum(['normal', 'strict']).default('normal').describe('normal: survives a crash of the process; after a power cut the last un-synced commits (never published) may be lost, and the seqs skipped are declared by an outbox.skipped event (little SD-card wear). strict: fsync every group commit, survives power cuts, more writes. Default normal. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.').meta(RESTART_ONLY),
     /** Group commit window: a crash can lose at most this much of not-yet-committed readings. */
-    commitInterval: durationSchema.default(50).describe('Group-commit window: readings are written to disk together at most this often; a crash can lose at most this much of not-yet-committed readings. Milliseconds or a duration. Default 50ms. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.').meta(RESTART_ONLY),
+    commitInterval: durationSchema.default(DEFAULT_COMMIT_INTERVAL_MS).describe('Group-commit window: readings are written to disk together at most this often; a crash can lose at most this much of not-yet-committed readings. Milliseconds or a duration. Default 50ms. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.').meta(RESTART_ONLY),
     commitMaxReadings: z.number().int().min(1).max(100_000).default(10_000).describe('A group commit happens early once this many readings are waiting. Default 10000. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.').meta(RESTART_ONLY),
     rowMaxReadings: z.number().int().min(1).max(10_000).default(500).describe('Readings stored together in one outbox row (and so sent together in at most one MQTT message). Default 500. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.').meta(RESTART_ONLY),
     retention: z
