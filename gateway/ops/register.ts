@@ -1,5 +1,6 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { ProbeTerminal } from '../../drivers/probe-terminal.js';
+import type { TerminatorConfig } from '../../drivers/transport/serial/terminator.js';
 import { escapeControl } from './terminal.js';
 
 /**
@@ -176,11 +177,9 @@ export function registerOpsCommands(program: Command): void {
     .addOption(new Option('--parity <p>', 'parity').choices(['none', 'even', 'odd', 'mark', 'space']).default('none'))
     .addOption(new Option('--data-bits <n>', 'data bits').choices(['5', '6', '7', '8']).default('8'))
     .addOption(new Option('--stop-bits <n>', 'stop bits').choices(['1', '1.5', '2']).default('1'))
-    .addOption(
-      new Option('--terminator <t>', 'line end, as in the device file (any = CR, LF or CRLF)').choices(['any', 'LF', 'CR', 'CRLF', 'TAB']).default('any'),
-    )
+    .addOption(new Option('--terminator <t>', 'line end, as in the device file (any = CR, LF or CRLF)').choices(LINE_ENDS).default('any'))
     // The old name, kept so scripts written for it still run; like the device file's `delimiter`.
-    .addOption(new Option('--delimiter <d>').choices(['any', 'LF', 'CR', 'CRLF', 'TAB']).hideHelp())
+    .addOption(new Option('--delimiter <d>').choices(LINE_ENDS).hideHelp())
     .option('--lines <n>', 'stop after this many lines', integer('--lines', 1, 1_000_000))
     .option('--json', 'one JSON object per line (with the raw bytes in hex)')
     .action(
@@ -214,4 +213,6 @@ export function registerOpsCommands(program: Command): void {
     );
 }
 
-type LineEndName = 'any' | 'LF' | 'CR' | 'CRLF' | 'TAB';
+/** The named terminators of a device file (terminator.ts's schema); a custom one needs a file. */
+type LineEndName = Extract<TerminatorConfig, string>;
+const LINE_ENDS = ['any', 'LF', 'CR', 'CRLF', 'TAB'] as const satisfies readonly LineEndName[];

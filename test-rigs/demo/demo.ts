@@ -106,7 +106,6 @@ async function main(): Promise<void> {
   }
   process.on('SIGINT', () => void shutdown());
   process.on('SIGTERM', () => void shutdown());
-  process.on('SIGTERM', () => void shutdown());
 }
 
 main().catch((err: unknown) => {
