@@ -1,8 +1,9 @@
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Reading } from '../drivers/reading.js';
+import type { Reading } from './model/reading.js';
 import { GroupCommit } from './group-commit.js';
-import { OutboxFullError, type Stream } from './outbox/outbox.js';
+import { OutboxFullError } from './model/outbox-full.js';
+import type { Stream } from './model/stream.js';
 import type { ReadingSink } from './outbox/store.js';
 
 /** A sink that records each append as the outbox would commit it (one seq per reading). */

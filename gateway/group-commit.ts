@@ -1,9 +1,10 @@
 import type { Logger } from 'pino';
-import type { Reading } from '../drivers/reading.js';
-import { OutboxFullError, type Stream } from './outbox/outbox.js';
+import type { Reading } from './model/reading.js';
+import { OutboxFullError } from './model/outbox-full.js';
+import type { Stream } from './model/stream.js';
 import type { ReadingSink } from './outbox/store.js';
-import type { PackedReadings } from '../drivers/packed-readings.js';
-import { expandAll, PackedRun, type Committable } from './packed-run.js';
+import type { PackedReadings } from './model/packed-readings.js';
+import { expandAll, PackedRun, type Committable } from './model/packed-run.js';
 
 /** Readings committed in one append: their seqs are firstSeq, firstSeq + 1, ... */
 export interface CommittedRun {
@@ -69,7 +70,7 @@ export class GroupCommit {
     this.afterAdd(readings.some((r) => r.kind === 'event'));
   }
 
-  /** Packed good readings (drivers/packed-readings.ts): telemetry, ts taken by the driver's clock. */
+  /** Packed good readings (gateway/model/packed-readings.ts): telemetry, ts taken by the driver's clock. */
   addPacked(device: string, runs: readonly PackedReadings[]): void {
     let n = 0;
     for (const p of runs) {

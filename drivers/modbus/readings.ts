@@ -1,4 +1,4 @@
-import type { DriverReading } from '../reading.js';
+import type { DriverReading } from '../../gateway/model/reading.js';
 import type { ReadPlan } from './plan.js';
 import type { RequestResult } from './poll.js';
 

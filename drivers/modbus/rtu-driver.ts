@@ -1,5 +1,5 @@
 import type { DeviceStatus, Driver, DriverContext, DriverFactory } from '../driver.js';
-import type { DriverReading } from '../reading.js';
+import type { DriverReading } from '../../gateway/model/reading.js';
 import { RateLimitedLog } from '../kit/rate-limited-log.js';
 import { sharedRtuBuses, type BusLease, type RtuBusRegistry } from './bus/bus-registry.js';
 import { counterFor, type RtuFrameCounter } from './bus/rtu-frame.js';

@@ -1,12 +1,12 @@
 import type { DeviceStatus, Driver, DriverContext, DriverFactory } from '../driver.js';
-import type { DriverReading } from '../reading.js';
+import type { DriverReading } from '../../gateway/model/reading.js';
 import { ModbusError } from './errors.js';
 import { compileReadPlan, type ReadPlan } from './plan.js';
 import type { RequestResult } from './poll.js';
 import { DeviceStateLog } from '../kit/device-state-log.js';
 import { PollLoop } from '../kit/poll-loop.js';
 import { PollSchedule } from '../kit/poll-schedule.js';
-import { expandPacked, type PackedReadings } from '../packed-readings.js';
+import { expandPacked, type PackedReadings } from '../../gateway/model/packed-readings.js';
 import { allGood, blockOf, compileRequests, PackedAnswer, type CompiledRequest } from './compiled-plan.js';
 import { MbapTransport } from './tcp-transport.js';
 import { ReadingAssembler } from './readings.js';

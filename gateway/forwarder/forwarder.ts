@@ -2,10 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { backOff } from 'exponential-backoff';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import type { ClaimedBatch } from '../outbox/outbox.js';
+import type { ClaimedBatch } from '../model/claimed-batch.js';
 import type { BatchSource } from '../outbox/store.js';
 import { redactUrl, splitBrokerUrl } from './broker-url.js';
-import { batchPayload, type PayloadVersion } from './payload.js';
+import type { PayloadVersion } from '../payload/encode.js';
+import { batchPayload } from '../payload/envelope.js';
 import { topicForStream, type Topics } from './topics.js';
 
 /**
