@@ -83,6 +83,35 @@ describe('GroupCommit', () => {
     expect(lines.filter((l) => String(l.msg).startsWith('reading with an invalid timestamp'))).toHaveLength(1);
   });
 
+  it('leaves the reading objects a driver hands in as they were', () => {
+    const sink = new RecordingSink();
+    const gc = new GroupCommit({ outbox: sink, intervalMs: 1000, maxReadings: 1000, log: logCapture().log });
+    const mine: Omit<Reading, 'device'>[] = [
+      { point: 'p', value: 1, quality: 'good', ts: Number.NaN },
+      { point: 'q', value: 2, quality: 'good', ts: 5 },
+    ];
+    gc.addMany('plc', mine);
+    gc.flush();
+    expect(sink.appends[0]!.readings).toMatchObject([{ device: 'plc', point: 'p', quality: 'uncertain', ts: Date.now() }, { device: 'plc', point: 'q', ts: 5 }]);
+    expect(mine).toEqual([
+      { point: 'p', value: 1, quality: 'good', ts: Number.NaN },
+      { point: 'q', value: 2, quality: 'good', ts: 5 },
+    ]);
+  });
+
+  it('a packed run with an invalid timestamp gets the same rule as plain readings', () => {
+    const sink = new RecordingSink();
+    const gc = new GroupCommit({ outbox: sink, intervalMs: 1000, maxReadings: 1000, log: logCapture().log });
+    const values = [7, true];
+    gc.addPacked('plc', [{ points: { names: ['a', 'b'], units: ['V', undefined] }, count: 2, ts: Number.NaN, value: (i) => values[i]! }]);
+    gc.flush();
+    expect(sink.appends[0]!.readings).toEqual([
+      { device: 'plc', point: 'a', unit: 'V', value: 7, quality: 'uncertain', ts: Date.now() },
+      { device: 'plc', point: 'b', value: true, quality: 'uncertain', ts: Date.now() },
+    ]);
+    expect(gc.stats()).toMatchObject({ invalidTimestamps: 2, waiting: 0 });
+  });
+
   it('a full outbox refuses the batch, logs once per episode and reports it until space returns', () => {
     const sink = new RecordingSink();
     const { log, lines } = logCapture();
