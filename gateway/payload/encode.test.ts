@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expandPacked, type PackedReadings } from '../model/packed-readings.js';
-import { PackedRun } from '../model/packed-run.js';
+import { expandAll, PackedRun, type Committable } from '../model/packed-run.js';
+import type { Reading } from '../model/reading.js';
 import { Outbox } from '../outbox/outbox.js';
 import { encodeReading, rowEncoder } from './encode.js';
 import { RowWriter } from './row-writer.js';
@@ -35,6 +36,31 @@ describe('RowWriter.packed', () => {
           expect(payload).toHaveLength(p.count);
         },
       ),
+    );
+  });
+});
+
+describe('rowEncoder(1)', () => {
+  it('writes plain readings and packed runs, in any mix and any row size, as the readings one by one', () => {
+    const readingArb: fc.Arbitrary<Reading> = fc.record({
+      device: fc.string({ maxLength: 6 }),
+      point: fc.string({ maxLength: 8 }),
+      value: fc.oneof(valueArb, fc.string({ maxLength: 10 }), fc.constant(null)),
+      quality: fc.constantFrom('good' as const, 'bad' as const, 'uncertain' as const),
+      ts: fc.integer({ min: 0, max: 2e12 }),
+    });
+    const runArb = fc
+      .array(valueArb, { minLength: 1, maxLength: 9 })
+      .map((values) => new PackedRun('plc', packed(values.map((_, i) => `r${i}`), values.map((_, i) => (i % 2 ? 'V' : undefined)), values, 1_764_000_000_000)));
+    fc.assert(
+      fc.property(fc.array(fc.oneof(readingArb, runArb), { minLength: 1, maxLength: 12 }), fc.integer({ min: 1, max: 7 }), fc.boolean(), (items: Committable[], rowMax, unsynced) => {
+        const rows: { count: number; text: string }[] = [];
+        const end = rowEncoder(1).encodeRows(items, 100, rowMax, unsynced, (row) => rows.push({ count: row.count, text: row.body.toString('utf8') }));
+        const readings = expandAll(items);
+        expect(end).toBe(100 + readings.length);
+        expect(rows.every((r) => r.count <= rowMax)).toBe(true);
+        expect(rows.map((r) => r.text).join(',')).toBe(readings.map((r, i) => encodeReading(r, 100 + i, unsynced)).join(','));
+      }),
     );
   });
 });

@@ -9,36 +9,39 @@ import type { SharedPart } from '../model/encoded-row.js';
  * are written digit by digit, so a packed poll costs no JS string per value (string building per
  * value, flattening a ~50 KB row and SQLite's copy of it to UTF-8 were the largest share of the
  * poll path's garbage). The bytes are stored as they are and the forwarder only concatenates them,
- * so this file is the one place a reading's JSON is decided: one value rule (`value`), one
+ * so this file is the one place a reading's JSON is decided: one value rule (`valueText`), one
  * timestamp rule (`wireTimestamp`), one reading shape.
  */
 export class RowWriter {
   private buf = Buffer.allocUnsafe(64 * 1024);
   private at = 0;
+  /**
+   * Plain readings not yet in `buf`: built as one string and written with one call when the row
+   * is taken (or bytes follow). A buffer write per reading cost several times what the string did.
+   */
+  private text = '';
   /** Per compiled packed layout and device: each point's constant bytes. */
   private readonly packedParts = new WeakMap<PackedPoints, { device: string; parts: Buffer[] }>();
 
-  get length(): number {
-    return this.at;
-  }
-
   /** The row so far (valid until the next write), and start a new one. */
   take(): Buffer {
+    this.flushText();
     const out = this.buf.subarray(0, this.at);
     this.at = 0;
     return out;
   }
 
   comma(): void {
-    this.room(1);
-    this.buf[this.at++] = 0x2c;
+    if (this.text !== '') this.text += ',';
+    else {
+      this.room(1);
+      this.buf[this.at++] = 0x2c;
+    }
   }
 
   /** `{"seq":..,"device":..,"point":..[,"unit":..],"value":..,"quality":..,"ts":..[,"kind":"event"][,"attrs":{..}][,"clock":"unsynced"]}` */
   reading(r: Reading, seq: number, clockUnsynced: boolean): void {
-    this.open(seq, pointPart(r.device, r.point, r.unit));
-    this.value(r.value);
-    this.text(readingEnd(r.quality, r.ts, clockUnsynced, r.kind, r.attrs));
+    this.text += '{"seq":' + seq + pointPart(r.device, r.point, r.unit) + valueText(r.value) + readingEnd(r.quality, r.ts, clockUnsynced, r.kind, r.attrs);
   }
 
   /**
@@ -65,20 +68,22 @@ export class RowWriter {
    */
   record(run: PackedRun, layout: SharedPart, firstSeq: number, clockUnsynced: boolean): void {
     const p = run.packed;
+    this.flushText();
     this.room(64 + layout.id.length);
     this.bytes(SEQ_OPEN);
     this.at = writeInt(this.buf, this.at, firstSeq);
-    this.text(`,"layout":"${layout.id}","ts":${wireTimestamp(p.ts)}`);
+    this.write(`,"layout":"${layout.id}","ts":${wireTimestamp(p.ts)}`);
     this.bytes(VALUES_OPEN);
     for (let i = 0; i < p.count; i++) {
       if (i !== 0) this.comma();
       this.value(p.value(i));
     }
-    this.text(clockUnsynced ? '],"clock":"unsynced"}' : ']}');
+    this.write(clockUnsynced ? '],"clock":"unsynced"}' : ']}');
   }
 
   /** `{"seq":<seq>` and a point's constant part, which ends with `"value":`. */
   private open(seq: number, part: Buffer): void {
+    this.flushText();
     // Worst case: comma, '{"seq":', a 17-digit integer.
     this.room(32 + part.length);
     this.at += SEQ_OPEN.copy(this.buf, this.at);
@@ -86,22 +91,22 @@ export class RowWriter {
     this.at += part.copy(this.buf, this.at);
   }
 
-  /**
-   * The value rule. JSON has no NaN or Infinity: a non-finite number (which a driver should
-   * already have marked bad) is `null`, as is anything outside the reading contract.
-   */
-  private value(v: unknown): void {
-    // Worst case: a 24-character double.
-    this.room(32);
-    if (typeof v === 'number') {
-      if (Number.isSafeInteger(v)) this.at = writeInt(this.buf, this.at, v);
-      else this.at += this.buf.write(Number.isFinite(v) ? String(v) : 'null', this.at, 'latin1');
-    } else if (typeof v === 'boolean') this.at += this.buf.write(v ? 'true' : 'false', this.at, 'latin1');
-    else if (typeof v === 'string') this.text(JSON.stringify(v));
-    else this.at += this.buf.write('null', this.at, 'latin1');
+  /** `valueText(v)`, with a safe integer's digits written straight into the buffer (the same digits, no string). */
+  private value(v: number | boolean): void {
+    if (typeof v === 'number' && Number.isSafeInteger(v)) {
+      this.room(24);
+      this.at = writeInt(this.buf, this.at, v);
+    } else this.write(valueText(v));
   }
 
-  private text(s: string): void {
+  private flushText(): void {
+    if (this.text === '') return;
+    const s = this.text;
+    this.text = '';
+    this.write(s);
+  }
+
+  private write(s: string): void {
     // UTF-8 needs at most 3 bytes per UTF-16 unit: room without measuring the string first.
     this.room(s.length * 3);
     this.at += this.buf.write(s, this.at, 'utf8');
@@ -125,6 +130,23 @@ export class RowWriter {
     const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.at + n));
     this.buf.copy(bigger, 0, 0, this.at);
     this.buf = bigger;
+  }
+}
+
+/**
+ * The value rule. JSON has no NaN or Infinity: a non-finite number (which a driver should
+ * already have marked bad) is `null`, as is anything outside the reading contract.
+ */
+export function valueText(v: unknown): string {
+  switch (typeof v) {
+    case 'number':
+      return Number.isFinite(v) ? String(v) : 'null';
+    case 'boolean':
+      return v ? 'true' : 'false';
+    case 'string':
+      return JSON.stringify(v);
+    default:
+      return 'null';
   }
 }
 
@@ -160,11 +182,11 @@ function pointPartText(device: string, point: string, unit: string | undefined):
  * A plain reading's constant part, cached per device and point. Keyed by the strings the reading
  * already has: building a combined key per reading cost more than the cache saved.
  */
-const pointParts = new Map<string, Map<string, { unit: string | undefined; part: Buffer }>>();
+const pointParts = new Map<string, Map<string, { unit: string | undefined; part: string }>>();
 let cachedParts = 0;
 const POINT_CACHE_LIMIT = 50_000;
 
-function pointPart(device: string, point: string, unit: string | undefined): Buffer {
+function pointPart(device: string, point: string, unit: string | undefined): string {
   let points = pointParts.get(device);
   if (points === undefined) pointParts.set(device, (points = new Map()));
   let entry = points.get(point);
@@ -175,7 +197,7 @@ function pointPart(device: string, point: string, unit: string | undefined): Buf
       cachedParts = 0;
       pointParts.set(device, (points = new Map()));
     }
-    points.set(point, (entry = { unit, part: Buffer.from(pointPartText(device, point, unit), 'utf8') }));
+    points.set(point, (entry = { unit, part: pointPartText(device, point, unit) }));
     cachedParts++;
   }
   return entry.part;
