@@ -208,10 +208,10 @@ export function outboxContract(name: string, build: (opts: ContractStoreOptions)
           acked.push(...seqsOf(batches, ledger));
           for (const b of batches) s.ack(b);
         };
-        // Keeping up: every commit is claimed right after it.
+        // Keeping up: a few commits at a time are claimed right after them, in batches of one or more rows.
         for (let i = 0; i < 20; i++) {
-          ledger.append('telemetry', i % 3 === 0 ? [packed('plc', ['a', 'b', 'c'], [i, i, i])] : readings(5));
-          ack(drain(500));
+          for (let j = 0; j <= i % 3; j++) ledger.append('telemetry', (i + j) % 3 === 0 ? [packed('plc', ['a', 'b', 'c'], [i, j, i])] : readings(5));
+          ack(drain(i % 2 === 0 ? 500 : 8));
         }
         // A claim in flight is released (connection lost) while commits go on.
         ledger.append('telemetry', readings(10));
