@@ -47,6 +47,8 @@ export interface HealthReport {
       /** Connections closed for a packet over the size limit or against the protocol, and the last one. */
       violations: number;
       lastViolation: string | null;
+      /** Seconds reading from the broker was paused because it sent faster than the read budget. */
+      throttledS: number;
     };
   };
   /** The group commit between drivers and the outbox: readings waiting for the next window, commits, refusals. */
@@ -115,6 +117,7 @@ export function buildHealth(input: {
         dropped: { unsolicited: forwarder.inbound.unsolicited, tooLarge: forwarder.inbound.tooLarge, overLimit: forwarder.inbound.overLimit },
         violations: forwarder.inbound.violations,
         lastViolation: forwarder.inbound.lastViolation?.message ?? null,
+        throttledS: Math.round(forwarder.inbound.throttledMs / 1000),
       },
     },
     commit: input.commit,

@@ -168,9 +168,9 @@ const deviceStatusSchema = z
 
 const nextAttemptSchema = z.number().nullable().describe('while disconnected: when the next connection attempt starts (epoch ms)');
 const inboundHealthSchema = z
-  .object({ dropped: z.object({ unsolicited: z.number().int(), tooLarge: z.number().int(), overLimit: z.number().int() }).strict(), violations: z.number().int(), lastViolation: z.string().nullable() })
+  .object({ dropped: z.object({ unsolicited: z.number().int(), tooLarge: z.number().int(), overLimit: z.number().int() }).strict(), violations: z.number().int(), lastViolation: z.string().nullable(), throttledS: z.number().int() })
   .strict()
-  .describe('what the broker sent that the gateway refused: messages dropped by reason, connections closed for breaking the protocol');
+  .describe('what the broker sent that the gateway refused: messages dropped by reason, connections closed for breaking the protocol, seconds reading was paused for sending too fast');
 
 export const healthPayloadSchema = z
   .object({

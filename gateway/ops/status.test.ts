@@ -37,7 +37,7 @@ function report(over: Partial<HealthReport['outbox']> = {}): HealthReport {
       lastError: 'connect ECONNREFUSED 10.0.0.5:8883',
       inflightBatches: 0,
       nextAttemptAtMs: ts + 3_200,
-      inbound: { dropped: { unsolicited: 0, tooLarge: 0, overLimit: 0 }, violations: 0, lastViolation: null },
+      inbound: { dropped: { unsolicited: 0, tooLarge: 0, overLimit: 0 }, violations: 0, lastViolation: null, throttledS: 0 },
     },
     commit: { waiting: 0, commits: 10, failures: 0, outboxFull: false, invalidTimestamps: 0 },
     devices: {
@@ -87,12 +87,12 @@ describe('status rendering', () => {
       connected: true,
       lastError: null,
       nextAttemptAtMs: null,
-      inbound: { dropped: { unsolicited: 5000, tooLarge: 2, overLimit: 1 }, violations: 3, lastViolation: 'broker sent a 300000-byte PUBLISH packet; the limit is 262144 bytes' },
+      inbound: { dropped: { unsolicited: 5000, tooLarge: 2, overLimit: 1 }, violations: 3, lastViolation: 'broker sent a 300000-byte PUBLISH packet; the limit is 262144 bytes', throttledS: 75 },
     };
     const text = renderStatus(h, plainStyle);
     expect(text).toMatch(/^broker +mqtts:\/\/broker\.city:8883  connected  connects 3/m);
     expect(text).toMatch(
-      /^inbound +5003 message\(s\) dropped \(unsolicited 5000, too large 2, over limit 1\); 3 connection\(s\) closed for breaking the protocol, last: broker sent a 300000-byte PUBLISH packet; the limit is 262144 bytes$/m,
+      /^inbound +5003 message\(s\) dropped \(unsolicited 5000, too large 2, over limit 1\); 3 connection\(s\) closed for breaking the protocol, last: broker sent a 300000-byte PUBLISH packet; the limit is 262144 bytes; reading paused 1m 15s for sending too fast$/m,
     );
   });
 

@@ -56,9 +56,10 @@ export function renderStatus(answer: StatusAnswer, style: Style, drain?: DrainTr
   if (inbound) {
     const d = inbound.dropped;
     const dropped = d.unsolicited + d.tooLarge + d.overLimit;
-    if (dropped > 0 || inbound.violations > 0) {
+    if (dropped > 0 || inbound.violations > 0 || inbound.throttledS > 0) {
       const parts = [`${dropped} message(s) dropped (unsolicited ${d.unsolicited}, too large ${d.tooLarge}, over limit ${d.overLimit})`];
       if (inbound.violations > 0) parts.push(`${inbound.violations} connection(s) closed for breaking the protocol, last: ${inbound.lastViolation ?? '?'}`);
+      if (inbound.throttledS > 0) parts.push(`reading paused ${formatDuration(inbound.throttledS * 1000)} for sending too fast`);
       out.push(`${label('inbound')} ${warn(parts.join('; '))}`);
     }
   }

@@ -22,6 +22,8 @@ export interface HostileBroker {
   readonly port: number;
   /** Packets received from the gateway, by type ('publish' are its telemetry, events, health). */
   readonly received: Record<string, number>;
+  /** The gateway's PUBLISHes by topic. */
+  readonly publishedTo: Record<string, number>;
   /** Connections accepted so far. */
   readonly connections: number;
   /** Set what every connection does once connected (or, with `beforeConnack`, instead of CONNACK). */
@@ -38,6 +40,7 @@ export function packetBytes(p: Packet): Buffer {
 export async function startHostileBroker(): Promise<HostileBroker> {
   const sockets = new Set<net.Socket>();
   const received: Record<string, number> = {};
+  const publishedTo: Record<string, number> = {};
   let connections = 0;
   let attack: Attack | null = null;
   let beforeConnack = false;
@@ -79,6 +82,7 @@ export async function startHostileBroker(): Promise<HostileBroker> {
           if (attack) run(attack);
           return;
         case 'publish':
+          publishedTo[p.topic] = (publishedTo[p.topic] ?? 0) + 1;
           if (p.qos === 1) socket.write(packetBytes({ cmd: 'puback', messageId: p.messageId! }));
           return;
         case 'subscribe':
@@ -100,6 +104,7 @@ export async function startHostileBroker(): Promise<HostileBroker> {
     url: `mqtt://127.0.0.1:${port}`,
     port,
     received,
+    publishedTo,
     get connections() {
       return connections;
     },

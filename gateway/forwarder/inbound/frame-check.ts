@@ -42,6 +42,8 @@ export class FrameCheck {
   private bodyLeft = 0;
   private connacked = false;
   private readonly allowed: Map<number, number>;
+  /** Packets whose header has been read so far (for the read throttle). */
+  packets = 0;
 
   constructor(
     private readonly maxPacketBytes: number,
@@ -65,6 +67,7 @@ export class FrameCheck {
       if (this.state === 'type') {
         const err = this.checkType(byte);
         if (err) return err;
+        this.packets++;
         this.state = 'length';
         this.length = 0;
         this.lengthBytes = 0;

@@ -2,6 +2,7 @@ import { Store, type IClientOptions, type IPublishPacket, type MqttClient, type 
 import type { Logger } from 'pino';
 import { RateLimitedLog } from '../../../drivers/kit/rate-limited-log.js';
 import { FrameCheck, InboundViolation } from './frame-check.js';
+import { ReadThrottle } from './read-throttle.js';
 import { matchesAny } from './topic-filter.js';
 
 /**
@@ -11,6 +12,8 @@ import { matchesAny } from './topic-filter.js';
  *
  * - Framing is checked before mqtt.js buffers a packet (`FrameCheck`): a packet over
  *   `maxPacketBytes`, a malformed header or anything before CONNACK closes the connection.
+ * - Reading pauses when more bytes or packets arrive than `readBytesPerS` / `readPacketsPerS`
+ *   (`ReadThrottle`), so no flood takes the event loop from the devices.
  * - A PUBLISH is admitted only if its topic matches a subscribed filter, its payload is within
  *   `maxMessageBytes`, the rate allows it (token bucket) and the delivery queue has room;
  *   otherwise it is dropped and counted by reason. It is still answered as the protocol requires
@@ -48,6 +51,9 @@ export interface InboundLimits {
   burst: number;
   /** Admitted messages waiting for the handler or for their PUBREL, at most. */
   maxQueued: number;
+  /** What is read from the broker per second at most, in bytes and in packets. */
+  readBytesPerS: number;
+  readPacketsPerS: number;
 }
 
 /**
@@ -61,6 +67,9 @@ export const DEFAULT_INBOUND_LIMITS: InboundLimits = {
   messagesPerS: 20,
   burst: 40,
   maxQueued: 64,
+  // A broker we publish to sends one PUBACK per batch (tens per second while a backlog drains).
+  readBytesPerS: 1024 * 1024,
+  readPacketsPerS: 500,
 };
 
 export interface InboundStats {
@@ -73,6 +82,8 @@ export interface InboundStats {
   /** Connections closed because the broker broke the framing rules or sent a packet over maxPacketBytes. */
   violations: number;
   lastViolation: { message: string; ts: number } | null;
+  /** Time reading from the broker was paused for sending faster than the read budget. */
+  throttledMs: number;
   delivered: number;
   handlerErrors: number;
   queued: number;
@@ -87,7 +98,7 @@ export class InboundGuard {
   private tokens: number;
   private refilledAt: number;
   private held: HeldQos2Store | null = null;
-  private readonly counters = { unsolicited: 0, tooLarge: 0, overLimit: 0, violations: 0, delivered: 0, handlerErrors: 0 };
+  private readonly counters = { unsolicited: 0, tooLarge: 0, overLimit: 0, violations: 0, throttledMs: 0, delivered: 0, handlerErrors: 0 };
   private lastViolation: InboundStats['lastViolation'] = null;
   private readonly warnings: RateLimitedLog;
 
@@ -119,11 +130,17 @@ export class InboundGuard {
   attach(client: MqttClient): void {
     const frames = new FrameCheck(this.limits.maxPacketBytes);
     const stream = client.stream;
+    const throttle = new ReadThrottle(stream, { bytesPerS: this.limits.readBytesPerS, packetsPerS: this.limits.readPacketsPerS }, (ms) => {
+      this.counters.throttledMs += ms;
+      this.warnings.warn('throttled', { pauseMs: ms }, 'broker sends faster than the read budget; reading paused');
+    });
     // Prepended, so a violation is seen before mqtt.js's parser buffers the chunk that carries it.
     stream.prependListener('data', (chunk: Uint8Array) => {
       if (stream.destroyed) return;
+      const packetsBefore = frames.packets;
       const violation = frames.push(chunk);
-      if (violation) this.onViolation(stream, violation);
+      if (violation) return this.onViolation(stream, violation);
+      throttle.took(chunk.length, frames.packets - packetsBefore);
     });
     client.on('packetreceive', (packet: Packet) => {
       if (packet.cmd === 'publish') this.admit(packet);
