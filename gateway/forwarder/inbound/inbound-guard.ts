@@ -103,7 +103,7 @@ export class InboundGuard {
   private readonly warnings: RateLimitedLog;
 
   constructor(
-    private readonly log: Logger,
+    log: Logger,
     private readonly route: InboundRoute | null = null,
     limits: Partial<InboundLimits> = {},
     private readonly now: () => number = Date.now,
