@@ -4,7 +4,7 @@ import type { BenchResults } from './results.js';
 import { checkTargets } from './targets.js';
 
 /** The formatter and target checks on fixed numbers: no measuring here, so no timing in `npm test`. */
-const settings = { commitIntervalMs: 50, commitMaxReadings: 10_000, rowMaxReadings: 500, batchMaxReadings: 5000, batchMaxBytes: 524_288, inflightWindow: 8, durability: 'normal' as const };
+const settings = { commitIntervalMs: 50, commitMaxReadings: 10_000, rowMaxReadings: 500, batchMaxReadings: 5000, batchMaxBytes: 524_288, inflightWindow: 8, batchMaxWaitMs: 0, durability: 'normal' as const };
 
 function fixture(): BenchResults {
   return {

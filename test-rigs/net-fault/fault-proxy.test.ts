@@ -40,7 +40,7 @@ function connect(port: number): Promise<net.Socket> {
     const s = net.connect({ host: '127.0.0.1', port });
     s.once('connect', () => {
       s.off('error', reject);
-      cleanups.push(() => s.destroy());
+      cleanups.push(() => void s.destroy());
       resolve(s);
     });
     s.once('error', reject);

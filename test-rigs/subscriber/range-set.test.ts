@@ -46,7 +46,7 @@ describe('RangeSet', () => {
         const ranges = s.ranges();
         for (let i = 1; i < ranges.length; i++) {
           // Disjoint, sorted and never adjacent: otherwise they should have merged.
-          expect((ranges[i] as readonly number[])[0]).toBeGreaterThan((ranges[i - 1] as readonly number[])[1] + 1);
+          expect((ranges[i] as readonly number[])[0]).toBeGreaterThan((ranges[i - 1] as readonly number[])[1]! + 1);
         }
         for (let n = 0; n <= 222; n++) expect(s.has(n)).toBe(model.has(n));
       }),

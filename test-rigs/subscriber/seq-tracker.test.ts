@@ -54,7 +54,8 @@ describe('SeqTracker', () => {
     expect(t.duplicateBatches()).toEqual([{ batch: 'resent', count: 2 }]);
     expect(t.summary()).toMatchObject({ received: 4, duplicates: 2, reused: 1 });
     // Any difference counts, not only the value.
-    t.acceptReadings([{ ...r(4, 13, 2000), quality: 'bad' }], 'other-quality');
+    const requalified = { ...r(4, 13, 2000), quality: 'bad' };
+    t.acceptReadings([requalified], 'other-quality');
     expect(t.reused).toBe(2);
   });
 
