@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Reading } from '../../drivers/reading.js';
 import { encodeReading, RowWriter } from './encode.js';
 import { layoutOf, makeLayout, type Layout } from './layouts.js';
+import { recordSchemaVersion } from './schema-version.js';
 import { dirname } from 'node:path';
 import { PackedRun, readingCount, type Committable } from '../packed-run.js';
 import { DiskReserve } from './disk-reserve.js';
@@ -263,6 +264,7 @@ export class Outbox {
     }
     db.exec(SCHEMA);
     addLayoutsColumns(db);
+    recordSchemaVersion(db);
     this.stmts = this.prepare();
     this.reserve = new DiskReserve(`${opts.path}.reserve`, opts.reserveBytes ?? 0);
     if (opts.reserveBytes) {
