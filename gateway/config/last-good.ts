@@ -1,8 +1,8 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { fsyncDirectory } from '../outbox/fsync-dir.js';
-import { ConfigError, GATEWAY_FILE, loadConfig, type ConfigProblem, type GatewayConfig } from './load.js';
+import { ConfigError, GATEWAY_FILE, loadConfig, MAX_CONFIG_FILE_BYTES, type ConfigProblem, type GatewayConfig } from './load.js';
 
 /**
  * The last config that loaded, kept in the state directory so that a bad edit followed by a
@@ -53,7 +53,7 @@ export function saveLastGood(config: GatewayConfig): string {
   const state = stateDirOf(config);
   const target = join(state, LAST_GOOD_DIR);
   const files: Record<string, string> = {};
-  for (const rel of [GATEWAY_FILE, ...Object.values(config.deviceFiles).sort()]) files[rel] = readFileSync(join(config.dir, rel), 'utf8');
+  for (const rel of [GATEWAY_FILE, ...Object.values(config.deviceFiles).sort()]) files[rel] = readConfigFile(join(config.dir, rel));
   const current = readManifest(target);
   if (current && current.configDir === config.dir && sameFiles(target, current, files)) return current.savedAt;
 
@@ -134,7 +134,7 @@ export function lastGoodQuietly(configDir: string): GatewayConfig | null {
 function stateDirCandidates(configDir: string): string[] {
   const found: string[] = [];
   try {
-    const raw = parseYaml(readFileSync(join(configDir, GATEWAY_FILE), 'utf8')) as { outbox?: { path?: unknown } } | null;
+    const raw = parseYaml(readConfigFile(join(configDir, GATEWAY_FILE))) as { outbox?: { path?: unknown } } | null;
     const p = raw?.outbox?.path;
     if (typeof p === 'string' && p !== '') found.push(dirname(isAbsolute(p) ? p : resolve(configDir, p)));
   } catch {
@@ -143,6 +143,16 @@ function stateDirCandidates(configDir: string): string[] {
   for (const s of (process.env.STATE_DIRECTORY ?? '').split(':')) if (s) found.push(s);
   found.push(DEFAULT_STATE_DIR);
   return [...new Set(found)];
+}
+
+/**
+ * A config file's text, only if it is a regular file within the loader's size limit: what lies in
+ * the config directory may by now be anything (a FIFO, a link to /dev/zero), whatever loaded before.
+ */
+function readConfigFile(path: string): string {
+  const st = statSync(path);
+  if (!st.isFile() || st.size > MAX_CONFIG_FILE_BYTES) throw new Error(`${path}: not a regular config file of at most ${MAX_CONFIG_FILE_BYTES} bytes`);
+  return readFileSync(path, 'utf8');
 }
 
 function readManifest(folder: string): Manifest | null {

@@ -31,6 +31,8 @@ describe('the outbox lock', () => {
     expect(err.holder?.pid).toBe(process.pid);
     expect(err.message).toContain(`held by pid ${process.pid} on `);
     expect(err.message).toContain('config /etc/edge-gateway, version 9.9.9');
+    // The refused attempt closed its own handle: the holder's lock must have survived that.
+    expect(refusal(outbox).holder?.pid).toBe(process.pid);
     lock.release();
     expect(readHolder(outbox)).toBeNull();
     OutboxLock.acquire(outbox).release();
