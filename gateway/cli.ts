@@ -1,11 +1,15 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { loadConfigOrLastGood, type StartConfig } from './config/last-good.js';
 import { ConfigError, formatProblem, loadConfig } from './config/load.js';
+import { ConfigStanding } from './config/standing.js';
+import { EXIT_OUTBOX_LOCKED, OutboxLockedError } from './outbox/lock.js';
 import { OutboxAccessError } from './outbox/open-error.js';
 import { runService, type RunningService } from './service.js';
 import { readPasswd, rootRunRefusal, SERVICE_USER } from './service-user.js';
 import { createLogger } from './log.js';
 import { registerOpsCommands } from './ops/register.js';
+import { formatVersion } from './version.js';
 
 /**
  * The `edge-gateway` command. Each subcommand is a thin shell over a module that does the work,
@@ -18,6 +22,15 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   throw err;
 });
 
+/*
+ * Exit codes of `edge-gateway run` (the systemd unit and the package scripts rely on them):
+ *   0   stopped by SIGTERM/SIGINT
+ *   1   could not start for another reason (logged)
+ *   64  EX_USAGE: run as root while the service user exists (service-user.ts)
+ *   70  EX_SOFTWARE: uncaught exception; systemd restarts it on the same outbox
+ *   75  EX_TEMPFAIL: another daemon holds this outbox's lock (outbox/lock.ts); it names the holder
+ *   78  EX_CONFIG: invalid config with no last good one to run, or an outbox it may not open
+ */
 /** sysexits' EX_CONFIG: lets the systemd unit refuse to restart-loop on a broken config. */
 const EXIT_CONFIG = 78;
 /** sysexits' EX_USAGE: the command was used in a way that would do harm (see service-user.ts). */
@@ -26,6 +39,7 @@ const EXIT_USAGE = 64;
 const program = new Command()
   .name('edge-gateway')
   .description('Field drivers → durable SQLite outbox → MQTT store-and-forward')
+  .version(formatVersion(), '-V, --version', 'print the package, Node.js and outbox schema versions')
   .showHelpAfterError();
 
 program
@@ -40,27 +54,43 @@ program
       process.stderr.write(`edge-gateway: ${refusal}\n`);
       process.exit(EXIT_USAGE);
     }
-    let config;
+    let start: StartConfig;
     try {
-      config = loadConfig(opts.config);
+      start = loadConfigOrLastGood(opts.config);
     } catch (err) {
       if (err instanceof ConfigError) {
         for (const p of err.problems) process.stderr.write(`${formatProblem(p)}\n`);
-        process.stderr.write(`edge-gateway: not started: ${err.problems.length} configuration problem(s) in ${opts.config}\n`);
+        process.stderr.write(`edge-gateway: not started: ${err.problems.length} configuration problem(s) in ${opts.config}, and no last good config to run instead\n`);
         process.exit(EXIT_CONFIG);
       }
       throw err;
     }
+    const config = start.config;
+    const configStanding = new ConfigStanding(start.rejected ? 'last-good' : 'config-dir', start.rejected ? start.lastGood.savedAt : null);
+    if (start.rejected) configStanding.reject(start.rejected, 'start');
     // Drivers open the files their device config names (secrets, certificates, PKI folders) while
     // running; relative names mean relative to the config directory, as check-config read them.
     process.chdir(config.dir);
     const log = createLogger(opts.logLevel ?? config.gateway.log.level);
     installLastResortHandlers(log);
     for (const w of config.warnings) log.warn({ file: w.file, line: w.line, key: w.path }, `config warning: ${formatProblem(w)}`);
+    if (start.rejected) {
+      // Loud: the devices keep reading, but the files on disk are not what runs.
+      for (const p of start.rejected) log.error({ file: p.file, line: p.line, key: p.path }, `config rejected: ${formatProblem(p)}`);
+      const message = `config in ${config.dir} is invalid (${start.rejected.length} problem(s)): running the LAST GOOD config saved ${start.lastGood.savedAt} (${start.lastGood.from}) instead; fix the files, check them (edge-gateway check-config ${config.dir}), then reload`;
+      log.error({ problems: start.rejected.length, lastGood: start.lastGood.from, savedAt: start.lastGood.savedAt }, message);
+      process.stderr.write(`edge-gateway: ${message}\n`);
+    }
     let service: RunningService;
     try {
-      service = await runService(config, log);
+      service = await runService(config, log, { configStanding });
     } catch (err) {
+      if (err instanceof OutboxLockedError) {
+        // Not a failure of this config: systemd must not restart into the same refusal (see the unit).
+        log.fatal({ code: err.code, holder: err.holder, path: config.gateway.outbox.path }, err.message);
+        process.stderr.write(`edge-gateway: not started: ${err.message}\n`);
+        process.exit(EXIT_OUTBOX_LOCKED);
+      }
       if (err instanceof OutboxAccessError) {
         // Not corruption and not transient: restarting cannot help until someone fixes it.
         log.fatal({ code: err.code, path: config.gateway.outbox.path }, err.message);

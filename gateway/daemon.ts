@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { ConfigError, formatProblem, loadConfig, type ConfigProblem, type GatewayConfig } from './config/load.js';
 import { gatewayFileSchema } from './config/gateway-schema.js';
 import { restartOnlyPaths } from './config/restart-only.js';
+import { ConfigStanding } from './config/standing.js';
 import { contained } from './contain.js';
 import { DeviceSet } from './devices.js';
 import { Forwarder } from './forwarder/forwarder.js';
@@ -30,6 +31,10 @@ export interface DaemonHooks {
   clockSynced?: () => boolean;
   /** Checks the wall clock for a step; returns the step in ms (0 if none). Run before retention. */
   clockStep?: () => number;
+  /** Whether the running config is the one on disk (a start on the last good one says so here). */
+  configStanding?: ConfigStanding;
+  /** A reload accepted the files on disk (e.g. to keep them as the last good config). */
+  onConfigAccepted?: (config: GatewayConfig) => void;
 }
 
 /** Settings a reload cannot apply to a running daemon; a change to them waits for a restart. */
@@ -46,6 +51,7 @@ export class Daemon {
   readonly groupCommit: GroupCommit;
   readonly forwarder: Forwarder;
   readonly devices: DeviceSet;
+  readonly configStanding: ConfigStanding;
   private config: GatewayConfig;
   private timers: NodeJS.Timeout[] = [];
   private healthTimer: NodeJS.Timeout | null = null;
@@ -63,6 +69,7 @@ export class Daemon {
     private readonly hooks: DaemonHooks,
   ) {
     this.config = config;
+    this.configStanding = hooks.configStanding ?? new ConfigStanding();
     this.retentionTick = contained(log, { timer: 'retention' }, 'retention timer failed', () => this.enforceRetention());
     this.healthTick = contained(log, { timer: 'health' }, 'health timer failed', () => this.publishHealth());
     this.onCommitHook = contained(log, { component: 'control' }, 'feeding committed readings to tail clients failed', (c: CommittedRun[]) => hooks.onCommit?.(c));
@@ -201,6 +208,7 @@ export class Daemon {
       commit: this.groupCommit.stats(),
       devices: this.devices.statuses(),
       drainRatePerS: this.drainRatePerS,
+      config: this.configStanding.report(),
     });
   }
 
@@ -232,6 +240,7 @@ export class Daemon {
         err instanceof ConfigError ? err.problems : [{ file: this.config.dir, line: null, path: '', message: (err as Error).message }];
       for (const p of problems) this.log.error({ file: p.file, line: p.line, key: p.path }, `reload rejected: ${formatProblem(p)}`);
       this.log.error({ problems: problems.length }, 'reload rejected: invalid config, still running the previous one');
+      this.configStanding.reject(problems, 'reload');
       this.gatewayEvent('config.error', problems.length, { first: formatProblem(problems[0]!).slice(0, 500) });
       return { ok: false, problems };
     }
@@ -248,6 +257,8 @@ export class Daemon {
     // Sections that need a restart keep their running values until then.
     const kept = this.config.gateway;
     this.config = { ...next, gateway: { ...g, gateway: kept.gateway, mqtt: kept.mqtt, forward: kept.forward, control: kept.control, clock: kept.clock, drivers: kept.drivers, outbox: { ...kept.outbox, retention: g.outbox.retention } }, secrets: this.config.secrets };
+    this.configStanding.accept(null);
+    this.hooks.onConfigAccepted?.(next);
     if (restartNeeded.length > 0) this.log.warn({ settings: restartNeeded }, 'changed settings take effect only after a restart (systemctl restart edge-gateway)');
     this.log.info({ ...applied }, 'config reloaded');
     return { ok: true, ...applied, restartNeeded };

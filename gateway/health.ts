@@ -3,6 +3,8 @@ import type { DeviceStatus } from '../drivers/driver.js';
 import type { ForwarderStats } from './forwarder/forwarder.js';
 import type { GroupCommitStats } from './group-commit.js';
 import type { OutboxStats } from './outbox/store.js';
+import type { ConfigStandingReport } from './config/standing.js';
+import { versionInfo, type VersionInfo } from './version.js';
 
 /**
  * The periodic health message (`<prefix>/<gateway>/health`, retained) and the same object
@@ -13,6 +15,10 @@ export interface HealthReport {
   gateway: string;
   ts: number;
   uptimeS: number;
+  /** Which code runs: package version, Node.js, outbox schema version. */
+  version: VersionInfo;
+  /** Whether the config that runs is the one on disk: a rejected reload or a start on the last good config shows here. */
+  config: ConfigStandingReport;
   clock: { synced: boolean };
   outbox: {
     id: string;
@@ -84,6 +90,7 @@ export function buildHealth(input: {
   commit: GroupCommitStats;
   devices: HealthReport['devices'];
   drainRatePerS: number;
+  config: ConfigStandingReport;
 }): HealthReport {
   const { outbox, forwarder } = input;
   const mem = memoryUsage();
@@ -92,6 +99,8 @@ export function buildHealth(input: {
     gateway: input.gateway,
     ts: input.now,
     uptimeS: Math.round((input.now - input.startedMs) / 1000),
+    version: versionInfo(),
+    config: input.config,
     clock: { synced: input.clockSynced },
     outbox: {
       id: outbox.outboxId,

@@ -11,6 +11,7 @@ import { request, stream } from './control/client.js';
 import type { TailLine } from './control/protocol.js';
 import type { ReloadResult } from './daemon.js';
 import type { HealthReport } from './health.js';
+import { EXIT_OUTBOX_LOCKED } from './outbox/lock.js';
 
 /**
  * The daemon as systemd and a maintainer see it: READY only after start, watchdog pings,
@@ -110,6 +111,11 @@ describe('the daemon as a service', () => {
     const after = await request<HealthReport>(socket, { cmd: 'status' });
     expect(after.outbox.nextSeq).toBeGreaterThan(seqBefore); // still polling and committing
     expect(after.devices.fan!.state).toBe('ok');
+    // ...and status keeps saying so until the files are fixed, with file:line and since when.
+    expect(after.config).toMatchObject({ running: 'config-dir', rejected: { by: 'reload', problems: 1 } });
+    expect(after.config.rejected!.first[0]).toMatch(/^devices\/fan\.yaml:\d+: YAML/);
+    expect(Date.parse(after.config.rejected!.since)).toBeGreaterThan(Date.now() - 60_000);
+    expect(after.version.package).toMatch(/^\d+\.\d+\.\d+/);
 
     // SIGTERM: STOPPING, exit 0, and everything committed arrived upstream exactly.
     const stopIndex = notify.messages.length;
@@ -128,9 +134,49 @@ describe('the daemon as a service', () => {
     await first.ready();
     const second = startGateway(config.dir);
     const exit = await second.waitExit();
-    expect(exit.code).toBe(1);
-    expect(second.logs.some((l) => String((l as { err?: { message?: string } }).err?.message).includes('another edge-gateway is running'))).toBe(true);
+    // The outbox lock refuses it before the control socket is even tried (single-daemon.test.ts
+    // covers the case where there is no socket to find).
+    expect(exit.code).toBe(EXIT_OUTBOX_LOCKED);
+    expect(second.stderr.join('\n')).toContain(`another edge-gateway daemon is running on the outbox ${config.outboxPath}: held by pid ${first.pid} `);
     expect(second.logs.some((l) => l.msg === 'outbox open')).toBe(false);
     await first.stop();
   }, 60_000);
+
+  it('restarts on the last good config after a bad edit, says so in status, health and an event, and leaves it once fixed', async () => {
+    const socket = join(config.dir, 'control.sock');
+    const fanFile = join(config.dir, 'devices/fan.yaml');
+    const good = readFileSync(fanFile, 'utf8');
+    // A start on a valid config keeps it as the last good one.
+    const first = startGateway(config.dir);
+    await first.ready();
+    expect((await first.stop()).code).toBe(0);
+
+    // The bad edit, then a power cut and a restart: every device must keep reading.
+    writeFileSync(fanFile, good.replace('unitId: 2', 'unitId: two'));
+    const gw = startGateway(config.dir);
+    await gw.ready();
+    expect(gw.stderr.join('\n')).toMatch(/config in .* is invalid \(1 problem\(s\)\): running the LAST GOOD config saved /);
+    const status = await request<HealthReport>(socket, { cmd: 'status' });
+    expect(status.config).toMatchObject({ running: 'last-good', rejected: { by: 'start', problems: 1 } });
+    expect(status.config.rejected!.first[0]).toMatch(/^devices\/fan\.yaml:\d+: unitId: /);
+    await sub.waitFor((s) => s.readings.some((r) => r.device === '_gateway' && r.point === 'config.fallback'), 15_000);
+    const fallback = sub.readings.find((r) => r.device === '_gateway' && r.point === 'config.fallback')!;
+    expect(String(fallback.attrs?.first)).toMatch(/^devices\/fan\.yaml:\d+: unitId: /);
+    // Both devices run, the one whose file is broken on its last good settings.
+    const deadline = Date.now() + 15_000;
+    let h = status;
+    while (!(h.devices.fan?.state === 'ok' && h.devices.pump?.state === 'ok') && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+      h = await request<HealthReport>(socket, { cmd: 'status' });
+    }
+    expect([h.devices.fan?.state, h.devices.pump?.state]).toEqual(['ok', 'ok']);
+    await sub.waitFor((s) => (s.lastHealth as { config?: { running?: string } } | null)?.config?.running === 'last-good', 15_000);
+
+    // Fixed and reloaded: the files on disk run again, and status says all is well.
+    writeFileSync(fanFile, good);
+    expect(await request<ReloadResult>(socket, { cmd: 'reload' })).toMatchObject({ ok: true });
+    const fixed = await request<HealthReport>(socket, { cmd: 'status' });
+    expect(fixed.config).toMatchObject({ running: 'config-dir', rejected: null });
+    expect((await gw.stop()).code).toBe(0);
+  }, 90_000);
 });

@@ -1,10 +1,15 @@
 import type { Logger } from 'pino';
 import { ClockWatch } from './clock.js';
+import { saveLastGood, stateDirOf } from './config/last-good.js';
 import type { GatewayConfig } from './config/load.js';
+import { ConfigStanding } from './config/standing.js';
 import { ControlServer } from './control/server.js';
+import { socketDirectoryAdvice } from './control/socket-directory.js';
 import { Daemon } from './daemon.js';
+import { OutboxLock } from './outbox/lock.js';
 import { createSystemdNotifier } from './systemd/notify.js';
 import { startWatchdog } from './systemd/watchdog.js';
+import { versionInfo } from './version.js';
 
 /**
  * The daemon as a systemd service: signals, sd_notify readiness and watchdog, the control
@@ -17,7 +22,24 @@ export interface RunningService {
   stop(reason: string): Promise<void>;
 }
 
-export async function runService(config: GatewayConfig, log: Logger): Promise<RunningService> {
+export interface ServiceOptions {
+  /** How the config came to be loaded: `last-good` when the files on disk were rejected at start. */
+  configStanding?: ConfigStanding;
+}
+
+export async function runService(config: GatewayConfig, log: Logger, opts: ServiceOptions = {}): Promise<RunningService> {
+  // First of all, before the control socket or the outbox is touched: one daemon per outbox.
+  // Throws OutboxLockedError (naming the holder) when another daemon runs on it.
+  const lock = OutboxLock.acquire(config.gateway.outbox.path, { configDir: config.dir, version: versionInfo().package });
+  try {
+    return await runLocked(config, log, lock, opts.configStanding ?? new ConfigStanding());
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+}
+
+async function runLocked(config: GatewayConfig, log: Logger, lock: OutboxLock, standing: ConfigStanding): Promise<RunningService> {
   const notify = createSystemdNotifier({ log });
   const clock = new ClockWatch({
     syncCheck: config.gateway.clock.syncCheck,
@@ -26,8 +48,8 @@ export async function runService(config: GatewayConfig, log: Logger): Promise<Ru
     log: log.child({ component: 'clock' }),
   });
 
-  // The control socket comes first: if another daemon answers on it, this one must not open the
-  // outbox or start drivers at all (two forwarders on one outbox would duplicate everything).
+  // The control socket comes next: if another daemon (on another outbox) answers on it, this one
+  // must not open the outbox or start drivers.
   let daemon: Daemon | null = null;
   let control: ControlServer | null = new ControlServer(
     config.gateway.control.socket,
@@ -43,7 +65,10 @@ export async function runService(config: GatewayConfig, log: Logger): Promise<Ru
   } catch (err) {
     if ((err as { code?: string }).code === 'ALREADY_RUNNING') throw err;
     // Status and tail are conveniences: a daemon that cannot offer them still forwards data.
-    log.error({ err, socket: config.gateway.control.socket }, 'control socket unavailable: status/tail/reload over the socket will not work (SIGHUP still reloads)');
+    log.error(
+      { err, socket: config.gateway.control.socket },
+      `control socket unavailable: status/tail/reload over the socket will not work (SIGHUP still reloads)${socketDirectoryAdvice(config.gateway.control.socket, ': ')}`,
+    );
     control = null;
   }
 
@@ -51,15 +76,23 @@ export async function runService(config: GatewayConfig, log: Logger): Promise<Ru
     clockSynced: () => clock.isSynced(),
     clockStep: () => clock.tick(),
     onCommit: (runs) => control?.publishCommitted(runs),
+    configStanding: standing,
+    onConfigAccepted: (accepted) => keepAsLastGood(accepted, standing, log),
   });
   const d = daemon;
+  const fallback = standing.report();
+  if (fallback.running === 'last-good') {
+    d.gatewayEvent('config.fallback', fallback.rejected?.problems ?? 0, { first: fallback.rejected?.first[0] ?? '', since: fallback.rejected?.since ?? '', lastGoodSavedAt: fallback.lastGoodSavedAt ?? '' });
+  } else {
+    keepAsLastGood(config, standing, log);
+  }
 
   const watchdog = startWatchdog({ notify, isAlive: () => d.groupCommit.isAlive(), log });
 
   async function reload() {
     await notify.reloading('reloading configuration');
     const result = await d.reload();
-    await notify.ready(result.ok ? 'running' : `running previous config: ${result.problems.length} problem(s) in new config`);
+    await notify.ready(result.ok ? 'running' : `running previous config: ${result.problems.length} problem(s) in new config, see edge-gateway status`);
     return result;
   }
 
@@ -71,6 +104,7 @@ export async function runService(config: GatewayConfig, log: Logger): Promise<Ru
       watchdog.stop();
       await control?.close();
       await d.stop();
+      lock.release();
     })();
     return stopping;
   };
@@ -80,6 +114,20 @@ export async function runService(config: GatewayConfig, log: Logger): Promise<Ru
     reload().catch((err: unknown) => log.error({ err, signal: 'SIGHUP' }, 'reload failed; still running the previous config'));
   });
 
-  await notify.ready(`running: ${config.devices.filter((x) => x.enabled).length} device(s)`);
+  const devices = `${config.devices.filter((x) => x.enabled).length} device(s)`;
+  await notify.ready(
+    fallback.running === 'last-good'
+      ? `running the LAST GOOD config (saved ${fallback.lastGoodSavedAt}): ${fallback.rejected?.problems} problem(s) in ${config.dir}, see edge-gateway status; ${devices}`
+      : `running: ${devices}`,
+  );
   return { daemon: d, stop };
+}
+
+/** Keep a config that runs as the last good one; failing to (disk full) costs the fallback, not the daemon. */
+function keepAsLastGood(config: GatewayConfig, standing: ConfigStanding, log: Logger): void {
+  try {
+    standing.saved(saveLastGood(config));
+  } catch (err) {
+    log.warn({ err, stateDir: stateDirOf(config) }, 'could not keep this config as the last good one; a restart with a broken config would have nothing to fall back to');
+  }
 }

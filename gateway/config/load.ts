@@ -63,14 +63,23 @@ interface ParsedFile {
  */
 export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
 
-export function loadConfig(dirArg: string): GatewayConfig {
+export interface LoadOptions {
+  /**
+   * Read gateway.yaml and devices/ from here instead (a last-good snapshot, config/last-good.ts);
+   * paths inside the files still mean relative to the config directory.
+   */
+  filesDir?: string;
+}
+
+export function loadConfig(dirArg: string, opts: LoadOptions = {}): GatewayConfig {
   const dir = resolve(dirArg);
+  const filesDir = opts.filesDir ?? dir;
   const problems: ConfigProblem[] = [];
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     throw new ConfigError([{ file: dirArg, line: null, path: '', message: 'config directory not found' }]);
   }
 
-  const gatewayFile = readYaml(dir, GATEWAY_FILE, problems);
+  const gatewayFile = readYaml(filesDir, GATEWAY_FILE, problems);
   let gateway: GatewayFile | undefined;
   if (gatewayFile) gateway = validate(gatewayFile, gatewayFileSchema, undefined, problems);
 
@@ -78,14 +87,14 @@ export function loadConfig(dirArg: string): GatewayConfig {
   const deviceFiles: Record<string, string> = {};
   const parsedDevices = new Map<string, ParsedFile>();
   const warnings: ConfigProblem[] = [];
-  const devicesDir = join(dir, DEVICES_DIR);
+  const devicesDir = join(filesDir, DEVICES_DIR);
   const names = existsSync(devicesDir)
     ? readdirSync(devicesDir)
         .filter((n) => !n.startsWith('.') && ['.yaml', '.yml'].includes(extname(n)))
         .sort()
     : [];
   for (const name of names) {
-    const file = readYaml(dir, join(DEVICES_DIR, name), problems);
+    const file = readYaml(filesDir, join(DEVICES_DIR, name), problems);
     if (!file) continue;
     // A device is named by its file unless it says otherwise: devices/pump-3.yaml -> pump-3.
     // Driver schemas may read files they reference (secrets, certificates): relative paths in a

@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { createInterface } from 'node:readline';
 import type { ControlRequest } from './protocol.js';
+import { socketDirectoryAdvice } from './socket-directory.js';
 
 /** Talk to a running daemon's control socket; errors say what a technician should check. */
 export class ControlUnavailableError extends Error {
@@ -13,7 +14,9 @@ function connect(path: string): Promise<net.Socket> {
     s.once('connect', () => resolve(s));
     s.once('error', (err: NodeJS.ErrnoException) => {
       const why =
-        err.code === 'ENOENT' || err.code === 'ECONNREFUSED'
+        (err.code === 'ENOENT' || err.code === 'ENOTDIR') && socketDirectoryAdvice(path) !== ''
+          ? `is the gateway running? (systemctl status edge-gateway) ${socketDirectoryAdvice(path)}`
+          : err.code === 'ENOENT' || err.code === 'ECONNREFUSED'
           ? 'is the gateway running? (systemctl status edge-gateway)'
           : err.code === 'EACCES'
             ? 'permission denied: run as root or as a member of the edge-gateway-ops group (usermod -a -G edge-gateway-ops NAME, then log in again)'

@@ -178,6 +178,21 @@ export const healthPayloadSchema = z
     gateway: z.string(),
     ts: z.number(),
     uptimeS: z.number(),
+    version: z
+      .object({ package: z.string(), node: z.string(), outboxSchema: z.number().int() })
+      .strict()
+      .describe('which code runs: the edge-gateway package version, the Node.js version, the outbox schema version'),
+    config: z
+      .object({
+        running: z.enum(['config-dir', 'last-good']),
+        lastGoodSavedAt: z.string().nullable(),
+        rejected: z
+          .object({ since: z.string(), by: z.enum(['start', 'reload']), problems: z.number().int(), first: z.array(z.string()) })
+          .strict()
+          .nullable(),
+      })
+      .strict()
+      .describe('whether the running config is the one on disk: `last-good` after a start whose config was invalid; `rejected` (file:line problems, since when) until the files on disk load'),
     clock: z.object({ synced: z.boolean() }).strict(),
     outbox: z
       .object({

@@ -1,4 +1,5 @@
 import { userInfo } from 'node:os';
+import { lastGoodQuietly } from '../config/last-good.js';
 import { checkBrokers } from './doctor/broker.js';
 import type { CheckResult, CheckStatus } from './doctor/check.js';
 import { checkClock } from './doctor/clock.js';
@@ -10,6 +11,7 @@ import { checkDisk } from './doctor/disk.js';
 import { checkOutboxFile } from './doctor/outbox-file.js';
 import { DEFAULT_CONTROL_SOCKET } from './socket-path.js';
 import { jsonForTerminal, styleFor, terminalSafe, type Style } from './terminal.js';
+import { formatVersion, versionInfo, type VersionInfo } from '../version.js';
 
 /**
  * `edge-gateway doctor`: the checks a technician would otherwise do by hand at the cabinet, as a
@@ -29,6 +31,8 @@ export interface DoctorOptions {
 
 export interface DoctorReport {
   user: string;
+  /** The installed edge-gateway doctor belongs to (the running daemon's is in the daemon check). */
+  version: VersionInfo;
   checks: CheckResult[];
   failures: number;
   warnings: number;
@@ -45,8 +49,10 @@ export async function runDoctorChecks(opts: DoctorOptions): Promise<DoctorReport
     checks.push(checkDisk(config));
     checks.push(checkOutboxFile(config));
   }
-  const socket = opts.socket ?? config?.gateway.control.socket ?? DEFAULT_CONTROL_SOCKET;
-  const daemon = await checkDaemon(socket);
+  // With the files on disk broken, the daemon may be running its last good config: reach it there.
+  const running = config ?? lastGoodQuietly(opts.config);
+  const socket = opts.socket ?? running?.gateway.control.socket ?? DEFAULT_CONTROL_SOCKET;
+  const daemon = await checkDaemon(socket, running?.gateway.outbox.path, config !== null);
   checks.push(...daemon.results);
   if (config && !daemon.running) {
     if (opts.probe === false) {
@@ -57,6 +63,7 @@ export async function runDoctorChecks(opts: DoctorOptions): Promise<DoctorReport
   }
   return {
     user: userInfo().username,
+    version: versionInfo(),
     checks,
     failures: checks.filter((c) => c.status === 'fail').length,
     warnings: checks.filter((c) => c.status === 'warn').length,
@@ -71,7 +78,7 @@ const MARK: Record<CheckStatus, [string, 'green' | 'yellow' | 'red' | 'gray']> =
 };
 
 export function renderDoctor(report: DoctorReport, style: Style): string {
-  const lines: string[] = [];
+  const lines: string[] = [style.paint('dim', formatVersion(report.version))];
   for (const c of report.checks) {
     const [word, colour] = MARK[c.status];
     lines.push(`${style.paint(colour, word)}  ${c.title}`);

@@ -1,3 +1,4 @@
+import { lastGoodQuietly } from '../config/last-good.js';
 import { ConfigError, formatProblem, loadConfig } from '../config/load.js';
 import { OpsError } from './ops-error.js';
 
@@ -11,8 +12,8 @@ export interface SocketChoice {
 
 /**
  * Which control socket a command talks to: --socket, else the one configured in --config DIR,
- * else the packaged default. A broken config is reported plainly; the daemon may still be running
- * the previous one, so --socket is offered as the way around it.
+ * else the packaged default. A broken config falls back to its last good one (which the daemon
+ * may be running); without one it is reported plainly, with --socket as the way around it.
  */
 export function resolveSocket(opts: SocketChoice): string {
   if (opts.socket) return opts.socket;
@@ -21,6 +22,9 @@ export function resolveSocket(opts: SocketChoice): string {
     return loadConfig(opts.config).gateway.control.socket;
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
+    // Halfway through an edit, or the daemon runs its last good config: that one names the socket.
+    const lastGood = lastGoodQuietly(opts.config);
+    if (lastGood) return lastGood.gateway.control.socket;
     const first = err.problems.slice(0, 3).map(formatProblem).join('\n  ');
     throw new OpsError(
       'CONFIG_UNREADABLE',

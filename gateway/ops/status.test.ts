@@ -15,6 +15,8 @@ function report(over: Partial<HealthReport['outbox']> = {}): HealthReport {
     gateway: 'main-5th',
     ts,
     uptimeS: 3725,
+    version: { package: '0.1.0', node: 'v24.21.0', outboxSchema: 1 },
+    config: { running: 'config-dir', lastGoodSavedAt: '2026-12-01T06:00:00.000Z', rejected: null },
     clock: { synced: false },
     outbox: {
       id: 'o-1',
@@ -123,5 +125,25 @@ describe('status rendering', () => {
     expect(drain.peak).toBe(4000);
     expect(text).toMatch(/^ +\[#{23}-{7}\]  75%  1000 left  500\/s  ETA 2s$/m);
     expect(renderStatus(report({ pendingReadings: 1000, drainRatePerS: 500, drainEtaS: 2 }), plainStyle)).not.toContain('[#');
+  });
+
+  it('names the running version, and a rejected config with file:line and since when until it is fixed', () => {
+    const fine = renderStatus(report(), plainStyle);
+    expect(fine).toMatch(/^version +edge-gateway 0\.1\.0, Node\.js v24\.21\.0, outbox schema 1$/m);
+    expect(fine).toMatch(/^config +as on disk \(kept as last good 2026-12-01T06:00:00\.000Z\)$/m);
+    const broken: HealthReport = {
+      ...report(),
+      config: {
+        running: 'last-good',
+        lastGoodSavedAt: '2026-12-01T06:00:00.000Z',
+        rejected: { since: '2026-12-07T08:00:00.000Z', by: 'start', problems: 7, first: ['devices/pump.yaml:4: intervalMs: expected number, received string'] },
+      },
+    };
+    const text = renderStatus(broken, plainStyle);
+    expect(text).toMatch(
+      /^config +files on disk REJECTED since 2026-12-07T08:00:00\.000Z \(at start, 7 problem\(s\)\); running the LAST GOOD config \(saved 2026-12-01T06:00:00\.000Z\)\n +devices\/pump\.yaml:4: intervalMs: expected number, received string\n +… and 6 more/m,
+    );
+    const afterReload = renderStatus({ ...broken, config: { ...broken.config, running: 'config-dir', rejected: { ...broken.config.rejected!, by: 'reload' } } }, plainStyle);
+    expect(afterReload).toMatch(/REJECTED since 2026-12-07T08:00:00\.000Z \(at reload, 7 problem\(s\)\); running the previous config$/m);
   });
 });

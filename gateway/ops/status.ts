@@ -92,6 +92,9 @@ export function renderStatus(answer: StatusAnswer, style: Style, drain?: DrainTr
   const skips = skipped.length > 0 ? `, ${warn(`seq ${skipped.join(', ')} skipped after an unclean stop`)}` : '';
   out.push(`${label('drops')} ${drops}, ${refused}${skips}`);
   out.push(`${label('process')} RSS ${formatBytes(h.process.rssBytes)}, heap ${formatBytes(h.process.heapUsedBytes)}  outbox ${o.id} next seq ${o.nextSeq}`);
+  // A daemon of an earlier version answers without these two.
+  if (h.version) out.push(`${label('version')} edge-gateway ${h.version.package}, Node.js ${h.version.node}, outbox schema ${h.version.outboxSchema}`);
+  if (h.config) out.push(...configLines(h.config, { label, bad, warn }));
   out.push('');
 
   const ids = Object.keys(h.devices).sort();
@@ -115,6 +118,19 @@ export function renderStatus(answer: StatusAnswer, style: Style, drain?: DrainTr
     });
   }
   return `${out.join('\n')}\n`;
+}
+
+/** Whether the config on disk is what runs; a rejected one is shown with its first problems until it is fixed. */
+function configLines(c: HealthReport['config'], paint: { label: (s: string) => string; bad: (s: string) => string; warn: (s: string) => string }): string[] {
+  const saved = c.lastGoodSavedAt ? `kept as last good ${c.lastGoodSavedAt}` : 'not kept as last good yet';
+  if (!c.rejected) return [`${paint.label('config')} as on disk (${saved})`];
+  const r = c.rejected;
+  const runs = c.running === 'last-good' ? paint.bad(`running the LAST GOOD config (saved ${c.lastGoodSavedAt})`) : paint.warn('running the previous config');
+  const lines = [`${paint.label('config')} ${paint.bad(`files on disk REJECTED since ${r.since}`)} (at ${r.by}, ${r.problems} problem(s)); ${runs}`];
+  for (const p of r.first) lines.push(`${' '.repeat(9)}${p}`);
+  if (r.problems > r.first.length) lines.push(`${' '.repeat(9)}… and ${r.problems - r.first.length} more (edge-gateway check-config)`);
+  lines.push(`${' '.repeat(9)}fix the files, check them with edge-gateway check-config, then edge-gateway reload`);
+  return lines;
 }
 
 /**

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { Stream } from '../model/stream.js';
+import { recordSchemaVersion } from './schema-version.js';
 
 /**
  * The outbox's tables and every statement run against them. A row is a run of consecutive seqs
@@ -73,6 +74,7 @@ export interface RowSize {
 export function createSchema(db: Database.Database): void {
   db.exec(SCHEMA);
   addLayoutsColumns(db);
+  recordSchemaVersion(db);
 }
 
 /**

@@ -151,13 +151,17 @@ describe('amd64 .deb installed on this host', () => {
     await broker.stop();
     await new Promise((r) => setTimeout(r, 3000));
     expect(pendingReadings(config.outboxPath)).toBeGreaterThan(0);
-    sh('apt-get', ['install', '-y', '--no-install-recommends', upgradeDeb]);
+    const upgradeLog = sh('apt-get', ['install', '-y', '--no-install-recommends', upgradeDeb]);
     expect(installedVersion()).toBe(`${VERSION}+pkgtest1`);
+    // No systemd here: prerm stopped the old daemon it found through the outbox lock (no old code
+    // left running), and postinst says how to run the new one by hand.
+    expect(upgradeLog).toContain(`stopping the gateway daemon running outside systemd (pid ${gw.pid})`);
+    expect(await gw.waitExit()).toEqual({ code: 0, signal: null });
+    expect(upgradeLog).toContain('runuser -u edge-gateway -- /usr/bin/edge-gateway run --config /etc/edge-gateway');
     // The conffiles the technician edited or deleted stay as they were.
     expect(readFileSync('/etc/edge-gateway/gateway.yaml', 'utf8')).toBe(ownConfig);
     expect(readdirSync('/etc/edge-gateway/devices').sort()).toEqual(['dev-1.yaml', 'dev-2.yaml', 'dev-3.yaml', 'dev-4.yaml']);
-    // Without systemd as PID 1 postinst cannot restart the service: do what it would.
-    expect((await gw.stop()).code).toBe(0);
+    // Without systemd as PID 1 postinst cannot restart the service: do what it says.
     expect(pendingReadings(config.outboxPath)).toBeGreaterThan(0);
     gw = GatewayProcess.start('/etc/edge-gateway', { command: asService, env });
     await gw.ready(30_000);
@@ -174,8 +178,13 @@ describe('amd64 .deb installed on this host', () => {
     await sub.stop();
     sub = undefined;
 
-    // remove: program gone, readings and config kept.
+    // remove, with a daemon running by hand: it is stopped (nothing left running deleted files,
+    // so purge can delete the user); program gone, readings and config kept.
+    gw = GatewayProcess.start('/etc/edge-gateway', { command: asService, env });
+    await gw.ready(30_000);
     sh('apt-get', ['remove', '-y', 'edge-gateway']);
+    expect(await gw.waitExit()).toEqual({ code: 0, signal: null });
+    gw = undefined;
     expect(existsSync('/opt/edge-gateway')).toBe(false);
     expect(existsSync('/usr/bin/edge-gateway')).toBe(false);
     expect(existsSync('/var/lib/edge-gateway/outbox.db')).toBe(true);

@@ -5,6 +5,7 @@ import { userInfo } from 'node:os';
 import type { GatewayConfig } from '../../config/load.js';
 import { formatBytes } from '../terminal.js';
 import { errnoOf, type CheckResult } from './check.js';
+import { OUTBOX_SCHEMA_VERSION, readSchemaVersion } from '../../outbox/schema-version.js';
 
 /**
  * The outbox database opens and passes SQLite's quick_check. Opened read-only: in WAL mode a
@@ -32,7 +33,12 @@ export function checkOutboxFile(config: GatewayConfig): CheckResult {
     if (check !== 'ok') {
       return { ...base, status: 'fail', detail: `quick_check: ${check}`, advice: 'the database is damaged: the gateway moves it aside and starts a fresh one at its next start (an outbox.quarantined event says so); keep the .corrupt file for analysis' };
     }
-    return { ...base, status: 'pass', detail: `readable, quick_check ok (${size}, ${ms} ms)` };
+    const schema = readSchemaVersion(db);
+    const schemaText = schema === OUTBOX_SCHEMA_VERSION ? `schema ${schema}` : schema === 0 ? `schema not recorded yet (the daemon records ${OUTBOX_SCHEMA_VERSION} at its next start)` : `schema ${schema}, this edge-gateway writes ${OUTBOX_SCHEMA_VERSION}`;
+    if (schema > OUTBOX_SCHEMA_VERSION) {
+      return { ...base, status: 'warn', detail: `readable, quick_check ok (${size}, ${ms} ms); ${schemaText}`, advice: 'the file was written by a newer edge-gateway: install that version again rather than running this older one on it' };
+    }
+    return { ...base, status: 'pass', detail: `readable, quick_check ok (${size}, ${ms} ms, ${schemaText})` };
   } catch (err) {
     const code = errnoOf(err) ?? 'ERROR';
     if (/SQLITE_CANTOPEN|SQLITE_READONLY|SQLITE_PERM/.test(code) || code === 'EACCES') {
