@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
-import { ConfigError, formatProblem, loadConfig } from './config/load.js';
+import { ConfigError, formatProblem, loadConfig, permissionAdvice } from './config/load.js';
 import { OutboxAccessError } from './outbox/open-error.js';
 import { runService, type RunningService } from './service.js';
 import { readPasswd, rootRunRefusal, SERVICE_USER } from './service-user.js';
@@ -111,7 +111,12 @@ program
       if (opts.json) process.stdout.write(`${JSON.stringify({ valid: false, problems: err.problems }, null, 2)}\n`);
       else {
         for (const p of err.problems) process.stdout.write(`${formatProblem(p)}\n`);
-        process.stdout.write(`${err.problems.length} problem(s) found in ${dir}\n`);
+        // A config this user may not read is not a broken config: say how to run instead.
+        if (err.permissionDenied) process.stdout.write(`not checked: permission denied; ${permissionAdvice(`check-config ${dir}`)}\n`);
+        else {
+          if (err.problems.some((p) => p.permissionDenied)) process.stdout.write(`some files could not be read: ${permissionAdvice(`check-config ${dir}`)}\n`);
+          process.stdout.write(`${err.total} problem(s) found in ${dir}\n`);
+        }
       }
       process.exitCode = 1;
     }

@@ -1,3 +1,4 @@
+import { GATEWAY_DEVICE } from './gateway-device.js';
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
@@ -19,8 +20,8 @@ import type { Reading } from '../drivers/reading.js';
  * forwarder, then devices; stop order is the reverse, with a final flush in between.
  */
 
-/** Readings the gateway itself reports (quarantine, drops, config errors) use this device id. */
-export const GATEWAY_DEVICE = '_gateway';
+// Its own module (gateway-device.ts) so technician commands can name it without loading the daemon.
+export { GATEWAY_DEVICE };
 
 export interface DaemonHooks {
   /** Called with every committed batch of readings, e.g. for `edge-gateway tail`. */

@@ -30,6 +30,11 @@ export interface GatewayConfig {
   secrets: { mqttPassword?: string };
   /** Valid but worth a maintainer's attention (e.g. a secret file readable by everyone). */
   warnings: ConfigProblem[];
+  /**
+   * gateway.yaml values as written where the schema turned text into a number (`512MB`, `7d`),
+   * by key path (`outbox.retention.maxBytes`): messages show what the maintainer wrote.
+   */
+  written?: Record<string, string>;
 }
 
 export const GATEWAY_FILE = 'gateway.yaml';
@@ -161,8 +166,17 @@ function* loadSteps(dirArg: string): Generator<Step, GatewayConfig, ParseOutcome
   const secrets: GatewayConfig['secrets'] = {};
   if (gateway && gatewayFile) resolvePaths(dir, gateway, gatewayFile, secrets, problems, warnings);
 
-  if (problems.length > 0 || !gateway) throw problems.error(dirArg);
-  return { dir, gateway, devices, deviceFiles, secrets, warnings };
+  if (problems.length > 0 || !gateway || !gatewayFile) throw problems.error(dirArg);
+  return { dir, gateway, devices, deviceFiles, secrets, warnings, written: writtenAs(gatewayFile.js, gateway) };
+}
+
+/** Text values of the raw file that the schema turned into numbers (sizes, durations), by path. */
+function writtenAs(raw: unknown, parsed: unknown, path = '', out: Record<string, string> = {}): Record<string, string> {
+  if (typeof raw === 'string' && typeof parsed === 'number') out[path] = raw.trim();
+  else if (raw && parsed && typeof raw === 'object' && typeof parsed === 'object' && !Array.isArray(raw)) {
+    for (const [k, v] of Object.entries(raw)) writtenAs(v, (parsed as Record<string, unknown>)[k], path ? `${path}.${k}` : k, out);
+  }
+  return out;
 }
 
 /** Any `passwordFile` a device names (camera, OPC-UA...) should not be readable by other users. */
