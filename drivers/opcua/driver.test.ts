@@ -226,19 +226,14 @@ describe('opcua driver against a real node-opcua server', () => {
   });
 
   it('resolves nsu=<uri> node ids against the server\'s namespace array; an unknown URI is an item error', async () => {
+    const nodes = [
+      // The plant namespace is the server's 4th (index 3), not the ns=2 an author would guess.
+      { nodeId: `nsu=${EXTRA_NAMESPACES[1]};s=Temp`, point: 'temp', samplingIntervalMs: 50 },
+      { nodeId: 'ns=1;s=Counter', point: 'counter', samplingIntervalMs: 50 },
+      { nodeId: 'nsu=urn:nobody:serves:this;s=Temp', point: 'lost' },
+    ];
     const h = harness('plc-nsu');
-    const d = start(
-      device({
-        id: 'plc-nsu',
-        items: [
-          // The plant namespace is the server's 4th (index 3), not the ns=2 an author would guess.
-          { nodeId: `nsu=${EXTRA_NAMESPACES[1]};s=Temp`, point: 'temp', samplingIntervalMs: 50 },
-          { nodeId: 'ns=1;s=Counter', point: 'counter', samplingIntervalMs: 50 },
-          { nodeId: 'nsu=urn:nobody:serves:this;s=Temp', point: 'lost' },
-        ],
-      }),
-      h,
-    );
+    const d = start(device({ id: 'plc-nsu', items: nodes }), h);
     await d.start();
     const temp = await waitFor('temp reading', () => h.readings.find((r) => r.point === 'temp'));
     expect(temp).toMatchObject({ quality: 'good', value: 3.14159 });
