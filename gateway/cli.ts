@@ -46,7 +46,8 @@ program
     } catch (err) {
       if (err instanceof ConfigError) {
         for (const p of err.problems) process.stderr.write(`${formatProblem(p)}\n`);
-        process.stderr.write(`edge-gateway: not started: ${err.problems.length} configuration problem(s) in ${opts.config}\n`);
+        if (err.permissionDenied) process.stderr.write(`edge-gateway: not started: permission denied; ${permissionAdvice(`run -c ${opts.config}`, 'or start the service: systemctl start edge-gateway')}\n`);
+        else process.stderr.write(`edge-gateway: not started: ${err.total} configuration problem(s) in ${opts.config}\n`);
         process.exit(EXIT_CONFIG);
       }
       throw err;

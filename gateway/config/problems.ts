@@ -42,8 +42,8 @@ export function formatProblem(p: ConfigProblem): string {
 }
 
 /** How to run a command as a user that can read the config (the packaged layout). */
-export function permissionAdvice(command: string): string {
-  return `this user cannot read the config (it is readable by root and the edge-gateway group only); run it as the service user: sudo -u edge-gateway edge-gateway ${command}, or as root`;
+export function permissionAdvice(command: string, alternative = 'or as root'): string {
+  return `this user cannot read the config (it is readable by root and the edge-gateway group only); run it as the service user: sudo -u edge-gateway edge-gateway ${command}, ${alternative}`;
 }
 
 /** Collects problems, describing the first `max` and counting the rest. */
