@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { loadConfigOrLastGood, type StartConfig } from './config/last-good.js';
-import { ConfigError, formatProblem, loadConfig } from './config/load.js';
+import { ConfigError, formatProblem, loadConfig, permissionAdvice } from './config/load.js';
 import { ConfigStanding } from './config/standing.js';
 import { EXIT_OUTBOX_LOCKED, OutboxLockedError } from './outbox/lock.js';
 import { OutboxAccessError } from './outbox/open-error.js';
@@ -60,7 +60,8 @@ program
     } catch (err) {
       if (err instanceof ConfigError) {
         for (const p of err.problems) process.stderr.write(`${formatProblem(p)}\n`);
-        process.stderr.write(`edge-gateway: not started: ${err.problems.length} configuration problem(s) in ${opts.config}, and no last good config to run instead\n`);
+        if (err.permissionDenied) process.stderr.write(`edge-gateway: not started: permission denied; ${permissionAdvice(`run -c ${opts.config}`, 'or start the service: systemctl start edge-gateway')}\n`);
+        else process.stderr.write(`edge-gateway: not started: ${err.total} configuration problem(s) in ${opts.config}, and no last good config to run instead\n`);
         process.exit(EXIT_CONFIG);
       }
       throw err;
@@ -141,7 +142,12 @@ program
       if (opts.json) process.stdout.write(`${JSON.stringify({ valid: false, problems: err.problems }, null, 2)}\n`);
       else {
         for (const p of err.problems) process.stdout.write(`${formatProblem(p)}\n`);
-        process.stdout.write(`${err.problems.length} problem(s) found in ${dir}\n`);
+        // A config this user may not read is not a broken config: say how to run instead.
+        if (err.permissionDenied) process.stdout.write(`not checked: permission denied; ${permissionAdvice(`check-config ${dir}`)}\n`);
+        else {
+          if (err.problems.some((p) => p.permissionDenied)) process.stdout.write(`some files could not be read: ${permissionAdvice(`check-config ${dir}`)}\n`);
+          process.stdout.write(`${err.total} problem(s) found in ${dir}\n`);
+        }
       }
       process.exitCode = 1;
     }

@@ -1,7 +1,8 @@
+import { GATEWAY_DEVICE } from './gateway-device.js';
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
-import { ConfigError, formatProblem, loadConfig, type ConfigProblem, type GatewayConfig } from './config/load.js';
+import { ConfigError, formatProblem, loadConfigAsync, type ConfigProblem, type GatewayConfig } from './config/load.js';
 import { gatewayFileSchema } from './config/gateway-schema.js';
 import { restartOnlyPaths } from './config/restart-only.js';
 import { ConfigStanding } from './config/standing.js';
@@ -22,8 +23,8 @@ import type { Reading } from './model/reading.js';
  * forwarder, then devices; stop order is the reverse, with a final flush in between.
  */
 
-/** Readings the gateway itself reports (quarantine, drops, config errors) use this device id. */
-export const GATEWAY_DEVICE = '_gateway';
+// Its own module (gateway-device.ts) so technician commands can name it without loading the daemon.
+export { GATEWAY_DEVICE };
 
 export interface DaemonHooks {
   /** Called with every committed batch of readings, e.g. for `edge-gateway tail`. */
@@ -41,7 +42,8 @@ export interface DaemonHooks {
 export const RESTART_KEYS = restartOnlyPaths(gatewayFileSchema);
 
 export type ReloadResult =
-  | { ok: false; problems: ConfigProblem[] }
+  /** `problems` describes the first ones; `total` counts them all (a generated file may have thousands). */
+  | { ok: false; problems: ConfigProblem[]; total: number }
   | { ok: true; started: string[]; stopped: string[]; restarted: string[]; unchanged: string[]; restartNeeded: string[] };
 
 export class Daemon {
@@ -234,15 +236,18 @@ export class Daemon {
   private async reloadOnce(): Promise<ReloadResult> {
     let next: GatewayConfig;
     try {
-      next = loadConfig(this.config.dir);
+      // Parsed in a worker thread, a turn for the event loop between files: devices and commits
+      // keep running while a large config loads.
+      next = await loadConfigAsync(this.config.dir);
     } catch (err) {
       const problems: ConfigProblem[] =
         err instanceof ConfigError ? err.problems : [{ file: this.config.dir, line: null, path: '', message: (err as Error).message }];
+      const total = err instanceof ConfigError ? err.total : problems.length;
       for (const p of problems) this.log.error({ file: p.file, line: p.line, key: p.path }, `reload rejected: ${formatProblem(p)}`);
-      this.log.error({ problems: problems.length }, 'reload rejected: invalid config, still running the previous one');
+      this.log.error({ problems: total }, 'reload rejected: invalid config, still running the previous one');
       this.configStanding.reject(problems, 'reload');
-      this.gatewayEvent('config.error', problems.length, { first: formatProblem(problems[0]!).slice(0, 500) });
-      return { ok: false, problems };
+      this.gatewayEvent('config.error', total, { first: formatProblem(problems[0]!).slice(0, 500) });
+      return { ok: false, problems, total };
     }
     for (const w of next.warnings) this.log.warn({ file: w.file, line: w.line, key: w.path }, `config warning: ${formatProblem(w)}`);
     const restartNeeded = RESTART_KEYS.filter((k) => JSON.stringify(pick(this.config.gateway, k)) !== JSON.stringify(pick(next.gateway, k)));

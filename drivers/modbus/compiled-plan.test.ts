@@ -44,6 +44,22 @@ describe('compiled plan byte readers', () => {
     );
   });
 
+  it('reads a float32 as its shortest decimal (3.14159, not 3.141590118408203) in every byte and word order', () => {
+    const f = Buffer.alloc(4);
+    f.writeFloatBE(3.14159);
+    for (const byteOrder of ['big', 'little'] as const) {
+      for (const wordOrder of ['big', 'little'] as const) {
+        const r = registerEntrySchema.parse({ name: 'pi', address: 0, type: 'float32', byteOrder, wordOrder });
+        const hi = wordOrder === 'big' ? [f[0]!, f[1]!] : [f[2]!, f[3]!];
+        const lo = wordOrder === 'big' ? [f[2]!, f[3]!] : [f[0]!, f[1]!];
+        const order = (w: number[]) => (byteOrder === 'big' ? w : [w[1]!, w[0]!]);
+        const data = Buffer.from([...order(hi), ...order(lo)]);
+        expect(byteReader(r, 0)(data)).toBe(3.14159);
+        expect(String(byteReader(r, 0)(data))).toBe('3.14159');
+      }
+    }
+  });
+
   it('reads coils and discrete inputs from packed bits as decode.ts does from the bit block', () => {
     const registers: RegisterEntry[] = [0, 1, 7, 8, 13].map((a) => registerEntrySchema.parse({ name: `c${a}`, table: 'coil', address: a, type: 'bool' }));
     const plan = compileReadPlan(registers, { maxRegistersPerRequest: 125, maxGap: 10 });

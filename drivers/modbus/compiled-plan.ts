@@ -1,4 +1,5 @@
 import type { PackedPoints, PackedReadings } from '../../gateway/model/packed-readings.js';
+import { float32Shortener } from '../kit/float32.js';
 import { bytePermutation } from './decode.js';
 import type { ReadPlan, ReadRequest } from './plan.js';
 import { isBitTable, registerWidth, type RegisterEntry } from './schema.js';
@@ -71,8 +72,11 @@ function rawReader(r: RegisterEntry, off: number): ByteReader {
         return (d) => d.readInt32BE(off);
       case 'uint32':
         return (d) => d.readUInt32BE(off);
-      case 'float32':
-        return (d) => d.readFloatBE(off);
+      case 'float32': {
+        // Shown as the device meant it (3.14159, not 3.141590118408203): see drivers/kit/float32.ts.
+        const shortest = float32Shortener();
+        return (d) => shortest(d.readFloatBE(off));
+      }
       case 'float64':
         return (d) => d.readDoubleBE(off);
     }
@@ -89,8 +93,10 @@ function rawReader(r: RegisterEntry, off: number): ByteReader {
       return (d) => (gather(d), scratch.readInt32BE(0));
     case 'uint32':
       return (d) => (gather(d), scratch.readUInt32BE(0));
-    case 'float32':
-      return (d) => (gather(d), scratch.readFloatBE(0));
+    case 'float32': {
+      const shortest = float32Shortener();
+      return (d) => (gather(d), shortest(scratch.readFloatBE(0)));
+    }
     default:
       return (d) => (gather(d), scratch.readDoubleBE(0));
   }

@@ -1,4 +1,5 @@
 import type { Quality } from '../../gateway/model/reading.js';
+import { float32Shortener } from '../kit/float32.js';
 import { registerWidth, type DecodeOptions } from './schema.js';
 
 /**
@@ -104,7 +105,11 @@ function readerFor(type: DecodeOptions['type'], view: DataView): () => number {
     case 'uint32':
       return () => view.getUint32(0);
     case 'float32':
-      return () => view.getFloat32(0);
+      // Shown as the device meant it (3.14159, not 3.141590118408203): see drivers/kit/float32.ts.
+    {
+      const shortest = float32Shortener();
+      return () => shortest(view.getFloat32(0));
+    }
     case 'float64':
       return () => view.getFloat64(0);
     default:

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OpcuaTestServer, freeLoopbackPort } from '../../test-rigs/opcua-server/server.js';
+import { EXTRA_NAMESPACES, OpcuaTestServer, freeLoopbackPort } from '../../test-rigs/opcua-server/server.js';
 import type { DriverReading } from '../../gateway/model/reading.js';
 import type { Driver, DriverContext } from '../driver.js';
 import { createOpcuaDriver } from './driver.js';
@@ -224,6 +224,37 @@ describe('opcua driver against a real node-opcua server', () => {
     expect(st.lastError?.code).toBe('OPCUA_ITEM_REJECTED');
     await d.stop();
   });
+
+  it('resolves nsu=<uri> node ids against the server\'s namespace array; an unknown URI is an item error', async () => {
+    const nodes = [
+      // The plant namespace is the server's 4th (index 3), not the ns=2 an author would guess.
+      { nodeId: `nsu=${EXTRA_NAMESPACES[1]};s=Temp`, point: 'temp', samplingIntervalMs: 50 },
+      { nodeId: 'ns=1;s=Counter', point: 'counter', samplingIntervalMs: 50 },
+      { nodeId: 'nsu=urn:nobody:serves:this;s=Temp', point: 'lost' },
+    ];
+    const h = harness('plc-nsu');
+    const d = start(device({ id: 'plc-nsu', items: nodes }), h);
+    await d.start();
+    const temp = await waitFor('temp reading', () => h.readings.find((r) => r.point === 'temp'));
+    expect(temp).toMatchObject({ quality: 'good', value: 3.14159 });
+    const st = await waitFor('degraded', () => (d.status().state === 'degraded' ? d.status() : undefined));
+    const items = st.detail?.items as Record<string, { status: string; error?: string }>;
+    expect(items.temp!.status).toBe('ok');
+    expect(items.lost!.status).toBe('error');
+    expect(items.lost!.error).toContain('namespace "urn:nobody:serves:this" is not served by this server');
+    expect(items.lost!.error).toContain(`3: ${EXTRA_NAMESPACES[1]}`);
+    expect(st.lastError?.code).toBe('OPCUA_ITEM_REJECTED');
+
+    // After a server restart the device recovers: still degraded by the one bad item, and the
+    // error it shows is that item's, not the connection loss that is over.
+    const before = h.readings.length;
+    await server.restart();
+    await waitFor('readings after the restart', () => h.readings.slice(before).some((r) => r.point === 'counter'), 40_000);
+    const after = await waitFor('degraded again', () => (d.status().state === 'degraded' ? d.status() : undefined), 20_000);
+    expect(after.lastError?.code).toBe('OPCUA_ITEM_REJECTED');
+    expect(after.lastError?.message).toContain('urn:nobody:serves:this');
+    await d.stop();
+  }, 90_000);
 
   it('reports an unreachable endpoint as down/ECONNREFUSED and stops promptly', async () => {
     const port = await freeLoopbackPort();

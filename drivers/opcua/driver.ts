@@ -5,6 +5,7 @@ import { certificateManagerFor } from './certificate-cache.js';
 import { userIdentityFor } from './credentials.js';
 import { deviceErrorFrom } from './errors.js';
 import { loadOpcuaLibrary, type Lib } from './library.js';
+import { namespaceUriOf, readNamespaces, withNamespaceIndex } from './node-id.js';
 import { defaultPkiDir } from './pki.js';
 import { qualityFromStatusCode } from './quality.js';
 import type { OpcuaDeviceConfig, OpcuaItemConfig } from './schema.js';
@@ -62,12 +63,16 @@ class OpcuaDriver implements Driver {
   private readonly watchdog: StallWatchdog;
   private wakeRebuild: (() => void) | null = null;
   private lib: Lib | null = null;
+  /** Namespace URIs the items name (nsu=), and the server's namespace array of this session. */
+  private readonly namespaceUris: string[];
+  private namespaces: readonly string[] = [];
 
   constructor(
     private readonly cfg: OpcuaDeviceConfig,
     private readonly ctx: DriverContext,
   ) {
     this.items = cfg.items.map((c) => ({ cfg: c, status: 'pending', error: null, lastTs: null, notifications: 0 }));
+    this.namespaceUris = [...new Set(cfg.items.map((c) => namespaceUriOf(c.nodeId)).filter((u): u is string => u !== undefined))];
     this.pkiDir = cfg.pkiDir ?? defaultPkiDir(process.env, ctx.stateDir);
     this.watchdog = new StallWatchdog(
       stallAfterMs(cfg.publishingIntervalMs, cfg.keepAliveCount),
@@ -208,6 +213,11 @@ class OpcuaDriver implements Driver {
     const session = await client.createSession(identity);
     if (!this.running || this.client !== client) return;
     this.watchSession(session, client);
+    // nsu= items are resolved against this session's namespace array (the server numbers them).
+    if (this.namespaceUris.length > 0) {
+      this.namespaces = await readNamespaces(lib, session);
+      if (!this.running || this.client !== client) return;
+    }
 
     const subscription = await session.createSubscription2({
       requestedPublishingInterval: this.cfg.publishingIntervalMs,
@@ -225,6 +235,11 @@ class OpcuaDriver implements Driver {
       this.ctx.log.warn({ status: status.toString() }, 'opcua subscription status changed');
     });
 
+    // Every item is judged afresh on a new session: an error from an earlier one is not kept.
+    for (const item of this.items) {
+      item.status = 'pending';
+      item.error = null;
+    }
     // One at a time: node-opcua warns (and some PLCs choke) on many concurrent CreateMonitoredItems.
     for (const item of this.items) {
       if (!this.running || this.client !== client) return;
@@ -249,11 +264,16 @@ class OpcuaDriver implements Driver {
           deadbandValue: cfg.deadband.value,
         })
       : null;
+    const resolved = withNamespaceIndex(cfg.nodeId, this.namespaces);
+    if (!resolved.ok) {
+      this.itemFailed(item, new Error(resolved.message));
+      return;
+    }
     let monitored: MonitoredItem;
     try {
       monitored = lib.ClientMonitoredItem.create(
         subscription,
-        { nodeId: lib.resolveNodeId(cfg.nodeId), attributeId: lib.AttributeIds.Value },
+        { nodeId: lib.resolveNodeId(resolved.nodeId), attributeId: lib.AttributeIds.Value },
         { samplingInterval: cfg.samplingIntervalMs, queueSize: cfg.queueSize, discardOldest: true, filter },
         lib.TimestampsToReturn.Both,
       );
@@ -346,10 +366,28 @@ class OpcuaDriver implements Driver {
       this.touch();
       this.refreshState();
       this.ctx.log.info('opcua session restored (subscription transferred or re-created)');
+      void this.checkNamespaces(session, client);
     });
     session.on('session_closed', () => {
       if (mine() && this.sessionState === 'connected') this.requestRebuild('session closed by server');
     });
+  }
+
+  /**
+   * node-opcua re-creates the items of a restored session with the namespace indexes resolved
+   * before; a restarted server may have renumbered its namespaces, so compare and, if any URI
+   * moved, build session and subscription afresh (which resolves them again).
+   */
+  private async checkNamespaces(session: Session, client: Client): Promise<void> {
+    if (this.namespaceUris.length === 0 || !this.lib) return;
+    try {
+      const now = await readNamespaces(this.lib, session);
+      if (!this.running || this.client !== client) return;
+      const moved = this.namespaceUris.filter((u) => now.indexOf(u) !== this.namespaces.indexOf(u));
+      if (moved.length > 0) this.requestRebuild(`the server renumbered its namespaces (${moved.join(', ')})`);
+    } catch (err) {
+      this.ctx.log.warn({ err: (err as Error).message }, 'opcua: could not re-read the namespace array after a session was restored');
+    }
   }
 
   private touch(): void {
@@ -358,9 +396,15 @@ class OpcuaDriver implements Driver {
 
   private refreshState(): void {
     if (!this.running || this.sessionState !== 'connected') return;
-    const failed = this.items.filter((i) => i.status === 'error').length;
+    const failedItems = this.items.filter((i) => i.status === 'error');
+    const failed = failedItems.length;
     this.state = failed === 0 ? 'ok' : failed === this.items.length ? 'down' : 'degraded';
+    // The error shown is the one that holds now: a connection error from before the session was
+    // restored is history once it is, and a rejected item is what keeps the device degraded.
     if (failed === 0) this.lastError = null;
+    else if (this.lastError?.code !== 'OPCUA_ITEM_REJECTED') {
+      this.lastError = { code: 'OPCUA_ITEM_REJECTED', message: `${failed} of ${this.items.length} item(s) rejected; ${failedItems[0]!.error ?? failedItems[0]!.cfg.point}`, ts: Date.now() };
+    }
   }
 
   private fail(error: DeviceError, state: DeviceState): void {

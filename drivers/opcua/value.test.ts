@@ -10,6 +10,12 @@ describe('readingValueFromVariant', () => {
     expect(readingValueFromVariant(undefined, 'Double')).toBeNull();
   });
 
+  it('shows a Float (float32) as its shortest decimal, a Double as it is', () => {
+    expect(readingValueFromVariant(Math.fround(3.14159), 'Float')).toBe(3.14159);
+    expect(readingValueFromVariant(new Float32Array([3.14159, 0.1]), 'Float')).toBe('[3.14159,0.1]');
+    expect(readingValueFromVariant(Math.fround(3.14159), 'Double')).toBe(3.141590118408203);
+  });
+
   it('turns node-opcua [high, low] 64-bit pairs into exact numbers or strings', () => {
     expect(readingValueFromVariant([0, 7], 'UInt64')).toBe(7);
     expect(readingValueFromVariant([1, 0], 'UInt64')).toBe(4294967296);

@@ -1,14 +1,18 @@
+import { shortestFloat32 } from '../kit/float32.js';
 import type { ReadingValue } from '../../gateway/model/reading.js';
 
 /**
- * Turn a node-opcua Variant value into a reading value. Scalars pass through; 64-bit integers
+ * Turn a node-opcua Variant value into a reading value. Scalars pass through (a Float as its
+ * shortest float32 decimal); 64-bit integers
  * (node-opcua gives [high, low] uint32 pairs) become numbers when exact, else decimal strings;
  * dates become epoch ms; anything structured (arrays, LocalizedText, ExtensionObjects) becomes
  * compact JSON so nothing is silently dropped.
  */
 export function readingValueFromVariant(value: unknown, dataTypeName: string): ReadingValue {
   if (value === null || value === undefined) return null;
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'string') return value;
+  // A Float is a float32 widened to a JS number: shown as the server meant it (3.14159).
+  if (typeof value === 'number') return dataTypeName === 'Float' ? shortestFloat32(value) : value;
+  if (typeof value === 'boolean' || typeof value === 'string') return value;
   if (typeof value === 'bigint') return bigintValue(value);
   if (value instanceof Date) return value.getTime();
   if ((dataTypeName === 'Int64' || dataTypeName === 'UInt64') && isUint32Pair(value)) {
@@ -19,6 +23,7 @@ export function readingValueFromVariant(value: unknown, dataTypeName: string): R
   if (typeof value === 'object' && 'text' in value && typeof (value as { text: unknown }).text === 'string') {
     return (value as { text: string }).text; // LocalizedText
   }
+  if (value instanceof Float32Array) return JSON.stringify(Array.from(value, shortestFloat32));
   if (ArrayBuffer.isView(value)) return JSON.stringify(Array.from(value as unknown as ArrayLike<number>));
   return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
 }

@@ -7,6 +7,7 @@ export type OpsErrorCode =
   | 'BAD_OPTION'
   | 'DAEMON_REFUSED'
   | 'TAIL_CLOSED'
+  | 'NO_SUCH_DEVICE'
   | 'PROBE_OPEN_FAILED';
 
 export class OpsError extends Error {

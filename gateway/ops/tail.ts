@@ -1,4 +1,5 @@
-import { stream } from '../control/client.js';
+import { request, stream } from '../control/client.js';
+import { GATEWAY_DEVICE } from '../gateway-device.js';
 import type { ControlError, TailLine, TailSkipped } from '../control/protocol.js';
 import { OpsError } from './ops-error.js';
 import { resolveSocket, type SocketChoice } from './socket-path.js';
@@ -40,6 +41,7 @@ export function renderSkipped(count: number, style: Style): string {
 export async function runTail(opts: TailOptions, signal: AbortSignal): Promise<number> {
   const socket = resolveSocket(opts);
   const style = styleFor(process.stdout);
+  if (opts.device !== undefined) await refuseUnknownDevice(socket, opts.device);
   const req = { cmd: 'tail' as const, device: opts.device, stream: opts.events ? ('event' as const) : undefined };
   for await (const msg of stream<TailMessage>(socket, req, signal)) {
     if (msg.type === 'error') throw new OpsError('DAEMON_REFUSED', `gateway refused tail: ${msg.message} (${msg.code})`);
@@ -49,4 +51,18 @@ export async function runTail(opts: TailOptions, signal: AbortSignal): Promise<n
   }
   if (signal.aborted) return 0;
   throw new OpsError('TAIL_CLOSED', `tail ended: the gateway at ${socket} closed the connection (stopped or restarting?)`);
+}
+
+/**
+ * A device the daemon does not run would simply print nothing, forever, which looks like a device
+ * that sends nothing. Ask the daemon which devices it runs and say so instead.
+ */
+async function refuseUnknownDevice(socket: string, device: string): Promise<void> {
+  const status = await request<{ devices?: Record<string, unknown> }>(socket, { cmd: 'status' });
+  if (!status.devices || device === GATEWAY_DEVICE || device in status.devices) return;
+  const running = Object.keys(status.devices).sort();
+  throw new OpsError(
+    'NO_SUCH_DEVICE',
+    `no such device: "${terminalSafe(device)}" is not running on this gateway (running: ${running.length > 0 ? running.map((d) => terminalSafe(d)).join(', ') : 'none'}; the gateway's own events: ${GATEWAY_DEVICE}). Device ids are the file names under devices/ unless the file sets id:`,
+  );
 }

@@ -20,7 +20,13 @@ import {
  * - `ns=1;s=Analog`   Double AnalogItem (EURange 0..100): 50 ± 0.2 noise, jumps by 10 every `jumpEvery` ticks
  * - `ns=1;s=Flag`     Boolean, toggles every tick
  * - `ns=1;s=Faulty`   Double, status set by `setFaultyStatus()`, source timestamp shifted by `sourceTimeOffsetMs`
+ *
+ * Two more namespaces are registered after the server's own, as a foreign server (open62541, a
+ * PLC) has several: `EXTRA_NAMESPACES[0]` at index 2 and `EXTRA_NAMESPACES[1]` at index 3, so a
+ * config author who guesses "the plant namespace is ns=2" is wrong, and `nsu=` must be resolved.
+ * - `nsu=urn:edge-gateway:test:plant;s=Temp`  Float 3.14159 (index 3)
  */
+export const EXTRA_NAMESPACES = ['urn:edge-gateway:test:vendor', 'urn:edge-gateway:test:plant'] as const;
 export interface OpcuaRigOptions {
   /** Folder for the server's PKI (own certificate is generated once and reused across restarts). */
   pkiDir: string;
@@ -172,6 +178,14 @@ export class OpcuaTestServer {
       value: new Variant({ dataType: DataType.Double, value: 0 }),
     });
     this.writeFaulty();
+    const [, plant] = EXTRA_NAMESPACES.map((uri) => addressSpace.registerNamespace(uri));
+    plant!.addVariable({
+      componentOf: folder,
+      nodeId: 's=Temp',
+      browseName: 'Temp',
+      dataType: 'Float',
+      value: new Variant({ dataType: DataType.Float, value: 3.14159 }),
+    });
   }
 
   private tick(): void {

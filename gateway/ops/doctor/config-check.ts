@@ -1,4 +1,4 @@
-import { ConfigError, formatProblem, loadConfig, type GatewayConfig } from '../../config/load.js';
+import { ConfigError, formatProblem, loadConfig, permissionAdvice, type GatewayConfig } from '../../config/load.js';
 import type { CheckResult } from './check.js';
 
 /** The config is checked first: every later check reads its paths, URLs and limits from it. */
@@ -19,6 +19,20 @@ export function checkConfig(dir: string): { result: CheckResult[]; config: Gatew
     return { result, config };
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
+    if (err.permissionDenied) {
+      return {
+        config: null,
+        result: [
+          {
+            id: 'config',
+            title: 'configuration readable',
+            status: 'fail',
+            detail: `permission denied: not checked\n${err.problems.map(formatProblem).join('\n')}`,
+            advice: `${permissionAdvice(`doctor --config ${dir}`)}; the remaining checks need the config`,
+          },
+        ],
+      };
+    }
     return {
       config: null,
       result: [
@@ -27,7 +41,7 @@ export function checkConfig(dir: string): { result: CheckResult[]; config: Gatew
           title: 'configuration valid',
           status: 'fail',
           detail: err.problems.map(formatProblem).join('\n'),
-          advice: `fix the ${err.problems.length} problem(s) above (file:line: key: message), then run "edge-gateway check-config ${dir}"; the remaining checks need a valid config`,
+          advice: `${err.problems.some((p) => p.permissionDenied) ? `some files could not be read (${permissionAdvice(`doctor --config ${dir}`)}); ` : ''}fix the ${err.total} problem(s) above (file:line: key: message), then run "edge-gateway check-config ${dir}"; the remaining checks need a valid config`,
         },
       ],
     };

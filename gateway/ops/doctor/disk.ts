@@ -25,7 +25,10 @@ export function checkDisk(config: GatewayConfig): CheckResult {
     return { ...base, status: 'fail', detail: `cannot stat the filesystem: ${errnoOf(err) ?? (err as Error).message}`, advice: 'check that the outbox directory exists and is readable' };
   }
   const needed = Math.max(0, maxBytes - used);
-  const detail = `${formatBytes(free)} free; outbox uses ${formatBytes(used)} of retention.maxBytes ${formatBytes(maxBytes)}`;
+  // As the maintainer wrote it (512MB), not converted (488 MiB): that is what they look for in the file.
+  const written = config.written?.['outbox.retention.maxBytes'];
+  const limit = written !== undefined && written !== formatBytes(maxBytes) ? `${written} (${formatBytes(maxBytes)})` : formatBytes(maxBytes);
+  const detail = `${formatBytes(free)} free; outbox uses ${formatBytes(used)} of retention.maxBytes ${limit}`;
   if (free < 16 * 1024 * 1024) {
     return { ...base, status: 'fail', detail, advice: 'the disk is nearly full: new readings will be refused. Free space (journalctl --vacuum-size=50M, old logs) or move outbox.path' };
   }
