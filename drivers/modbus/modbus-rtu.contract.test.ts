@@ -40,6 +40,7 @@ for (const breakWith of ['silence', 'crc', 'unplug'] as const) {
           rig.sim.setFault(3, { kind: breakWith });
         }
       },
+      emitsPacked: true,
       teardown: () => rig.close(),
     };
   });

@@ -32,6 +32,7 @@ for (const breakWith of ['refuse', 'silence', 'exception'] as const) {
         else if (breakWith === 'silence') sim.setFault(1, { kind: 'silence' });
         else sim.setFault(1, { kind: 'exception', code: 4 });
       },
+      emitsPacked: true,
       teardown: () => sim.stop(),
     };
   });
