@@ -3,6 +3,7 @@ import { PLAUSIBLE_MAX, PLAUSIBLE_MIN, probeModbus, type ProbeDecoding, type Pro
 import { ORDER_SWITCHES, registerWidth, type ManualOrder, type ModbusTable } from './schema.js';
 import { openModbusRtu, openModbusTcp, type ModbusLink, type RtuLine } from './connection.js';
 import { ProbeError, type ProbeTerminal } from '../probe-terminal.js';
+import type { ProbeArgs } from '../probe-verb.js';
 
 /**
  * `edge-gateway probe modbus`: sweep unit ids (and optionally baud rates) on a Modbus line or TCP
@@ -139,6 +140,30 @@ export function renderUnit(u: ProbeUnitResult, opts: Pick<ProbeModbusOptions, 'r
   if ('bits' in u) return `${style.paint('green', `unit ${u.unitId} answered`)}: ${opts.table} ${range} = ${u.bits.map((b) => (b ? 1 : 0)).join(' ')}\n`;
   const hex = u.registers.map((r) => `0x${r.toString(16).padStart(4, '0')}`).join(' ');
   return `${style.paint('green', `unit ${u.unitId} answered`)}: ${opts.table} ${range} = ${hex}\n${renderDecodings(u.decodings, term)}\n${pasteHint(opts, u.decodings)}`;
+}
+
+/** The verb's action: commander's flags (checked against probe-verb.ts's bounds) as options. */
+export function runProbeModbusVerb(args: ProbeArgs, term: ProbeTerminal, signal: AbortSignal): Promise<number> {
+  return runProbeModbus(
+    {
+      port: args.port as string | undefined,
+      host: args.host as string | undefined,
+      tcpPort: args.tcpPort as number,
+      baud: args.baud as number,
+      bauds: args.bauds as number[] | undefined,
+      parity: args.parity as RtuLine['parity'],
+      dataBits: Number(args.dataBits) as RtuLine['dataBits'],
+      stopBits: Number(args.stopBits) as RtuLine['stopBits'],
+      units: parseUnits(args.unit as string),
+      register: args.register as number,
+      count: args.count as number,
+      table: args.table as ModbusTable,
+      timeoutMs: args.timeout as number,
+      json: args.json as boolean | undefined,
+    },
+    term,
+    signal,
+  );
 }
 
 export async function runProbeModbus(opts: ProbeModbusOptions, term: ProbeTerminal, signal: AbortSignal): Promise<number> {
