@@ -5,7 +5,7 @@ import { startModbusTcpSimulator, type ModbusTcpSimulator, type SimulatorOptions
 import type { Driver, DriverContext } from '../driver.js';
 import type { DriverReading } from '../reading.js';
 import { modbusTcpDeviceSchema } from './schema.js';
-import { createModbusTcpDriver } from './tcp-driver.js';
+import { createModbusTcpDriver, type ModbusTcpDriver } from './tcp-driver.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -41,6 +41,19 @@ async function run(config: ReturnType<typeof device>, ctx: DriverContext): Promi
 const byPoint = (rs: DriverReading[], point: string) => rs.filter((r) => r.point === point);
 
 describe('modbus-tcp driver', () => {
+  it('write(): a command goes out on the poll connection and the next poll reads it back; none while disconnected', async () => {
+    const s = await sim({ units: [1] });
+    const rec = recordingContext();
+    const d = createModbusTcpDriver(device(s, { registers: [{ name: 'setpoint', address: 5, type: 'uint16' }] }), rec.ctx) as ModbusTcpDriver;
+    cleanups.push(() => d.stop());
+    await expect(d.write({ op: 'write-register', address: 5, value: 1 })).rejects.toMatchObject({ code: 'ENOTCONN', kind: 'connection' });
+    await d.start();
+    await waitFor('connected', () => d.status().detail?.connected === true);
+    await d.write({ op: 'write-register', address: 5, value: 0x1234 });
+    expect(s.unit(1).holding[5]).toBe(0x1234);
+    await waitFor('the written value read back', () => rec.readings().some((r) => r.point === 'setpoint' && r.value === 0x1234));
+  });
+
   it('decodes a mixed register map into one batch per poll', async () => {
     const s = await sim({ units: [3] });
     const u = s.unit(3);
