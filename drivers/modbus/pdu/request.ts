@@ -82,8 +82,7 @@ export function requestPduLength(req: PduRequest): number {
 
 /** Throws EBADREQUEST if the request breaks the spec's limits; otherwise does nothing. */
 export function checkRequest(req: PduRequest, unitId: number): void {
-  const bad = (why: string) => new ModbusError('EBADREQUEST', `${describeRequest(req, unitId)}: ${why}`, 'other');
-  if (!Number.isInteger(unitId) || unitId < 0 || unitId > 255) throw bad(`unit id must be 0..255`);
+  if (!Number.isInteger(unitId) || unitId < 0 || unitId > 255) throw badRequest(req, unitId, `unit id must be 0..255`);
   const count = itemCount(req);
   const max =
     req.op === 'read'
@@ -95,12 +94,18 @@ export function checkRequest(req: PduRequest, unitId: number): void {
         : req.op === 'write-registers'
           ? PDU_LIMITS.writeRegisters
           : 1;
-  if (!Number.isInteger(count) || count < 1 || count > max) throw bad(`count ${count} must be 1..${max}`);
-  if (!Number.isInteger(req.address) || req.address < 0 || req.address + count > 65536) throw bad(`address range must lie within 0..65535`);
+  if (!Number.isInteger(count) || count < 1 || count > max) throw badRequest(req, unitId, `count ${count} must be 1..${max}`);
+  if (!Number.isInteger(req.address) || req.address < 0 || req.address + count > 65536) throw badRequest(req, unitId, `address range must lie within 0..65535`);
+  // Reads end here: the poll path pays for no value checks.
+  if (req.op === 'read') return;
   const words = req.op === 'write-register' ? [req.value] : req.op === 'write-registers' ? req.values : [];
-  for (const w of words) if (!Number.isInteger(w) || w < 0 || w > 0xffff) throw bad(`register value ${w} must be an integer 0..65535`);
+  for (const w of words) if (!Number.isInteger(w) || w < 0 || w > 0xffff) throw badRequest(req, unitId, `register value ${w} must be an integer 0..65535`);
   const bits = req.op === 'write-coil' ? [req.value] : req.op === 'write-coils' ? req.values : [];
-  for (const b of bits) if (typeof b !== 'boolean') throw bad(`coil value ${String(b)} must be true or false`);
+  for (const b of bits) if (typeof b !== 'boolean') throw badRequest(req, unitId, `coil value ${String(b)} must be true or false`);
+}
+
+function badRequest(req: PduRequest, unitId: number, why: string): ModbusError {
+  return new ModbusError('EBADREQUEST', `${describeRequest(req, unitId)}: ${why}`, 'other');
 }
 
 /**
