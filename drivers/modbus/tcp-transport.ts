@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { classifyModbusError, exceptionError, ModbusError } from './errors.js';
+import { classifyModbusError, ModbusError } from './errors.js';
 import { describeRequest, requestPduLength, writeRequestPdu, type PduRequest, type WriteRequest } from './pdu/request.js';
 import { parseResponsePdu } from './pdu/response.js';
 import type { ModbusTable } from './schema.js';
