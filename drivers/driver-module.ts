@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { DriverFactory } from './driver.js';
+import type { ProbeVerb } from './probe-verb.js';
 
 /**
  * What a driver family tells the rest of the gateway about itself, one per config `type`. The
@@ -31,6 +32,16 @@ export interface DriverModule<S extends z.ZodType = z.ZodType> {
    * daemon runs, which is why doctor never calls this then.
    */
   loadAnswerCheck?(): Promise<DeviceAnswerCheck<z.output<S>>>;
+}
+
+/**
+ * A driver family as the registry takes it, in one line: the config types it serves (one
+ * DriverModule each) and, optionally, the technician's `edge-gateway probe <name>` command.
+ */
+export interface DriverFamily {
+  /** Typed loosely here; drivers/registry.ts keeps each module's own schema type for the config union. */
+  readonly modules: readonly { readonly type: string; readonly schema: z.ZodType }[];
+  readonly probe?: ProbeVerb;
 }
 
 export interface CrossDeviceProblem {

@@ -1,28 +1,24 @@
 import { z } from 'zod';
-import type { DriverModule } from './driver-module.js';
-import { modbusRtuDriver, modbusTcpDriver } from './modbus/module.js';
-import { cameraDriver } from './camera/module.js';
-import { barcodeEvdevDriver, barcodeSerialDriver } from './barcode/module.js';
-import { serialLineDriver } from './serial-line/module.js';
-import { gpioDriver } from './gpio/module.js';
-import { opcuaDriver } from './opcua/module.js';
-// DRIVER-IMPORTS (one import line per driver family)
+import type { DriverFamily, DriverModule } from './driver-module.js';
+import * as families from './families.js';
+import type { ProbeVerb } from './probe-verb.js';
+
+/**
+ * The one place that maps a config `type` to its driver family. Families are listed in
+ * drivers/families.ts, one line each; nothing here names a family.
+ */
 
 export type { CrossDeviceProblem, DriverModule } from './driver-module.js';
 
-export const driverModules = [
-  modbusTcpDriver,
-  cameraDriver,
-  serialLineDriver,
-  barcodeSerialDriver,
-  barcodeEvdevDriver,
-  gpioDriver,
-  opcuaDriver,
-  modbusRtuDriver,
-  // DRIVER-ENTRIES (one line per driver module)
-] as const;
+type Family = (typeof families)[keyof typeof families];
 
-type Schemas = (typeof driverModules)[number]['schema'];
+export const driverFamilies: readonly Family[] = Object.values(families);
+
+type Module = Family['modules'][number];
+
+export const driverModules: readonly Module[] = driverFamilies.flatMap((f): readonly Module[] => f.modules);
+
+type Schemas = Module['schema'];
 
 export const deviceConfigSchema = z.discriminatedUnion(
   'type',
@@ -33,4 +29,9 @@ export type DeviceConfig = z.output<typeof deviceConfigSchema>;
 
 export function driverModuleFor(type: string): DriverModule | undefined {
   return (driverModules as readonly DriverModule[]).find((m) => m.type === type);
+}
+
+/** The `edge-gateway probe <name>` commands the families contribute. */
+export function probeVerbs(): ProbeVerb[] {
+  return (driverFamilies as readonly DriverFamily[]).flatMap((f) => (f.probe ? [f.probe] : []));
 }

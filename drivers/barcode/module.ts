@@ -1,4 +1,4 @@
-import { serialPortFile, type DriverModule } from '../driver-module.js';
+import { serialPortFile, type DriverFamily, type DriverModule } from '../driver-module.js';
 import { barcodeEvdevDeviceSchema, barcodeSerialDeviceSchema } from './schema.js';
 
 export const barcodeSerialDriver = {
@@ -16,3 +16,6 @@ export const barcodeEvdevDriver = {
     { kind: 'file', path: d.path, access: 'read', what: 'input device', group: 'input', missingHint: 'is the scanner plugged in? list candidates with: ls -l /dev/input/by-id/' },
   ],
 } satisfies DriverModule<typeof barcodeEvdevDeviceSchema>;
+
+/** Barcode scanners on a serial line or an input device. */
+export const barcodeFamily = { modules: [barcodeSerialDriver, barcodeEvdevDriver] } as const satisfies DriverFamily;

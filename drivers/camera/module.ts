@@ -1,4 +1,4 @@
-import type { DeviceAddress, DriverModule } from '../driver-module.js';
+import type { DeviceAddress, DriverFamily, DriverModule } from '../driver-module.js';
 import { cameraDeviceSchema, type CameraDeviceConfig } from './schema.js';
 
 export const cameraDriver = {
@@ -21,3 +21,5 @@ function cameraAddresses(d: CameraDeviceConfig): DeviceAddress[] {
   }
   return out;
 }
+
+export const cameraFamily = { modules: [cameraDriver] } as const satisfies DriverFamily;

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { DriverModule } from '../driver-module.js';
+import type { DriverFamily, DriverModule } from '../driver-module.js';
 import { gpioDeviceSchema } from './schema.js';
 
 export const gpioDriver = {
@@ -12,3 +12,5 @@ export const gpioDriver = {
     { kind: 'file', path: join(d.sysfsRoot, 'export'), access: 'write', what: 'GPIO sysfs export', group: 'gpio', missingHint: 'is this a Raspberry Pi with the GPIO sysfs interface enabled?' },
   ],
 } satisfies DriverModule<typeof gpioDeviceSchema>;
+
+export const gpioFamily = { modules: [gpioDriver] } as const satisfies DriverFamily;

@@ -1,10 +1,11 @@
 /**
  * One error type with a stable `code` for everything a Modbus exchange can fail with, so status,
- * logs and counters branch on the code rather than on modbus-serial's message strings.
+ * logs and counters branch on the code rather than on message strings.
  *
  * Codes: MODBUS_EXCEPTION_<n> (the device answered with exception n), ETIMEDOUT (no answer in
  * time), ECONNREFUSED / ECONNRESET / EHOSTUNREACH / ... (socket-level, from Node), ENOTCONN (no
- * open connection), EBADRESPONSE (answer malformed: bad length, CRC), EMODBUS (anything else).
+ * open connection), EBADRESPONSE (answer malformed: bad length, wrong echo), EBADREQUEST (a request
+ * outside the spec's limits, refused before sending), EMODBUS (anything else).
  */
 
 export const MODBUS_EXCEPTION_NAMES: Readonly<Record<number, string>> = {
@@ -58,30 +59,16 @@ const CONNECTION_CODES = new Set([
   'ENOTCONN',
 ]);
 
-/** Map whatever modbus-serial or the socket threw to a ModbusError; `context` says which exchange. */
+/**
+ * Map what a socket or the DNS lookup threw (Node's errno codes) to a ModbusError; `context` says
+ * which exchange. Answers from devices never come here: the PDU codec judges them (pdu/response.ts).
+ */
 export function classifyModbusError(err: unknown, context: string): ModbusError {
   if (err instanceof ModbusError) return err;
-  const e = (typeof err === 'object' && err !== null ? err : {}) as {
-    modbusCode?: unknown;
-    errno?: unknown;
-    code?: unknown;
-    message?: unknown;
-  };
+  const e = (typeof err === 'object' && err !== null ? err : {}) as { code?: unknown; message?: unknown };
   const message = typeof e.message === 'string' && e.message !== '' ? e.message : String(err);
-  if (typeof e.modbusCode === 'number') return exceptionError(e.modbusCode, context);
-  // modbus-serial reports "Port Not Open" as errno ECONNREFUSED; it means we have no connection.
-  if (message === 'Port Not Open') {
-    return new ModbusError('ENOTCONN', `${context}: connection is not open`, 'connection');
-  }
-  const code = typeof e.code === 'string' ? e.code : typeof e.errno === 'string' ? e.errno : undefined;
-  if (code === 'ETIMEDOUT' || /timed out/i.test(message)) {
-    return new ModbusError('ETIMEDOUT', `${context}: no answer in time`, 'timeout');
-  }
-  if (code !== undefined && CONNECTION_CODES.has(code)) {
-    return new ModbusError(code, `${context}: ${message}`, 'connection');
-  }
-  if (/CRC|length error|Data length/i.test(message)) {
-    return new ModbusError('EBADRESPONSE', `${context}: malformed answer (${message})`, 'response');
-  }
+  const code = typeof e.code === 'string' ? e.code : undefined;
+  if (code === 'ETIMEDOUT') return new ModbusError('ETIMEDOUT', `${context}: no answer in time`, 'timeout');
+  if (code !== undefined && CONNECTION_CODES.has(code)) return new ModbusError(code, `${context}: ${message}`, 'connection');
   return new ModbusError(code ?? 'EMODBUS', `${context}: ${message}`, 'other');
 }

@@ -1,4 +1,5 @@
-import { serialPortFile, type DriverModule } from '../driver-module.js';
+import { serialPortFile, type DriverFamily, type DriverModule } from '../driver-module.js';
+import { modbusProbeVerb } from './probe-verb.js';
 import { checkRtuBuses, modbusRtuDeviceSchema, modbusTcpDeviceSchema } from './schema.js';
 
 export const modbusTcpDriver = {
@@ -17,6 +18,7 @@ export const modbusRtuDriver = {
   opens: (d) => [serialPortFile(d.port.path)],
 } satisfies DriverModule<typeof modbusRtuDeviceSchema>;
 
-/** `edge-gateway probe modbus` (RTU and TCP), loaded only when that command runs. */
-export const loadModbusProbe = () => import('./probe-command.js');
+/** Modbus TCP and RTU, and `edge-gateway probe modbus` for both. */
+export const modbusFamily = { modules: [modbusTcpDriver, modbusRtuDriver], probe: modbusProbeVerb } as const satisfies DriverFamily;
+
 export type { ProbeSweep } from './probe-command.js';

@@ -5,7 +5,7 @@ import { waitUntil } from '../../test-rigs/serial/wait-until.js';
 import { startRtuRig, type RtuRig } from '../../test-rigs/modbus-rtu-sim/rig.js';
 import type { RtuUnitFault } from '../../test-rigs/modbus-rtu-sim/bus-sim.js';
 import { sharedRtuBuses } from './bus/bus-registry.js';
-import { createModbusRtuDriver } from './rtu-driver.js';
+import { createModbusRtuDriver, type ModbusRtuDriver } from './rtu-driver.js';
 import { modbusRtuDeviceSchema } from './schema.js';
 
 /**
@@ -18,11 +18,14 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
+/** id + 0.5 as float32 ABCD, high word (the low word is 0): 1.5 = 0x3fc00000, 2.5 = 0x40200000, ... */
+const ID_PLUS_HALF: Record<number, number> = { 1: 0x3fc0, 2: 0x4020, 3: 0x4060, 4: 0x4090 };
+
 async function rig(units: number[]): Promise<RtuRig> {
   const r = await startRtuRig({ units });
   cleanups.push(() => r.close());
   for (const id of units) {
-    r.sim.unit(id).setValue('holding', 10, { type: 'float32', byteOrder: 'big', wordOrder: 'big' }, id + 0.5);
+    r.sim.unit(id).setRegisters('holding', 10, [ID_PLUS_HALF[id]!, 0x0000]);
     r.sim.unit(id).setBits('coil', 3, [id % 2 === 1]);
   }
   return r;
@@ -62,6 +65,15 @@ const counter = (r: Running, name: string) => r.driver.status().counters[name] ?
 const goodCount = (r: Running, point = 'temperature') => r.ctx.readings.filter((x) => x.point === point && x.quality === 'good').length;
 
 describe('modbus-rtu driver over a pty bus', () => {
+  it('write(): a command goes out on the shared bus and the next poll reads it back', async () => {
+    const r = await rig([2]);
+    const u = await start(r.path, 2, { registers: [{ name: 'valve', table: 'coil', address: 9, type: 'bool' }] });
+    await waitUntil(() => u.driver.status().state === 'ok', 10_000, 'unit ok');
+    await (u.driver as ModbusRtuDriver).write({ op: 'write-coil', address: 9, value: true });
+    expect(r.sim.unit(2).coil[9]).toBe(1);
+    await waitUntil(() => u.ctx.readings.some((x) => x.point === 'valve' && x.value === true), 10_000, 'the written coil read back');
+  });
+
   it('three units on one port: one shared bus, right values per unit, status ok', async () => {
     const r = await rig([1, 2, 3]);
     const units = await Promise.all([1, 2, 3].map((id) => start(r.path, id)));

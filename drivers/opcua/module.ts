@@ -1,4 +1,4 @@
-import type { DriverModule } from '../driver-module.js';
+import type { DriverFamily, DriverModule } from '../driver-module.js';
 import { opcuaDeviceSchema } from './schema.js';
 
 export const opcuaDriver = {
@@ -11,3 +11,5 @@ export const opcuaDriver = {
     return [{ kind: 'tcp', host: hostname.replace(/^\[|\]$/g, ''), port: port === '' ? 4840 : Number(port), what: 'OPC-UA endpoint' }];
   },
 } satisfies DriverModule<typeof opcuaDeviceSchema>;
+
+export const opcuaFamily = { modules: [opcuaDriver] } as const satisfies DriverFamily;

@@ -1,4 +1,5 @@
-import { serialPortFile, type DriverModule } from '../driver-module.js';
+import { serialPortFile, type DriverFamily, type DriverModule } from '../driver-module.js';
+import { serialProbeVerb } from '../transport/serial/probe-verb.js';
 import { serialLineDeviceSchema } from './schema.js';
 
 export const serialLineDriver = {
@@ -16,5 +17,5 @@ export const serialLineDriver = {
   opens: (d) => [serialPortFile(d.port.path)],
 } satisfies DriverModule<typeof serialLineDeviceSchema>;
 
-/** `edge-gateway probe serial`: what arrives on a line, loaded only when that command runs. */
-export const loadSerialProbe = () => import('../transport/serial/probe-command.js');
+/** Line-oriented serial devices, and `edge-gateway probe serial` (what arrives on a line). */
+export const serialLineFamily = { modules: [serialLineDriver], probe: serialProbeVerb } as const satisfies DriverFamily;

@@ -66,7 +66,7 @@ describe('config loading', () => {
     expect(p).toContain('devices/a.yaml:2: port: expected number');
     expect(p.some((s) => s.startsWith('devices/a.yaml:3: registers:'))).toBe(true);
     expect(p.some((s) => s.startsWith('devices/b.yaml:') && s.includes('YAML'))).toBe(true);
-    expect(p.some((s) => s.startsWith('devices/c.yaml:1: type: expected one of modbus-tcp'))).toBe(true);
+    expect(p.some((s) => s.startsWith('devices/c.yaml:1: type: expected one of barcode-serial, barcode-evdev, camera, gpio, modbus-tcp, modbus-rtu, opcua, serial-line'))).toBe(true);
   });
 
   it('rejects duplicate device ids and duplicate point names', () => {

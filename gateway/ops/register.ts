@@ -1,6 +1,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { ProbeTerminal } from '../../drivers/probe-terminal.js';
-import type { TerminatorConfig } from '../../drivers/transport/serial/terminator.js';
+import type { ProbeArgs, ProbeOption } from '../../drivers/probe-verb.js';
+import { probeVerbs } from '../../drivers/registry.js';
 import { escapeControl } from './terminal.js';
 
 /**
@@ -17,10 +18,6 @@ function integer(name: string, min: number, max: number) {
     if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer ${min}..${max}, got "${text}"`);
     return n;
   };
-}
-
-function baudList(text: string): number[] {
-  return text.split(',').map((t) => integer('each baud rate', 50, 4_000_000)(t.trim()));
 }
 
 const socketOption = () => new Option('--socket <path>', 'control socket of the running gateway (default: from --config, else /run/edge-gateway/control.sock)');
@@ -125,94 +122,31 @@ export function registerOpsCommands(program: Command): void {
 
   const probe = program.command('probe').description('talk to a device directly to find its settings (stop the daemon first if it uses the port)');
 
-  probe
-    .command('modbus')
-    .description('find Modbus units that answer and show their registers decoded every way')
-    .option('--port <path>', 'serial port for Modbus RTU, e.g. /dev/serial/by-id/usb-FTDI_...')
-    .option('--host <host>', 'Modbus TCP device or gateway')
-    .option('--tcp-port <n>', 'Modbus TCP port', integer('--tcp-port', 1, 65535), 502)
-    .option('--baud <n>', 'RTU baud rate', integer('--baud', 50, 4_000_000), 9600)
-    .option('--bauds <list>', 'RTU: try each baud rate, e.g. 9600,19200,38400', baudList)
-    .addOption(new Option('--parity <p>', 'RTU parity').choices(['none', 'even', 'odd']).default('none'))
-    .addOption(new Option('--data-bits <n>', 'RTU data bits').choices(['7', '8']).default('8'))
-    .addOption(new Option('--stop-bits <n>', 'RTU stop bits').choices(['1', '2']).default('1'))
-    .option('--unit <ids>', 'unit ids: 5, 1-247 or 1,2,10-12', '1-247')
-    .requiredOption('--register <address>', 'first register address (0-based, as on the wire)', integer('--register', 0, 65535))
-    .option('--count <n>', 'registers to read (2 shows 32-bit decodings, 4 shows float64)', integer('--count', 1, 125), 2)
-    .addOption(new Option('--table <t>', 'register table').choices(['holding', 'input', 'coil', 'discrete']).default('holding'))
-    .option('--timeout <ms>', 'answer timeout per unit', integer('--timeout', 20, 10_000), 300)
-    .option('--json', 'print the results as JSON')
-    .action(
-      (opts: {
-        port?: string;
-        host?: string;
-        tcpPort: number;
-        baud: number;
-        bauds?: number[];
-        parity: 'none' | 'even' | 'odd';
-        dataBits: string;
-        stopBits: string;
-        unit: string;
-        register: number;
-        count: number;
-        table: 'holding' | 'input' | 'coil' | 'discrete';
-        timeout: number;
-        json?: boolean;
-      }) =>
-        runCommand('probe modbus', async (signal) => {
-          const m = await (await import('../../drivers/modbus/module.js')).loadModbusProbe();
-          return m.runProbeModbus(
-            { ...opts, units: m.parseUnits(opts.unit), dataBits: Number(opts.dataBits) as 7 | 8, stopBits: Number(opts.stopBits) as 1 | 2, timeoutMs: opts.timeout },
-            await probeTerminal(),
-            signal,
-          );
-        }),
-    );
-
-  probe
-    .command('serial')
-    .description('print the lines a serial device sends, with timestamps (Ctrl-C to stop)')
-    .requiredOption('--port <path>', 'serial port, e.g. /dev/serial/by-id/usb-FTDI_...')
-    .option('--baud <n>', 'baud rate', integer('--baud', 50, 4_000_000), 9600)
-    .addOption(new Option('--parity <p>', 'parity').choices(['none', 'even', 'odd', 'mark', 'space']).default('none'))
-    .addOption(new Option('--data-bits <n>', 'data bits').choices(['5', '6', '7', '8']).default('8'))
-    .addOption(new Option('--stop-bits <n>', 'stop bits').choices(['1', '1.5', '2']).default('1'))
-    .addOption(new Option('--terminator <t>', 'line end, as in the device file (any = CR, LF or CRLF)').choices(LINE_ENDS).default('any'))
-    // The old name, kept so scripts written for it still run; like the device file's `delimiter`.
-    .addOption(new Option('--delimiter <d>').choices(LINE_ENDS).hideHelp())
-    .option('--lines <n>', 'stop after this many lines', integer('--lines', 1, 1_000_000))
-    .option('--json', 'one JSON object per line (with the raw bytes in hex)')
-    .action(
-      (opts: {
-        port: string;
-        baud: number;
-        parity: 'none' | 'even' | 'odd' | 'mark' | 'space';
-        dataBits: string;
-        stopBits: string;
-        terminator: LineEndName;
-        delimiter?: LineEndName;
-        lines?: number;
-        json?: boolean;
-      }) =>
-        runCommand('probe serial', async (signal) =>
-          (await (await import('../../drivers/serial-line/module.js')).loadSerialProbe()).runProbeSerial(
-            {
-              port: opts.port,
-              baud: opts.baud,
-              parity: opts.parity,
-              dataBits: Number(opts.dataBits) as 5 | 6 | 7 | 8,
-              stopBits: Number(opts.stopBits) as 1 | 1.5 | 2,
-              terminator: opts.delimiter ?? opts.terminator,
-              lines: opts.lines,
-              json: opts.json,
-            },
-            await probeTerminal(),
-            signal,
-          ),
-        ),
-    );
+  for (const verb of probeVerbs()) {
+    const command = probe.command(verb.name).description(verb.description);
+    for (const option of verb.options) command.addOption(commanderOption(option));
+    command.action((args: ProbeArgs) => runCommand(`probe ${verb.name}`, async (signal) => verb.run(args, await probeTerminal(), signal)));
+  }
 }
 
-/** The named terminators of a device file (terminator.ts's schema); a custom one needs a file. */
-type LineEndName = Extract<TerminatorConfig, string>;
-const LINE_ENDS = ['any', 'LF', 'CR', 'CRLF', 'TAB'] as const satisfies readonly LineEndName[];
+/** A family's probe flag (drivers/probe-verb.ts) as a commander option, its bounds checked while parsing. */
+export function commanderOption(o: ProbeOption): Option {
+  const option = new Option(o.kind === 'switch' ? o.flag : `${o.flag} ${o.value}`, o.description);
+  switch (o.kind) {
+    case 'switch':
+      return option;
+    case 'text':
+      if (o.default !== undefined) option.default(o.default);
+      return o.required ? option.makeOptionMandatory() : option;
+    case 'integer':
+      option.argParser(integer(o.flag, o.min, o.max));
+      if (o.default !== undefined) option.default(o.default);
+      return o.required ? option.makeOptionMandatory() : option;
+    case 'integers':
+      return option.argParser((text: string) => text.split(',').map((t) => integer(`each value of ${o.flag}`, o.min, o.max)(t.trim())));
+    case 'choice':
+      option.choices(o.choices);
+      if (o.default !== undefined) option.default(o.default);
+      return o.hidden ? option.hideHelp() : option;
+  }
+}

@@ -1,6 +1,7 @@
 import { probeSerial, type SerialProbeOptions } from './probe.js';
-import type { TerminatorConfig } from './terminator.js';
+import type { LineEndName, TerminatorConfig } from './terminator.js';
 import type { ProbeTerminal } from '../../probe-terminal.js';
+import type { ProbeArgs } from '../../probe-verb.js';
 
 /**
  * `edge-gateway probe serial`: what arrives on a serial port, one timestamped line at a time,
@@ -16,6 +17,24 @@ export interface ProbeSerialOptions {
   terminator: TerminatorConfig;
   lines?: number;
   json?: boolean;
+}
+
+/** The verb's action: commander's flags (checked against probe-verb.ts's bounds) as options. */
+export function runProbeSerialVerb(args: ProbeArgs, term: ProbeTerminal, signal: AbortSignal): Promise<number> {
+  return runProbeSerial(
+    {
+      port: args.port as string,
+      baud: args.baud as number,
+      parity: args.parity as ProbeSerialOptions['parity'],
+      dataBits: Number(args.dataBits) as ProbeSerialOptions['dataBits'],
+      stopBits: Number(args.stopBits) as ProbeSerialOptions['stopBits'],
+      terminator: (args.delimiter ?? args.terminator) as LineEndName,
+      lines: args.lines as number | undefined,
+      json: args.json as boolean | undefined,
+    },
+    term,
+    signal,
+  );
 }
 
 export async function runProbeSerial(opts: ProbeSerialOptions, term: ProbeTerminal, signal: AbortSignal): Promise<number> {

@@ -5,16 +5,20 @@ import type { LineEnding } from './line-splitter.js';
  * How a line (a scan, a sensor sample) ends: `any` (CR, LF or CRLF, whichever the device sends),
  * one of them by name, or `{ custom: "\u0003" }` for devices with their own (ETX...).
  */
+/** The terminators a device file (and `probe serial --terminator`) can name. */
+export const LINE_END_NAMES = ['any', 'LF', 'CR', 'CRLF', 'TAB'] as const;
+export type LineEndName = (typeof LINE_END_NAMES)[number];
+
 export const terminatorSchema = z
   .union([
-    z.enum(['any', 'LF', 'CR', 'CRLF', 'TAB']),
+    z.enum(LINE_END_NAMES),
     z.object({ custom: z.string().min(1).max(8).describe('Terminator bytes of your own, 1-8 characters, e.g. "\\u0003" (ETX).') }).strict(),
   ])
   .describe('How each line (scan, sample) ends: any (CR, LF or CRLF, the default), LF, CR, CRLF, TAB, or { custom: "\\u0003" }');
 
 export type TerminatorConfig = z.output<typeof terminatorSchema>;
 
-const NAMED: Record<'LF' | 'CR' | 'CRLF' | 'TAB', string> = { LF: '\n', CR: '\r', CRLF: '\r\n', TAB: '\t' };
+const NAMED: Record<Exclude<LineEndName, 'any'>, string> = { LF: '\n', CR: '\r', CRLF: '\r\n', TAB: '\t' };
 
 /** The splitter's view of a terminator: `any`, or the exact bytes. */
 export function lineEnding(t: TerminatorConfig): LineEnding {
