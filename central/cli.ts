@@ -17,6 +17,12 @@ const positiveInt = (v: string): number => {
   return n;
 };
 
+const positiveNumber = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`"${v}" is not a positive number`);
+  return n;
+};
+
 const program = new Command().name('edge-ingest').description('reference ingest: edge-gateway MQTT batches -> PostgreSQL').showHelpAfterError();
 
 program
@@ -29,7 +35,7 @@ program
   .option('--client-id <id>', 'stable base of the session client ids (one per worker)', `edge-ingest-${os.hostname()}`)
   .option('--connections <n>', 'MQTT connections (and database connections) of this worker', positiveInt, 4)
   .option('--session-expiry <s>', 'seconds the broker keeps this worker\'s sessions while it is away', positiveInt, 7 * 24 * 3600)
-  .option('--stats-interval <s>', 'seconds between stats lines (and ingest_stats rows)', positiveInt, 10)
+  .option('--stats-interval <s>', 'seconds between stats lines (and ingest_stats rows)', positiveNumber, 10)
   .option('--username <name>', 'MQTT user; password from MQTT_PASSWORD')
   .option('--log-level <level>', 'pino level', 'info')
   .action(async (o: { broker: string; database: string; prefix: string; group?: string; clientId: string; connections: number; sessionExpiry: number; statsInterval: number; username?: string; logLevel: string }) => {
