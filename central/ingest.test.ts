@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker, type BrokerFixture } from '../test-rigs/broker/broker.js';
 import { startPostgres, type PostgresFixture } from '../test-rigs/postgres/postgres.js';
 import { startIngest, type Ingest } from './ingest.js';
-import { seqRanges } from './store.js';
+import { booleanArrayLiteral, numberArrayLiteral, seqRanges } from './store.js';
 
 /** The ingest against hand-made messages: gaps, declared ranges, tail loss, unknown fields, bad input, no ack before commit. */
 const PREFIX = 'site/a';
@@ -60,6 +60,16 @@ describe('seqRanges', () => {
   it('turns ascending seqs into inclusive runs', () => {
     expect(seqRanges([1, 2, 3, 7, 9, 10])).toEqual({ from: [1, 7, 9], to: [3, 7, 10] });
     expect(seqRanges([])).toEqual({ from: [], to: [] });
+  });
+});
+
+describe('array literals', () => {
+  it('writes numbers, booleans and nulls as PostgreSQL reads them', async () => {
+    const r = await db.query('SELECT $1::float8[] AS n, $2::bool[] AS b, $3::bigint[] AS i', [
+      numberArrayLiteral([1.5, null, -2e-7, 1e21, 0]), booleanArrayLiteral([true, null, false]), numberArrayLiteral([Number.MAX_SAFE_INTEGER, 1]),
+    ]);
+    expect(r.rows[0]).toEqual({ n: [1.5, null, -2e-7, 1e21, 0], b: [true, null, false], i: [String(Number.MAX_SAFE_INTEGER), '1'] });
+    expect(numberArrayLiteral([])).toBe('{}');
   });
 });
 

@@ -87,6 +87,32 @@ export function declaredInBatch(batch: BatchPayload): DeclaredRange[] {
   return out;
 }
 
+/**
+ * PostgreSQL array literals for numbers and booleans, built directly: node-postgres's generic
+ * array serialiser escapes every element and cost 0.36 µs per value against 0.12 for this
+ * (measured on 800-element arrays), and a batch has five numeric columns. JSON numbers are
+ * finite, and JS prints them in a form float8/bigint input accepts.
+ */
+export function numberArrayLiteral(a: ReadonlyArray<number | null>): string {
+  let s = '{';
+  for (let i = 0; i < a.length; i++) {
+    if (i > 0) s += ',';
+    const v = a[i];
+    s += v === null || v === undefined ? 'NULL' : String(v);
+  }
+  return `${s}}`;
+}
+
+export function booleanArrayLiteral(a: ReadonlyArray<boolean | null>): string {
+  let s = '{';
+  for (let i = 0; i < a.length; i++) {
+    if (i > 0) s += ',';
+    const v = a[i];
+    s += v === null || v === undefined ? 'NULL' : v ? 't' : 'f';
+  }
+  return `${s}}`;
+}
+
 function seriesKey(device: string, point: string, unit: string): string {
   return `${device}\u0000${point}\u0000${unit}`;
 }
@@ -167,7 +193,8 @@ export class IngestStore {
       name: 'ingest-batch',
       text: INSERT_BATCH,
       values: [
-        outboxId, seq, series, ts, num, flag, txt, quality, ev, attrs, unsynced,
+        outboxId, numberArrayLiteral(seq), numberArrayLiteral(series), numberArrayLiteral(ts), numberArrayLiteral(num),
+        booleanArrayLiteral(flag), txt, numberArrayLiteral(quality), booleanArrayLiteral(ev), attrs, booleanArrayLiteral(unsynced),
         ranges.from, ranges.to,
         declared.map((d) => d.from), declared.map((d) => d.to), declared.map((d) => d.reason),
       ],
