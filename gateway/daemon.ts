@@ -9,6 +9,7 @@ import { DeviceSet } from './devices.js';
 import { Forwarder } from './forwarder/forwarder.js';
 import { topicsFor, type Topics } from './forwarder/topics.js';
 import { GroupCommit, type CommittedRun } from './group-commit.js';
+import { processIdentity } from './forwarder/identity.js';
 import { buildHealth, type HealthReport } from './health.js';
 import { Outbox, type DropRecord } from './outbox/outbox.js';
 import type { Reading } from '../drivers/reading.js';
@@ -110,6 +111,7 @@ export class Daemon {
       batchMaxWaitMs: g.forward.batchMaxWait,
       inflightWindow: g.forward.inflightWindow,
       payloadVersion: g.forward.payloadVersion,
+      identity: processIdentity(g.gateway.site),
       log: log.child({ component: 'forwarder' }),
     });
     this.devices = new DeviceSet({
@@ -203,7 +205,7 @@ export class Daemon {
   }
 
   publishHealth(): void {
-    this.forwarder.publishState(this.topics.health, JSON.stringify(this.health()));
+    this.forwarder.publishHealth(this.health(), this.config.gateway.health.interval);
   }
 
   get currentConfig(): GatewayConfig {

@@ -48,8 +48,16 @@ describe('published payload schema (docs/payload.schema.json)', () => {
       broker: { connected: true, url: null, connects: 1, lastError: null, inflightBatches: 0, x: 1 },
       commit: { waiting: 0, commits: 0, failures: 0, outboxFull: false, invalidTimestamps: 0, y: 2 },
       devices: {}, process: { rssBytes: 1, heapUsedBytes: 1, z: 3 }, somethingNew: true,
+      intervalMs: 10_000, startedAt: 1, bootId: 'b', version: '0.1.0', site: { id: 's', elevation: 3 },
     };
     const r = health.safeParse(h);
     expect(r.error?.issues ?? []).toEqual([]);
+  });
+
+  it('accepts status v1 with unknown fields, and says nothing for the bare bytes of older gateways (they are not JSON)', () => {
+    const status = consumer('status');
+    const s = { v: 1, gateway: 'g', state: 'offline', reason: 'lwt', ts: 1, outbox: { id: 'o', lastSeq: 3 }, bootId: 'b', startedAt: 1, version: '0.1.0', extra: 1 };
+    expect(status.safeParse(s).error?.issues ?? []).toEqual([]);
+    expect(status.safeParse('offline').success).toBe(false);
   });
 });
