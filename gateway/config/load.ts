@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import { deviceConfigSchema, driverModules, type DeviceConfig, type DriverModule } from '../../drivers/registry.js';
 import { redactUrl } from '../forwarder/broker-url.js';
 import { gatewayFileSchema, type GatewayFile } from './gateway-schema.js';
+import { unitsIn, unitWarning } from './ucum.js';
 
 /**
  * The one place raw config is read. A config directory holds `gateway.yaml` and one file per
@@ -101,6 +102,10 @@ export function loadConfig(dirArg: string): GatewayConfig {
     parsedDevices.set(file.rel, file);
     devices.push(device);
     warnReadableSecrets(dir, file, warnings);
+    for (const u of unitsIn(device)) {
+      const message = unitWarning(u.unit);
+      if (message) warnings.push({ file: file.rel, line: lineOf(file, u.path), path: formatPath(u.path), message });
+    }
   }
 
   // Checks across device files (RS-485 units sharing a port), once each file is valid by itself.
