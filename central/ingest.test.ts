@@ -104,6 +104,19 @@ describe('ingest into PostgreSQL', () => {
     expect(await rows('SELECT from_seq::int, to_seq::int FROM gaps WHERE gateway = $1 ORDER BY from_seq', ['gw-gaps'])).toEqual(gaps);
   });
 
+  it('records an announced new outbox, and the previous outbox\'s unreceived tail as lost', async () => {
+    const t = `${PREFIX}/gw-repl`;
+    const old = { ...JSON.parse(batch('gw-repl', range(1, 5))), outbox: 'old-outbox' };
+    await pub.publishAsync(`${t}/telemetry`, JSON.stringify(old), { qos: 1 });
+    const created = reading(1, { device: '_gateway', point: 'outbox.created', kind: 'event', unit: undefined, value: 'new-outbox',
+      attrs: { reason: 'replaced', firstSeq: 1, previousOutbox: 'old-outbox', previousLastSeq: 8, previousLastSeqExact: true } });
+    await pub.publishAsync(`${t}/events`, JSON.stringify({ ...JSON.parse(batch('gw-repl', [created])), outbox: 'new-outbox' }), { qos: 1 });
+    const tail = await until('succession', () => rows(`SELECT outbox, from_seq::int, to_seq::int, source FROM tail_gaps WHERE gateway = $1`, ['gw-repl']), (r) => r.length === 1);
+    expect(tail).toEqual([{ outbox: 'old-outbox', from_seq: 6, to_seq: 8, source: 'outbox.created' }]);
+    expect(await rows(`SELECT reason, previous_outbox, previous_last_seq::int, previous_last_seq_exact FROM outbox_successions s JOIN outboxes o ON o.id = s.outbox_id WHERE o.outbox = 'new-outbox'`))
+      .toEqual([{ reason: 'replaced', previous_outbox: 'old-outbox', previous_last_seq: 8, previous_last_seq_exact: true }]);
+  });
+
   it('stores a batch with fields it does not know (additive changes keep the version), rejects and acknowledges a malformed one', async () => {
     const t = `${PREFIX}/gw-new/telemetry`;
     await pub.publishAsync(t, batch('gw-new', [reading(1, { precision: 3 })], { site: { id: 'x' } }), { qos: 1 });
@@ -114,12 +127,12 @@ describe('ingest into PostgreSQL', () => {
   });
 
   it('acknowledges a batch only after it is committed: a failing insert is sent again by the broker until it succeeds', async () => {
-    await db.query('ALTER TABLE readings ADD CONSTRAINT refuse_seq_5 CHECK (seq <> 5)');
+    await db.query('ALTER TABLE readings ADD CONSTRAINT refuse_seq CHECK (seq <> 1000005)');
     const failuresBefore = ingest.counters.dbFailures;
-    await pub.publishAsync(`${PREFIX}/gw-fail/telemetry`, batch('gw-fail', range(4, 6)), { qos: 1 });
+    await pub.publishAsync(`${PREFIX}/gw-fail/telemetry`, batch('gw-fail', range(1000004, 1000006)), { qos: 1 });
     await until('a refused insert', async () => ingest.counters.dbFailures, (n) => n >= failuresBefore + 2, 15_000);
     expect(await seqsOf('gw-fail')).toEqual([]);
-    await db.query('ALTER TABLE readings DROP CONSTRAINT refuse_seq_5');
+    await db.query('ALTER TABLE readings DROP CONSTRAINT refuse_seq');
     // Had the first delivery been acknowledged, the broker would never send it again.
     await until('stored after redelivery', () => seqsOf('gw-fail'), (s) => s.length === 3, 15_000);
   });

@@ -27,6 +27,10 @@ WITH ins AS (
   INSERT INTO declared_ranges (outbox_id, from_seq, to_seq, reason)
   SELECT $1, f, t, why FROM unnest($14::bigint[], $15::bigint[], $16::text[]) AS x(f, t, why)
   ON CONFLICT DO NOTHING
+), succession AS (
+  INSERT INTO outbox_successions (outbox_id, reason, first_seq, previous_outbox, previous_last_seq, previous_last_seq_exact)
+  SELECT $1, why, fs, po, pl, px FROM unnest($17::text[], $18::bigint[], $19::text[], $20::bigint[], $21::bool[]) AS x(why, fs, po, pl, px)
+  ON CONFLICT DO NOTHING
 )
 SELECT count(*)::int AS inserted FROM ins`;
 
@@ -113,6 +117,28 @@ export function booleanArrayLiteral(a: ReadonlyArray<boolean | null>): string {
   return `${s}}`;
 }
 
+export interface Succession {
+  reason: string;
+  firstSeq: number | null;
+  previousOutbox: string | null;
+  previousLastSeq: number | null;
+  previousLastSeqExact: boolean | null;
+}
+
+/** `outbox.created` events in a batch: a new outbox, and the one before it when known. */
+export function successionsInBatch(batch: BatchPayload): Succession[] {
+  const int = (x: unknown) => (typeof x === 'number' && Number.isSafeInteger(x) ? x : null);
+  return batch.readings
+    .filter((r) => r.device === '_gateway' && r.point === 'outbox.created')
+    .map((r) => ({
+      reason: String(r.attrs?.reason ?? 'unknown'),
+      firstSeq: int(r.attrs?.firstSeq),
+      previousOutbox: typeof r.attrs?.previousOutbox === 'string' ? r.attrs.previousOutbox : null,
+      previousLastSeq: int(r.attrs?.previousLastSeq),
+      previousLastSeqExact: typeof r.attrs?.previousLastSeqExact === 'boolean' ? r.attrs.previousLastSeqExact : null,
+    }));
+}
+
 function seriesKey(device: string, point: string, unit: string): string {
   return `${device}\u0000${point}\u0000${unit}`;
 }
@@ -189,6 +215,7 @@ export class IngestStore {
     }
     const ranges = seqRanges(seq);
     const declared = declaredInBatch(batch);
+    const successions = successionsInBatch(batch);
     const result = await this.db.query<{ inserted: number }>({
       name: 'ingest-batch',
       text: INSERT_BATCH,
@@ -197,6 +224,8 @@ export class IngestStore {
         booleanArrayLiteral(flag), txt, numberArrayLiteral(quality), booleanArrayLiteral(ev), attrs, booleanArrayLiteral(unsynced),
         ranges.from, ranges.to,
         declared.map((d) => d.from), declared.map((d) => d.to), declared.map((d) => d.reason),
+        successions.map((x) => x.reason), successions.map((x) => x.firstSeq), successions.map((x) => x.previousOutbox),
+        successions.map((x) => x.previousLastSeq), successions.map((x) => x.previousLastSeqExact),
       ],
     });
     return { inserted: result.rows[0]!.inserted, readings: n };
