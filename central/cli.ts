@@ -8,8 +8,8 @@ import { migrate } from './migrate.js';
 
 /**
  * `node dist/central/cli.js ingest --broker mqtt://... --database postgres://... --prefix city`
- * (docs/ingest.md). Passwords come from the environment (MQTT_PASSWORD, and PGPASSWORD or the
- * URL for PostgreSQL as libpq does), never from argv where `ps` shows them.
+ * (docs/ingest.md). Passwords come from the environment (MQTT_PASSWORD; PGPASSWORD, which
+ * node-postgres reads as libpq does), so they stay out of argv where `ps` shows them.
  */
 const positiveInt = (v: string): number => {
   const n = Number(v);
