@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['gateway/**/*.test.ts', 'drivers/**/*.test.ts', 'test-rigs/**/*.test.ts', 'config/**/*.test.ts', 'bench/**/*.test.ts'],
+    include: ['gateway/**/*.test.ts', 'central/**/*.test.ts', 'drivers/**/*.test.ts', 'test-rigs/**/*.test.ts', 'config/**/*.test.ts', 'bench/**/*.test.ts'],
     exclude: ['**/node_modules/**', 'dist/**', '**/*.torture.test.ts', '**/*.package.test.ts'],
     // Checks for mosquitto, socat, GStreamer… first: one screen saying what to install, not 61 failures.
     globalSetup: ['test-rigs/system/global-setup.ts'],

@@ -1,9 +1,11 @@
 import type { BenchResults } from './results.js';
+import { INTERSECTION_GATEWAY_READINGS_PER_S } from './ingest.js';
 import { WARM_S } from './intersection.js';
 import { shapeTag } from './poll-path.js';
 import { checkTargets, NODE_RED, NODE_RED_POLL_PATH } from './targets.js';
 
 /** Human-readable report of one run: each figure next to the limit it is a fraction of. */
+
 
 const int = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a');
 const pct = (n: number): string => (Number.isFinite(n) ? `${n.toFixed(1)} %` : 'n/a');
@@ -170,6 +172,16 @@ export function formatReport(r: BenchResults): string {
       `CONTEXT: poll path ${shapeTag(p)}: ${p.coreUsPerValue.toFixed(2)} core-µs/value = ${(p.coreUsPerValue / NODE_RED_POLL_PATH.coreUsPerValue).toFixed(2)}x Node-RED's ` +
         `${NODE_RED_POLL_PATH.coreUsPerValue} (not durable; issue #14's side-by-side run, not re-measured; aim <= 0.32x, long term 0.1x)`,
     );
+  }
+
+  for (const g of r.ingest ?? []) {
+    const perCore = (us: number) => (us > 0 ? 1e6 / us : NaN);
+    const both = g.ingestCoreUsPerReading + g.postgresCoreUsPerReading;
+    line();
+    line(`REFERENCE INGEST (central/, one worker, ${g.connections} connections, payload v${g.payloadVersion}): ${int(g.readings)} readings in ${int(g.batches)} recorded batches (${mb(g.bytes)}) drained from the broker into PostgreSQL in ${g.seconds.toFixed(1)} s`);
+    line(`  ${int(g.readingsPerS)} readings/s stored (target ${int(g.targetReadingsPerS)}/s = 50 intersection gateways: ${g.readingsPerS >= g.targetReadingsPerS ? 'met' : 'NOT met'}, ${ratio(g.readingsPerS, g.targetReadingsPerS)})`);
+    line(`  CPU per reading: ingest ${g.ingestCoreUsPerReading.toFixed(2)} core-µs, PostgreSQL ${g.postgresCoreUsPerReading.toFixed(2)} core-µs, broker ${g.brokerCoreUsPerReading === null ? 'n/a' : `${g.brokerCoreUsPerReading.toFixed(2)} core-µs`}`);
+    line(`  projection: one ingest core ${int(perCore(g.ingestCoreUsPerReading))}/s, one PostgreSQL core ${int(perCore(g.postgresCoreUsPerReading))}/s; ingest + PostgreSQL on one core ${int(perCore(both))}/s = ${(perCore(both) / INTERSECTION_GATEWAY_READINGS_PER_S).toFixed(0)} intersection gateways per core`);
   }
 
   if (r.failures.length > 0) {

@@ -1,5 +1,6 @@
 import type { DrainResult } from './drain.js';
 import type { EndToEndResult } from './end-to-end.js';
+import type { IngestBenchResult } from './ingest.js';
 import type { IntersectionResult } from './intersection.js';
 import type { Limits } from './limits.js';
 import type { MachineFacts } from './machine.js';
@@ -33,6 +34,8 @@ export interface BenchResults {
   };
   /** Broker stopped and restarted: how long after it was back the daemon used it. */
   reconnect?: ReconnectResult;
+  /** The reference ingest (central/) draining recorded batches into PostgreSQL, per payload version. */
+  ingest?: IngestBenchResult[];
   /** A section that failed is reported here instead of aborting the others. */
   failures: { section: string; code: string; message: string }[];
   totalSeconds: number;

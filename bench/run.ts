@@ -6,6 +6,7 @@ import { brokerPid } from './broker-pid.js';
 import { measureDrain } from './drain.js';
 import { measureEndToEnd } from './end-to-end.js';
 import { DEFAULT_COMMIT_INTERVAL_MS } from '../gateway/config/gateway-schema.js';
+import { measureIngest } from './ingest.js';
 import { measureIntersection, WARM_S } from './intersection.js';
 import { createPiCgroup } from './pi-class.js';
 import { measureLimits } from './limits.js';
@@ -21,10 +22,10 @@ import type { BenchResults } from './results.js';
  * gateway against them. Sections run one after another (never concurrently: they would measure
  * each other); a failing section is reported and the others still run.
  */
-const USAGE = `usage: npm run bench -- [--quick] [--json] [--json-file PATH] [--only limits,e2e,drain,intersection,pi-storage,pi-class,pollpath,reconnect]
+const USAGE = `usage: npm run bench -- [--quick] [--json] [--json-file PATH] [--only limits,e2e,drain,intersection,pi-storage,pi-class,pollpath,reconnect,ingest]
   [--e2e-seconds N] [--intersection-seconds N] [--pollpath-seconds N] [--pollpath-profile-seconds N] [--pollpath-payload 1,2] [--intersection-payload 1|2] [--intersection-commit-interval MS] [--intersection-warmup-seconds N] [--pollpath-shapes 96x125/10,16x1000/10,32x125/100] [--drain-readings N] [--reconnect-outages N] [--reconnect-outage-seconds MIN-MAX] [--no-trace] [--daemon-cpu-prof DIR] [--daemon-node-args "FLAGS"] [--tmp DIR]`;
 
-const SECTIONS = ['limits', 'e2e', 'drain', 'intersection', 'pi-storage', 'pi-class', 'pollpath', 'reconnect'] as const;
+const SECTIONS = ['limits', 'e2e', 'drain', 'intersection', 'pi-storage', 'pi-class', 'pollpath', 'reconnect', 'ingest'] as const;
 /** A Raspberry Pi's SD card: an fsync 10-100x slower than a server disk; 20 ms is the low end. */
 const PI_FSYNC_DELAY_MS = 20;
 type Section = (typeof SECTIONS)[number];
@@ -44,6 +45,9 @@ function parse(argv: string[]) {
       'e2e-seconds': { type: 'string' },
       'intersection-seconds': { type: 'string' },
       'drain-readings': { type: 'string' },
+      'ingest-readings': { type: 'string' },
+      'ingest-payload': { type: 'string' },
+      'ingest-connections': { type: 'string' },
       'pollpath-seconds': { type: 'string' },
       'pollpath-profile-seconds': { type: 'string' },
       'pollpath-payload': { type: 'string' },
@@ -97,6 +101,12 @@ function parse(argv: string[]) {
       values['intersection-commit-interval'] === undefined ? undefined : num('intersection-commit-interval', values['intersection-commit-interval'], DEFAULT_COMMIT_INTERVAL_MS),
     pollPathShapes: values['pollpath-shapes']?.split(',').map((v) => v.trim()) ?? null,
     pollPathProfileMs: num('pollpath-profile-seconds', values['pollpath-profile-seconds'], quick ? 4 : 6) * 1000,
+    ingestReadings: Math.round(num('ingest-readings', values['ingest-readings'], quick ? 400_000 : 2_000_000)),
+    ingestConnections: Math.round(num('ingest-connections', values['ingest-connections'], 4)),
+    ingestPayloads: (values['ingest-payload'] ?? '1,2').split(',').map((v) => {
+      if (v.trim() !== '1' && v.trim() !== '2') throw new UsageError(`--ingest-payload: payload versions are 1 and 2, got "${v}"`);
+      return Number(v) as 1 | 2;
+    }),
     drainReadings: Math.round(num('drain-readings', values['drain-readings'], 1_000_000)),
     // Issue #21: p99 over 20 outages of 5-60 s (about 13 minutes); --quick takes 6 of 5-20 s.
     reconnectOutages: Math.round(num('reconnect-outages', values['reconnect-outages'], quick ? 6 : 20)),
@@ -257,6 +267,14 @@ async function main(): Promise<number> {
       results.reconnect = await section(results, `reconnect after ${o.reconnectOutages} broker outages of ${minOutageS}-${maxOutageS} s`, () =>
         measureReconnect({ outages: o.reconnectOutages, minOutageS, maxOutageS, progress }),
       );
+    }
+    if (o.only.has('ingest')) {
+      for (const payloadVersion of o.ingestPayloads) {
+        const r = await section(results, `reference ingest into PostgreSQL, payload v${payloadVersion}`, () =>
+          measureIngest({ broker, readings: o.ingestReadings, payloadVersion, connections: o.ingestConnections, progress }),
+        );
+        if (r) (results.ingest ??= []).push(r);
+      }
     }
   } finally {
     await broker.dispose();

@@ -11,11 +11,13 @@ import { DeviceSet } from './devices.js';
 import { Forwarder } from './forwarder/forwarder.js';
 import { topicsFor, type Topics } from './forwarder/topics.js';
 import { GroupCommit, type CommittedRun } from './group-commit.js';
+import { processIdentity } from './forwarder/identity.js';
 import { buildHealth, type HealthReport } from './health.js';
 import { Outbox } from './outbox/outbox.js';
 import type { DropRecord } from './outbox/store.js';
 import { rowEncoder } from './payload/encode.js';
 import type { Reading } from './model/reading.js';
+import { announcement, lineagePath, readLineage, writeLineage } from './outbox/lineage.js';
 
 /**
  * The daemon wires the data path together: drivers → group commit → outbox → forwarder → broker.
@@ -121,6 +123,7 @@ export class Daemon {
       batchMaxWaitMs: g.forward.batchMaxWait,
       inflightWindow: g.forward.inflightWindow,
       payloadVersion: g.forward.payloadVersion,
+      identity: processIdentity(g.gateway.site),
       log: log.child({ component: 'forwarder' }),
     });
     this.devices = new DeviceSet({
@@ -151,6 +154,7 @@ export class Daemon {
       log.error({ movedTo: q.movedTo, reason: q.reason }, 'outbox database was corrupt: quarantined it and started a fresh one');
       d.gatewayEvent('outbox.quarantined', q.movedTo, { reason: q.reason, continuedSeq: q.inheritedNextSeq !== null });
     }
+    d.announceOutbox();
     if (d.outbox.skipped) {
       const k = d.outbox.skipped;
       log.warn({ fromSeq: k.fromSeq, toSeq: k.toSeq, reason: k.reason }, 'outbox skipped seqs after an unclean stop');
@@ -161,6 +165,25 @@ export class Daemon {
     d.timers.push(setInterval(d.retentionTick, 1000));
     d.healthTimer = setInterval(d.healthTick, config.gateway.health.interval);
     return d;
+  }
+
+  /**
+   * Say on the wire when this outbox is not the one that was here before (moved aside, deleted,
+   * quarantined), with the previous id and last seq from the lineage file beside the outbox.
+   * A failure to read or write that file costs the announcement, never the start.
+   */
+  private announceOutbox(): void {
+    const path = lineagePath(this.config.gateway.outbox.path);
+    try {
+      const a = announcement(readLineage(path), { id: this.outbox.id, nextSeq: this.outbox.nextSequence, quarantined: this.outbox.quarantine !== null });
+      if (a) {
+        this.log.warn({ outbox: a.value, ...a.attrs }, 'a new outbox (new seq space) started');
+        this.gatewayEvent(a.point, a.value, a.attrs);
+      }
+      writeLineage(path, { outbox: this.outbox.id, lastSeq: this.outbox.nextSequence - 1, clean: false });
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message, path }, 'could not read or write the outbox lineage file');
+    }
   }
 
   /** A reading about the gateway itself, sent as an event so it overtakes any backlog. */
@@ -215,7 +238,7 @@ export class Daemon {
   }
 
   publishHealth(): void {
-    this.forwarder.publishState(this.topics.health, JSON.stringify(this.health()));
+    this.forwarder.publishHealth(this.health(), this.config.gateway.health.interval);
   }
 
   get currentConfig(): GatewayConfig {
@@ -278,6 +301,12 @@ export class Daemon {
     await this.devices.stopAll();
     this.groupCommit.flush();
     await this.forwarder.stop();
+    // After the last commit: the seq the next outbox would have to follow, exact on a clean stop.
+    try {
+      writeLineage(lineagePath(this.config.gateway.outbox.path), { outbox: this.outbox.id, lastSeq: this.outbox.nextSequence - 1, clean: true });
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'could not write the outbox lineage file');
+    }
     this.outbox.close();
     this.log.info('stopped');
   }

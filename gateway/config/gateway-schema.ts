@@ -106,12 +106,37 @@ const forwardSchema = z
   })
   .strict();
 
+/** An IANA time zone this Node knows (Intl throws RangeError for any other). */
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const siteObjectSchema = z
+  .object({
+    id: z.string().min(1).max(128).optional().describe('The site\'s id in your asset register (e.g. an intersection number).'),
+    name: z.string().min(1).max(256).optional().describe('Human-readable site name.'),
+    latitude: z.number().min(-90).max(90).optional().describe('WGS 84 latitude, decimal degrees.'),
+    longitude: z.number().min(-180).max(180).optional().describe('WGS 84 longitude, decimal degrees.'),
+    timeZone: z.string().refine(isTimeZone, 'not an IANA time zone (e.g. Europe/Berlin)').optional().describe('IANA time zone of the site (e.g. Europe/Berlin). Payload timestamps stay UTC; this is for people reading local time.'),
+  })
+  .strict()
+  .refine((x) => (x.latitude === undefined) === (x.longitude === undefined), 'give latitude and longitude together');
+
+/** A bare string is the older form: a site name. Normalised to the object form once, here. */
+const siteSchema = z.union([z.string().min(1).transform((name) => ({ name })), siteObjectSchema]);
+export type SiteConfig = z.output<typeof siteObjectSchema>;
+
 export const gatewayFileSchema = z
   .object({
     gateway: z
       .object({
         id: idSchema.describe('This gateway\'s id: the second topic level and the `gateway` of every payload. Letters, digits and _ . : - (max 64). Required; changing it changes the topics central systems subscribe to. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
-        site: z.string().optional().describe('Free-text site name carried in the health message (e.g. the intersection or car park). Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
+        site: siteSchema.optional().describe('Where this gateway is, carried in the status and health messages for central systems: either a free-text site name (e.g. the intersection or car park), or { id, name, latitude, longitude, timeZone }. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
       })
       .strict().describe('Who this gateway is. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.').meta(RESTART_ONLY),
     mqtt: mqttSchema.describe('The MQTT broker readings are forwarded to (QoS 1, persistent session). Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.').meta(RESTART_ONLY),

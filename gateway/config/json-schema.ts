@@ -19,12 +19,30 @@ export function jsonSchemas(): Record<string, unknown> {
 }
 
 /**
+ * Opens every object of a generated schema to fields it does not name. The zod schemas are strict
+ * so the gateway's own tests catch a field the forwarder was never meant to send; the published
+ * contract must not be: new optional fields keep the version and consumers ignore them
+ * (docs/payload.md), so a consumer validating with it must accept the next minor release.
+ * Only `additionalProperties: false` goes; a schema for a record's values stays.
+ */
+export function openObjects(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(openObjects);
+  if (schema === null || typeof schema !== 'object') return schema;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(schema)) {
+    if (k === 'additionalProperties' && v === false) continue;
+    out[k] = openObjects(v);
+  }
+  return out;
+}
+
+/**
  * The MQTT payload contract for central systems (docs/payload.md). Batches come as v1 or, when
- * the gateway opts in, v2 (poll records); health stays v1.
+ * the gateway opts in, v2 (poll records); health stays v1. Open to unknown fields (openObjects).
  */
 export function payloadSchema(): Record<string, unknown> {
   const opts = { io: 'output', target: 'draft-2020-12' } as const;
-  return {
+  return openObjects({
     $schema: 'https://json-schema.org/draft/2020-12/schema',
     title: 'edge-gateway MQTT payloads (batches v1 and v2, health v1)',
     $defs: {
@@ -33,7 +51,7 @@ export function payloadSchema(): Record<string, unknown> {
       health: z.toJSONSchema(healthPayloadSchema, opts),
       status: z.toJSONSchema(statusPayloadSchema, opts),
     },
-  };
+  }) as Record<string, unknown>;
 }
 
 export function renderSchema(schema: unknown): string {

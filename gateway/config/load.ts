@@ -12,6 +12,7 @@ import { ParserThread } from './parser-thread.js';
 import { formatBytes, readRegularFile } from './read-file.js';
 
 export { ConfigError, formatProblem, MAX_REPORTED_PROBLEMS, permissionAdvice, type ConfigProblem } from './problems.js';
+import { unitsIn, unitWarning } from './ucum.js';
 
 /**
  * The one place raw config is read. A config directory holds `gateway.yaml` and one file per
@@ -155,6 +156,10 @@ function* loadSteps(dirArg: string, opts: LoadOptions = {}): Generator<Step, Gat
     parsedDevices.set(file.rel, file);
     devices.push(device);
     warnReadableSecrets(dir, file, warnings);
+    for (const u of unitsIn(device)) {
+      const message = unitWarning(u.unit);
+      if (message) warnings.push({ file: file.rel, line: lineOf(file, u.path), path: formatPath(u.path), message });
+    }
   }
 
   // Checks across device files (RS-485 units sharing a port), once each file is valid by itself.

@@ -5,11 +5,13 @@ import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker, type BrokerFixture } from '../../test-rigs/broker/broker.js';
 import { TEST_TOPICS, testForwarderOptions } from '../../test-rigs/broker/forwarder-options.js';
+import { startFaultProxy } from '../../test-rigs/net-fault/fault-proxy.js';
 import { Outbox } from '../outbox/outbox.js';
 import { rowEncoder } from '../payload/encode.js';
 import type { Reading } from '../model/reading.js';
 import { Forwarder, type ForwarderOptions } from './forwarder.js';
-import { batchPayloadSchema } from './payload-schema.js';
+import { batchPayloadSchema, statusPayloadSchema } from './payload-schema.js';
+import { topicsFor } from './topics.js';
 
 /** Against a real broker: the forwarder's ack/delete/release cycle and in-order drain. */
 let broker: BrokerFixture;
@@ -146,9 +148,52 @@ describe('forwarder against a real broker', () => {
       await c.endAsync();
       return v;
     };
-    expect(await read()).toBe('online');
+    const online = statusPayloadSchema.parse(JSON.parse(await read()));
+    expect(online).toMatchObject({ v: 1, gateway: 'gw', state: 'online', reason: 'connected', outbox: { id: outbox.id }, bootId: fwd.identity.bootId });
     await fwd.stop();
-    expect(await read()).toBe('offline');
+    const stopped = statusPayloadSchema.parse(JSON.parse(await read()));
+    expect(stopped).toMatchObject({ state: 'offline', reason: 'stop', bootId: online.bootId, startedAt: online.startedAt });
+    outbox.close();
+  });
+
+  it('publishes health retained at QoS 1 with its interval, start time, boot id and version', async () => {
+    const outbox = new Outbox({ path: join(dir, 'health.db'), durability: 'normal', encoder: rowEncoder(1), rowMaxReadings: 50, retention: { maxBytes: 1e9, maxAgeMs: 1e9 } });
+    const identity = { bootId: 'boot-1', startedAt: 1764061200000, version: { package: '9.9.9', node: 'v24.0.0', outboxSchema: 1 }, site: { id: 'X-17', timeZone: 'Europe/Berlin' } };
+    const fwd = makeForwarder(outbox, [broker.url], { identity });
+    fwd.start();
+    await until(() => fwd.stats().connected);
+    const c = await mqtt.connectAsync(broker.url, { clientId: `h-${Math.random()}` });
+    const got = new Promise<{ qos: number; retain: boolean; body: Record<string, unknown> }>((r) =>
+      c.on('message', (_t, p, packet) => r({ qos: packet.qos, retain: packet.retain, body: JSON.parse(p.toString()) })));
+    await c.subscribeAsync(topics.health, { qos: 1 });
+    fwd.publishHealth({ v: 1, gateway: 'gw' }, 5000);
+    const h = await got;
+    expect(h.qos).toBe(1);
+    expect(h.body).toEqual({ v: 1, gateway: 'gw', intervalMs: 5000, ...identity });
+    await c.endAsync();
+    await fwd.stop();
+    outbox.close();
+  });
+
+  it('leaves a Last Will that says lwt, with the same bootId it reconnects with, when the link is cut', async () => {
+    const outbox = new Outbox({ path: join(dir, 'lwt.db'), durability: 'normal', encoder: rowEncoder(1), rowMaxReadings: 50, retention: { maxBytes: 1e9, maxAgeMs: 1e9 } });
+    const proxy = await startFaultProxy({ target: { host: '127.0.0.1', port: broker.port } });
+    const fwd = makeForwarder(outbox, [`mqtt://127.0.0.1:${proxy.port}`]);
+    const c = await mqtt.connectAsync(broker.url, { clientId: `lwt-${Math.random()}` });
+    const seen: Array<{ state: string; reason: string; bootId: string }> = [];
+    c.on('message', (_t, p) => seen.push(statusPayloadSchema.parse(JSON.parse(p.toString()))));
+    await c.subscribeAsync(topics.status, { qos: 1 });
+    fwd.start();
+    await until(() => seen.some((m) => m.state === 'online'));
+    seen.splice(0, seen.findIndex((m) => m.bootId === fwd.identity.bootId)); // the retained status of an earlier test
+    // The TCP link dies under the gateway: the broker publishes the will; the gateway reconnects.
+    proxy.resetAll();
+    await until(() => seen.filter((m) => m.state === 'online').length === 2, 10_000);
+    expect(seen.map((m) => m.reason)).toEqual(['connected', 'lwt', 'connected']);
+    expect(new Set(seen.map((m) => m.bootId))).toEqual(new Set([fwd.identity.bootId]));
+    await c.endAsync();
+    await fwd.stop();
+    await proxy.stop();
     outbox.close();
   });
 

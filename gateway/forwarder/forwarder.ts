@@ -9,6 +9,8 @@ import { redactUrl, splitBrokerUrl } from './broker-url.js';
 import { InboundGuard, type InboundLimits, type InboundRoute, type InboundStats } from './inbound/inbound-guard.js';
 import type { PayloadVersion } from '../payload/encode.js';
 import { batchPayload } from '../payload/envelope.js';
+import { processIdentity, type WireIdentity } from './identity.js';
+import { statusPayload } from './status.js';
 import { topicForStream, type Topics } from './topics.js';
 
 /**
@@ -44,6 +46,8 @@ export interface ForwarderOptions {
   /** Messages the gateway takes in (the command channel); none by default. */
   inbound?: InboundRoute;
   inboundLimits?: Partial<InboundLimits>;
+  /** bootId, start time, version and site carried by status and health; a fresh one if absent. */
+  identity?: WireIdentity;
   log: Logger;
 }
 
@@ -85,9 +89,15 @@ export class Forwarder {
   private nextAttemptAtMs: number | null = null;
   private readonly retryWait = new InterruptibleSleep();
   private readonly inbound: InboundGuard;
+  readonly identity: WireIdentity;
 
   constructor(private readonly opts: ForwarderOptions) {
     this.inbound = new InboundGuard(opts.log, opts.inbound ?? null, opts.inboundLimits);
+    this.identity = opts.identity ?? processIdentity();
+  }
+
+  private status(reason: 'connected' | 'stop' | 'lwt'): Buffer {
+    return statusPayload(this.opts.gatewayId, this.identity, this.opts.outbox.id, reason);
   }
 
   start(): void {
@@ -141,7 +151,7 @@ export class Forwarder {
       keepalive: Math.max(1, Math.round(o.keepaliveMs / 1000)),
       connectTimeout: o.connectTimeoutMs,
       // Readiness of the gateway is published retained; the broker flips it to offline if we vanish.
-      will: { topic: o.topics.status, payload: Buffer.from('offline'), qos: 1, retain: true },
+      will: { topic: o.topics.status, payload: this.status('lwt'), qos: 1, retain: true },
       // mqtt-packet's default pre-builds 65,536 packet-id Buffers (~7 MB of heap, per a heap
       // snapshot of the daemon); a few small allocations per publish are cheaper on a 1 GB box.
       writeCache: false,
@@ -186,7 +196,7 @@ export class Forwarder {
     this.opts.log.info({ broker: this.broker, backlog: stats.pendingReadings }, 'connected to broker');
     client.on('error', (err) => this.noteError(err));
     client.on('close', () => this.onClosed(client, gen));
-    client.publish(this.opts.topics.status, 'online', { qos: 1, retain: true });
+    client.publish(this.opts.topics.status, this.status('connected'), { qos: 1, retain: true });
     const filters = this.inbound.subscriptions;
     if (filters.length > 0) {
       client.subscribe([...filters], { qos: 1 }, (err) => {
@@ -283,9 +293,16 @@ export class Forwarder {
     });
   }
 
-  /** Publish current state (health); dropped when offline, since the next one supersedes it. */
-  publishState(topic: string, payload: string): void {
-    if (this.connected && this.client) this.client.publish(topic, payload, { qos: 0, retain: true });
+  /**
+   * Publish the health report, retained, at QoS 1 (a consumer judges staleness by `intervalMs`,
+   * so one must not vanish silently on a healthy link), with what says which process sent it.
+   * Not queued while offline: the next one supersedes it.
+   */
+  publishHealth(report: object, intervalMs: number): void {
+    if (!this.connected || !this.client) return;
+    const { bootId, startedAt, version, site } = this.identity;
+    const payload = JSON.stringify({ ...report, intervalMs, startedAt, bootId, version, ...(site ? { site } : {}) });
+    this.client.publish(this.opts.topics.health, payload, { qos: 1, retain: true });
   }
 
   private noteError(err: Error): void {
@@ -312,7 +329,7 @@ export class Forwarder {
         await Promise.race([new Promise<void>((r) => this.idleWaiters.push(r)), sleep(graceMs)]);
       }
       await new Promise<void>((resolve) => {
-        client.publish(this.opts.topics.status, 'offline', { qos: 1, retain: true }, () => resolve());
+        client.publish(this.opts.topics.status, this.status('stop'), { qos: 1, retain: true }, () => resolve());
         setTimeout(resolve, graceMs).unref();
       });
       this.generation++;

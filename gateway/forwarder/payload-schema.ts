@@ -172,16 +172,28 @@ const inboundHealthSchema = z
   .strict()
   .describe('what the broker sent that the gateway refused: messages dropped by reason, connections closed for breaking the protocol, seconds reading was paused for sending too fast');
 
+const siteSchema = z
+  .object({ id: z.string().optional(), name: z.string().optional(), latitude: z.number().optional(), longitude: z.number().optional(), timeZone: z.string().optional() })
+  .strict()
+  .describe('gateway.site from gateway.yaml, when set');
+
+/** Which process sent a status or health message (gateway/forwarder/identity.ts). */
+const processFields = {
+  bootId: z.string().describe('random per process start: a new bootId means the gateway restarted and its counters restarted with it'),
+  startedAt: z.number().int().describe('when this process started, ms since the Unix epoch (UTC)'),
+  version: z
+    .object({ package: z.string(), node: z.string(), outboxSchema: z.number().int() })
+    .strict()
+    .describe('which code runs: the edge-gateway package version, the Node.js version, the outbox schema version'),
+  site: siteSchema.optional(),
+};
+
 export const healthPayloadSchema = z
   .object({
     v: z.literal(1),
     gateway: z.string(),
     ts: z.number(),
     uptimeS: z.number(),
-    version: z
-      .object({ package: z.string(), node: z.string(), outboxSchema: z.number().int() })
-      .strict()
-      .describe('which code runs: the edge-gateway package version, the Node.js version, the outbox schema version'),
     config: z
       .object({
         running: z.enum(['config-dir', 'last-good']),
@@ -193,6 +205,7 @@ export const healthPayloadSchema = z
       })
       .strict()
       .describe('whether the running config is the one on disk: `last-good` after a start whose config was invalid; `rejected` (file:line problems, since when) until the files on disk load'),
+    intervalMs: z.number().int().describe('health.interval: the next health is due this long after ts; none for 2-3 intervals means stale'),
     clock: z.object({ synced: z.boolean() }).strict(),
     outbox: z
       .object({
@@ -220,7 +233,22 @@ export const healthPayloadSchema = z
       .strict(),
     devices: z.record(z.string(), deviceStatusSchema),
     process: z.object({ rssBytes: z.number(), heapUsedBytes: z.number() }).strict(),
+    ...processFields,
   })
   .strict();
 
-export const statusPayloadSchema = z.enum(['online', 'offline']);
+/**
+ * Status v1 (retained on `<prefix>/<gateway>/status`). Gateways before it sent the bare bytes
+ * `online`/`offline`; docs/payload.md says what a consumer of that form sees now.
+ */
+export const statusPayloadSchema = z
+  .object({
+    v: z.literal(1),
+    gateway: z.string(),
+    state: z.enum(['online', 'offline']),
+    reason: z.enum(['connected', 'stop', 'lwt']).describe('connected: the gateway is connected; stop: clean stop; lwt: the Last Will, published by the broker when it lost the connection (the gateway may still be running)'),
+    ts: z.number().int().describe('when the gateway wrote this, ms since the Unix epoch (UTC); for lwt, when the will was registered at connect time'),
+    outbox: z.object({ id: z.string() }).strict(),
+    ...processFields,
+  })
+  .strict();

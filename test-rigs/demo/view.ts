@@ -1,4 +1,5 @@
 import { RangeSet } from '../subscriber/range-set.js';
+import { parseStatus } from '../subscriber/payload.js';
 
 /**
  * What the demo shows: the view from the central side of the broker. Everything on screen comes
@@ -87,7 +88,11 @@ export class DemoView {
   onMessage(topic: string, payload: Buffer): void {
     const kind = topic.slice(topic.lastIndexOf('/') + 1);
     try {
-      if (kind === 'status') this.status = payload.toString();
+      if (kind === 'status') {
+        // Status v1 is JSON ({ state, reason, ... }); older gateways sent the bare word.
+        const parsed = parseStatus(payload);
+        this.status = parsed.ok ? parsed.value.state : payload.toString().slice(0, 40);
+      }
       else if (kind === 'health') this.health = JSON.parse(payload.toString()) as Health;
       else if (kind === 'telemetry' || kind === 'events') this.onBatch(JSON.parse(payload.toString()), kind);
     } catch {

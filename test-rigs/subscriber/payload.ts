@@ -253,9 +253,32 @@ export function droppedRanges(health: HealthPayload): SeqRange[] {
 
 export type GatewayStatus = 'online' | 'offline';
 
-export function parseStatus(payload: Buffer): Parsed<GatewayStatus> {
+/**
+ * Status v1 (docs/payload.md): a JSON object. Unknown fields are ignored, like everywhere else.
+ * `reason` says why: `connected`, `stop` (clean stop), `lwt` (the broker published the Last Will:
+ * the connection was lost, not necessarily the gateway).
+ */
+export const statusSchema = z.looseObject({
+  v: z.literal(1),
+  state: z.enum(['online', 'offline']),
+  reason: z.string().optional(),
+  ts: z.number().optional(),
+  bootId: z.string().optional(),
+});
+
+/** A status either form: `message` is null for the bare `online`/`offline` of gateways before status v1. */
+export interface GatewayStatusMessage {
+  state: GatewayStatus;
+  reason: string | null;
+  message: z.infer<typeof statusSchema> | null;
+}
+
+export function parseStatus(payload: Buffer): Parsed<GatewayStatusMessage> {
   const text = payload.toString('utf8');
-  return text === 'online' || text === 'offline'
-    ? { ok: true, value: text }
-    : { ok: false, reason: `status "${text.slice(0, 40)}" is neither online nor offline` };
+  if (text === 'online' || text === 'offline') return { ok: true, value: { state: text, reason: null, message: null } };
+  const json = parseJson(payload);
+  if (!json.ok) return { ok: false, reason: `status "${text.slice(0, 40)}" is neither a status object nor online/offline` };
+  const result = statusSchema.safeParse(json.value);
+  if (!result.success) return { ok: false, reason: `status: ${describe(result.error)}` };
+  return { ok: true, value: { state: result.data.state, reason: result.data.reason ?? null, message: result.data } };
 }

@@ -158,7 +158,7 @@ export async function startSubscriber(opts: SubscriberOptions): Promise<Subscrib
       else {
         const parsed = parseStatus(payload);
         if (!parsed.ok) return reject(topic, parsed.reason);
-        status = parsed.value;
+        status = parsed.value.state;
       }
     } else if (kind === 'health') {
       if (payload.length === 0) return;
