@@ -34,6 +34,8 @@ export interface WritablePoint {
   pulse?: { minMs: number; maxMs: number; defaultMs: number };
   /** The value type the family converts to, for a rejection that says what was expected. */
   valueType: 'number' | 'boolean';
+  /** The family's own refusal of a value the point cannot hold exactly, or null. */
+  validate?(request: WriteRequest): string | null;
 }
 
 /** What the device answered; `readBack` is the value read after the write, when read back. */
