@@ -5,6 +5,7 @@ import { ConfigError, formatProblem, loadConfig, type ConfigProblem, type Gatewa
 import { gatewayFileSchema } from './config/gateway-schema.js';
 import { restartOnlyPaths } from './config/restart-only.js';
 import { contained } from './contain.js';
+import { CommandChannel, outcomeAttrs } from './commands/channel.js';
 import { DeviceSet } from './devices.js';
 import { Forwarder } from './forwarder/forwarder.js';
 import { topicsFor, type Topics } from './forwarder/topics.js';
@@ -44,6 +45,7 @@ export class Daemon {
   readonly groupCommit: GroupCommit;
   readonly forwarder: Forwarder;
   readonly devices: DeviceSet;
+  readonly commands: CommandChannel;
   private config: GatewayConfig;
   private timers: NodeJS.Timeout[] = [];
   private healthTimer: NodeJS.Timeout | null = null;
@@ -120,6 +122,17 @@ export class Daemon {
       startTimeoutMs: g.drivers.startTimeout,
       stopTimeoutMs: g.drivers.stopTimeout,
     });
+    this.commands = new CommandChannel({
+      gatewayId: g.gateway.id,
+      stateDir: dirname(g.outbox.path),
+      config: g.commands,
+      keys: config.commandKeys,
+      devices: this.devices,
+      clockSynced: () => hooks.clockSynced?.() ?? true,
+      // Outcomes are events: durable and sequenced through the outbox, delivered after an outage.
+      report: (r) => this.gatewayEvent('command', r.outcome, outcomeAttrs(r)),
+      log: log.child({ component: 'commands' }),
+    });
   }
 
   static async start(config: GatewayConfig, log: Logger, hooks: DaemonHooks = {}): Promise<Daemon> {
@@ -147,6 +160,7 @@ export class Daemon {
     }
     d.forwarder.start();
     await d.devices.apply(config.devices);
+    d.commands.start(config.devices);
     d.timers.push(setInterval(d.retentionTick, 1000));
     d.healthTimer = setInterval(d.healthTick, config.gateway.health.interval);
     return d;
@@ -198,6 +212,7 @@ export class Daemon {
       forwarder,
       commit: this.groupCommit.stats(),
       devices: this.devices.statuses(),
+      commands: this.commands.stats(),
       drainRatePerS: this.drainRatePerS,
     });
   }
@@ -236,6 +251,7 @@ export class Daemon {
     for (const w of next.warnings) this.log.warn({ file: w.file, line: w.line, key: w.path }, `config warning: ${formatProblem(w)}`);
     const restartNeeded = RESTART_KEYS.filter((k) => JSON.stringify(pick(this.config.gateway, k)) !== JSON.stringify(pick(next.gateway, k)));
     const applied = await this.devices.apply(next.devices);
+    this.commands.update(next.devices);
     const g = next.gateway;
     this.log.level = g.log.level;
     this.outbox.setRetention({ maxBytes: g.outbox.retention.maxBytes, maxAgeMs: g.outbox.retention.maxAge });
@@ -245,7 +261,7 @@ export class Daemon {
     }
     // Sections that need a restart keep their running values until then.
     const kept = this.config.gateway;
-    this.config = { ...next, gateway: { ...g, gateway: kept.gateway, mqtt: kept.mqtt, forward: kept.forward, control: kept.control, clock: kept.clock, drivers: kept.drivers, outbox: { ...kept.outbox, retention: g.outbox.retention } }, secrets: this.config.secrets };
+    this.config = { ...next, gateway: { ...g, gateway: kept.gateway, mqtt: kept.mqtt, forward: kept.forward, control: kept.control, clock: kept.clock, commands: kept.commands, drivers: kept.drivers, outbox: { ...kept.outbox, retention: g.outbox.retention } }, secrets: this.config.secrets };
     if (restartNeeded.length > 0) this.log.warn({ settings: restartNeeded }, 'changed settings take effect only after a restart (systemctl restart edge-gateway)');
     this.log.info({ ...applied }, 'config reloaded');
     return { ok: true, ...applied, restartNeeded };
@@ -257,7 +273,10 @@ export class Daemon {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
     if (this.healthTimer) clearInterval(this.healthTimer);
+    // Devices first: an output mid-pulse goes to its shutdown level, and the pulse's outcome is
+    // committed with the final flush below.
     await this.devices.stopAll();
+    await this.commands.close();
     this.groupCommit.flush();
     await this.forwarder.stop();
     this.outbox.close();

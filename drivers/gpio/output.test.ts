@@ -63,7 +63,7 @@ describe('gpio outputs', () => {
     await vi.advanceTimersByTimeAsync(300);
     await d.stop();
     driver = null;
-    await done;
+    await expect(done).rejects.toMatchObject({ code: 'PULSE_CUT_SHORT', message: expect.stringMatching(/cut short after 300 of 5000 ms/) });
     expect(levels(23)).toEqual([[0, 0], [1, 0], [0, 300]]);
     await vi.advanceTimersByTimeAsync(10_000);
     expect(levels(23)).toHaveLength(3); // the pulse's own end wrote nothing after the stop

@@ -53,12 +53,16 @@ export class GpioOutput {
       return this.cfg.readBack ? { readBack: this.logical(h.read()), expected: want } : {};
     }
     this.drive(h, true);
+    const started = Date.now();
     await new Promise<void>((resolve) => {
       this.pulseEnd = { timer: setTimeout(resolve, req.durationMs), done: resolve };
     });
     this.pulseEnd = null;
-    // Closed by a stop mid-pulse: close() already drove the shutdown level.
-    if (this.handle === h) this.drive(h, false);
+    if (this.handle !== h) {
+      // Closed by a stop mid-pulse: close() already drove the shutdown level.
+      throw Object.assign(new Error(`pulse of output "${this.cfg.name}" cut short after ${Date.now() - started} of ${req.durationMs} ms: the device was stopped (line set to its shutdown level)`), { code: 'PULSE_CUT_SHORT' });
+    }
+    this.drive(h, false);
     return {};
   }
 

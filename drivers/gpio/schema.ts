@@ -46,9 +46,9 @@ const outputSchema = writablePolicySchema
     atShutdown: z.enum(['active', 'inactive', 'keep']).default('inactive').describe('Level set when the gateway stops or the device is stopped by a reload: inactive (default), active, or keep the last level.'),
     pulse: z
       .object({
-        minMs: z.number().int().min(10).max(600_000).default(100),
-        maxMs: z.number().int().min(10).max(600_000).default(5000),
-        defaultMs: z.number().int().min(10).max(600_000).default(800),
+        minMs: z.number().int().min(10).max(600_000).default(100).describe('Shortest pulse a command may ask for, ms. Default 100.'),
+        maxMs: z.number().int().min(10).max(600_000).default(5000).describe('Longest pulse a command may ask for, ms. Default 5000.'),
+        defaultMs: z.number().int().min(10).max(600_000).default(800).describe('Pulse length when a command names none, ms. Default 800.'),
       })
       .strict()
       .refine((p) => p.minMs <= p.defaultMs && p.defaultMs <= p.maxMs, { message: 'needs minMs <= defaultMs <= maxMs' })

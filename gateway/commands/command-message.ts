@@ -20,17 +20,17 @@ const epochMs = z.number().int().min(0).max(8.64e15);
 
 export const commandMessageSchema = z
   .object({
-    v: z.literal(1),
-    id: commandIdSchema,
-    device: idSchema,
-    point: pointNameSchema,
-    action: z.enum(['write', 'pulse']),
-    value: z.union([z.number(), z.boolean()]).optional(),
-    durationMs: z.number().int().min(1).max(600_000).optional(),
-    expiresAt: epochMs,
-    issuedAt: epochMs.optional(),
-    keyId: z.string().min(1).max(64).optional(),
-    sig: z.string().min(1).max(200).optional(),
+    v: z.literal(1).describe('Command format version: 1.'),
+    id: commandIdSchema.describe('Chosen by the sender, unique per gateway for at least twice commands.maxExpiryAhead: the idempotency key. Printable ASCII, 1-128 characters.'),
+    device: idSchema.describe('Target device id (its device file name unless it sets id).'),
+    point: pointNameSchema.describe('Target point, as declared writable in the device file.'),
+    action: z.enum(['write', 'pulse']).describe('write: set value; pulse: drive an output active for durationMs, then inactive.'),
+    value: z.union([z.number(), z.boolean()]).optional().describe('For write: the value in engineering units (after scale), or true/false for coils and outputs.'),
+    durationMs: z.number().int().min(1).max(600_000).optional().describe('For pulse: how long, ms; default the point\'s pulse.defaultMs.'),
+    expiresAt: epochMs.describe('UTC ms since the epoch after which the command must not act. At most commands.maxExpiryAhead ahead of the gateway clock.'),
+    issuedAt: epochMs.optional().describe('UTC ms when the command centre issued it (audit only; signed when present).'),
+    keyId: z.string().min(1).max(64).optional().describe('Which configured public key signed it (default: try each).'),
+    sig: z.string().min(1).max(200).optional().describe('Base64 Ed25519 signature over the signed text of docs/commands.md.'),
   })
   .superRefine((c, ctx) => {
     if (c.action === 'write' && c.value === undefined) ctx.addIssue({ code: 'custom', path: ['value'], message: 'a write needs a value' });

@@ -198,6 +198,11 @@ export class CommandRunner {
     return r;
   }
 
+  /** Resolves when every command already started has its outcome (before the journal closes). */
+  async settle(): Promise<void> {
+    await Promise.allSettled([...this.pointQueues.values()]);
+  }
+
   stats(): typeof this.counters {
     return { ...this.counters };
   }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { idSchema } from '../../drivers/device-schema.js';
+import { COMMANDS_DEFAULTS, commandsSchema } from './commands-schema.js';
 import { RESTART_ONLY } from './restart-only.js';
 import { durationSchema, sizeSchema } from './units.js';
 
@@ -137,6 +138,7 @@ export const gatewayFileSchema = z
       .strict()
       .default({ socket: '/run/edge-gateway/control.sock', maxConnections: 32, requestTimeout: 5000 })
       .describe('Local control socket for edge-gateway status, tail, reload. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.').meta(RESTART_ONLY),
+    commands: commandsSchema.default(COMMANDS_DEFAULTS),
     /** How to tell whether the system clock is synchronised (see gateway/clock.ts). */
     clock: z
       .object({

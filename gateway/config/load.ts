@@ -6,6 +6,8 @@ import type { z } from 'zod';
 import { deviceConfigSchema, driverModules, type DeviceConfig, type DriverModule } from '../../drivers/registry.js';
 import { redactUrl } from '../forwarder/broker-url.js';
 import { gatewayFileSchema, type GatewayFile } from './gateway-schema.js';
+import { readCommandKeys } from './command-keys.js';
+import type { TrustedKey } from '../commands/signature.js';
 
 /**
  * The one place raw config is read. A config directory holds `gateway.yaml` and one file per
@@ -29,6 +31,8 @@ export interface GatewayConfig {
   deviceFiles: Record<string, string>;
   /** Broker password read from passwordFile, kept apart so it never lands in logs. */
   secrets: { mqttPassword?: string };
+  /** The command centre's public keys (commands.publicKeys), parsed once here. */
+  commandKeys: TrustedKey[];
   /** Valid but worth a maintainer's attention (e.g. a secret file readable by everyone). */
   warnings: ConfigProblem[];
 }
@@ -119,10 +123,16 @@ export function loadConfig(dirArg: string): GatewayConfig {
   }
 
   const secrets: GatewayConfig['secrets'] = {};
-  if (gateway && gatewayFile) resolvePaths(dir, gateway, gatewayFile, secrets, problems, warnings);
+  let commandKeys: TrustedKey[] = [];
+  if (gateway && gatewayFile) {
+    resolvePaths(dir, gateway, gatewayFile, secrets, problems, warnings);
+    commandKeys = readCommandKeys(dir, gateway.commands.publicKeys, (i, message) =>
+      problems.push({ file: gatewayFile.rel, line: lineOf(gatewayFile, ['commands', 'publicKeys', i, 'file']), path: `commands.publicKeys.${i}.file`, message }),
+    );
+  }
 
   if (problems.length > 0 || !gateway) throw new ConfigError(problems);
-  return { dir, gateway, devices, deviceFiles, secrets, warnings };
+  return { dir, gateway, devices, deviceFiles, secrets, commandKeys, warnings };
 }
 
 /** Any `passwordFile` a device names (camera, OPC-UA...) should not be readable by other users. */
