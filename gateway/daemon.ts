@@ -261,7 +261,7 @@ export class Daemon {
     }
     // Sections that need a restart keep their running values until then.
     const kept = this.config.gateway;
-    this.config = { ...next, gateway: { ...g, gateway: kept.gateway, mqtt: kept.mqtt, forward: kept.forward, control: kept.control, clock: kept.clock, commands: kept.commands, drivers: kept.drivers, outbox: { ...kept.outbox, retention: g.outbox.retention } }, secrets: this.config.secrets };
+    this.config = { ...next, gateway: { ...g, gateway: kept.gateway, mqtt: kept.mqtt, forward: kept.forward, control: kept.control, clock: kept.clock, commands: kept.commands, drivers: kept.drivers, outbox: { ...kept.outbox, retention: g.outbox.retention } }, secrets: this.config.secrets, commandKeys: this.config.commandKeys };
     if (restartNeeded.length > 0) this.log.warn({ settings: restartNeeded }, 'changed settings take effect only after a restart (systemctl restart edge-gateway)');
     this.log.info({ ...applied }, 'config reloaded');
     return { ok: true, ...applied, restartNeeded };
