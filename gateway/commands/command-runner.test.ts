@@ -7,7 +7,7 @@ import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { writablePolicySchema, type WritablePoint, type WriteRequest, type WriteResult } from '../../drivers/writable-point.js';
 import { parseCommand, type Command } from './command-message.js';
-import { CommandRunner, type CommandReport, type CommandTargets } from './command-runner.js';
+import { CommandRunner, MAX_IN_FLIGHT, type CommandReport, type CommandTargets } from './command-runner.js';
 import { CommandJournal } from './journal.js';
 import { loadPublicKey, signedBytes } from './signature.js';
 
@@ -21,6 +21,7 @@ class RecordingTargets implements CommandTargets {
   failWith: Error | null = null;
   readBackOverride: number | null = null;
   writeDelayMs = 0;
+  hold: Promise<void> | null = null;
   readonly points = new Map<string, WritablePoint>([
     ['exit-barrier/gate', { device: 'exit-barrier', policy: writablePolicySchema.parse({ name: 'gate', minInterval: 0 }), actions: ['pulse'], pulse: { minMs: 100, maxMs: 5000, defaultMs: 800 }, valueType: 'boolean' }],
     ['plc/setpoint', { device: 'plc', policy: writablePolicySchema.parse({ name: 'setpoint', min: 0, max: 100, minInterval: 0 }), actions: ['write'], valueType: 'number' }],
@@ -34,6 +35,7 @@ class RecordingTargets implements CommandTargets {
   }
   async write(device: string, point: string, request: WriteRequest): Promise<WriteResult> {
     if (this.writeDelayMs > 0) await new Promise((r) => setTimeout(r, this.writeDelayMs));
+    if (this.hold) await this.hold;
     if (this.failWith) throw this.failWith;
     this.written.push({ device, point, request });
     if (request.action === 'write') return { readBack: this.readBackOverride ?? request.value };
@@ -212,6 +214,18 @@ describe('command runner', () => {
     targets.failWith = Object.assign(new Error('no answer within 500 ms'), { code: 'ETIMEDOUT' });
     expect(await runner().handle(parseCommand(cmd({ id: 'f' }), 'mqtt'))).toMatchObject({ outcome: 'failed', reason: 'ETIMEDOUT: no answer within 500 ms' });
     expect(journal.find('f')?.outcome).toBe('failed');
+  });
+
+  it('bounds the commands waiting for their devices, refusing the rest as busy', async () => {
+    let release!: () => void;
+    targets.hold = new Promise((r) => (release = r));
+    const r = runner({ gatewayRate: { perSecond: 1e6, burst: 1e6 } });
+    const waiting = Array.from({ length: MAX_IN_FLIGHT }, (_, i) => r.handle(parseCommand(cmd({ id: `q${i}` }), 'mqtt')));
+    const over = await r.handle(parseCommand(cmd({ id: 'over' }), 'mqtt'));
+    expect(over).toMatchObject({ outcome: 'rejected', reason: expect.stringMatching(/^busy/) });
+    release();
+    expect((await Promise.all(waiting)).every((w) => w.outcome === 'executed')).toBe(true);
+    expect((await r.handle(parseCommand(cmd({ id: 'after' }), 'mqtt'))).outcome).toBe('executed');
   });
 
   it('answers any malformed payload with a rejection and never throws or writes', async () => {

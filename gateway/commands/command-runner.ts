@@ -26,6 +26,9 @@ export interface CommandTargets {
   write(device: string, point: string, request: WriteRequest): Promise<WriteResult>;
 }
 
+/** Commands accepted and waiting for their device at once, at most. */
+export const MAX_IN_FLIGHT = 256;
+
 export type ReportedOutcome = Exclude<Outcome, 'pending'> | 'accepted' | 'duplicate';
 
 export interface CommandReport {
@@ -61,6 +64,8 @@ export class CommandRunner {
   private readonly gatewayBucket: TokenBucket;
   private readonly lastWriteMs = new Map<string, number>();
   private readonly pointQueues = new Map<string, Promise<unknown>>();
+  /** Accepted and not yet finished; bounded so slow devices cannot pile commands up in memory. */
+  private inFlight = 0;
   private readonly counters = { received: 0, duplicates: 0, rejected: 0, expired: 0, executed: 0, failed: 0, readbackMismatch: 0, interrupted: 0 };
 
   constructor(private readonly opts: CommandRunnerOptions) {
@@ -122,6 +127,7 @@ export class CommandRunner {
     const familyRefusal = this.opts.targets.validate(c.device, c.point, verdict.request);
     if (familyRefusal !== null) return this.refuse(c, receivedMs, 'rejected', familyRefusal);
     if (!this.gatewayBucket.take(receivedMs)) return this.refuse(c, receivedMs, 'rejected', `rate-limited: more than ${this.opts.gatewayRate.perSecond} commands/s to this gateway (commands.rate)`);
+    if (this.inFlight >= MAX_IN_FLIGHT) return this.refuse(c, receivedMs, 'rejected', `busy: ${MAX_IN_FLIGHT} commands are already waiting for their devices`);
     const key = `${c.device}\u0000${c.point}`;
     const last = this.lastWriteMs.get(key);
     if (last !== undefined && receivedMs - last < point!.policy.minInterval) {
@@ -135,7 +141,8 @@ export class CommandRunner {
       return this.emit({ ...describe(c), outcome: 'duplicate', reason: 'duplicate: id recorded concurrently' });
     }
     this.emit({ ...describe(c), outcome: 'accepted' });
-    return this.serialised(key, () => this.execute(c, verdict.request, receivedMs));
+    this.inFlight++;
+    return this.serialised(key, () => this.execute(c, verdict.request, receivedMs)).finally(() => this.inFlight--);
   }
 
   private async execute(c: Command, request: WriteRequest, receivedMs: number): Promise<CommandReport> {
