@@ -1,6 +1,7 @@
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DeviceStatus, Driver, DriverContext } from '../drivers/driver.js';
+import { expandPacked, type PackedReadings } from '../drivers/packed-readings.js';
 import type { DriverReading } from '../drivers/reading.js';
 
 /**
@@ -11,6 +12,10 @@ import type { DriverReading } from '../drivers/reading.js';
  * `setup` runs before each test and `teardown` after it, so every test gets a fresh device.
  * The fixture's `create` should configure a short poll interval / timeout (tens to a few hundred
  * ms): the suite waits with generous bounds (`CONTRACT_WAIT_MS`) but no driver should need them.
+ *
+ * The suite's context offers `emitPacked`, as the daemon's does, so a driver's packed path (the
+ * one production runs) is what the tests see; packed readings are checked and expanded into
+ * `batches` like any other emit. One test runs without it, for a core that does not offer it.
  */
 
 export interface ContractFixture {
@@ -20,20 +25,28 @@ export interface ContractFixture {
   /** Make the device silent or unreachable. */
   breakDevice(): Promise<void>;
   teardown(): Promise<void>;
+  /** The driver hands its good readings to `emitPacked` when offered: the suite checks it does. */
+  emitsPacked?: boolean;
 }
 
 export const CONTRACT_WAIT_MS = 15_000;
 
 export interface RecordingContext {
   ctx: DriverContext;
-  /** Every emit call, in order. */
+  /** Every emit call, in order; an emitPacked call appears here expanded into readings. */
   batches: DriverReading[][];
+  /** How many of `batches` came through emitPacked. */
+  packedBatches(): number;
   readings(): DriverReading[];
 }
 
-/** A DriverContext that records emits; logs go nowhere unless EDGE_TEST_LOG=debug etc. is set. */
-export function recordingContext(deviceId = 'contract-device'): RecordingContext {
+/**
+ * A DriverContext that records emits; logs go nowhere unless EDGE_TEST_LOG=debug etc. is set.
+ * With `packed`, it also offers emitPacked, as the daemon does.
+ */
+export function recordingContext(deviceId = 'contract-device', opts: { packed?: boolean } = {}): RecordingContext {
   const batches: DriverReading[][] = [];
+  let packedBatches = 0;
   const log = pino({ level: process.env.EDGE_TEST_LOG ?? 'silent' }).child({ device: deviceId });
   return {
     ctx: {
@@ -42,10 +55,33 @@ export function recordingContext(deviceId = 'contract-device'): RecordingContext
       emit(readings) {
         batches.push(readings);
       },
+      ...(opts.packed
+        ? {
+            emitPacked(packs: readonly PackedReadings[]) {
+              packs.forEach(expectWellFormedPacked);
+              packedBatches++;
+              // Expanded now: the values are read from the driver's buffers at emit time, as the core does.
+              batches.push(packs.flatMap(expandPacked));
+            },
+          }
+        : {}),
     },
     batches,
+    packedBatches: () => packedBatches,
     readings: () => batches.flat(),
   };
+}
+
+/** Packed readings keep their promise: one name and unit slot per value, a sane ts, good values only. */
+export function expectWellFormedPacked(p: PackedReadings): void {
+  expect(p.count).toBeGreaterThan(0);
+  expect(p.points.names).toHaveLength(p.count);
+  expect(p.points.units).toHaveLength(p.count);
+  expect(Number.isFinite(p.ts)).toBe(true);
+  for (let i = 0; i < p.count; i++) {
+    const v = p.value(i);
+    expect(typeof v === 'boolean' || Number.isFinite(v), `packed value ${i} = ${String(v)}`).toBe(true);
+  }
 }
 
 /** Poll `check` until it returns a truthy value or `timeoutMs` passes (then fail with `what`). */
@@ -100,7 +136,7 @@ export function driverContractSuite(name: string, setup: () => Promise<ContractF
 
     beforeEach(async () => {
       fixture = await setup();
-      rec = recordingContext(`contract-${name}`);
+      rec = recordingContext(`contract-${name}`, { packed: true });
       driver = null;
     });
 
@@ -142,6 +178,16 @@ export function driverContractSuite(name: string, setup: () => Promise<ContractF
       expect(s.lastGoodTs).not.toBeNull();
       expect(s.lastGoodTs!).toBeGreaterThanOrEqual(before - 1000);
       expect(s.lastGoodTs!).toBeLessThanOrEqual(Date.now() + 1000);
+      if (fixture.emitsPacked) expect(rec.packedBatches()).toBeGreaterThan(0);
+    });
+
+    it('a context without emitPacked (a core that does not offer it) gets the same good readings through emit', async () => {
+      await fixture.healthy();
+      rec = recordingContext(`contract-${name}-plain`);
+      const d = await startDriver();
+      await waitFor('two batches of good readings', () => rec.batches.filter((b) => b.some((r) => r.quality === 'good')).length >= 2);
+      rec.readings().forEach(expectWellFormedReading);
+      await waitFor('state ok', () => d.status().state === 'ok');
     });
 
     it('broken device: state leaves ok, lastError has a code, then recovers when healthy', async () => {

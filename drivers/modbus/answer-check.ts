@@ -1,7 +1,7 @@
-import { clientBlockReader, type ModbusClient } from './client.js';
 import { classifyModbusError, type ModbusError } from './errors.js';
+import { blockOf } from './pdu/response.js';
 import { registerWidth } from './schema.js';
-import { closeModbus, openModbusTcp } from './connection.js';
+import { openModbusTcp, type ModbusLink } from './connection.js';
 import type { DeviceCheckResult as CheckResult } from '../driver-module.js';
 import type { ModbusTcpDevice } from './schema.js';
 
@@ -22,18 +22,17 @@ async function probeOne(d: ModbusTcpConfig, timeoutMs: number): Promise<CheckRes
   const what = `${first.table} ${first.address}${count > 1 ? `+${count}` : ''} (${first.name}) from unit ${d.unitId}`;
   const base = { id: `device:${d.id}`, title: `device ${d.id} answers (modbus-tcp ${d.host}:${d.port}, probed directly)` };
   const stop = new AbortController();
-  let client: ModbusClient | undefined;
+  let link: ModbusLink | undefined;
   try {
-    client = await openModbusTcp(d.host, d.port, timeoutMs);
-    const reader = clientBlockReader(client, { unitId: d.unitId, timeoutMs, signal: stop.signal });
-    const data = await reader.read(first.table, first.address, count);
+    link = await openModbusTcp(d.host, d.port, timeoutMs, stop.signal);
+    const data = blockOf(first.table, count, await link.read(d.unitId, first.table, first.address, count, timeoutMs, stop.signal));
     return { ...base, status: 'pass', detail: `read ${what}: ${data.map((v) => (typeof v === 'boolean' ? String(v) : `0x${v.toString(16).padStart(4, '0')}`)).join(' ')}` };
   } catch (err) {
     const e = classifyModbusError(err, `read ${what}`) as ModbusError;
     return { ...base, status: 'fail', detail: `${e.code}: ${e.message}`, advice: adviceFor(e, d) };
   } finally {
     stop.abort();
-    if (client) await closeModbus(client);
+    await link?.close();
   }
 }
 

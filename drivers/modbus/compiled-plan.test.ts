@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { byteReader, compileRequests, PackedAnswer, allGood, blockOf } from './compiled-plan.js';
+import { byteReader, compileRequests, PackedAnswer, allGood } from './compiled-plan.js';
+import { blockOf } from './pdu/response.js';
 import { compileDecoder } from './decode.js';
 import { compileReadPlan } from './plan.js';
 import { modbusValueTypes, registerEntrySchema, type RegisterEntry } from './schema.js';
@@ -49,7 +50,7 @@ describe('compiled plan byte readers', () => {
     const plan = compileReadPlan(registers, { maxRegistersPerRequest: 125, maxGap: 10 });
     const [c] = compileRequests(plan, registers);
     const data = Buffer.from([0b10000010, 0b00100001]);
-    const block = blockOf(c!.request, data);
+    const block = blockOf(c!.request.table, c!.request.count, data);
     const answer = new PackedAnswer(c!, data, 1);
     c!.request.points.forEach((p, i) => expect(answer.value(i)).toBe(p.decode(block).value));
     expect([...Array(answer.count).keys()].map((i) => answer.value(i))).toEqual([false, true, true, true, true]);

@@ -124,11 +124,3 @@ export class PackedAnswer implements PackedReadings {
     return this.compiled.readers[i]!(this.data);
   }
 }
-
-/** The answer's bytes as the word/bit block decode.ts expects (rare path: a point decoded bad). */
-export function blockOf(request: ReadRequest, data: Buffer): number[] | boolean[] {
-  if (isBitTable(request.table)) {
-    return Array.from({ length: request.count }, (_, i) => (data[i >> 3]! & (1 << (i & 7))) !== 0);
-  }
-  return Array.from({ length: request.count }, (_, i) => data.readUInt16BE(i * 2));
-}

@@ -1,22 +1,35 @@
-import { ModbusRTU, withDeadline, type ModbusClient } from './client.js';
-import { classifyModbusError } from './errors.js';
-import { classifyOpenError } from '../transport/serial/errors.js';
+import { resolve } from 'node:path';
+import { pino } from 'pino';
+import { serialPortSchema } from '../transport/serial/schema.js';
+import { RtuBus } from './bus/rtu-bus.js';
+import { ModbusError } from './errors.js';
+import type { ModbusTable } from './schema.js';
+import { MbapTransport } from './tcp-transport.js';
 
 /**
- * Short-lived Modbus connections for doctor and probe: open one, use it, close it — each step
- * bounded in time, and open failures turned into messages a technician can act on.
+ * Short-lived Modbus links for doctor and probe: open one, use it, close it, each step bounded in
+ * time. They are the daemon's own transports (MBAP on a socket, the RTU bus scheduler) around the
+ * same PDU codec, so what a technician probes is what the daemon runs.
  */
+export interface ModbusLink {
+  /** "tcp host:port" or "rtu /dev/... 9600 8N1", for messages. */
+  readonly where: string;
+  /** The answer's data bytes (registers big-endian, bits packed LSB first); rejects with a ModbusError. */
+  read(unitId: number, table: ModbusTable, address: number, count: number, timeoutMs: number, signal: AbortSignal): Promise<Buffer>;
+  close(): Promise<void>;
+}
 
-export async function openModbusTcp(host: string, port: number, timeoutMs: number): Promise<ModbusClient> {
-  const client = new ModbusRTU();
-  client.on('error', () => undefined);
-  try {
-    await withDeadline(client.connectTCP(host, { port, timeout: timeoutMs }), timeoutMs + 500, new AbortController().signal);
-  } catch (err) {
-    await closeModbus(client);
-    throw classifyModbusError(err, `connect to ${host}:${port}`);
-  }
-  return client;
+/** Connect, or reject with a ModbusError (ECONNREFUSED, ETIMEDOUT after `timeoutMs`, ...). */
+export async function openModbusTcp(host: string, port: number, timeoutMs: number, signal = new AbortController().signal): Promise<ModbusLink> {
+  const transport = await MbapTransport.connect(host, port, timeoutMs, signal);
+  return {
+    where: `tcp ${host}:${port}`,
+    read: (unitId, table, address, count, readTimeoutMs, readSignal) => {
+      if (readSignal.aborted) return Promise.reject(new ModbusError('ECANCELED', `read from unit ${unitId}: stopping`, 'other'));
+      return transport.read(unitId, table, address, count, readTimeoutMs);
+    },
+    close: async () => transport.destroy(),
+  };
 }
 
 export interface RtuLine {
@@ -27,36 +40,21 @@ export interface RtuLine {
 }
 
 /**
- * modbus-serial opens the port through serialport with its default exclusive lock, so a port the
- * daemon holds fails with "Cannot lock port", which classifyOpenError turns into SERIAL_BUSY.
+ * Opens the port with the daemon's exclusive lock (serial-opener.ts), so a port the daemon holds
+ * fails with SERIAL_BUSY rather than both stealing each other's bytes. Rejects with a ModbusError
+ * carrying the serial code (SERIAL_NOT_FOUND, SERIAL_BUSY, ...) and its plain message.
  */
-export async function openModbusRtu(path: string, line: RtuLine): Promise<ModbusClient> {
-  const client = new ModbusRTU();
-  client.on('error', () => undefined);
-  try {
-    await client.connectRTUBuffered(path, { baudRate: line.baudRate, parity: line.parity, dataBits: line.dataBits, stopBits: line.stopBits });
-  } catch (err) {
-    await closeModbus(client);
-    throw classifyOpenError(path, err);
+export async function openModbusRtu(path: string, line: RtuLine): Promise<ModbusLink> {
+  const bus = new RtuBus({ port: serialPortSchema.parse({ path: resolve(path), ...line }), log: pino({ level: 'silent' }) });
+  await bus.start();
+  if (!bus.isOpen) {
+    const e = bus.portError;
+    await bus.stop();
+    throw new ModbusError(e?.code ?? 'ENOTCONN', e?.message ?? `serial port ${path} did not open`, 'connection');
   }
-  return client;
-}
-
-/**
- * modbus-serial's close/destroy call back only from the socket's 'close' event, which never comes
- * again for a connection that already failed; so the wait is bounded.
- */
-export async function closeModbus(client: ModbusClient, timeoutMs = 1000): Promise<void> {
-  await new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, timeoutMs);
-    try {
-      client.close(() => {
-        clearTimeout(t);
-        resolve();
-      });
-    } catch {
-      clearTimeout(t);
-      resolve();
-    }
-  });
+  return {
+    where: `rtu ${path} ${line.baudRate} ${line.dataBits}${line.parity[0]!.toUpperCase()}${line.stopBits}`,
+    read: (unitId, table, address, count, timeoutMs, signal) => bus.read({ unitId, table, address, count }, timeoutMs, signal),
+    close: () => bus.stop(),
+  };
 }

@@ -1,10 +1,11 @@
 /**
  * One error type with a stable `code` for everything a Modbus exchange can fail with, so status,
- * logs and counters branch on the code rather than on modbus-serial's message strings.
+ * logs and counters branch on the code rather than on message strings.
  *
  * Codes: MODBUS_EXCEPTION_<n> (the device answered with exception n), ETIMEDOUT (no answer in
  * time), ECONNREFUSED / ECONNRESET / EHOSTUNREACH / ... (socket-level, from Node), ENOTCONN (no
- * open connection), EBADRESPONSE (answer malformed: bad length, CRC), EMODBUS (anything else).
+ * open connection), EBADRESPONSE (answer malformed: bad length, wrong echo), EBADREQUEST (a request
+ * outside the spec's limits, refused before sending), EMODBUS (anything else).
  */
 
 export const MODBUS_EXCEPTION_NAMES: Readonly<Record<number, string>> = {
@@ -58,7 +59,7 @@ const CONNECTION_CODES = new Set([
   'ENOTCONN',
 ]);
 
-/** Map whatever modbus-serial or the socket threw to a ModbusError; `context` says which exchange. */
+/** Map whatever the socket (or a library) threw to a ModbusError; `context` says which exchange. */
 export function classifyModbusError(err: unknown, context: string): ModbusError {
   if (err instanceof ModbusError) return err;
   const e = (typeof err === 'object' && err !== null ? err : {}) as {

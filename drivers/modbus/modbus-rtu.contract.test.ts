@@ -7,7 +7,7 @@ import { modbusRtuDeviceSchema } from './schema.js';
 for (const breakWith of ['silence', 'crc', 'unplug'] as const) {
   driverContractSuite(`modbus-rtu (${breakWith})`, async () => {
     const rig = await startRtuRig({ units: { 3: { dynamics: [{ table: 'holding', address: 0, kind: 'counter' }] } } });
-    rig.sim.unit(3).setValue('holding', 10, { type: 'float32', byteOrder: 'big', wordOrder: 'big' }, 21.5);
+    rig.sim.unit(3).setRegisters('holding', 10, [0x41ac, 0x0000]); // 21.5 as float32 ABCD
     const config = modbusRtuDeviceSchema.parse({
       id: 'contract-rtu',
       type: 'modbus-rtu',
@@ -40,6 +40,7 @@ for (const breakWith of ['silence', 'crc', 'unplug'] as const) {
           rig.sim.setFault(3, { kind: breakWith });
         }
       },
+      emitsPacked: true,
       teardown: () => rig.close(),
     };
   });

@@ -21,8 +21,8 @@ describe('modbus-rtu end to end', () => {
     cleanups.push(() => broker.dispose());
     const rig = await startRtuRig({ units: [4, 9] });
     cleanups.push(() => rig.close());
-    rig.sim.unit(4).setValue('holding', 100, { type: 'float32', byteOrder: 'big', wordOrder: 'big' }, 21.5);
-    rig.sim.unit(9).setValue('input', 0, { type: 'int16', byteOrder: 'big', wordOrder: 'big' }, -40);
+    rig.sim.unit(4).setRegisters('holding', 100, [0x41ac, 0x0000]); // 21.5 as float32 ABCD
+    rig.sim.unit(9).setRegisters('input', 0, [0xffd8]); // -40 as int16
     rig.sim.unit(9).setBits('discrete', 2, [true]);
 
     const port = { path: rig.path, baudRate: 19200, parity: 'even' };
@@ -58,7 +58,7 @@ describe('modbus-rtu end to end', () => {
 
     rig.sim.setFault(4, { kind: 'silence' });
     await sub.waitFor(() => of('cabinet-meter').some((r) => r.quality === 'bad'), 20_000);
-    rig.sim.unit(4).setValue('holding', 100, { type: 'float32', byteOrder: 'big', wordOrder: 'big' }, -3.25);
+    rig.sim.unit(4).setRegisters('holding', 100, [0xc050, 0x0000]); // -3.25 as float32 ABCD
     const vfdDuringOutage = of('pump-vfd').length;
     await new Promise((r) => setTimeout(r, 1000)); // long enough for the breaker to open and probe
     // The other unit on the bus kept its rate (at 100 ms, ~10 polls x 2 points in that second).

@@ -58,7 +58,7 @@ describe('modbus-tcp end to end, payload v2', () => {
     cleanups.push(() => broker.dispose());
     const sim = await startModbusTcpSimulator({ units: [5], clock: 'manual' });
     cleanups.push(() => sim.stop());
-    sim.unit(5).setValue('holding', 100, { type: 'float32', byteOrder: 'big', wordOrder: 'big' }, 21.5);
+    sim.unit(5).setRegisters('holding', 100, [0x41ac, 0x0000]); // 21.5 as float32 ABCD
     sim.unit(5).setRegisters('holding', 102, [7]);
     sim.unit(5).setBits('coil', 0, [true]);
 

@@ -7,7 +7,7 @@ import { createModbusTcpDriver } from './tcp-driver.js';
 for (const breakWith of ['refuse', 'silence', 'exception'] as const) {
   driverContractSuite(`modbus-tcp (${breakWith})`, async () => {
     const sim = await startModbusTcpSimulator({ units: { 1: { dynamics: [{ table: 'holding', address: 0, kind: 'counter' }] } } });
-    sim.unit(1).setValue('holding', 10, { type: 'float32', byteOrder: 'big', wordOrder: 'big' }, 21.5);
+    sim.unit(1).setRegisters('holding', 10, [0x41ac, 0x0000]); // 21.5 as float32 ABCD
     const config = modbusTcpDeviceSchema.parse({
       id: 'contract-plc',
       type: 'modbus-tcp',
@@ -32,6 +32,7 @@ for (const breakWith of ['refuse', 'silence', 'exception'] as const) {
         else if (breakWith === 'silence') sim.setFault(1, { kind: 'silence' });
         else sim.setFault(1, { kind: 'exception', code: 4 });
       },
+      emitsPacked: true,
       teardown: () => sim.stop(),
     };
   });

@@ -20,7 +20,7 @@ describe('modbus-tcp end to end', () => {
     cleanups.push(() => broker.dispose());
     const sim = await startModbusTcpSimulator({ units: [5], clock: 'manual' });
     cleanups.push(() => sim.stop());
-    sim.unit(5).setValue('holding', 100, { type: 'float32', byteOrder: 'big', wordOrder: 'big' }, 21.5);
+    sim.unit(5).setRegisters('holding', 100, [0x41ac, 0x0000]); // 21.5 as float32 ABCD
     sim.unit(5).setBits('coil', 0, [true]);
 
     const config = writeConfigDir({
@@ -50,7 +50,7 @@ describe('modbus-tcp end to end', () => {
 
     await sim.refuse();
     await sub.waitFor(() => plc().filter((r) => r.quality === 'bad').length >= 2, 20_000);
-    sim.unit(5).setValue('holding', 100, { type: 'float32', byteOrder: 'big', wordOrder: 'big' }, -3.25);
+    sim.unit(5).setRegisters('holding', 100, [0xc050, 0x0000]); // -3.25 as float32 ABCD
     await new Promise((r) => setTimeout(r, 800)); // several intervals of outage
     await sim.restore();
     await sub.waitFor(() => plc().some((r) => r.point === 'temperature' && r.value === -3.25), 20_000);

@@ -1,9 +1,7 @@
-import type { ModbusClient } from './client.js';
 import { ModbusError } from './errors.js';
 import { PLAUSIBLE_MAX, PLAUSIBLE_MIN, probeModbus, type ProbeDecoding, type ProbeUnitResult } from './probe.js';
 import { ORDER_SWITCHES, registerWidth, type ManualOrder, type ModbusTable } from './schema.js';
-import { SerialPortError } from '../transport/serial/errors.js';
-import { closeModbus, openModbusRtu, openModbusTcp, type RtuLine } from './connection.js';
+import { openModbusRtu, openModbusTcp, type ModbusLink, type RtuLine } from './connection.js';
 import { ProbeError, type ProbeTerminal } from '../probe-terminal.js';
 
 /**
@@ -153,9 +151,7 @@ export async function runProbeModbus(opts: ProbeModbusOptions, term: ProbeTermin
   for (const baud of bauds) {
     if (signal.aborted) break;
     const transport = opts.host !== undefined ? `tcp ${opts.host}:${opts.tcpPort}` : `rtu ${opts.port} ${baud} ${opts.dataBits}${opts.parity[0]!.toUpperCase()}${opts.stopBits}`;
-    const client = await open(opts, baud);
-    // modbus-serial's own transaction timeout, so a silent unit's late answer cannot be taken for the next unit's.
-    client.setTimeout(opts.timeoutMs);
+    const link = await open(opts, baud);
     const sweep: ProbeSweep = { transport, baud, answered: [], absent: [] };
     sweeps.push(sweep);
     if (!opts.json) process.stdout.write(`probing ${transport}: units ${describeUnits(opts.units)}, ${opts.table} ${opts.register}+${opts.count}\n`);
@@ -163,7 +159,7 @@ export async function runProbeModbus(opts: ProbeModbusOptions, term: ProbeTermin
       for (const [i, unitId] of opts.units.entries()) {
         if (signal.aborted) break;
         if (progress) process.stderr.write(`\r  unit ${unitId} (${i + 1}/${opts.units.length})…  `);
-        const r = await probeModbus({ transport: client, unitRange: [unitId], address: opts.register, count: opts.count, table: opts.table, timeoutMs: opts.timeoutMs, signal });
+        const r = await probeModbus({ link, unitRange: [unitId], address: opts.register, count: opts.count, table: opts.table, timeoutMs: opts.timeoutMs, signal });
         sweep.absent.push(...r.absent);
         for (const u of r.answered) {
           sweep.answered.push(u);
@@ -175,7 +171,7 @@ export async function runProbeModbus(opts: ProbeModbusOptions, term: ProbeTermin
       }
     } finally {
       if (progress) process.stderr.write('\r\x1b[K');
-      await closeModbus(client);
+      await link.close();
     }
     if (!opts.json) {
       const ids = sweep.answered.map((u) => u.unitId);
@@ -190,12 +186,19 @@ export async function runProbeModbus(opts: ProbeModbusOptions, term: ProbeTermin
   return sweeps.some((s) => s.answered.length > 0) ? 0 : 1;
 }
 
-async function open(opts: ProbeModbusOptions, baud: number | undefined): Promise<ModbusClient> {
+async function open(opts: ProbeModbusOptions, baud: number | undefined): Promise<ModbusLink> {
+  if (opts.host === undefined) {
+    try {
+      return await openModbusRtu(opts.port!, { baudRate: baud!, parity: opts.parity, dataBits: opts.dataBits, stopBits: opts.stopBits });
+    } catch (err) {
+      // The serial layer's message already says what to do (not found, busy, permission).
+      if (err instanceof ModbusError) throw new ProbeError('PROBE_OPEN_FAILED', err.message, { cause: err });
+      throw err;
+    }
+  }
   try {
-    if (opts.host !== undefined) return await openModbusTcp(opts.host, opts.tcpPort, Math.max(opts.timeoutMs, 2000));
-    return await openModbusRtu(opts.port!, { baudRate: baud!, parity: opts.parity, dataBits: opts.dataBits, stopBits: opts.stopBits });
+    return await openModbusTcp(opts.host, opts.tcpPort, Math.max(opts.timeoutMs, 2000));
   } catch (err) {
-    if (err instanceof SerialPortError) throw err;
     if (err instanceof ModbusError) {
       const why = err.code === 'ECONNREFUSED' ? `nothing listens on ${opts.host}:${opts.tcpPort} (is the device on, Modbus TCP enabled, the port right?)` : err.message;
       throw new ProbeError('PROBE_OPEN_FAILED', `cannot connect to ${opts.host}:${opts.tcpPort}: ${why}`, { cause: err });

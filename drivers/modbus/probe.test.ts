@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startModbusTcpSimulator } from '../../test-rigs/modbus-sim/server.js';
-import { ModbusRTU } from './client.js';
+import { openModbusTcp } from './connection.js';
 import { decodeEveryWay, implausibility, probeModbus, ProbeOptionsError } from './probe.js';
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -11,19 +11,17 @@ afterEach(async () => {
 async function setup(unknownUnit: 'silence' | 'gateway-exception') {
   const sim = await startModbusTcpSimulator({ units: { 1: {}, 3: { size: { holding: 5 } } }, unknownUnit, clock: 'manual' });
   cleanups.push(() => sim.stop());
-  sim.unit(1).setValue('holding', 10, { type: 'float32', byteOrder: 'little', wordOrder: 'little' }, 1.5);
+  sim.unit(1).setRegisters('holding', 10, [0x0000, 0xc03f]); // 1.5 as float32 DCBA (0x3fc00000 byte-reversed)
   sim.unit(1).setBits('coil', 2, [true]);
-  const client = new ModbusRTU();
-  client.on('error', () => undefined);
-  await client.connectTCP(sim.host, { port: sim.port });
-  cleanups.push(() => new Promise<void>((r) => client.destroy(() => r())));
-  return { sim, client };
+  const link = await openModbusTcp(sim.host, sim.port, 1000);
+  cleanups.push(() => link.close());
+  return { sim, link };
 }
 
 describe('probeModbus', () => {
-  it('finds answering units over a real TCP client and decodes registers every way', async () => {
-    const { client } = await setup('silence');
-    const res = await probeModbus({ transport: client, unitRange: { from: 1, to: 4 }, table: 'holding', address: 10, count: 2, timeoutMs: 150 });
+  it('finds answering units over the daemon\'s own TCP transport and decodes registers every way', async () => {
+    const { link } = await setup('silence');
+    const res = await probeModbus({ link, unitRange: { from: 1, to: 4 }, table: 'holding', address: 10, count: 2, timeoutMs: 150 });
     expect(res.absent).toEqual([
       { unitId: 2, code: 'ETIMEDOUT' },
       { unitId: 4, code: 'ETIMEDOUT' },
@@ -46,16 +44,16 @@ describe('probeModbus', () => {
   });
 
   it('treats gateway exceptions as absent units and reads bit tables', async () => {
-    const { client } = await setup('gateway-exception');
-    const res = await probeModbus({ transport: client, unitRange: [1, 2], table: 'coil', address: 0, count: 4 });
+    const { link } = await setup('gateway-exception');
+    const res = await probeModbus({ link, unitRange: [1, 2], table: 'coil', address: 0, count: 4 });
     expect(res.answered).toEqual([{ unitId: 1, status: 'data', bits: [false, false, true, false] }]);
     expect(res.absent).toEqual([{ unitId: 2, code: 'MODBUS_EXCEPTION_11' }]);
   });
 
   it('rejects impossible requests before touching the bus', async () => {
-    const { client, sim } = await setup('silence');
-    await expect(probeModbus({ transport: client, unitRange: [1], table: 'holding', address: 0, count: 126 })).rejects.toThrow(ProbeOptionsError);
-    await expect(probeModbus({ transport: client, unitRange: { from: 250, to: 256 }, table: 'holding', address: 0, count: 1 })).rejects.toThrow(/unit id 256/);
+    const { link, sim } = await setup('silence');
+    await expect(probeModbus({ link, unitRange: [1], table: 'holding', address: 0, count: 126 })).rejects.toThrow(ProbeOptionsError);
+    await expect(probeModbus({ link, unitRange: { from: 250, to: 256 }, table: 'holding', address: 0, count: 1 })).rejects.toThrow(/unit id 256/);
     expect(sim.stats.requests).toBe(0);
   });
 });

@@ -1,19 +1,20 @@
-import { clientBlockReader, type ModbusClient } from './client.js';
+import type { ModbusLink } from './connection.js';
 import { bytePermutation, compileDecoder } from './decode.js';
 import type { ModbusError } from './errors.js';
+import { blockOf } from './pdu/response.js';
 import { byteOrders, isBitTable, manualOrderOf, MAX_BITS_PER_REQUEST, MAX_REGISTERS_PER_REQUEST, type ManualOrder, type ModbusTable, type ModbusValueType } from './schema.js';
 
 /**
  * `edge-gateway probe modbus`: which units answer, and what their registers look like decoded
  * every plausible way, so a technician can pick type/byteOrder/wordOrder by recognising a value.
- * Transport-agnostic: give it any connected modbus-serial client (TCP or RTU).
+ * Transport-agnostic: give it a link from connection.ts (the daemon's own TCP or RTU transport).
  *
  * A unit "answers" when it returns data or a Modbus exception (it exists, it just dislikes the
  * request). Silence and gateway exceptions 10/11 (the gateway has no such unit) mean absent.
  */
 
 export interface ProbeOptions {
-  transport: ModbusClient;
+  link: ModbusLink;
   /** Inclusive range, or an explicit list of unit ids. */
   unitRange: { from: number; to: number } | readonly number[];
   address: number;
@@ -101,13 +102,13 @@ export async function probeModbus(opts: ProbeOptions): Promise<ProbeResult> {
   const signal = opts.signal ?? new AbortController().signal;
   for (const unitId of units) {
     if (signal.aborted) break;
-    const reader = clientBlockReader(opts.transport, { unitId, timeoutMs: opts.timeoutMs ?? 300, signal });
     try {
-      const data = await reader.read(opts.table, opts.address, opts.count);
+      const bytes = await opts.link.read(unitId, opts.table, opts.address, opts.count, opts.timeoutMs ?? 300, signal);
+      const data = blockOf(opts.table, opts.count, bytes);
       if (isBitTable(opts.table)) {
-        result.answered.push({ unitId, status: 'data', bits: data.slice(0, opts.count).map(Boolean) });
+        result.answered.push({ unitId, status: 'data', bits: data.map(Boolean) });
       } else {
-        const registers = data.slice(0, opts.count).map((w) => Number(w) & 0xffff);
+        const registers = data.map(Number);
         result.answered.push({ unitId, status: 'data', registers, decodings: decodeEveryWay(registers, opts.address) });
       }
     } catch (err) {

@@ -1,6 +1,10 @@
 import type { DriverReading } from '../reading.js';
-import type { ReadPlan } from './plan.js';
-import type { RequestResult } from './poll.js';
+import type { Block } from './decode.js';
+import type { ModbusError } from './errors.js';
+import type { ReadPlan, ReadRequest } from './plan.js';
+
+/** A request's outcome with its answer as words/bits (the path for errors and values that decode bad). */
+export type BlockResult = { request: ReadRequest; data: Block; error?: undefined } | { request: ReadRequest; error: ModbusError; data?: undefined };
 
 /**
  * Turns poll results into readings, applying the bad-quality policy for a central system:
@@ -18,7 +22,7 @@ export class ReadingAssembler {
     for (const r of plan.requests) for (const p of r.points) if (p.unit !== undefined) this.units.set(p.name, p.unit);
   }
 
-  fromResults(results: readonly RequestResult[], ts: number): DriverReading[] {
+  fromResults(results: readonly BlockResult[], ts: number): DriverReading[] {
     const out: DriverReading[] = [];
     for (const r of results) {
       for (const p of r.request.points) {

@@ -18,11 +18,14 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
+/** id + 0.5 as float32 ABCD, high word (the low word is 0): 1.5 = 0x3fc00000, 2.5 = 0x40200000, ... */
+const ID_PLUS_HALF: Record<number, number> = { 1: 0x3fc0, 2: 0x4020, 3: 0x4060, 4: 0x4090 };
+
 async function rig(units: number[]): Promise<RtuRig> {
   const r = await startRtuRig({ units });
   cleanups.push(() => r.close());
   for (const id of units) {
-    r.sim.unit(id).setValue('holding', 10, { type: 'float32', byteOrder: 'big', wordOrder: 'big' }, id + 0.5);
+    r.sim.unit(id).setRegisters('holding', 10, [ID_PLUS_HALF[id]!, 0x0000]);
     r.sim.unit(id).setBits('coil', 3, [id % 2 === 1]);
   }
   return r;

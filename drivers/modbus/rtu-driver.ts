@@ -1,24 +1,24 @@
 import type { DeviceStatus, Driver, DriverContext, DriverFactory } from '../driver.js';
-import type { DriverReading } from '../reading.js';
 import { RateLimitedLog } from '../kit/rate-limited-log.js';
 import { sharedRtuBuses, type BusLease, type RtuBusRegistry } from './bus/bus-registry.js';
 import { counterFor, type RtuFrameCounter } from './bus/rtu-frame.js';
 import { UnitBreaker } from './bus/unit-breaker.js';
-import type { BlockReader } from './client.js';
 import { ModbusError } from './errors.js';
-import { compileReadPlan, type ReadPlan } from './plan.js';
-import { readPlan } from './poll.js';
+import type { WriteRequest } from './pdu/request.js';
+import { compileReadPlan, type ReadPlan, type ReadRequest } from './plan.js';
+import { readPlan, tallyPoll } from './poll.js';
+import { PollEmitter } from './poll-emitter.js';
 import { DeviceStateLog } from '../kit/device-state-log.js';
 import { PollLoop } from '../kit/poll-loop.js';
 import { PollSchedule } from '../kit/poll-schedule.js';
-import { ReadingAssembler } from './readings.js';
 import type { ModbusRtuDevice } from './schema.js';
 
 /**
  * Modbus RTU driver: one instance per configured unit. Units naming the same serial port share
  * one bus (bus/bus-registry.ts), whose scheduler interleaves their requests fairly; this driver
  * keeps its unit's poll schedule, circuit breaker, counters and readings. Register map, plan,
- * decoding and the bad-quality policy are the Modbus TCP driver's (plan/decode/poll/readings).
+ * decoding, the read policy and the bad-quality policy are the Modbus TCP driver's (plan,
+ * compiled-plan, poll, poll-emitter, readings). `write()` sends a command in the bus's next turn.
  *
  * Poll loop: ticks every `intervalMs`; polls never overlap; a poll that runs past the next tick
  * (the bus was busy with other units) skips the missed ticks, counted as `overruns`.
@@ -46,7 +46,7 @@ type CounterName =
   | RtuFrameCounter;
 
 export class ModbusRtuDriver implements Driver {
-  private readonly assembler: ReadingAssembler;
+  private readonly emitter: PollEmitter;
   private readonly poller: PollLoop;
   private readonly breaker: UnitBreaker;
   private readonly faultLog: RateLimitedLog;
@@ -76,7 +76,7 @@ export class ModbusRtuDriver implements Driver {
     private readonly plan: ReadPlan,
     private readonly buses: RtuBusRegistry = sharedRtuBuses,
   ) {
-    this.assembler = new ReadingAssembler(plan);
+    this.emitter = new PollEmitter(plan, config.registers, ctx, () => this.stopping);
     this.stateLog = new DeviceStateLog(ctx.log, 'modbus rtu unit', { port: config.port.path, unitId: config.unitId });
     this.breaker = new UnitBreaker({
       threshold: config.breaker.failureThreshold,
@@ -138,6 +138,20 @@ export class ModbusRtuDriver implements Driver {
     });
   }
 
+  /**
+   * Writes coils or holding registers of this unit (FC 5, 6, 15, 16) in the bus's next free
+   * turn, ahead of every queued poll request. Rejects with a ModbusError as a read would (the
+   * port's code while it is closed, ETIMEDOUT, the unit's exception, EBADRESPONSE for a wrong
+   * echo, ENOTCONN before the driver has joined its bus).
+   */
+  write(req: WriteRequest): Promise<void> {
+    const bus = this.lease?.bus;
+    if (!bus || this.stopping) {
+      return Promise.reject(new ModbusError('ENOTCONN', `write to unit ${this.config.unitId} on ${this.config.port.path}: driver not running`, 'connection'));
+    }
+    return bus.write(this.config.unitId, req, this.config.timeoutMs, this.poller.signal);
+  }
+
   private get stopping(): boolean {
     return this.poller.stopping;
   }
@@ -158,7 +172,7 @@ export class ModbusRtuDriver implements Driver {
       this.counters.portErrors++;
       const e = bus.portError;
       const error = new ModbusError(e?.code ?? 'ENOTCONN', e?.message ?? `serial port ${this.config.port.path} is not open yet`, 'connection');
-      this.emit(this.assembler.allBad(error.code, ts));
+      this.emitter.emitAllBad(error.code, ts);
       this.stateLog.set('down', this.stateLog.recordError(error));
       return;
     }
@@ -172,55 +186,40 @@ export class ModbusRtuDriver implements Driver {
       this.ctx.log.debug({ unitId: this.config.unitId }, 'probing unit behind an open breaker');
     }
     this.counters.polls++;
-    const results = await readPlan(this.plan, this.blockReader());
+    const results = await readPlan(this.plan, (r) => this.readThroughBreaker(r));
     // A probe cut short by the port vanishing proved nothing either way: probe again next tick.
     if (this.breaker.state === 'half-open') this.breaker.probeInconclusive(Date.now());
     if (this.stopping) return;
 
-    let good = 0;
-    let firstError: ModbusError | null = null;
-    for (const r of results) {
-      if (r.sent) this.counters.requests++;
-      if (r.error === undefined) {
-        good++;
-        continue;
-      }
-      firstError ??= r.error;
-      if (!r.sent) continue;
-      const counter = counterFor(r.error);
+    const t = tallyPoll(results);
+    this.counters.requests += t.sent;
+    for (const e of t.sentErrors) {
+      const counter = counterFor(e);
       if (counter) this.counters[counter]++;
-      else if (r.error.kind === 'connection') this.counters.portErrors++;
-      if (r.error.kind === 'response' || r.error.kind === 'exception') {
-        this.faultLog.warn(r.error.code, { unitId: this.config.unitId, code: r.error.code }, r.error.message);
-      }
+      else if (e.kind === 'connection') this.counters.portErrors++;
+      if (e.kind === 'response' || e.kind === 'exception') this.faultLog.warn(e.code, { unitId: this.config.unitId, code: e.code }, e.message);
     }
-
-    this.emit(this.assembler.fromResults(results, ts));
-    if (good > 0) this.lastGoodTs = ts;
-    if (firstError) this.stateLog.recordError(firstError);
-    if (good === results.length) this.stateLog.set('ok');
-    else this.stateLog.set(good > 0 ? 'degraded' : 'down', this.stateLog.lastError);
+    this.emitter.emitPoll(results, ts);
+    if (t.good > 0) this.lastGoodTs = ts;
+    if (t.firstError) this.stateLog.recordError(t.firstError);
+    this.stateLog.set(t.state, t.state === 'ok' ? undefined : this.stateLog.lastError);
   }
 
   /** Reads through the shared bus, feeding every outcome to the breaker. */
-  private blockReader(): BlockReader {
+  private async readThroughBreaker(r: ReadRequest): Promise<Buffer> {
     const { unitId, timeoutMs } = this.config;
-    return {
-      read: async (table, address, count) => {
-        try {
-          const data = await this.lease!.bus.read({ unitId, table, address, count }, timeoutMs, this.poller.signal);
-          this.unitAnswered();
-          return data;
-        } catch (err) {
-          const error = err as ModbusError;
-          if (error.kind === 'timeout') this.unitSilent();
-          // Any reply, even a garbled or foreign one, came back without costing the bus a
-          // timeout; the breaker exists to stop timeouts, the counters show the rest.
-          else if (error.kind === 'exception' || error.kind === 'response') this.unitAnswered();
-          throw error;
-        }
-      },
-    };
+    try {
+      const data = await this.lease!.bus.read({ unitId, table: r.table, address: r.address, count: r.count }, timeoutMs, this.poller.signal);
+      this.unitAnswered();
+      return data;
+    } catch (err) {
+      const error = err as ModbusError;
+      if (error.kind === 'timeout') this.unitSilent();
+      // Any reply, even a garbled or foreign one, came back without costing the bus a
+      // timeout; the breaker exists to stop timeouts, the counters show the rest.
+      else if (error.kind === 'exception' || error.kind === 'response') this.unitAnswered();
+      throw error;
+    }
   }
 
   private unitAnswered(): void {
@@ -238,12 +237,6 @@ export class ModbusRtuDriver implements Driver {
       `unit ${this.config.unitId} silent: circuit breaker open, polls skipped until a probe in ${Math.round(retryInMs)} ms`,
     );
   }
-
-  private emit(readings: DriverReading[]): void {
-    if (!this.stopping && readings.length > 0) this.ctx.emit(readings);
-  }
-
-
 
   private sleep(ms: number): Promise<void> {
     return this.poller.sleep(ms);

@@ -44,9 +44,9 @@ describe('modbus-tcp driver', () => {
   it('decodes a mixed register map into one batch per poll', async () => {
     const s = await sim({ units: [3] });
     const u = s.unit(3);
-    u.setValue('holding', 10, { type: 'float32', byteOrder: 'big', wordOrder: 'big' }, 1.5);
-    u.setValue('holding', 12, { type: 'int16', byteOrder: 'big', wordOrder: 'big' }, -215);
-    u.setValue('holding', 20, { type: 'uint32', byteOrder: 'big', wordOrder: 'little' }, 123456789);
+    u.setRegisters('holding', 10, [0x3fc0, 0x0000]); // 1.5 as float32 ABCD
+    u.setRegisters('holding', 12, [0xff29]); // -215 as int16
+    u.setRegisters('holding', 20, [0xcd15, 0x075b]); // 123456789 = 0x075bcd15, low word first
     u.setRegisters('input', 7, [0b0100]);
     u.setBits('coil', 5, [true]);
     u.setBits('discrete', 0, [false, true]);

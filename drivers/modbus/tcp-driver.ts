@@ -1,15 +1,13 @@
 import type { DeviceStatus, Driver, DriverContext, DriverFactory } from '../driver.js';
-import type { DriverReading } from '../reading.js';
 import { ModbusError } from './errors.js';
+import type { WriteRequest } from './pdu/request.js';
 import { compileReadPlan, type ReadPlan } from './plan.js';
-import type { RequestResult } from './poll.js';
+import { readPlan, tallyPoll } from './poll.js';
+import { PollEmitter } from './poll-emitter.js';
 import { DeviceStateLog } from '../kit/device-state-log.js';
 import { PollLoop } from '../kit/poll-loop.js';
 import { PollSchedule } from '../kit/poll-schedule.js';
-import { expandPacked, type PackedReadings } from '../packed-readings.js';
-import { allGood, blockOf, compileRequests, PackedAnswer, type CompiledRequest } from './compiled-plan.js';
 import { MbapTransport } from './tcp-transport.js';
-import { ReadingAssembler } from './readings.js';
 import { retryDelayMs } from '../kit/backoff.js';
 import type { ModbusTcpDevice } from './schema.js';
 
@@ -21,10 +19,9 @@ import type { ModbusTcpDevice } from './schema.js';
  * past the next tick skips the missed ticks (counted as `overruns`) instead of queueing them.
  * Every poll emits one array: a good reading per readable point, `ts` = poll start.
  *
- * Transport: MBAP on a plain socket (tcp-transport.ts). Requests go out one at a time unless
- * `maxOutstandingRequests` > 1, for devices that serve several transactions at once. Good
- * answers go to the core as packed readings decoded straight from the answer's bytes
- * (compiled-plan.ts); only errors and values that decode bad take the reading-object path.
+ * Transport: MBAP on a plain socket (tcp-transport.ts). The read policy is poll.ts's (one
+ * request at a time unless `maxOutstandingRequests` > 1); good answers go to the core as packed
+ * readings (poll-emitter.ts). `write()` sends a command between two requests of a poll.
  *
  * Failure policy (what a central system wants): a point that cannot be read gets ONE reading
  * `{ value: null, quality: 'bad', attrs: { error: <code> } }` when it goes bad, then silence
@@ -51,7 +48,7 @@ type Counters = Record<
 >;
 
 export class ModbusTcpDriver implements Driver {
-  private readonly assembler: ReadingAssembler;
+  private readonly emitter: PollEmitter;
   private readonly poller: PollLoop;
   private readonly counters: Counters = {
     polls: 0,
@@ -67,7 +64,6 @@ export class ModbusTcpDriver implements Driver {
   private client: MbapTransport | null = null;
   /** Answers with a transaction id nobody asked for, on connections already closed. */
   private strayFramesBefore = 0;
-  private readonly compiled: CompiledRequest[];
   private connectedOnce = false;
   private reconnectAttempt = 0;
   private readonly stateLog: DeviceStateLog;
@@ -77,8 +73,7 @@ export class ModbusTcpDriver implements Driver {
     private readonly ctx: DriverContext,
     private readonly plan: ReadPlan,
   ) {
-    this.assembler = new ReadingAssembler(plan);
-    this.compiled = compileRequests(plan, config.registers);
+    this.emitter = new PollEmitter(plan, config.registers, ctx, () => this.stopping);
     this.stateLog = new DeviceStateLog(ctx.log, 'modbus device', { host: config.host, port: config.port, unitId: config.unitId });
     this.poller = new PollLoop(ctx.log, 'modbus poll loop', () => this.stateLog.set('down'));
   }
@@ -105,6 +100,20 @@ export class ModbusTcpDriver implements Driver {
       strayFrames: this.strayFramesBefore + (this.client?.strayFrames ?? 0),
       reconnectAttempt: this.reconnectAttempt,
     });
+  }
+
+  /**
+   * Writes coils or holding registers of this device (FC 5, 6, 15, 16) on the poll's connection,
+   * ahead of the poll's remaining requests and never overlapping one. Rejects with a ModbusError:
+   * ENOTCONN while there is no connection (nothing is queued for later: a command must not fire
+   * long after it was given), the device's exception, EBADRESPONSE for a wrong echo, ETIMEDOUT.
+   */
+  write(req: WriteRequest): Promise<void> {
+    const client = this.client;
+    if (client === null || this.stopping) {
+      return Promise.reject(new ModbusError('ENOTCONN', `write to ${this.config.host}:${this.config.port}: not connected`, 'connection'));
+    }
+    return client.write(this.config.unitId, req, this.config.timeoutMs);
   }
 
   private get stopping(): boolean {
@@ -138,7 +147,7 @@ export class ModbusTcpDriver implements Driver {
       const error = err as ModbusError;
       this.counters.connectFailures++;
       this.stateLog.recordError(error);
-      this.emit(this.assembler.allBad(error.code, Date.now()));
+      this.emitter.emitAllBad(error.code, Date.now());
       this.stateLog.set('down', error);
       return false;
     }
@@ -154,112 +163,31 @@ export class ModbusTcpDriver implements Driver {
     return true;
   }
 
-  /**
-   * Every request of the plan, at most `maxOutstandingRequests` at a time. As in poll.ts: an
-   * exception or malformed answer fails only its request; after a timeout or connection error
-   * the rest are not sent and share that error.
-   */
-  private async readAll(client: MbapTransport): Promise<RequestResult[]> {
-    const requests = this.plan.requests;
-    const results = new Array<RequestResult>(requests.length);
-    const { unitId, timeoutMs } = this.config;
-    let fatal: ModbusError | null = null;
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < requests.length) {
-        const i = next++;
-        const request = requests[i]!;
-        if (fatal) {
-          results[i] = { request, error: fatal, sent: false };
-          continue;
-        }
-        try {
-          const data = await client.read(unitId, request.table, request.address, request.count, timeoutMs);
-          results[i] = { request, data, sent: true };
-        } catch (err) {
-          const error = err as ModbusError;
-          results[i] = { request, error, sent: true };
-          if (error.kind !== 'exception' && error.kind !== 'response') fatal ??= error;
-        }
-      }
-    };
-    const lanes = Math.min(this.config.maxOutstandingRequests, requests.length);
-    if (lanes <= 1) await worker();
-    else await Promise.all(Array.from({ length: lanes }, worker));
-    return results;
-  }
-
   private async pollOnce(ts: number): Promise<void> {
     const client = this.client;
     if (client === null) return;
     this.counters.polls++;
-    const results = await this.readAll(client);
+    const { unitId, timeoutMs, maxOutstandingRequests } = this.config;
+    const results = await readPlan(this.plan, (r) => client.read(unitId, r.table, r.address, r.count, timeoutMs), maxOutstandingRequests);
     if (this.stopping) return;
 
-    let good = 0;
-    let lost: ModbusError | null = null;
-    let firstError: ModbusError | null = null;
-    for (const r of results) {
-      if (r.sent) this.counters.requests++;
-      if (r.error === undefined) {
-        good++;
-        continue;
-      }
-      firstError ??= r.error;
-      if (!r.sent) continue;
-      if (r.error.kind === 'exception') this.counters.exceptions++;
-      else if (r.error.kind === 'timeout') this.counters.timeouts++;
-      else if (r.error.kind === 'connection') this.counters.connectionErrors++;
-      if (r.error.kind === 'timeout' || r.error.kind === 'connection') lost = r.error;
+    const t = tallyPoll(results);
+    this.counters.requests += t.sent;
+    for (const e of t.sentErrors) {
+      if (e.kind === 'exception') this.counters.exceptions++;
+      else if (e.kind === 'timeout') this.counters.timeouts++;
+      else if (e.kind === 'connection') this.counters.connectionErrors++;
     }
-
-    this.emitPoll(results, ts);
-    if (good > 0) this.lastGoodTs = ts;
-    if (firstError) this.stateLog.recordError(firstError);
-    if (lost) {
+    this.emitter.emitPoll(results, ts);
+    if (t.good > 0) this.lastGoodTs = ts;
+    if (t.firstError) this.stateLog.recordError(t.firstError);
+    if (t.lost) {
       this.dropConnection();
     } else {
       this.reconnectAttempt = 0;
     }
-    if (good === results.length) this.stateLog.set('ok');
-    else this.stateLog.set(good > 0 ? 'degraded' : 'down', firstError ?? undefined);
+    this.stateLog.set(t.state, t.state === 'ok' ? undefined : (t.firstError ?? undefined));
   }
-
-  /** Good answers as packed readings; errors and values that decode bad as reading objects. */
-  private emitPoll(results: RequestResult[], ts: number): void {
-    const packed: PackedReadings[] = [];
-    const slow: RequestResult[] = [];
-    for (let i = 0; i < results.length; i++) {
-      const r = results[i]!;
-      if (r.data === undefined) {
-        slow.push(r);
-        continue;
-      }
-      // readAll stores the transport's answer bytes.
-      const data = r.data as Buffer;
-      const c = this.compiled[i]!;
-      if (allGood(c, data)) {
-        this.assembler.markGood(c.points.names);
-        packed.push(new PackedAnswer(c, data, ts));
-      } else {
-        slow.push({ request: r.request, data: blockOf(r.request, data), sent: true });
-      }
-    }
-    const readings = slow.length > 0 ? this.assembler.fromResults(slow, ts) : [];
-    if (this.stopping) return;
-    if (this.ctx.emitPacked) {
-      if (packed.length > 0) this.ctx.emitPacked(packed);
-      this.emit(readings);
-    } else {
-      this.emit(packed.length === 0 ? readings : [...packed.flatMap(expandPacked), ...readings]);
-    }
-  }
-
-  private emit(readings: DriverReading[]): void {
-    if (!this.stopping && readings.length > 0) this.ctx.emit(readings);
-  }
-
-
 
   private dropConnection(): void {
     if (this.client) {

@@ -4,6 +4,8 @@ import { recordingContext, waitFor } from '../../test-rigs/driver-contract.js';
 import { startModbusTcpSimulator, type ModbusTcpSimulator } from '../../test-rigs/modbus-sim/server.js';
 import { expandPacked, type PackedReadings } from '../packed-readings.js';
 import type { ModbusError } from './errors.js';
+import type { ReadPlan } from './plan.js';
+import { readPlan } from './poll.js';
 import { modbusTcpDeviceSchema } from './schema.js';
 import { createModbusTcpDriver } from './tcp-driver.js';
 import { MbapTransport } from './tcp-transport.js';
@@ -269,4 +271,79 @@ describe('MbapTransport', () => {
       ['a', 'bad', 'MODBUS_EXCEPTION_4'], ['b', 'bad', 'MODBUS_EXCEPTION_4'],
     ]);
   });
+});
+
+describe('MbapTransport writes (FC 5, 6, 15, 16)', () => {
+  it('writes coils and registers: the simulator holds exactly the hand-written words and bits, and they read back', async () => {
+    const s = await sim();
+    const t = await connect(s.host, s.port);
+    await t.write(1, { op: 'write-register', address: 7, value: 0xbeef }, 500);
+    await t.write(1, { op: 'write-registers', address: 20, values: [0x1234, 0xabcd, 0x0001] }, 500);
+    await t.write(1, { op: 'write-coil', address: 1, value: true }, 500);
+    await t.write(1, { op: 'write-coils', address: 3, values: [true, false, true, true, false, false, false, false, true] }, 500);
+    const u = s.unit(1);
+    expect(u.holding[7]).toBe(0xbeef);
+    expect([...u.holding.subarray(19, 24)]).toEqual([0, 0x1234, 0xabcd, 0x0001, 0]);
+    expect([...u.coil.subarray(0, 13)]).toEqual([0, 1, 0, 1, 0, 1, 1, 0, 0, 0, 0, 1, 0]);
+    expect([...(await t.read(1, 'holding', 20, 3, 500))]).toEqual([0x12, 0x34, 0xab, 0xcd, 0x00, 0x01]);
+    expect([...(await t.read(1, 'coil', 3, 9, 500))]).toEqual([0b0000_1101, 0b1]);
+    await t.write(1, { op: 'write-coil', address: 1, value: false }, 500);
+    expect(u.coil[1]).toBe(0);
+    expect(s.stats.requestLog.map((r) => r.functionCode)).toEqual([6, 16, 5, 15, 3, 1, 5]);
+  });
+
+  it('a write the device refuses is its exception; a write outside the spec never reaches the wire', async () => {
+    const s = await startModbusTcpSimulator({ units: { 1: { size: { holding: 5, coil: 5 } } }, clock: 'manual' });
+    cleanups.push(() => s.stop());
+    const t = await connect(s.host, s.port);
+    expect(await rejection(t.write(1, { op: 'write-registers', address: 4, values: [1, 2] }, 500))).toMatchObject({ code: 'MODBUS_EXCEPTION_2', kind: 'exception' });
+    expect(await rejection(t.write(1, { op: 'write-coil', address: 9, value: true }, 500))).toMatchObject({ code: 'MODBUS_EXCEPTION_2' });
+    expect(s.unit(1).holding[4]).toBe(0);
+    const requestsBefore = s.stats.requests;
+    expect(await rejection(t.write(1, { op: 'write-register', address: 0, value: 70_000 }, 500))).toMatchObject({ code: 'EBADREQUEST' });
+    // The connection still works, and the refused write was never sent.
+    await t.write(1, { op: 'write-register', address: 0, value: 42 }, 500);
+    expect(s.stats.requests).toBe(requestsBefore + 1);
+    expect(s.unit(1).holding[0]).toBe(42);
+  });
+
+  it('a wrong echo is a malformed answer: the device may have written something else', async () => {
+    // Echoes FC 6 with the value plus one.
+    const srv = await rawServer((req) => {
+      const out = Buffer.from(req);
+      out.writeUInt16BE(req.readUInt16BE(10) + 1, 10);
+      return out;
+    });
+    const t = await connect(srv.host, srv.port);
+    const e = await rejection(t.write(1, { op: 'write-register', address: 3, value: 7 }, 500));
+    expect(e).toMatchObject({ code: 'EBADRESPONSE', kind: 'response' });
+    expect(e!.message).toMatch(/write holding 3 = 7 to unit 1: malformed answer \(echoed value 0x0008, expected 0x0007\)/);
+  });
+
+  for (const lanes of [1, 2]) {
+    it(`a write takes its turn ahead of the poll's remaining requests, never inside another transaction (${lanes} lane(s))`, async () => {
+      const s = await sim();
+      // Every answer takes 60 ms, so the write is asked for while the poll's first request(s) are on the wire.
+      s.setFault(1, { kind: 'slow', ms: 60 });
+      const t = await connect(s.host, s.port);
+      const plan: ReadPlan = {
+        pointNames: [],
+        requests: [0, 10, 20, 30].map((address) => ({ table: 'input' as const, address, count: 1, points: [] })),
+      };
+      const order: string[] = [];
+      const poll = readPlan(plan, (r) => t.read(1, r.table, r.address, r.count, 1000).then((d) => (order.push(`read ${r.address}`), d)), lanes);
+      await waitFor('the first request on the wire', () => s.stats.requests >= lanes, 2000);
+      await t.write(1, { op: 'write-register', address: 5, value: 1 }, 1000);
+      order.push('write');
+      const results = await poll;
+      expect(results.every((r) => r.error === undefined)).toBe(true);
+      // The write went out right after the request(s) already on the wire, before the rest of the poll ...
+      const log = s.stats.requestLog;
+      expect(log.map((r) => r.functionCode)).toEqual([...new Array<number>(lanes).fill(4), 6, ...new Array<number>(4 - lanes).fill(4)]);
+      // ... once their answers were in (nothing pending when it arrived), and nothing went out beside it.
+      expect(log[lanes]!.answersPending).toBe(0);
+      expect(log[lanes + 1]!.answersPending).toBe(0);
+      expect(order.indexOf('write')).toBe(lanes);
+    });
+  }
 });

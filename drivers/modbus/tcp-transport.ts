@@ -1,10 +1,12 @@
 import net from 'node:net';
 import { classifyModbusError, exceptionError, ModbusError } from './errors.js';
-import { isBitTable, type ModbusTable } from './schema.js';
+import { describeRequest, requestPduLength, writeRequestPdu, type PduRequest, type WriteRequest } from './pdu/request.js';
+import { parseResponsePdu } from './pdu/response.js';
+import type { ModbusTable } from './schema.js';
 
 /**
- * Modbus TCP on a plain `net` socket with MBAP framing: one 12-byte request buffer and one map
- * entry per request, and the answer handed back as a view of the received bytes. Timeouts are
+ * Modbus TCP on a plain `net` socket: MBAP framing only; request PDUs are built and answers judged
+ * by the shared codec (pdu/). One request buffer and one map entry per request, and the answer handed back as a view of the received bytes. Timeouts are
  * deadlines checked by one timer per connection, re-armed for the earliest deadline when it fires,
  * not a timer per request (a device polled every 10 ms would otherwise create and cancel 100
  * timers a second, for answers that nearly always come in time).
@@ -22,35 +24,36 @@ import { isBitTable, type ModbusTable } from './schema.js';
  *     that has lost its framing cannot be trusted again: the socket is destroyed).
  * An answer whose transaction id matches no outstanding request (a confused device or gateway)
  * is dropped and counted in `strayFrames`; its request times out.
+ *
+ * Writes (`write()`) take their turn ahead of reads that are waiting and never inside another
+ * transaction: a write waits until nothing is outstanding, and reads asked for meanwhile wait
+ * until it has settled. A poll between two of its requests thus lets a command through at once,
+ * and a device that mishandles pipelining never sees a write overlap a read.
  */
 
-const FUNCTION_CODE: Record<ModbusTable, number> = { coil: 1, discrete: 2, holding: 3, input: 4 };
 const MBAP_HEADER = 7;
 /** Unit id + PDU: a PDU is at most 253 bytes. */
 const MAX_MBAP_LENGTH = 254;
 
-interface Outstanding {
-  fc: number;
+interface Transaction {
   unitId: number;
-  table: ModbusTable;
-  address: number;
-  count: number;
-  /** Data bytes the answer must carry. */
-  byteCount: number;
-  /** performance.now() past which the request has timed out. */
-  deadline: number;
+  req: PduRequest;
   timeoutMs: number;
+  /** A write: sent only when nothing else is outstanding, and nothing else is sent until it settles. */
+  exclusive: boolean;
+  /** performance.now() past which the request has timed out (set when sent). */
+  deadline: number;
   resolve: (data: Buffer) => void;
   reject: (err: ModbusError) => void;
 }
 
-/** What a request was, for error messages (built only when one fails). */
-function contextOf(o: Pick<Outstanding, 'table' | 'address' | 'count' | 'unitId'>): string {
-  return `read ${o.table} ${o.address}+${o.count} from unit ${o.unitId}`;
-}
-
 export class MbapTransport {
-  private readonly outstanding = new Map<number, Outstanding>();
+  private readonly outstanding = new Map<number, Transaction>();
+  /** Writes waiting for the connection to fall quiet, first come first served. */
+  private readonly writesWaiting: Transaction[] = [];
+  /** Reads asked for while a write is waiting or outstanding. */
+  private readonly readsWaiting: Transaction[] = [];
+  private writing = false;
   private nextTid = 1;
   private rest: Buffer | null = null;
   private lostError: ModbusError | null = null;
@@ -117,28 +120,76 @@ export class MbapTransport {
    * and resolve with the data bytes of the answer, a view into the received chunk.
    */
   read(unitId: number, table: ModbusTable, address: number, count: number, timeoutMs: number): Promise<Buffer> {
+    return this.transact(unitId, { op: 'read', table, address, count }, timeoutMs, false);
+  }
+
+  /**
+   * Write coils or holding registers (FC 5, 6, 15, 16); resolves once the device has echoed the
+   * request exactly. Goes ahead of waiting reads, never overlapping another transaction.
+   */
+  async write(unitId: number, req: WriteRequest, timeoutMs: number): Promise<void> {
+    await this.transact(unitId, req, timeoutMs, true);
+  }
+
+  private transact(unitId: number, req: PduRequest, timeoutMs: number, exclusive: boolean): Promise<Buffer> {
     return new Promise<Buffer>((resolve, reject) => {
       if (this.lostError) {
-        reject(new ModbusError(this.lostError.code, `${contextOf({ table, address, count, unitId })}: ${this.lostError.message}`, 'connection'));
+        reject(new ModbusError(this.lostError.code, `${describeRequest(req, unitId)}: ${this.lostError.message}`, 'connection'));
         return;
       }
-      const tid = this.allocateTid();
-      const fc = FUNCTION_CODE[table];
-      const req = Buffer.allocUnsafe(12);
-      req.writeUInt16BE(tid, 0);
-      req.writeUInt16BE(0, 2);
-      req.writeUInt16BE(6, 4);
-      req[6] = unitId;
-      req[7] = fc;
-      req.writeUInt16BE(address, 8);
-      req.writeUInt16BE(count, 10);
-      const byteCount = isBitTable(table) ? Math.ceil(count / 8) : count * 2;
-      const deadline = performance.now() + timeoutMs;
-      this.outstanding.set(tid, { fc, unitId, table, address, count, byteCount, deadline, timeoutMs, resolve, reject });
-      // With one timeout per device, deadlines only grow and the armed timer stays; a shorter one re-arms it.
-      if (deadline < this.sweepAt) this.armSweep(deadline, timeoutMs);
-      this.socket.write(req);
+      const t: Transaction = { unitId, req, timeoutMs, exclusive, deadline: 0, resolve, reject };
+      if (exclusive) {
+        this.writesWaiting.push(t);
+        this.admit();
+      } else if (this.writing || this.writesWaiting.length > 0) {
+        this.readsWaiting.push(t);
+      } else {
+        this.send(t);
+      }
     });
+  }
+
+  /** Starts what may go now: the first waiting write once nothing is outstanding, else the waiting reads. */
+  private admit(): void {
+    if (this.writing || this.lostError) return;
+    if (this.writesWaiting.length > 0) {
+      if (this.outstanding.size > 0) return;
+      this.writing = true;
+      this.send(this.writesWaiting.shift()!);
+      return;
+    }
+    for (const t of this.readsWaiting.splice(0)) this.send(t);
+  }
+
+  private send(t: Transaction): void {
+    const length = requestPduLength(t.req);
+    const frame = Buffer.allocUnsafe(MBAP_HEADER + length);
+    try {
+      writeRequestPdu(t.req, t.unitId, frame, MBAP_HEADER);
+    } catch (err) {
+      if (t.exclusive) this.writing = false;
+      t.reject(err as ModbusError);
+      this.admit();
+      return;
+    }
+    const tid = this.allocateTid();
+    frame.writeUInt16BE(tid, 0);
+    frame.writeUInt16BE(0, 2);
+    frame.writeUInt16BE(length + 1, 4);
+    frame[6] = t.unitId;
+    t.deadline = performance.now() + t.timeoutMs;
+    this.outstanding.set(tid, t);
+    // With one timeout per device, deadlines only grow and the armed timer stays; a shorter one re-arms it.
+    if (t.deadline < this.sweepAt) this.armSweep(t.deadline, t.timeoutMs);
+    this.socket.write(frame);
+  }
+
+  /** A transaction has left `outstanding`: settle it, then let whatever waited for it go. */
+  private settle(t: Transaction, result: Buffer | ModbusError): void {
+    if (t.exclusive) this.writing = false;
+    if (result instanceof ModbusError) t.reject(result);
+    else t.resolve(result);
+    this.admit();
   }
 
   /** Close the socket; outstanding requests fail with ECANCELED. */
@@ -161,7 +212,7 @@ export class MbapTransport {
     for (const [tid, o] of this.outstanding) {
       if (o.deadline <= now) {
         this.outstanding.delete(tid);
-        o.reject(new ModbusError('ETIMEDOUT', `${contextOf(o)}: no answer within ${o.timeoutMs} ms`, 'timeout'));
+        this.settle(o, new ModbusError('ETIMEDOUT', `${describeRequest(o.req, o.unitId)}: no answer within ${o.timeoutMs} ms`, 'timeout'));
       } else if (o.deadline < earliest) {
         earliest = o.deadline;
       }
@@ -203,7 +254,7 @@ export class MbapTransport {
     if (at < buf.length) this.rest = buf.subarray(at);
   }
 
-  /** One whole frame `buf[at, end)`: MBAP header, function code, then exception code or byte count + data. */
+  /** One whole frame `buf[at, end)`: MBAP header, then the response PDU for the codec to judge. */
   private onFrame(buf: Buffer, at: number, end: number): void {
     const tid = buf.readUInt16BE(at);
     const o = this.outstanding.get(tid);
@@ -213,23 +264,11 @@ export class MbapTransport {
     }
     this.outstanding.delete(tid);
     const unitId = buf[at + 6]!;
-    const fc = buf[at + 7]!;
-    if (fc === (o.fc | 0x80) && end - at >= 9) {
-      o.reject(exceptionError(buf[at + 8]!, contextOf(o)));
+    if (unitId !== o.unitId) {
+      this.settle(o, new ModbusError('EBADRESPONSE', `${describeRequest(o.req, o.unitId)}: malformed answer (unit ${unitId}, expected ${o.unitId})`, 'response'));
       return;
     }
-    const why =
-      unitId !== o.unitId
-        ? `unit ${unitId}, expected ${o.unitId}`
-        : fc !== o.fc
-          ? `function ${fc}, expected ${o.fc}`
-          : end - at < 9
-            ? 'no byte count'
-            : buf[at + 8] !== o.byteCount || end - (at + 9) !== o.byteCount
-              ? `${buf[at + 8]} data bytes declared, ${end - (at + 9)} present, ${o.byteCount} expected`
-              : null;
-    if (why !== null) o.reject(new ModbusError('EBADRESPONSE', `${contextOf(o)}: malformed answer (${why})`, 'response'));
-    else o.resolve(buf.subarray(at + 9, end));
+    this.settle(o, parseResponsePdu(o.req, o.unitId, buf.subarray(at + MBAP_HEADER, end)));
   }
 
   private lose(err: ModbusError): void {
@@ -240,10 +279,10 @@ export class MbapTransport {
     if (this.sweepTimer) clearTimeout(this.sweepTimer);
     this.sweepTimer = null;
     this.sweepAt = Infinity;
-    for (const [tid, o] of this.outstanding) {
-      this.outstanding.delete(tid);
-      o.reject(new ModbusError(err.code, `${contextOf(o)}: ${err.message}`, err.kind));
-    }
+    const waiting = [...this.outstanding.values(), ...this.writesWaiting.splice(0), ...this.readsWaiting.splice(0)];
+    this.outstanding.clear();
+    this.writing = false;
+    for (const o of waiting) o.reject(new ModbusError(err.code, `${describeRequest(o.req, o.unitId)}: ${err.message}`, err.kind));
     for (const l of this.lostListeners.splice(0)) l(err);
   }
 }

@@ -14,8 +14,8 @@ let sim: ModbusTcpSimulator;
 
 beforeAll(async () => {
   sim = await startModbusTcpSimulator({ units: { 1: {}, 3: { size: { holding: 5 } } }, unknownUnit: 'silence', clock: 'manual' });
-  sim.unit(1).setValue('holding', 10, { type: 'float32', byteOrder: 'little', wordOrder: 'little' }, 21.5);
-  sim.unit(1).setValue('holding', 20, { type: 'float64', byteOrder: 'big', wordOrder: 'little' }, 1234.5678);
+  sim.unit(1).setRegisters('holding', 10, [0x0000, 0xac41]); // 21.5 as float32 DCBA (0x41ac0000 byte-reversed)
+  sim.unit(1).setRegisters('holding', 20, [0xfaad, 0x6d5c, 0x4a45, 0x4093]); // 1234.5678 as float64 (0x40934a456d5cfaad), low word first
   // Bytes whose float32 reading in one order is 2.3e18: the kind that used to print as a plausible counter.
   sim.unit(1).setRegisters('holding', 30, [0x5f00, 0x3ff8]);
 });

@@ -44,6 +44,8 @@ export interface RtuBusSimulatorStats {
   requests: Record<number, number>;
   /** Unit ids of the requests in arrival order, most recent last (max 10 000). */
   requestLog: number[];
+  /** Function codes of the same requests, in the same order. */
+  functionLog: number[];
   /** Requests dropped for a bad CRC or unparseable framing. */
   rejectedFrames: number;
   /** Quiet time (ms) between the end of one of our replies and the next request, most recent last (max 10 000). */
@@ -84,7 +86,7 @@ export async function startRtuBusSimulator(opts: RtuBusSimulatorOptions): Promis
   }
   const faults = new Map<number, RtuUnitFault>();
   const timers = new Set<NodeJS.Timeout>();
-  const stats: RtuBusSimulatorStats = { requests: {}, requestLog: [], rejectedFrames: 0, silenceBeforeRequestMs: [] };
+  const stats: RtuBusSimulatorStats = { requests: {}, requestLog: [], functionLog: [], rejectedFrames: 0, silenceBeforeRequestMs: [] };
   let port: SerialPort | null = null;
   let rx = Buffer.alloc(0);
   let resyncTimer: NodeJS.Timeout | null = null;
@@ -149,7 +151,11 @@ export async function startRtuBusSimulator(opts: RtuBusSimulatorOptions): Promis
       const unitId = frame[0]!;
       stats.requests[unitId] = (stats.requests[unitId] ?? 0) + 1;
       stats.requestLog.push(unitId);
-      if (stats.requestLog.length > MAX_SAMPLES) stats.requestLog.shift();
+      stats.functionLog.push(frame[1]!);
+      if (stats.requestLog.length > MAX_SAMPLES) {
+        stats.requestLog.shift();
+        stats.functionLog.shift();
+      }
       if (unitId !== 0) reply(unitId, frame);
     }
     if (resyncTimer) clearTimeout(resyncTimer);

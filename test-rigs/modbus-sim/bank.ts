@@ -1,11 +1,14 @@
-import { encodeRegisters } from '../../drivers/modbus/encode.js';
-import type { DecodeOptions, ModbusTable } from '../../drivers/modbus/schema.js';
+import type { ModbusTable } from '../../drivers/modbus/schema.js';
 
 /**
  * The data of one simulated unit: four 65536-entry tables, of which only the first `size[table]`
  * addresses exist (reads past them answer ILLEGAL DATA ADDRESS, as real devices do), plus
  * dynamic registers whose values are a pure function of a step counter, so a test that steps
  * the clock by hand sees exactly the same values every run.
+ *
+ * Values go in as raw registers, never through the driver's encoder (drivers/modbus/encode.ts):
+ * tests write the words a device would hold by hand (e.g. 21.5 as float32 ABCD = 0x41ac 0x0000),
+ * so a fault in the driver's byte-order handling cannot cancel itself out.
  */
 
 export type Dynamic =
@@ -42,16 +45,6 @@ export class UnitBank {
 
   setBits(table: 'coil' | 'discrete', address: number, bits: readonly boolean[]): void {
     bits.forEach((b, i) => (this[table][address + i] = b ? 1 : 0));
-  }
-
-  /** Store a typed raw value the way a device with these byte/word orders would. */
-  setValue(
-    table: 'holding' | 'input',
-    address: number,
-    opts: Pick<DecodeOptions, 'type' | 'byteOrder' | 'wordOrder' | 'bit'>,
-    raw: number | boolean,
-  ): void {
-    this.setRegisters(table, address, encodeRegisters(opts, raw));
   }
 
   applyStep(step: number): void {

@@ -18,7 +18,9 @@ export function demoUnitOptions(): UnitOptions {
 }
 
 export function fillDemoValues(bank: UnitBank, unitId: number): void {
-  bank.setValue('holding', 100, { type: 'float32', byteOrder: 'big', wordOrder: 'big' }, 21.5 + unitId);
-  bank.setValue('holding', 102, { type: 'uint32', byteOrder: 'big', wordOrder: 'little' }, 123456);
+  const float = Buffer.alloc(4);
+  float.writeFloatBE(21.5 + unitId);
+  bank.setRegisters('holding', 100, [float.readUInt16BE(0), float.readUInt16BE(2)]);
+  bank.setRegisters('holding', 102, [0xe240, 0x0001]); // 123456 = 0x0001e240, low word first
   bank.setBits('coil', 0, [true, false, true, false]);
 }

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ModbusRTU, type ModbusClient } from '../../drivers/modbus/client.js';
+import modbusSerial from 'modbus-serial';
 import { encodeMbap, MbapDecoder, MbapFramingError } from './mbap.js';
 import { startModbusTcpSimulator, type ModbusTcpSimulator } from './server.js';
 
@@ -8,6 +8,11 @@ const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
+
+// modbus-serial, not the gateway's own codec, checks the simulator: two independent implementations.
+// (CommonJS with an ES-style .d.ts: under NodeNext the default import is the module namespace.)
+const ModbusRTU = modbusSerial.default;
+type ModbusClient = InstanceType<typeof ModbusRTU>;
 
 async function sim(opts: Parameters<typeof startModbusTcpSimulator>[0]): Promise<ModbusTcpSimulator> {
   const s = await startModbusTcpSimulator(opts);

@@ -32,8 +32,18 @@ export interface SimulatorOptions {
   stepMs?: number;
 }
 
+/** One request as it arrived, for tests of ordering. */
+export interface SimulatorRequest {
+  unitId: number;
+  functionCode: number;
+  /** Replies to earlier requests on this connection not yet sent when it arrived (slow units). */
+  answersPending: number;
+}
+
 export interface SimulatorStats {
   requests: number;
+  /** Requests in arrival order, most recent last (max 10 000). */
+  requestLog: SimulatorRequest[];
   connectionsAccepted: number;
   openConnections: number;
 }
@@ -66,7 +76,7 @@ export async function startModbusTcpSimulator(opts: SimulatorOptions): Promise<M
   const faults = new Map<number, UnitFault>();
   const sockets = new Set<net.Socket>();
   const timers = new Set<NodeJS.Timeout>();
-  const stats: SimulatorStats = { requests: 0, connectionsAccepted: 0, openConnections: 0 };
+  const stats: SimulatorStats = { requests: 0, requestLog: [], connectionsAccepted: 0, openConnections: 0 };
   let stepCount = 0;
   let stopped = false;
 
@@ -86,6 +96,7 @@ export async function startModbusTcpSimulator(opts: SimulatorOptions): Promise<M
     stats.openConnections = sockets.size;
     socket.setNoDelay(true);
     const decoder = new MbapDecoder();
+    let answersPending = 0;
     socket.on('error', () => undefined); // clients vanish mid-write; that is their business
     socket.on('close', () => {
       sockets.delete(socket);
@@ -103,11 +114,15 @@ export async function startModbusTcpSimulator(opts: SimulatorOptions): Promise<M
       const now: Buffer[] = [];
       for (const frame of frames) {
         stats.requests++;
+        stats.requestLog.push({ unitId: frame.unitId, functionCode: frame.pdu[0] ?? 0, answersPending });
+        if (stats.requestLog.length > 10_000) stats.requestLog.shift();
         const fault = faults.get(frame.unitId);
         if (fault?.kind === 'silence') continue;
         if (fault?.kind === 'slow') {
+          answersPending++;
           const timer = setTimeout(() => {
             timers.delete(timer);
+            answersPending--;
             const reply = answer(frame);
             if (reply && !socket.destroyed) socket.write(reply);
           }, fault.ms);

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startRtuRig, type RtuRig } from '../../../test-rigs/modbus-rtu-sim/rig.js';
 import { serialPortSchema } from '../../transport/serial/schema.js';
 import { ModbusError } from '../errors.js';
+import { blockOf } from '../pdu/response.js';
 import { RtuBus } from './rtu-bus.js';
 
 /** The bus scheduler alone, against the simulator on a real pty. */
@@ -24,7 +25,8 @@ async function setup(units: number[]): Promise<{ rig: RtuRig; bus: RtuBus }> {
 }
 
 const read = (bus: RtuBus, unitId: number, signal = new AbortController().signal, timeoutMs = 200) =>
-  bus.read({ unitId, table: 'holding', address: 0, count: 2 }, timeoutMs, signal);
+  bus.read({ unitId, table: 'holding', address: 0, count: 2 }, timeoutMs, signal).then((data) => blockOf('holding', 2, data));
+const never = new AbortController().signal;
 
 describe('rtu bus scheduler', () => {
   it('serves waiting units round-robin: a unit with many queued requests cannot go ahead of the others', async () => {
@@ -69,5 +71,47 @@ describe('rtu bus scheduler', () => {
     expect(err.code).toMatch(/^SERIAL_(UNPLUGGED|NOT_FOUND)$/);
     await bus.stop();
     await expect(read(bus, 1)).rejects.toMatchObject({ code: 'ECANCELED' });
+  });
+});
+
+describe('rtu bus writes (FC 5, 6, 15, 16)', () => {
+  it('writes coils and registers: the unit holds exactly the hand-written words and bits, and they read back', async () => {
+    const { rig, bus } = await setup([4]);
+    await bus.write(4, { op: 'write-register', address: 7, value: 0xbeef }, 200, never);
+    await bus.write(4, { op: 'write-registers', address: 20, values: [0x1234, 0xabcd, 0x0001] }, 200, never);
+    await bus.write(4, { op: 'write-coil', address: 1, value: true }, 200, never);
+    await bus.write(4, { op: 'write-coils', address: 3, values: [true, false, true, true, false, false, false, false, true] }, 200, never);
+    const u = rig.sim.unit(4);
+    expect(u.holding[7]).toBe(0xbeef);
+    expect([...u.holding.subarray(19, 24)]).toEqual([0, 0x1234, 0xabcd, 0x0001, 0]);
+    expect([...u.coil.subarray(0, 13)]).toEqual([0, 1, 0, 1, 0, 1, 1, 0, 0, 0, 0, 1, 0]);
+    expect([...(await bus.read({ unitId: 4, table: 'holding', address: 20, count: 3 }, 200, never))]).toEqual([0x12, 0x34, 0xab, 0xcd, 0x00, 0x01]);
+    expect([...(await bus.read({ unitId: 4, table: 'coil', address: 3, count: 9 }, 200, never))]).toEqual([0b0000_1101, 0b1]);
+    expect(rig.sim.stats.functionLog).toEqual([6, 16, 5, 15, 3, 1]);
+  });
+
+  it('a refused write is the unit\'s exception; a write outside the spec never reaches the wire', async () => {
+    const { rig, bus } = await setup([4]);
+    rig.sim.setFault(4, { kind: 'exception', code: 4 });
+    await expect(bus.write(4, { op: 'write-coil', address: 0, value: true }, 200, never)).rejects.toMatchObject({ code: 'MODBUS_EXCEPTION_4', kind: 'exception' });
+    rig.sim.clearFault(4);
+    await expect(bus.write(4, { op: 'write-registers', address: 0, values: [] }, 200, never)).rejects.toMatchObject({ code: 'EBADREQUEST' });
+    expect(rig.sim.stats.functionLog).toEqual([5]);
+  });
+
+  it('a write goes in the next turn, ahead of every queued read, and one transaction at a time', async () => {
+    const { rig, bus } = await setup([1, 2, 3]);
+    // The first read is on the wire (a slow reply) when the rest and the write are asked for.
+    rig.sim.setFault(1, { kind: 'slow', ms: 80 });
+    const settled: string[] = [];
+    const track = <T>(name: string, p: Promise<T>) => p.then((v) => (settled.push(name), v));
+    const reads = [track('1a', read(bus, 1)), track('1b', read(bus, 1)), track('2', read(bus, 2)), track('1c', read(bus, 1))];
+    const write = track('write', bus.write(3, { op: 'write-registers', address: 50, values: [0xcafe, 0x0bad] }, 200, never));
+    await Promise.all([...reads, write]);
+    expect(rig.sim.stats.requestLog).toEqual([1, 3, 1, 2, 1]);
+    expect(rig.sim.stats.functionLog).toEqual([3, 16, 3, 3, 3]);
+    // The write waited for the slow reply on the wire, not the other way round.
+    expect(settled.slice(0, 2)).toEqual(['1a', 'write']);
+    expect([...rig.sim.unit(3).holding.subarray(50, 52)]).toEqual([0xcafe, 0x0bad]);
   });
 });

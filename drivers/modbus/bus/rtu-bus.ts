@@ -6,7 +6,9 @@ import { HotplugStream, type DeviceHandle, type DeviceSink, type HotplugCounters
 import type { SerialPortConfig } from '../../transport/serial/schema.js';
 import { openSerialLink } from '../../transport/serial/serial-opener.js';
 import { ModbusError } from '../errors.js';
-import { encodeReadRequest, judgeReply, type ReplyVerdict, type RtuReadRequest } from './rtu-frame.js';
+import { describeRequest, type WriteRequest } from '../pdu/request.js';
+import type { ModbusTable } from '../schema.js';
+import { encodeRtuRequest, judgeReply, type ReplyVerdict, type RtuRequest } from './rtu-frame.js';
 import { frameEndGapMs, interFrameSilenceMs, wireTimeMs } from './rtu-timing.js';
 
 /**
@@ -16,6 +18,10 @@ import { frameEndGapMs, interFrameSilenceMs, wireTimeMs } from './rtu-timing.js'
  * across the units that have one waiting: a unit with a long plan or a slow reply can delay the
  * others by one transaction per turn, never starve them. Between frames the bus keeps the
  * spec's t3.5 silence (1.75 ms above 19200 baud), measured from the last byte seen either way.
+ *
+ * A write (`write()`) goes ahead of every queued read, in the next free turn: a command for a
+ * barrier or a PLC waits for at most the one transaction already on the wire, never for the
+ * polls queued behind it.
  *
  * The port is opened by its configured (stable, by-id) path through HotplugStream, which also
  * notices an unplugged adapter and reopens it when it comes back. While it is closed, requests
@@ -39,12 +45,20 @@ export interface RtuBusOptions {
 /** A request cannot answer with more than this (unit, fc, count, 250 data bytes, CRC). */
 const MAX_FRAME_BYTES = 256;
 
+/** A read as the poll loop asks for it. */
+export interface RtuReadRequest {
+  unitId: number;
+  table: ModbusTable;
+  address: number;
+  count: number;
+}
+
 interface Job {
-  req: RtuReadRequest;
+  req: RtuRequest;
   frame: Buffer;
   timeoutMs: number;
   settled: boolean;
-  settle(result: { data: number[] | boolean[] } | { error: ModbusError }): void;
+  settle(result: { data: Buffer } | { error: ModbusError }): void;
 }
 
 interface Active {
@@ -68,6 +82,8 @@ export class RtuBus {
   private readonly queues = new Map<number, Job[]>();
   /** Units with a queued request, in the order they get their next turn. */
   private readonly ring: number[] = [];
+  /** Writes, served before any unit's reads, first come first served. */
+  private readonly writes: Job[] = [];
   private link: Link | null = null;
   private active: Active | null = null;
   private running: Promise<void> | null = null;
@@ -129,8 +145,9 @@ export class RtuBus {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const q of this.queues.values()) for (const job of q) job.settle({ error: cancelled() });
+    for (const q of [...this.queues.values(), this.writes]) for (const job of q) job.settle({ error: cancelled() });
     this.queues.clear();
+    this.writes.length = 0;
     this.ring.length = 0;
     await this.starting;
     await this.running;
@@ -138,19 +155,35 @@ export class RtuBus {
   }
 
   /**
-   * Read a block from a unit, in its turn. Rejects with a ModbusError: a reply fault (kind
+   * Read a block from a unit, in its turn; resolves with the answer's data bytes (registers
+   * big-endian, bits packed LSB first). Rejects with a ModbusError: a reply fault (kind
    * `response`/`exception`), ETIMEDOUT for silence, the port's code when it is not open, or
    * ECANCELED when `signal` aborts (a transaction already on the wire still runs to its end, so
    * its reply cannot be mistaken for the next unit's).
    */
-  read(req: RtuReadRequest, timeoutMs: number, signal: AbortSignal): Promise<number[] | boolean[]> {
+  async read(req: RtuReadRequest, timeoutMs: number, signal: AbortSignal): Promise<Buffer> {
+    const { unitId, ...read } = req;
+    return this.enqueue({ unitId, pdu: { op: 'read', ...read } }, timeoutMs, signal, false);
+  }
+
+  /**
+   * Write coils or holding registers of a unit (FC 5, 6, 15, 16) in the next free turn, ahead of
+   * every queued read; resolves once the unit has echoed the request exactly. Rejects as read().
+   */
+  async write(unitId: number, req: WriteRequest, timeoutMs: number, signal: AbortSignal): Promise<void> {
+    await this.enqueue({ unitId, pdu: req }, timeoutMs, signal, true);
+  }
+
+  private enqueue(req: RtuRequest, timeoutMs: number, signal: AbortSignal, urgent: boolean): Promise<Buffer> {
     if (this.stopped || signal.aborted) return Promise.reject(cancelled());
     if (!this.link) return Promise.reject(this.notOpenError(req));
+    // Throws EBADREQUEST for a request outside the spec's limits, before it takes a turn.
+    const frame = encodeRtuRequest(req);
     return new Promise((resolve, reject) => {
       const onAbort = () => job.settle({ error: cancelled() });
       const job: Job = {
         req,
-        frame: encodeReadRequest(req),
+        frame,
         timeoutMs,
         settled: false,
         settle(result) {
@@ -162,18 +195,26 @@ export class RtuBus {
         },
       };
       signal.addEventListener('abort', onAbort, { once: true });
-      let q = this.queues.get(req.unitId);
-      if (!q) {
-        q = [];
-        this.queues.set(req.unitId, q);
-        this.ring.push(req.unitId);
+      if (urgent) {
+        this.writes.push(job);
+      } else {
+        let q = this.queues.get(req.unitId);
+        if (!q) {
+          q = [];
+          this.queues.set(req.unitId, q);
+          this.ring.push(req.unitId);
+        }
+        q.push(job);
       }
-      q.push(job);
       this.pump();
     });
   }
 
   private next(): Job | null {
+    while (this.writes.length > 0) {
+      const job = this.writes.shift()!;
+      if (!job.settled) return job;
+    }
     while (this.ring.length > 0) {
       const unit = this.ring.shift()!;
       const q = this.queues.get(unit)!;
@@ -280,10 +321,10 @@ export class RtuBus {
     }
   }
 
-  private notOpenError(req: RtuReadRequest): ModbusError {
+  private notOpenError(req: RtuRequest): ModbusError {
     const e = this.stream.lastError;
     const why = e ? e.message : `serial port ${this.path} is not open yet`;
-    return new ModbusError(e?.code ?? 'ENOTCONN', `read from unit ${req.unitId}: ${why}`, 'connection');
+    return new ModbusError(e?.code ?? 'ENOTCONN', `${describeRequest(req.pdu, req.unitId)}: ${why}`, 'connection');
   }
 
   private async openLink(path: string, sink: DeviceSink): Promise<DeviceHandle> {
@@ -306,11 +347,7 @@ function cancelled(): ModbusError {
 
 function timeoutError(job: Job): ModbusError {
   const { req } = job;
-  return new ModbusError(
-    'ETIMEDOUT',
-    `read ${req.table} ${req.address}+${req.count} from unit ${req.unitId}: no reply within ${job.timeoutMs} ms`,
-    'timeout',
-  );
+  return new ModbusError('ETIMEDOUT', `${describeRequest(req.pdu, req.unitId)}: no reply within ${job.timeoutMs} ms`, 'timeout');
 }
 
 function linkError(path: string, err: unknown): ModbusError {

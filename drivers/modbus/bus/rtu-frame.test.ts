@@ -2,13 +2,14 @@ import { createRequire } from 'node:module';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { crc16Modbus, crcMatches, withCrc } from './crc16.js';
-import { counterFor, encodeReadRequest, expectedReplyLength, judgeReply, type RtuReadRequest } from './rtu-frame.js';
+import { blockOf } from '../pdu/response.js';
+import { counterFor, encodeRtuRequest, expectedReplyLength, judgeReply, type RtuRequest } from './rtu-frame.js';
 import { interFrameSilenceMs, frameEndGapMs } from './rtu-timing.js';
 
 // modbus-serial's own CRC, as an independent reference for ours.
 const referenceCrc = createRequire(import.meta.url)('modbus-serial/utils/crc16') as (b: Buffer) => number;
 
-const holding: RtuReadRequest = { unitId: 7, table: 'holding', address: 100, count: 2 };
+const holding: RtuRequest = { unitId: 7, pdu: { op: 'read', table: 'holding', address: 100, count: 2 } };
 const reply = (bytes: number[]) => withCrc(Buffer.from(bytes));
 
 describe('crc16', () => {
@@ -24,8 +25,8 @@ describe('crc16', () => {
 
   it('encodes a read request as the spec lays it out', () => {
     // Unit 1, FC3, address 0, 10 registers: the well-known 01 03 00 00 00 0A C5 CD.
-    expect(encodeReadRequest({ unitId: 1, table: 'holding', address: 0, count: 10 }).toString('hex')).toBe('01030000000ac5cd');
-    expect(crcMatches(encodeReadRequest(holding))).toBe(true);
+    expect(encodeRtuRequest({ unitId: 1, pdu: { op: 'read', table: 'holding', address: 0, count: 10 } }).toString('hex')).toBe('01030000000ac5cd');
+    expect(crcMatches(encodeRtuRequest(holding))).toBe(true);
   });
 });
 
@@ -35,13 +36,14 @@ describe('judgeReply', () => {
   it('a complete good reply is data as soon as the last byte is in, even split in chunks', () => {
     expect(expectedReplyLength(holding)).toBe(good.length);
     for (let cut = 0; cut < good.length; cut++) expect(judgeReply(holding, good.subarray(0, cut), false).kind).toBe('incomplete');
-    expect(judgeReply(holding, good, false)).toEqual({ kind: 'data', data: [0x1234, 0xabcd], frameLength: good.length });
+    expect(judgeReply(holding, good, false)).toEqual({ kind: 'data', data: Buffer.from([0x12, 0x34, 0xab, 0xcd]), frameLength: good.length });
   });
 
   it('unpacks coils LSB first', () => {
-    const req: RtuReadRequest = { unitId: 2, table: 'coil', address: 0, count: 10 };
+    const req: RtuRequest = { unitId: 2, pdu: { op: 'read', table: 'coil', address: 0, count: 10 } };
     const v = judgeReply(req, reply([2, 1, 2, 0b0000_0101, 0b10]), false);
-    expect(v).toMatchObject({ kind: 'data', data: [true, false, true, false, false, false, false, false, false, true] });
+    if (v.kind !== 'data') throw new Error(`expected data, got ${v.kind}`);
+    expect(blockOf('coil', 10, v.data)).toEqual([true, false, true, false, false, false, false, false, false, true]);
   });
 
   const classify = (buf: Buffer, final = false) => {

@@ -1,21 +1,21 @@
-import { exceptionError, ModbusError } from '../errors.js';
-import type { ModbusTable } from '../schema.js';
+import { ModbusError } from '../errors.js';
+import { describeRequest, requestPduLength, writeRequestPdu, type PduRequest } from '../pdu/request.js';
+import { announcedResponsePduLength, expectedResponsePduLength, parseResponsePdu } from '../pdu/response.js';
 import { crcMatches, withCrc } from './crc16.js';
 
 /**
- * RTU framing for the read functions (FC 1-4), written here rather than taken from
- * modbus-serial's RTU client because that client cannot tell the faults of a bus apart: its
- * buffered port scans for a frame that starts with the expected unit id and is exactly as long
- * as expected, so a reply from the wrong unit or a truncated reply is never delivered and ends
- * as a plain timeout, indistinguishable from a dead unit (modbus-serial ports/rtubufferedport.js).
+ * RTU framing (unit id + PDU + CRC) around the shared PDU codec (../pdu/), written here rather
+ * than taken from modbus-serial's RTU client because that client cannot tell the faults of a bus
+ * apart: its buffered port scans for a frame that starts with the expected unit id and is exactly
+ * as long as expected, so a reply from the wrong unit or a truncated reply is never delivered and
+ * ends as a plain timeout, indistinguishable from a dead unit (modbus-serial ports/rtubufferedport.js).
  * A technician needs "unit 7 answers with CRC errors" (wiring, termination, baud) apart from
  * "unit 7 is silent" (power, address) apart from "unit 9 answers for unit 7" (duplicate address).
  *
- * A reply is judged as soon as it is as long as its own header says (5 bytes for an exception,
- * 5 + byte count otherwise); a reply that stops short is judged when the bus has gone quiet.
+ * RTU has no length field: a reply is judged as soon as it is as long as its own header says
+ * (the codec's announced PDU length + unit + CRC); a reply that stops short is judged when the
+ * bus has gone quiet. What the PDU means (data, exception, write echo) is the codec's call.
  */
-
-export const FUNCTION_CODES: Readonly<Record<ModbusTable, number>> = { coil: 1, discrete: 2, holding: 3, input: 4 };
 
 /** Stable codes for what a reply can be, and the per-unit counter each one increments. */
 export const RTU_ERROR_COUNTERS = {
@@ -33,47 +33,35 @@ export function counterFor(error: ModbusError): RtuFrameCounter | null {
   return (RTU_ERROR_COUNTERS as Record<string, RtuFrameCounter | undefined>)[error.code] ?? null;
 }
 
-export interface RtuReadRequest {
+/** One transaction on the bus: which unit, and what is asked of it. */
+export interface RtuRequest {
   unitId: number;
-  table: ModbusTable;
-  address: number;
-  count: number;
+  pdu: PduRequest;
 }
 
-export function encodeReadRequest(req: RtuReadRequest): Buffer {
-  const body = Buffer.alloc(6);
+/** The request frame: unit, PDU, CRC. Throws EBADREQUEST for a request outside the spec's limits. */
+export function encodeRtuRequest(req: RtuRequest): Buffer {
+  const body = Buffer.alloc(1 + requestPduLength(req.pdu));
   body[0] = req.unitId;
-  body[1] = FUNCTION_CODES[req.table];
-  body.writeUInt16BE(req.address, 2);
-  body.writeUInt16BE(req.count, 4);
+  writeRequestPdu(req.pdu, req.unitId, body, 1);
   return withCrc(body);
 }
 
-function dataBytes(req: RtuReadRequest): number {
-  return req.table === 'coil' || req.table === 'discrete' ? Math.ceil(req.count / 8) : req.count * 2;
-}
-
-/** Length of a well-formed reply: unit, function, byte count, data, CRC. */
-export function expectedReplyLength(req: RtuReadRequest): number {
-  return 5 + dataBytes(req);
+/** Length of a well-formed reply: unit, PDU, CRC. */
+export function expectedReplyLength(req: RtuRequest): number {
+  return 3 + expectedResponsePduLength(req.pdu);
 }
 
 export type ReplyVerdict =
   | { kind: 'incomplete' }
-  | { kind: 'data'; data: number[] | boolean[]; frameLength: number }
+  /** The read's data bytes (empty for a write), a view into the received bytes. */
+  | { kind: 'data'; data: Buffer; frameLength: number }
   | { kind: 'error'; error: ModbusError; frameLength: number };
 
-function describe(req: RtuReadRequest): string {
-  return `read ${req.table} ${req.address}+${req.count} from unit ${req.unitId}`;
-}
-
 /** The frame length a reply announces in its header, or null if it cannot tell yet. */
-function announcedLength(req: RtuReadRequest, buf: Uint8Array): number | null {
-  if (buf.length < 2) return null;
-  const fc = FUNCTION_CODES[req.table];
-  if (buf[1] === (fc | 0x80)) return 5;
-  if (buf[1] === fc && buf.length >= 3) return 5 + buf[2]!;
-  return null;
+function announcedLength(req: RtuRequest, buf: Uint8Array): number | null {
+  const pdu = announcedResponsePduLength(req.pdu, buf, 1);
+  return pdu === null ? null : 3 + pdu;
 }
 
 /**
@@ -81,33 +69,33 @@ function announcedLength(req: RtuReadRequest, buf: Uint8Array): number | null {
  * with `final` true (the bus went quiet or the timeout passed) what is here is all there is.
  * An empty final buffer is not judged here: silence is the caller's timeout.
  */
-export function judgeReply(req: RtuReadRequest, buf: Uint8Array, final: boolean): ReplyVerdict {
-  const context = describe(req);
+export function judgeReply(req: RtuRequest, buf: Buffer, final: boolean): ReplyVerdict {
   const announced = announcedLength(req, buf);
-  if (announced !== null && buf.length >= announced) return judgeFrame(req, buf.subarray(0, announced), context);
+  if (announced !== null && buf.length >= announced) return judgeFrame(req, buf.subarray(0, announced));
   if (!final) return { kind: 'incomplete' };
   // A complete frame of some other shape (another unit's reply to something else) still carries
   // a valid CRC; anything else that stopped early is a truncated frame.
-  if (buf.length >= 4 && crcMatches(buf)) return judgeFrame(req, buf, context);
+  if (buf.length >= 4 && crcMatches(buf)) return judgeFrame(req, buf);
   const expected = announced ?? expectedReplyLength(req);
   return {
     kind: 'error',
     frameLength: buf.length,
     error: new ModbusError(
       'MODBUS_SHORT_FRAME',
-      `${context}: reply stopped after ${buf.length} of ${expected} bytes (${hex(buf)})`,
+      `${describeRequest(req.pdu, req.unitId)}: reply stopped after ${buf.length} of ${expected} bytes (${hex(buf)})`,
       'response',
     ),
   };
 }
 
-function judgeFrame(req: RtuReadRequest, frame: Uint8Array, context: string): ReplyVerdict {
+function judgeFrame(req: RtuRequest, frame: Buffer): ReplyVerdict {
   const frameLength = frame.length;
+  const context = () => describeRequest(req.pdu, req.unitId);
   if (!crcMatches(frame)) {
     return {
       kind: 'error',
       frameLength,
-      error: new ModbusError('MODBUS_CRC_ERROR', `${context}: CRC mismatch in a ${frameLength}-byte reply (check wiring, termination, baud rate)`, 'response'),
+      error: new ModbusError('MODBUS_CRC_ERROR', `${context()}: CRC mismatch in a ${frameLength}-byte reply (check wiring, termination, baud rate)`, 'response'),
     };
   }
   if (frame[0] !== req.unitId) {
@@ -116,37 +104,13 @@ function judgeFrame(req: RtuReadRequest, frame: Uint8Array, context: string): Re
       frameLength,
       error: new ModbusError(
         'MODBUS_WRONG_UNIT',
-        `${context}: reply came from unit ${frame[0]} (two devices with one address, or a misconfigured unitId)`,
+        `${context()}: reply came from unit ${frame[0]} (two devices with one address, or a misconfigured unitId)`,
         'response',
       ),
     };
   }
-  const fc = FUNCTION_CODES[req.table];
-  if (frame[1] === (fc | 0x80)) return { kind: 'error', frameLength, error: exceptionError(frame[2]!, context) };
-  const expected = expectedReplyLength(req);
-  if (frame[1] !== fc || frameLength !== expected) {
-    return {
-      kind: 'error',
-      frameLength,
-      error: new ModbusError(
-        'EBADRESPONSE',
-        `${context}: malformed reply (function ${frame[1]}, ${frameLength} bytes; expected function ${fc}, ${expected} bytes)`,
-        'response',
-      ),
-    };
-  }
-  return { kind: 'data', frameLength, data: decodeData(req, frame) };
-}
-
-function decodeData(req: RtuReadRequest, frame: Uint8Array): number[] | boolean[] {
-  if (req.table === 'coil' || req.table === 'discrete') {
-    const bits: boolean[] = new Array<boolean>(req.count);
-    for (let i = 0; i < req.count; i++) bits[i] = ((frame[3 + (i >> 3)]! >> (i & 7)) & 1) === 1;
-    return bits;
-  }
-  const words: number[] = new Array<number>(req.count);
-  for (let i = 0; i < req.count; i++) words[i] = (frame[3 + 2 * i]! << 8) | frame[4 + 2 * i]!;
-  return words;
+  const result = parseResponsePdu(req.pdu, req.unitId, frame.subarray(1, frameLength - 2));
+  return result instanceof ModbusError ? { kind: 'error', frameLength, error: result } : { kind: 'data', frameLength, data: result };
 }
 
 function hex(buf: Uint8Array): string {
