@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
-import { ConfigError, formatProblem, loadConfig, type ConfigProblem, type GatewayConfig } from './config/load.js';
+import { ConfigError, formatProblem, loadConfigAsync, type ConfigProblem, type GatewayConfig } from './config/load.js';
 import { gatewayFileSchema } from './config/gateway-schema.js';
 import { restartOnlyPaths } from './config/restart-only.js';
 import { contained } from './contain.js';
@@ -35,7 +35,8 @@ export interface DaemonHooks {
 export const RESTART_KEYS = restartOnlyPaths(gatewayFileSchema);
 
 export type ReloadResult =
-  | { ok: false; problems: ConfigProblem[] }
+  /** `problems` describes the first ones; `total` counts them all (a generated file may have thousands). */
+  | { ok: false; problems: ConfigProblem[]; total: number }
   | { ok: true; started: string[]; stopped: string[]; restarted: string[]; unchanged: string[]; restartNeeded: string[] };
 
 export class Daemon {
@@ -239,14 +240,17 @@ export class Daemon {
   private async reloadOnce(): Promise<ReloadResult> {
     let next: GatewayConfig;
     try {
-      next = loadConfig(this.config.dir);
+      // Parsed in a worker thread, a turn for the event loop between files: devices and commits
+      // keep running while a large config loads.
+      next = await loadConfigAsync(this.config.dir);
     } catch (err) {
       const problems: ConfigProblem[] =
         err instanceof ConfigError ? err.problems : [{ file: this.config.dir, line: null, path: '', message: (err as Error).message }];
+      const total = err instanceof ConfigError ? err.total : problems.length;
       for (const p of problems) this.log.error({ file: p.file, line: p.line, key: p.path }, `reload rejected: ${formatProblem(p)}`);
-      this.log.error({ problems: problems.length }, 'reload rejected: invalid config, still running the previous one');
-      this.gatewayEvent('config.error', problems.length, { first: formatProblem(problems[0]!).slice(0, 500) });
-      return { ok: false, problems };
+      this.log.error({ problems: total }, 'reload rejected: invalid config, still running the previous one');
+      this.gatewayEvent('config.error', total, { first: formatProblem(problems[0]!).slice(0, 500) });
+      return { ok: false, problems, total };
     }
     for (const w of next.warnings) this.log.warn({ file: w.file, line: w.line, key: w.path }, `config warning: ${formatProblem(w)}`);
     const restartNeeded = RESTART_KEYS.filter((k) => JSON.stringify(pick(this.config.gateway, k)) !== JSON.stringify(pick(next.gateway, k)));

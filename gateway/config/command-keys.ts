@@ -1,6 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { loadPublicKey, type TrustedKey } from '../commands/signature.js';
+import { readRegularFile } from './read-file.js';
+
+/** A PEM public key is a few hundred bytes; anything much larger is not one. */
+const MAX_KEY_FILE_BYTES = 16 * 1024;
 
 /**
  * Read and parse the command centre's public keys once, at config load, so a missing or wrong
@@ -10,15 +13,13 @@ export function readCommandKeys(dir: string, keys: readonly { id: string; file: 
   const out: TrustedKey[] = [];
   keys.forEach((k, i) => {
     const path = isAbsolute(k.file) ? k.file : resolve(dir, k.file);
-    let pem: string;
-    try {
-      pem = readFileSync(path, 'utf8');
-    } catch (err) {
-      problem(i, `cannot read public key file ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    const read = readRegularFile(path, MAX_KEY_FILE_BYTES);
+    if (!read.ok) {
+      problem(i, `public key file ${path}: ${read.message}`);
       return;
     }
     try {
-      out.push(loadPublicKey(k.id, pem));
+      out.push(loadPublicKey(k.id, read.text));
     } catch (err) {
       problem(i, `${path} is not a PEM Ed25519 public key: ${(err as Error).message}`);
     }

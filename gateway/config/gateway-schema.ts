@@ -131,9 +131,9 @@ export const gatewayFileSchema = z
       .object({
         socket: z.string().default('/run/edge-gateway/control.sock').describe('Path of the control socket (group edge-gateway-ops). Default /run/edge-gateway/control.sock. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
         /** Connections served at once (tail sessions included); more are refused with a message. */
-        maxConnections: z.number().int().min(1).max(1024).default(32).describe('Control connections served at once (tail sessions included); more are refused with TOO_MANY_CONNECTIONS. Default 32. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
+        maxConnections: z.number().int().min(1).max(1024).default(32).describe('Control connections open at once (tail sessions included). At the limit the oldest connection that has not sent its request yet is closed (EVICTED) to make room; only when every one is being served is a new one refused with TOO_MANY_CONNECTIONS. Default 32. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
         /** A client must send its whole request line within this; a half-sent line is cut off. */
-        requestTimeout: durationSchema.default(5000).describe('A client must send its whole request line within this; a half-sent line is answered REQUEST_TIMEOUT and closed. Milliseconds or a duration. Default 5s. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
+        requestTimeout: durationSchema.default(5000).describe('A client must send its whole request line within this, counted from its first byte (a connection that sends nothing: from accept); it is a deadline, not an idle timer, so trickling bytes does not extend it. A late line is answered REQUEST_TIMEOUT and closed. Milliseconds or a duration. Default 5s. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
       })
       .strict()
       .default({ socket: '/run/edge-gateway/control.sock', maxConnections: 32, requestTimeout: 5000 })

@@ -1,13 +1,19 @@
 import { readFileSync, readdirSync, existsSync, statSync } from 'node:fs';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { secretFileExposure, secretFromFileText } from '../../drivers/kit/secret-file.js';
 import { basename, extname, join, relative, resolve, isAbsolute } from 'node:path';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { deviceConfigSchema, driverModules, type DeviceConfig, type DriverModule } from '../../drivers/registry.js';
 import { redactUrl } from '../forwarder/broker-url.js';
 import { gatewayFileSchema, type GatewayFile } from './gateway-schema.js';
 import { readCommandKeys } from './command-keys.js';
 import type { TrustedKey } from '../commands/signature.js';
+import { ConfigError, formatProblem, ProblemList, type ConfigProblem } from './problems.js';
+import { parseConfigText, pathKey, type ParseOutcome, type ParsedText } from './parse-yaml.js';
+import { ParserThread } from './parser-thread.js';
+import { formatBytes, readRegularFile } from './read-file.js';
+
+export { ConfigError, formatProblem, MAX_REPORTED_PROBLEMS, permissionAdvice, type ConfigProblem } from './problems.js';
 
 /**
  * The one place raw config is read. A config directory holds `gateway.yaml` and one file per
@@ -15,13 +21,6 @@ import type { TrustedKey } from '../commands/signature.js';
  * is validated here into typed objects; nothing downstream re-checks raw input. Every problem
  * found is reported at once, each with file, line and key path.
  */
-
-export interface ConfigProblem {
-  file: string;
-  line: number | null;
-  path: string;
-  message: string;
-}
 
 export interface GatewayConfig {
   dir: string;
@@ -37,64 +36,105 @@ export interface GatewayConfig {
   warnings: ConfigProblem[];
 }
 
-export class ConfigError extends Error {
-  readonly code = 'CONFIG_INVALID';
-  constructor(readonly problems: ConfigProblem[]) {
-    super(`${problems.length} configuration problem(s):\n${problems.map(formatProblem).join('\n')}`);
-  }
-}
-
-export function formatProblem(p: ConfigProblem): string {
-  const where = p.line === null ? p.file : `${p.file}:${p.line}`;
-  return p.path ? `${where}: ${p.path}: ${p.message}` : `${where}: ${p.message}`;
-}
-
 export const GATEWAY_FILE = 'gateway.yaml';
 export const DEVICES_DIR = 'devices';
 
-interface ParsedFile {
+interface ParsedFile extends ParsedText {
   rel: string;
-  doc: Document.Parsed;
-  lines: LineCounter;
-  /** Start offset of each key (and of each sequence item) by path; built on first use. */
-  positions?: Map<string, number>;
 }
+
+/** What the loader asks of its driver: a turn for the event loop, or a file's text parsed. */
+type Step = { parse: string } | null;
 
 /**
  * Largest config file read. A real device file (a few hundred registers) is tens of kB; the limit
- * leaves well over ten times that and keeps a runaway generator or a wrong file from
- * holding the loader (and `check-config`, and a reload) for minutes.
+ * leaves room for about 800 registers in one file. It bounds the one step that cannot be split:
+ * parsing and validating one file holds the event loop. A reload gives the loop a turn between
+ * files and between parsing and validating, so devices and the outbox's commits keep running
+ * while a config loads (bench/config-reload.ts measures the longest gap between commits).
  */
-export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
+export const MAX_CONFIG_FILE_BYTES = 64 * 1024;
 
+/** All config files together (gateway.yaml and every device file): what one load may read and parse. */
+export const MAX_CONFIG_TOTAL_BYTES = 2 * 1024 * 1024;
+
+/** Read, parse and validate a config directory in one go (check-config, doctor, start). */
 export function loadConfig(dirArg: string): GatewayConfig {
-  const dir = resolve(dirArg);
-  const problems: ConfigProblem[] = [];
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    throw new ConfigError([{ file: dirArg, line: null, path: '', message: 'config directory not found' }]);
+  const steps = loadSteps(dirArg);
+  let answer: ParseOutcome | undefined;
+  for (;;) {
+    const step = steps.next(answer);
+    if (step.done) return step.value;
+    answer = step.value ? parseConfigText(step.value.parse) : undefined;
   }
+}
 
-  const gatewayFile = readYaml(dir, GATEWAY_FILE, problems);
+/**
+ * The same load for a running daemon (reload): files are parsed in a worker thread and the event
+ * loop gets a turn between files, so devices and the outbox's commits keep running while a large
+ * config loads. bench/config-reload.ts measures the longest gap between commits.
+ */
+export async function loadConfigAsync(dirArg: string): Promise<GatewayConfig> {
+  const parser = new ParserThread();
+  try {
+    const steps = loadSteps(dirArg);
+    let answer: ParseOutcome | undefined;
+    for (;;) {
+      const step = steps.next(answer);
+      if (step.done) return step.value;
+      if (step.value) answer = await parser.parse(step.value.parse);
+      else {
+        answer = undefined;
+        await nextTurn();
+      }
+    }
+  } finally {
+    await parser.close();
+  }
+}
+
+/** The loader, one file per step: it yields after each file it has read and validated. */
+function* loadSteps(dirArg: string): Generator<Step, GatewayConfig, ParseOutcome | undefined> {
+  const dir = resolve(dirArg);
+  const problems = new ProblemList();
+  const budget = { left: MAX_CONFIG_TOTAL_BYTES };
+  let dirStat;
+  try {
+    dirStat = statSync(dir);
+  } catch (err) {
+    const denied = (err as NodeJS.ErrnoException).code === 'EACCES';
+    throw new ConfigError([{ file: dirArg, line: null, path: '', message: denied ? 'permission denied: this user cannot reach the config directory' : 'config directory not found', permissionDenied: denied || undefined }]);
+  }
+  if (!dirStat.isDirectory()) throw new ConfigError([{ file: dirArg, line: null, path: '', message: 'config directory not found (not a directory)' }]);
+
+  const gatewayFile = yield* readYaml(dir, GATEWAY_FILE, problems, budget);
   let gateway: GatewayFile | undefined;
   if (gatewayFile) gateway = validate(gatewayFile, gatewayFileSchema, undefined, problems);
+  yield null;
 
   const devices: DeviceConfig[] = [];
   const deviceFiles: Record<string, string> = {};
   const parsedDevices = new Map<string, ParsedFile>();
   const warnings: ConfigProblem[] = [];
   const devicesDir = join(dir, DEVICES_DIR);
-  const names = existsSync(devicesDir)
-    ? readdirSync(devicesDir)
-        .filter((n) => !n.startsWith('.') && ['.yaml', '.yml'].includes(extname(n)))
-        .sort()
-    : [];
+  let names: string[] = [];
+  try {
+    names = readdirSync(devicesDir)
+      .filter((n) => !n.startsWith('.') && ['.yaml', '.yml'].includes(extname(n)))
+      .sort();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EACCES') problems.push({ file: DEVICES_DIR, line: null, path: '', message: 'permission denied: this user cannot list the device files', permissionDenied: true });
+    else if (code !== 'ENOENT') problems.push({ file: DEVICES_DIR, line: null, path: '', message: `cannot list the device files (${code})` });
+  }
   for (const name of names) {
-    const file = readYaml(dir, join(DEVICES_DIR, name), problems);
+    const file = yield* readYaml(dir, join(DEVICES_DIR, name), problems, budget);
     if (!file) continue;
     // A device is named by its file unless it says otherwise: devices/pump-3.yaml -> pump-3.
     // Driver schemas may read files they reference (secrets, certificates): relative paths in a
     // device file mean relative to the config directory, as they do for a running daemon.
     const device = inDirectory(dir, () => validate(file, deviceConfigSchema, { id: basename(name, extname(name)) }, problems));
+    yield null;
     if (!device) continue;
     const previous = deviceFiles[device.id];
     if (previous !== undefined) {
@@ -131,7 +171,7 @@ export function loadConfig(dirArg: string): GatewayConfig {
     );
   }
 
-  if (problems.length > 0 || !gateway) throw new ConfigError(problems);
+  if (problems.length > 0 || !gateway) throw problems.error(dirArg);
   return { dir, gateway, devices, deviceFiles, secrets, commandKeys, warnings };
 }
 
@@ -149,7 +189,7 @@ function warnReadableSecrets(dir: string, file: ParsedFile, warnings: ConfigProb
       }
     }
   };
-  visit(file.doc.toJS({ maxAliasCount: 100 }), []);
+  visit(file.js, []);
 }
 
 function inDirectory<T>(dir: string, fn: () => T): T {
@@ -162,60 +202,45 @@ function inDirectory<T>(dir: string, fn: () => T): T {
   }
 }
 
-function readYaml(dir: string, rel: string, problems: ConfigProblem[]): ParsedFile | undefined {
-  let text: string;
-  try {
-    const size = statSync(join(dir, rel)).size;
-    if (size > MAX_CONFIG_FILE_BYTES) {
-      problems.push({ file: rel, line: null, path: '', message: `too large: ${formatBytes(size)}, the limit is ${formatBytes(MAX_CONFIG_FILE_BYTES)} (is this the file you meant? split a huge register map across devices)` });
-      return undefined;
-    }
-    text = readFileSync(join(dir, rel), 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    problems.push({ file: rel, line: null, path: '', message: code === 'ENOENT' ? 'file not found' : `cannot read file (${code})` });
+/** Read one file (here: a bounded, regular-file read) and have it parsed (by the driver). */
+function* readYaml(dir: string, rel: string, problems: ProblemList, budget: { left: number }): Generator<Step, ParsedFile | undefined, ParseOutcome | undefined> {
+  const read = readRegularFile(join(dir, rel), Math.min(MAX_CONFIG_FILE_BYTES, budget.left));
+  if (!read.ok) {
+    const overBudget = budget.left < MAX_CONFIG_FILE_BYTES && read.message.startsWith('too large');
+    problems.push({
+      file: rel,
+      line: null,
+      path: '',
+      message: overBudget ? `not read: the config files together exceed ${formatBytes(MAX_CONFIG_TOTAL_BYTES)}, the limit for one config directory` : read.message,
+      permissionDenied: read.permissionDenied,
+    });
     return undefined;
   }
-  const lines = new LineCounter();
-  // yaml's own uniqueKeys check compares each key with every earlier one (quadratic: a 27 MB
-  // file took minutes); duplicates are found with one Set per mapping instead.
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false });
-  if (doc.errors.length > 0) {
-    for (const e of doc.errors) {
-      problems.push({ file: rel, line: lines.linePos(e.pos[0]).line, path: '', message: `YAML: ${e.message.split('\n')[0]}` });
-    }
+  budget.left -= read.bytes;
+  const outcome = yield { parse: read.text };
+  if (!outcome) throw new Error('config loader: a parse step got no answer');
+  if (!outcome.ok) {
+    for (const p of outcome.problems) problems.push({ file: rel, line: p.line, path: '', message: p.message });
     return undefined;
   }
-  const duplicates = duplicateKeyOffsets(doc);
-  if (duplicates.length > 0) {
-    for (const pos of duplicates) problems.push({ file: rel, line: lines.linePos(pos).line, path: '', message: 'YAML: Map keys must be unique' });
-    return undefined;
-  }
-  if (doc.contents !== null && !isMap(doc.contents)) {
-    problems.push({ file: rel, line: 1, path: '', message: 'expected a mapping of keys to values at the top level' });
-    return undefined;
-  }
-  return { rel, doc, lines };
+  return { rel, ...outcome.parsed };
 }
 
 function validate<S extends z.ZodType>(
   file: ParsedFile,
   schema: S,
   defaults: Record<string, unknown> | undefined,
-  problems: ConfigProblem[],
+  problems: ProblemList,
 ): z.output<S> | undefined {
-  let js: Record<string, unknown> | null;
-  try {
-    // Unresolved aliases and alias bombs surface only here, not in doc.errors.
-    js = file.doc.toJS({ maxAliasCount: 100 }) as Record<string, unknown> | null;
-  } catch (err) {
-    problems.push({ file: file.rel, line: null, path: '', message: `YAML: ${(err as Error).message}` });
-    return undefined;
-  }
-  const raw = { ...defaults, ...(js ?? {}) };
+  const raw = { ...defaults, ...(file.js ?? {}) };
   const result = schema.safeParse(raw);
   if (result.success) return result.data;
   for (const issue of result.error.issues) {
+    if (problems.full) {
+      // Counted, not described: finding each key's line for thousands of problems is the cost.
+      problems.count(issue.code === 'unrecognized_keys' ? issue.keys.length : 1);
+      continue;
+    }
     for (const p of describeIssue(issue)) {
       problems.push({ file: file.rel, line: lineOf(file, p.path), path: formatPath(p.path), message: p.message });
     }
@@ -263,63 +288,11 @@ export function formatPath(path: readonly PropertyKey[]): string {
 
 /** Line of the deepest key that exists along the path (a missing key points at its parent). */
 function lineOf(file: ParsedFile, path: readonly PropertyKey[]): number | null {
-  // One walk of the document per file, then a lookup per problem: asking the document for each
-  // path (getIn, then a scan of the parent's keys) made a file with many problems quadratic.
-  file.positions ??= keyPositions(file.doc);
   for (let depth = path.length; depth >= 0; depth--) {
-    const pos = file.positions.get(pathKey(path.slice(0, depth)));
-    if (pos !== undefined) return file.lines.linePos(pos).line;
+    const line = file.keyLines.get(pathKey(path.slice(0, depth)));
+    if (line !== undefined) return line;
   }
   return null;
-}
-
-function pathKey(path: readonly PropertyKey[]): string {
-  return JSON.stringify(path.map((p) => (typeof p === 'number' ? p : String(p))));
-}
-
-/** For every path in the document, where its key (or sequence item, or the root) starts. */
-function keyPositions(doc: Document.Parsed): Map<string, number> {
-  const out = new Map<string, number>();
-  const walk = (node: unknown, path: (string | number)[], at: number | undefined): void => {
-    const start = at ?? (node as Node | null)?.range?.[0];
-    if (start !== undefined) out.set(pathKey(path), start);
-    if (isMap(node)) {
-      for (const pair of node.items) {
-        if (!isScalar(pair.key)) continue;
-        const k = pair.key.value;
-        if (typeof k !== 'string' && typeof k !== 'number') continue;
-        walk(pair.value, [...path, typeof k === 'number' ? String(k) : k], pair.key.range?.[0]);
-      }
-    } else if (isSeq(node)) {
-      node.items.forEach((item, i) => walk(item, [...path, i], undefined));
-    }
-  };
-  walk(doc.contents, [], undefined);
-  return out;
-}
-
-/** Start offsets of keys that repeat an earlier key of the same mapping (linear). */
-function duplicateKeyOffsets(doc: Document.Parsed): number[] {
-  const out: number[] = [];
-  const walk = (node: unknown): void => {
-    if (isMap(node)) {
-      const seen = new Set<unknown>();
-      for (const pair of node.items) {
-        const k = isScalar(pair.key) ? pair.key.value : pair.key;
-        if (seen.has(k)) out.push((pair.key as Node | null)?.range?.[0] ?? 0);
-        seen.add(k);
-        walk(pair.value);
-      }
-    } else if (isSeq(node)) {
-      for (const item of node.items) walk(item);
-    }
-  };
-  walk(doc.contents);
-  return out;
-}
-
-function formatBytes(n: number): string {
-  return n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MiB` : `${(n / 1024).toFixed(1)} KiB`;
 }
 
 /**
@@ -354,7 +327,7 @@ function resolvePaths(
   gateway: GatewayFile,
   file: ParsedFile,
   secrets: GatewayConfig['secrets'],
-  problems: ConfigProblem[],
+  problems: ProblemList,
   warnings: ConfigProblem[],
 ): void {
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(dir, p));
@@ -379,11 +352,14 @@ function resolvePaths(
       const exposed = secretFileExposure(p);
       if (exposed) warnings.push({ file: file.rel, line: lineOf(file, ['mqtt', 'passwordFile']), path: 'mqtt.passwordFile', message: exposed });
     } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const denied = code === 'EACCES' || code === 'EPERM';
       problems.push({
         file: file.rel,
         line: lineOf(file, ['mqtt', 'passwordFile']),
         path: 'mqtt.passwordFile',
-        message: `cannot read secret file ${p} (${(err as NodeJS.ErrnoException).code})`,
+        message: denied ? `permission denied: this user cannot read the secret file ${p}` : `cannot read secret file ${p} (${code})`,
+        permissionDenied: denied || undefined,
       });
     }
   } else if (gateway.mqtt.password !== undefined) {

@@ -105,15 +105,81 @@ describe('malformed requests', () => {
     expect(answer.message).toContain(`limit ${MAX_REQUEST_BYTES} bytes`);
     await statusAnswers(gw, config);
   });
+
+  it('refuses a 60 KB line that arrives whole with its newline, without serving it', async () => {
+    const line = JSON.stringify({ cmd: 'status', pad: 'a'.repeat(60_000) });
+    const { text, closed } = await exchange(`${config.dir}/control.sock`, `${line}\n`);
+    expect(closed).toBe(true);
+    const answer = JSON.parse(text) as { type: string; code: string; message: string };
+    expect(answer).toMatchObject({ type: 'error', code: 'BAD_REQUEST' });
+    expect(answer.message).toContain(`limit ${MAX_REQUEST_BYTES} bytes`);
+    await statusAnswers(gw, config);
+  });
+
+  it('cuts off a client that trickles bytes at the deadline counted from its first byte', async () => {
+    const s = await connectIdle(`${config.dir}/control.sock`);
+    let text = '';
+    s.setEncoding('utf8');
+    s.on('data', (d: string) => (text += d));
+    s.on('error', () => undefined);
+    const closed = new Promise<number>((r) => s.on('close', () => r(Date.now())));
+    const t0 = Date.now();
+    // One byte every 100 ms: an idle timer of 500 ms never fires.
+    const drip = setInterval(() => s.writable && s.write(' '), 100);
+    try {
+      const at = await Promise.race([closed, new Promise<number>((r) => setTimeout(() => r(-1), 4000))]);
+      expect(at, 'still open 4 s after the first byte').not.toBe(-1);
+      expect(at - t0).toBeGreaterThanOrEqual(400);
+      expect(JSON.parse(text)).toMatchObject({ type: 'error', code: 'REQUEST_TIMEOUT' });
+    } finally {
+      clearInterval(drip);
+      s.destroy();
+    }
+    await statusAnswers(gw, config);
+  });
+});
+
+/** A client of the ops group that connects and sends one byte every `everyMs`, never a newline. */
+function slowClient(path: string, everyMs: number): Promise<{ socket: net.Socket; stop(): void }> {
+  return connectIdle(path).then((socket) => {
+    socket.on('error', () => undefined);
+    socket.on('data', () => undefined);
+    const drip = setInterval(() => socket.writable && socket.write('{'), everyMs);
+    return { socket, stop: () => (clearInterval(drip), socket.destroy()) };
+  });
+}
+
+describe('slow clients', () => {
+  it('status answers while 32 slow clients hold every slot (the default limit)', async () => {
+    const config = writeConfigDir({ brokerUrls: [broker.url], gateway: { control: { requestTimeout: '60s' } } });
+    const gw = GatewayProcess.start(config.dir);
+    const slow: { socket: net.Socket; stop(): void }[] = [];
+    try {
+      await gw.ready();
+      for (let i = 0; i < 32; i++) slow.push(await slowClient(`${config.dir}/control.sock`, 300));
+      await new Promise((r) => setTimeout(r, 600));
+      await statusAnswers(gw, config);
+      // Room was made by closing the oldest one; the rest still hold their slots.
+      expect(slow[0]!.socket.destroyed || slow[0]!.socket.readableEnded).toBe(true);
+      expect(slow.slice(1).filter((c) => !c.socket.destroyed).length).toBeGreaterThan(25);
+      await statusAnswers(gw, config);
+      expect(gw.logs.some((l) => l.msg.includes('closing the oldest connection that has sent no complete request'))).toBe(true);
+    } finally {
+      for (const c of slow) c.stop();
+      await gw.stop();
+    }
+  }, 40_000);
 });
 
 describe('connection limits', () => {
-  it('refuses connections over control.maxConnections with a clear message, then serves again', async () => {
+  it('refuses connections over control.maxConnections when every slot is serving (tail), then serves again', async () => {
     const config = writeConfigDir({ brokerUrls: [broker.url], gateway: { control: { maxConnections: 4, requestTimeout: '60s' } } });
     const gw = GatewayProcess.start(config.dir);
     try {
       await gw.ready();
       const idle = await Promise.all([1, 2, 3, 4].map(() => connectIdle(`${config.dir}/control.sock`)));
+      for (const s of idle) s.write('{"cmd":"tail"}\n');
+      await new Promise((r) => setTimeout(r, 200));
       const { text, closed } = await exchange(`${config.dir}/control.sock`, '{"cmd":"status"}\n');
       expect(closed).toBe(true);
       const answer = JSON.parse(text) as { code: string; message: string };

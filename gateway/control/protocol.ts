@@ -32,7 +32,7 @@ export interface ControlError {
   message: string;
 }
 
-/** The cap on one request line; a client that sends more without a newline is refused. */
+/** The cap on one request line; a longer line is refused, whether or not its newline has arrived. */
 export const MAX_REQUEST_BYTES = 4096;
 
 export const REQUEST_SHAPE = 'a request is one JSON object per line: {"cmd":"status"}, {"cmd":"reload"} or {"cmd":"tail","device":"<id>","stream":"event"|"telemetry"}';

@@ -24,9 +24,16 @@ interface TailClient {
 }
 
 export interface ControlLimits {
-  /** Connections open at once (tail clients included); more are refused with a message. */
+  /**
+   * Connections open at once (tail clients included). At the cap, the oldest connection that has
+   * not sent its request yet is closed to make room; only when every slot is serving are new
+   * connections refused with a message.
+   */
   maxConnections: number;
-  /** How long a client may take to send its request line; then it is told so and closed. */
+  /**
+   * How long a client may take to send its whole request line, counted from accept and again
+   * from its first byte (a deadline, not an idle timer); then it is told so and closed.
+   */
   requestTimeoutMs: number;
 }
 
@@ -39,7 +46,10 @@ export class ControlServer {
   private server: net.Server | null = null;
   private readonly tails = new Set<TailClient>();
   private readonly open = new Set<net.Socket>();
+  /** Open connections still waiting for their request line, oldest first. */
+  private readonly unsent = new Set<net.Socket>();
   private refused = 0;
+  private evicted = 0;
   private lastAcceptErrorLogMs = 0;
 
   constructor(
@@ -75,14 +85,14 @@ export class ControlServer {
     this.server = server;
   }
 
-  /** Connections open right now and connections refused over the cap since start. */
-  stats(): { open: number; refused: number } {
-    return { open: this.open.size, refused: this.refused };
+  /** Connections open right now, refused over the cap and evicted to make room since start. */
+  stats(): { open: number; refused: number; evicted: number } {
+    return { open: this.open.size, refused: this.refused, evicted: this.evicted };
   }
 
   private onConnection(socket: net.Socket): void {
     socket.on('error', () => socket.destroy());
-    if (this.open.size >= this.limits.maxConnections) {
+    if (this.open.size >= this.limits.maxConnections && !this.evictOldestUnsent()) {
       this.refused++;
       if (this.refused === 1 || this.refused % 1000 === 0) {
         this.log.warn({ open: this.open.size, maxConnections: this.limits.maxConnections, refused: this.refused }, 'control socket: too many connections, refusing new ones');
@@ -91,28 +101,45 @@ export class ControlServer {
       return;
     }
     this.open.add(socket);
-    socket.on('close', () => this.open.delete(socket));
+    this.unsent.add(socket);
+    socket.on('close', () => {
+      this.open.delete(socket);
+      this.unsent.delete(socket);
+      clearTimeout(deadline);
+    });
     let buffered = '';
     socket.setEncoding('utf8');
-    // A half-sent request must not hold a connection (and its file descriptor) forever.
-    socket.setTimeout(this.limits.requestTimeoutMs, () => {
+    // A deadline, not an idle timer: a client trickling one byte at a time must not hold a
+    // connection (and its file descriptor) any longer than one that sends nothing. The clock
+    // starts at accept and starts once more at the first byte, so a request has the full time.
+    const timeout = this.limits.requestTimeoutMs;
+    const expire = () => {
       socket.off('data', onData);
-      this.fail(socket, 'REQUEST_TIMEOUT', `no complete request line within ${this.limits.requestTimeoutMs} ms; ${REQUEST_SHAPE}`);
-    });
+      this.unsent.delete(socket);
+      this.fail(socket, 'REQUEST_TIMEOUT', `no complete request line within ${timeout} ms; ${REQUEST_SHAPE}`);
+    };
+    let deadline = setTimeout(expire, timeout);
     const onData = (chunk: string) => {
+      if (buffered === '') {
+        clearTimeout(deadline);
+        deadline = setTimeout(expire, timeout);
+      }
       buffered += chunk;
       const nl = buffered.indexOf('\n');
-      if (nl < 0) {
-        if (Buffer.byteLength(buffered) > MAX_REQUEST_BYTES) {
-          socket.off('data', onData);
-          buffered = '';
-          this.fail(socket, 'BAD_REQUEST', `request line too long (limit ${MAX_REQUEST_BYTES} bytes); ${REQUEST_SHAPE}`);
-        }
+      // The cap holds for every line, also one that arrives whole with its newline in one write.
+      const line = nl < 0 ? buffered : buffered.slice(0, nl);
+      if (Buffer.byteLength(line) > MAX_REQUEST_BYTES) {
+        socket.off('data', onData);
+        buffered = '';
+        clearTimeout(deadline);
+        this.unsent.delete(socket);
+        this.fail(socket, 'BAD_REQUEST', `request line too long (limit ${MAX_REQUEST_BYTES} bytes); ${REQUEST_SHAPE}`);
         return;
       }
+      if (nl < 0) return;
       socket.off('data', onData);
-      socket.setTimeout(0);
-      const line = buffered.slice(0, nl);
+      clearTimeout(deadline);
+      this.unsent.delete(socket);
       buffered = '';
       const parsed = parseRequest(line);
       if (!parsed.ok) {
@@ -122,6 +149,28 @@ export class ControlServer {
       this.handle(socket, parsed.req).catch((err: unknown) => this.log.error({ err, cmd: parsed.req.cmd }, 'control request failed after answering'));
     };
     socket.on('data', onData);
+  }
+
+  /**
+   * At the connection cap, a connection that has not yet sent its request line gives way to the
+   * new one (the oldest first). Otherwise clients that connect and trickle bytes would keep
+   * `status` out for as long as they like; only served connections (tail) can fill the cap.
+   */
+  private evictOldestUnsent(): boolean {
+    const oldest = this.unsent.values().next();
+    if (oldest.done) return false;
+    const socket = oldest.value;
+    this.unsent.delete(socket);
+    this.open.delete(socket);
+    this.evicted++;
+    if (this.evicted === 1 || this.evicted % 1000 === 0) {
+      this.log.warn({ evicted: this.evicted, maxConnections: this.limits.maxConnections }, 'control socket: at the connection limit, closing the oldest connection that has sent no complete request');
+    }
+    const e: ControlError = { type: 'error', code: 'EVICTED', message: `closed before a complete request line arrived: the gateway serves at most ${this.limits.maxConnections} control connections and needed this one's slot; ${REQUEST_SHAPE}` };
+    // Best effort: the answer goes to the kernel's socket buffer before the descriptor is freed.
+    if (!socket.destroyed) socket.write(`${JSON.stringify(e)}\n`);
+    socket.destroy();
+    return true;
   }
 
   /** One request; whatever goes wrong is logged with the command and answered, never thrown. */

@@ -21,7 +21,7 @@ const RELOAD_TIMEOUT_MS = 60_000;
 export function renderReload(result: ReloadResult, style: Style): string {
   if (!result.ok) {
     const lines = result.problems.map((p) => style.paint('red', formatProblem(p)));
-    lines.push(`reload rejected: ${result.problems.length} problem(s); the gateway keeps running its previous configuration`);
+    lines.push(`reload rejected: ${result.total ?? result.problems.length} problem(s); the gateway keeps running its previous configuration`);
     return `${lines.join('\n')}\n`;
   }
   const list = (ids: string[]) => (ids.length === 0 ? '-' : ids.join(', '));
