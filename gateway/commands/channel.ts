@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { DeviceConfig } from '../../drivers/registry.js';
@@ -38,6 +39,8 @@ export interface CommandStats {
 }
 
 export const JOURNAL_FILE = 'commands.db';
+/** A technician's command waits at most this long for its device. */
+const LOCAL_EXPIRY_MS = 10_000;
 /** How often ids past their window are pruned from the journal. */
 const PRUNE_EVERY_MS = 60_000;
 
@@ -92,6 +95,16 @@ export class CommandChannel {
   submit(payload: Buffer | string, source: Command['source']): Promise<CommandReport> {
     if (this.closing) return Promise.resolve({ id: null, outcome: 'rejected', reason: 'shutting-down: the gateway is stopping; nothing was recorded or done' });
     return this.runner.handle(parseCommand(payload, source));
+  }
+
+  /**
+   * A technician's write or pulse (the actuate socket): the same checks, journal and outcome
+   * event as a remote command, with an id and a short expiry made here.
+   */
+  local(req: { device: string; point: string; action: 'write'; value: number | boolean } | { device: string; point: string; action: 'pulse'; durationMs?: number }): Promise<CommandReport> {
+    const now = Date.now();
+    const message = { v: 1, id: `local-${now.toString(36)}-${randomBytes(4).toString('hex')}`, expiresAt: now + LOCAL_EXPIRY_MS, ...req };
+    return this.submit(JSON.stringify(message), 'local');
   }
 
   recent(limit: number, device?: string): JournalEntry[] {

@@ -333,6 +333,7 @@ function resolvePaths(
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(dir, p));
   gateway.outbox.path = abs(gateway.outbox.path);
   gateway.control.socket = abs(gateway.control.socket);
+  gateway.control.actuateSocket = abs(gateway.control.actuateSocket);
   const tls = gateway.mqtt.tls;
   warnWeakTransport(gateway, file, warnings);
   if (tls) {

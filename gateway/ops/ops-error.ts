@@ -7,7 +7,9 @@ export type OpsErrorCode =
   | 'BAD_OPTION'
   | 'DAEMON_REFUSED'
   | 'TAIL_CLOSED'
-  | 'PROBE_OPEN_FAILED';
+  | 'PROBE_OPEN_FAILED'
+  | 'BAD_VALUE'
+  | 'ACTUATE_DENIED';
 
 export class OpsError extends Error {
   constructor(

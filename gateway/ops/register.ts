@@ -23,14 +23,14 @@ function baudList(text: string): number[] {
   return text.split(',').map((t) => integer('each baud rate', 50, 4_000_000)(t.trim()));
 }
 
-const socketOption = () => new Option('--socket <path>', 'control socket of the running gateway (default: from --config, else /run/edge-gateway/control.sock)');
-const configOption = () => new Option('-c, --config <dir>', 'config directory to read the control socket path from');
+export const socketOption = () => new Option('--socket <path>', 'control socket of the running gateway (default: from --config, else /run/edge-gateway/control.sock)');
+export const configOption = () => new Option('-c, --config <dir>', 'config directory to read the control socket path from');
 
 /**
  * Runs a command with Ctrl-C wired to an AbortSignal (a second Ctrl-C exits at once), plain error
  * lines, and an exit that cannot hang on a forgotten handle.
  */
-async function runCommand(name: string, body: (signal: AbortSignal) => Promise<number>): Promise<void> {
+export async function runCommand(name: string, body: (signal: AbortSignal) => Promise<number>): Promise<void> {
   const ac = new AbortController();
   let interrupts = 0;
   const onSignal = () => {

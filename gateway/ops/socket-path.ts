@@ -3,6 +3,8 @@ import { OpsError } from './ops-error.js';
 
 /** The control socket path when neither --socket nor --config is given (gateway.yaml's default). */
 export const DEFAULT_CONTROL_SOCKET = '/run/edge-gateway/control.sock';
+/** The actuate socket when neither --socket nor --config is given (gateway.yaml's default). */
+export const DEFAULT_ACTUATE_SOCKET = '/run/edge-gateway/actuate.sock';
 
 export interface SocketChoice {
   socket?: string;
@@ -14,11 +16,11 @@ export interface SocketChoice {
  * else the packaged default. A broken config is reported plainly; the daemon may still be running
  * the previous one, so --socket is offered as the way around it.
  */
-export function resolveSocket(opts: SocketChoice): string {
+export function resolveSocket(opts: SocketChoice, which: 'socket' | 'actuateSocket' = 'socket'): string {
   if (opts.socket) return opts.socket;
-  if (!opts.config) return DEFAULT_CONTROL_SOCKET;
+  if (!opts.config) return which === 'socket' ? DEFAULT_CONTROL_SOCKET : DEFAULT_ACTUATE_SOCKET;
   try {
-    return loadConfig(opts.config).gateway.control.socket;
+    return loadConfig(opts.config).gateway.control[which];
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     const first = err.problems.slice(0, 3).map(formatProblem).join('\n  ');
