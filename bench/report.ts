@@ -139,6 +139,15 @@ export function formatReport(r: BenchResults): string {
     line(`  RSS max ${mb(q.rssMaxBytes)}, VmHWM ${mb(q.hwmBytes)}; cgroup memory max usage ${mb(p.memory.maxUsageBytes)} (page cache included), limit hit ${p.memory.failcnt} times`);
   }
 
+  const rc = r.reconnect;
+  if (rc) {
+    line();
+    line(`RECONNECT (real daemon, shipped defaults: maxDelay ${rc.maxDelayMs / 1000} s; mosquitto stopped, then listening again)`);
+    const outS = rc.outages.map((o) => o.outageS);
+    line(`  ${rc.outages.length} outages of ${Math.min(...outS)}-${Math.max(...outS)} s: reconnected p50 ${rc.p50S.toFixed(2)} s, p99 ${rc.p99S.toFixed(2)} s, max ${rc.maxS.toFixed(2)} s after the broker was back  (limit ${rc.limitS} s)`);
+    line(`  each: ${rc.outages.map((o) => `${o.outageS}s->${o.reconnectS.toFixed(2)}`).join(' ')}`);
+  }
+
   const checks = checkTargets(r);
   if (checks.length > 0) {
     line();

@@ -5,6 +5,7 @@ import type { Limits } from './limits.js';
 import type { MachineFacts } from './machine.js';
 import type { PollPathResult } from './poll-path.js';
 import type { PiClassLimits } from './pi-class.js';
+import type { ReconnectResult } from './reconnect.js';
 
 /** Everything one `npm run bench` measured; also the `--json` output. */
 export interface BenchResults {
@@ -30,6 +31,8 @@ export interface BenchResults {
     throttled: { periods: number; throttledPeriods: number; throttledMs: number };
     memory: { maxUsageBytes: number; failcnt: number };
   };
+  /** Broker stopped and restarted: how long after it was back the daemon used it. */
+  reconnect?: ReconnectResult;
   /** A section that failed is reported here instead of aborting the others. */
   failures: { section: string; code: string; message: string }[];
   totalSeconds: number;

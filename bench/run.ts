@@ -12,6 +12,7 @@ import { measureLimits } from './limits.js';
 import { machineFacts } from './machine.js';
 import { pipelineSettings } from './pipeline.js';
 import { measurePollPath, POLL_PATH_SHAPES } from './poll-path.js';
+import { measureReconnect } from './reconnect.js';
 import { formatReport } from './report.js';
 import type { BenchResults } from './results.js';
 
@@ -20,10 +21,10 @@ import type { BenchResults } from './results.js';
  * gateway against them. Sections run one after another (never concurrently: they would measure
  * each other); a failing section is reported and the others still run.
  */
-const USAGE = `usage: npm run bench -- [--quick] [--json] [--json-file PATH] [--only limits,e2e,drain,intersection,pi-storage,pi-class,pollpath]
-  [--e2e-seconds N] [--intersection-seconds N] [--pollpath-seconds N] [--pollpath-profile-seconds N] [--pollpath-payload 1,2] [--intersection-payload 1|2] [--intersection-commit-interval MS] [--intersection-warmup-seconds N] [--pollpath-shapes 96x125/10,16x1000/10,32x125/100] [--drain-readings N] [--no-trace] [--daemon-cpu-prof DIR] [--daemon-node-args "FLAGS"] [--tmp DIR]`;
+const USAGE = `usage: npm run bench -- [--quick] [--json] [--json-file PATH] [--only limits,e2e,drain,intersection,pi-storage,pi-class,pollpath,reconnect]
+  [--e2e-seconds N] [--intersection-seconds N] [--pollpath-seconds N] [--pollpath-profile-seconds N] [--pollpath-payload 1,2] [--intersection-payload 1|2] [--intersection-commit-interval MS] [--intersection-warmup-seconds N] [--pollpath-shapes 96x125/10,16x1000/10,32x125/100] [--drain-readings N] [--reconnect-outages N] [--reconnect-outage-seconds MIN-MAX] [--no-trace] [--daemon-cpu-prof DIR] [--daemon-node-args "FLAGS"] [--tmp DIR]`;
 
-const SECTIONS = ['limits', 'e2e', 'drain', 'intersection', 'pi-storage', 'pi-class', 'pollpath'] as const;
+const SECTIONS = ['limits', 'e2e', 'drain', 'intersection', 'pi-storage', 'pi-class', 'pollpath', 'reconnect'] as const;
 /** A Raspberry Pi's SD card: an fsync 10-100x slower than a server disk; 20 ms is the low end. */
 const PI_FSYNC_DELAY_MS = 20;
 type Section = (typeof SECTIONS)[number];
@@ -50,6 +51,8 @@ function parse(argv: string[]) {
       'intersection-commit-interval': { type: 'string' },
       'intersection-warmup-seconds': { type: 'string' },
       'pollpath-shapes': { type: 'string' },
+      'reconnect-outages': { type: 'string' },
+      'reconnect-outage-seconds': { type: 'string' },
       'no-trace': { type: 'boolean', default: false },
       'daemon-cpu-prof': { type: 'string' },
       'daemon-node-args': { type: 'string' },
@@ -95,6 +98,14 @@ function parse(argv: string[]) {
     pollPathShapes: values['pollpath-shapes']?.split(',').map((v) => v.trim()) ?? null,
     pollPathProfileMs: num('pollpath-profile-seconds', values['pollpath-profile-seconds'], quick ? 4 : 6) * 1000,
     drainReadings: Math.round(num('drain-readings', values['drain-readings'], 1_000_000)),
+    // Issue #21: p99 over 20 outages of 5-60 s (about 13 minutes); --quick takes 6 of 5-20 s.
+    reconnectOutages: Math.round(num('reconnect-outages', values['reconnect-outages'], quick ? 6 : 20)),
+    reconnectOutageS: ((): [number, number] => {
+      const v = values['reconnect-outage-seconds'] ?? (quick ? '5-20' : '5-60');
+      const m = /^(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)$/.exec(v);
+      if (!m || Number(m[1]) > Number(m[2])) throw new UsageError(`--reconnect-outage-seconds: MIN-MAX in seconds, e.g. 5-60, got "${v}"`);
+      return [Number(m[1]), Number(m[2])];
+    })(),
     trace: !values['no-trace'],
     daemonNodeArgs: [
       ...(values['daemon-cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['daemon-cpu-prof']}`] : []),
@@ -240,6 +251,12 @@ async function main(): Promise<number> {
         );
         if (r) (results.pollPath ??= []).push(r);
       }
+    }
+    if (o.only.has('reconnect')) {
+      const [minOutageS, maxOutageS] = o.reconnectOutageS;
+      results.reconnect = await section(results, `reconnect after ${o.reconnectOutages} broker outages of ${minOutageS}-${maxOutageS} s`, () =>
+        measureReconnect({ outages: o.reconnectOutages, minOutageS, maxOutageS, progress }),
+      );
     }
   } finally {
     await broker.dispose();

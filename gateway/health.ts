@@ -33,7 +33,25 @@ export interface HealthReport {
     /** At that rate, how long the current backlog takes to drain; null while nothing drains. */
     drainEtaS: number | null;
   };
-  broker: { connected: boolean; url: string | null; connects: number; lastError: string | null; inflightBatches: number };
+  broker: {
+    connected: boolean;
+    url: string | null;
+    connects: number;
+    lastError: string | null;
+    inflightBatches: number;
+    /** While disconnected and waiting: when the next connection attempt starts (epoch ms). */
+    nextAttemptAtMs: number | null;
+    /** What the broker sent that the gateway refused (docs/operations.md, SECURITY.md). */
+    inbound: {
+      /** Messages dropped: on topics not subscribed, over the size limit, over the rate or queue limit. */
+      dropped: { unsolicited: number; tooLarge: number; overLimit: number };
+      /** Connections closed for a packet over the size limit or against the protocol, and the last one. */
+      violations: number;
+      lastViolation: string | null;
+      /** Seconds reading from the broker was paused because it sent faster than the read budget. */
+      throttledS: number;
+    };
+  };
   /** The group commit between drivers and the outbox: readings waiting for the next window, commits, refusals. */
   commit: GroupCommitStats;
   devices: Record<string, DeviceStatus & { type: string }>;
@@ -98,6 +116,13 @@ export function buildHealth(input: {
       connects: forwarder.connects,
       lastError: forwarder.lastError?.message ?? null,
       inflightBatches: forwarder.inflightBatches,
+      nextAttemptAtMs: forwarder.nextAttemptAtMs,
+      inbound: {
+        dropped: { unsolicited: forwarder.inbound.unsolicited, tooLarge: forwarder.inbound.tooLarge, overLimit: forwarder.inbound.overLimit },
+        violations: forwarder.inbound.violations,
+        lastViolation: forwarder.inbound.lastViolation?.message ?? null,
+        throttledS: Math.round(forwarder.inbound.throttledMs / 1000),
+      },
     },
     commit: input.commit,
     devices: input.devices,

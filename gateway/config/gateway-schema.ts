@@ -24,6 +24,13 @@ const tlsSchema = z
   })
   .strict();
 
+/**
+ * A broker back from an outage is tried within this long (docs/reliability.md: used within 5 s,
+ * p99, measured by `npm run bench -- --reconnect`). Against a broker that is down a refused
+ * attempt costs it one TCP handshake, so a fleet retrying every 3.2-4 s is cheap.
+ */
+export const RECONNECT_MAX_DELAY_MS = 4_000;
+
 const mqttSchema = z
   .object({
     /** Tried in turn with jittered backoff: a broker pair or cluster nodes for failover. */
@@ -47,11 +54,11 @@ const mqttSchema = z
     connectTimeout: durationSchema.default(10_000).describe('How long one connection attempt (TCP + TLS + CONNACK) may take before the next URL is tried. Milliseconds or a duration such as 10s. Default 10s. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
     reconnect: z
       .object({
-        minDelay: durationSchema.default(500).describe('First reconnect backoff bound. Milliseconds or a duration. Default 500ms. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
-        maxDelay: durationSchema.default(30_000).describe('Largest reconnect backoff bound. Milliseconds or a duration. Default 30s. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
+        minDelay: durationSchema.default(500).describe('Wait before the first reconnection attempt, doubling per failed attempt up to maxDelay. Milliseconds or a duration. Default 500ms. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
+        maxDelay: durationSchema.default(RECONNECT_MAX_DELAY_MS).describe('Longest wait between reconnection attempts, so also the longest a returning broker waits to be used. Milliseconds or a duration. Default 4s. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
       })
       .strict()
-      .default({ minDelay: 500, maxDelay: 30_000 }).describe('Backoff between reconnection attempts: full jitter between 0 and a bound that doubles from minDelay to maxDelay, so many gateways do not reconnect in lockstep. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
+      .default({ minDelay: 500, maxDelay: RECONNECT_MAX_DELAY_MS }).describe('Backoff between reconnection attempts: doubling from minDelay to maxDelay, each wait jittered by +-20 % (never above maxDelay) so many gateways do not reconnect in lockstep; the next attempt shows in status. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
     tls: tlsSchema.optional().describe('TLS settings for mqtts:// and wss:// URLs. Omit for the system CA store and full verification. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
   })
   .strict()

@@ -2,14 +2,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker, type BrokerFixture } from '../../test-rigs/broker/broker.js';
+import { TEST_TOPICS, testForwarderOptions } from '../../test-rigs/broker/forwarder-options.js';
 import { Outbox } from '../outbox/outbox.js';
 import type { Reading } from '../../drivers/reading.js';
 import { Forwarder, type ForwarderOptions } from './forwarder.js';
 import { batchPayloadSchema } from './payload-schema.js';
-import { topicsFor } from './topics.js';
 
 /** Against a real broker: the forwarder's ack/delete/release cycle and in-order drain. */
 let broker: BrokerFixture;
@@ -24,25 +23,10 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const topics = topicsFor('t', 'gw');
+const topics = TEST_TOPICS;
 
 function makeForwarder(outbox: Outbox, urls = [broker.url], extra: Partial<ForwarderOptions> = {}) {
-  return new Forwarder({
-    outbox,
-    gatewayId: 'gw',
-    topics,
-    urls,
-    clientId: `fwd-${Math.random()}`,
-    keepaliveMs: 2000,
-    connectTimeoutMs: 2000,
-    reconnect: { minDelay: 50, maxDelay: 300 },
-    batchMaxReadings: 100,
-    batchMaxBytes: 1e6,
-    batchMaxWaitMs: 0,
-    inflightWindow: 4,
-    log: pino({ level: 'silent' }),
-    ...extra,
-  });
+  return new Forwarder(testForwarderOptions(outbox, urls, extra));
 }
 
 function readings(n: number): Reading[] {
@@ -125,6 +109,26 @@ describe('forwarder against a real broker', () => {
     expect(fwd.stats().lastError).toBeNull(); // and the working link shows no stale error
     await fwd.stop();
     await sub.client.endAsync();
+    outbox.close();
+  });
+
+  it('while the broker is away, shows when the next attempt starts, never further out than maxDelay', async () => {
+    const outbox = new Outbox({ path: join(dir, 'next.db'), durability: 'normal', rowMaxReadings: 50, retention: { maxBytes: 1e9, maxAgeMs: 1e9 } });
+    const fwd = makeForwarder(outbox, ['mqtt://127.0.0.1:1'], { reconnect: { minDelay: 100, maxDelay: 400 } });
+    fwd.start();
+    const waits: number[] = [];
+    const deadline = Date.now() + 4000;
+    while (Date.now() < deadline) {
+      const next = fwd.stats().nextAttemptAtMs;
+      if (next !== null) waits.push(next - Date.now());
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(fwd.stats().connectFailures).toBeGreaterThanOrEqual(8); // ~1.7 s to reach the cap, then ~0.36 s each
+    expect(waits.length).toBeGreaterThan(100);
+    expect(Math.max(...waits)).toBeLessThanOrEqual(400);
+    expect(fwd.stats().connected).toBe(false);
+    await fwd.stop();
+    expect(fwd.stats().nextAttemptAtMs).toBeNull(); // stop cuts the wait short
     outbox.close();
   });
 

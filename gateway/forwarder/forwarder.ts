@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { backOff } from 'exponential-backoff';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
+import { retryDelayMs } from '../../drivers/kit/backoff.js';
+import { InterruptibleSleep } from '../../drivers/kit/interruptible-sleep.js';
 import type { ClaimedBatch } from '../outbox/outbox.js';
 import type { BatchSource } from '../outbox/store.js';
 import { redactUrl, splitBrokerUrl } from './broker-url.js';
+import { InboundGuard, type InboundLimits, type InboundRoute, type InboundStats } from './inbound/inbound-guard.js';
 import { batchPayload, type PayloadVersion } from './payload.js';
 import { topicForStream, type Topics } from './topics.js';
 
@@ -15,7 +17,9 @@ import { topicForStream, type Topics } from './topics.js';
  * Each connection is a fresh mqtt.js client (reconnectPeriod 0): mqtt.js's own in-memory resend
  * store is never relied on, and whatever was in flight when a connection died is released back
  * to the outbox and published again, in order, on the next connection (at-least-once; duplicates
- * are limited to one in-flight window). Broker URLs are tried in turn with jittered backoff.
+ * are limited to one in-flight window). Broker URLs are tried in turn with the kit's jittered
+ * backoff (`retryDelayMs`), on a sleep that stop() cuts short. Everything the broker sends passes
+ * the InboundGuard first.
  */
 export interface ForwarderOptions {
   outbox: BatchSource;
@@ -36,6 +40,9 @@ export interface ForwarderOptions {
   inflightWindow: number;
   /** Envelope version of batches without poll records (those are always v2). Default 1. */
   payloadVersion?: PayloadVersion;
+  /** Messages the gateway takes in (the command channel); none by default. */
+  inbound?: InboundRoute;
+  inboundLimits?: Partial<InboundLimits>;
   log: Logger;
 }
 
@@ -46,14 +53,15 @@ export interface ForwarderStats {
   lastError: { message: string; ts: number } | null;
   connects: number;
   connectFailures: number;
+  /** While disconnected: when the next connection attempt starts (null while connected or trying). */
+  nextAttemptAtMs: number | null;
   inflightBatches: number;
   batchesAcked: number;
   readingsAcked: number;
   bytesAcked: number;
   ackFailures: number;
+  inbound: InboundStats;
 }
-
-class StoppedError extends Error {}
 
 export class Forwarder {
   private readonly bootId = randomBytes(4).toString('hex');
@@ -73,8 +81,13 @@ export class Forwarder {
   private idleWaiters: (() => void)[] = [];
   private readonly counters = { connects: 0, connectFailures: 0, batchesAcked: 0, readingsAcked: 0, bytesAcked: 0, ackFailures: 0 };
   private lastError: ForwarderStats['lastError'] = null;
+  private nextAttemptAtMs: number | null = null;
+  private readonly retryWait = new InterruptibleSleep();
+  private readonly inbound: InboundGuard;
 
-  constructor(private readonly opts: ForwarderOptions) {}
+  constructor(private readonly opts: ForwarderOptions) {
+    this.inbound = new InboundGuard(opts.log, opts.inbound ?? null, opts.inboundLimits);
+  }
 
   start(): void {
     if (this.loop) return;
@@ -87,34 +100,35 @@ export class Forwarder {
   }
 
   private async connectLoop(): Promise<void> {
+    // Failed attempts since the last connection: the backoff grows with it and restarts from
+    // minDelay after every connection, so a broker back from an outage is tried within maxDelay.
+    let failures = 0;
     while (!this.stopping) {
+      if (this.counters.connects > 0 || failures > 0) {
+        const delay = retryDelayMs(failures, { startingDelay: this.opts.reconnect.minDelay, maxDelay: this.opts.reconnect.maxDelay });
+        this.nextAttemptAtMs = Date.now() + delay;
+        await this.retryWait.sleep(delay);
+        this.nextAttemptAtMs = null;
+        if (this.stopping) return;
+      }
       try {
-        await backOff(() => this.connectOnce(), {
-          numOfAttempts: Number.MAX_SAFE_INTEGER,
-          startingDelay: this.opts.reconnect.minDelay,
-          maxDelay: this.opts.reconnect.maxDelay,
-          jitter: 'full',
-          delayFirstAttempt: this.counters.connects > 0,
-          retry: (err: Error, attempt: number) => {
-            if (this.stopping || err instanceof StoppedError) return false;
-            this.noteError(err);
-            this.counters.connectFailures++;
-            // A broker down for hours would otherwise fill the journal: log the first few, then every 20th.
-            if (attempt <= 3 || attempt % 20 === 0) this.opts.log.warn({ err: err.message, attempt }, 'broker connection failed; retrying with backoff');
-            return true;
-          },
-        });
+        await this.connectOnce();
       } catch (err) {
-        if (this.stopping || err instanceof StoppedError) return;
+        if (this.stopping) return;
+        failures++;
         this.noteError(err as Error);
+        this.counters.connectFailures++;
+        // A broker down for hours would otherwise fill the journal: log the first few, then every 20th.
+        if (failures <= 3 || failures % 20 === 0) this.opts.log.warn({ err: (err as Error).message, attempt: failures }, 'broker connection failed; retrying with backoff');
         continue;
       }
+      failures = 0;
       await new Promise<void>((resolve) => (this.closedWaiter = resolve));
     }
   }
 
   private connectOnce(): Promise<void> {
-    if (this.stopping) return Promise.reject(new StoppedError('forwarder stopped'));
+    if (this.stopping) return Promise.reject(new Error('forwarder stopped'));
     const url = this.opts.urls[this.urlIndex++ % this.opts.urls.length]!;
     const o = this.opts;
     // Credentials leave the URL here, so mqtt.js never parses (or warns about) a password.
@@ -135,7 +149,8 @@ export class Forwarder {
       ...(o.tls ?? {}),
     };
     return new Promise<void>((resolve, reject) => {
-      const client = mqtt.connect(endpoint.url, options);
+      const client = mqtt.connect(endpoint.url, { ...options, ...this.inbound.clientOptions() });
+      this.inbound.attach(client);
       let settled = false;
       const fail = (err: Error) => {
         if (settled) return;
@@ -171,6 +186,12 @@ export class Forwarder {
     client.on('error', (err) => this.noteError(err));
     client.on('close', () => this.onClosed(client, gen));
     client.publish(this.opts.topics.status, 'online', { qos: 1, retain: true });
+    const filters = this.inbound.subscriptions;
+    if (filters.length > 0) {
+      client.subscribe([...filters], { qos: 1 }, (err) => {
+        if (err) this.noteError(err);
+      });
+    }
     this.pump();
   }
 
@@ -282,6 +303,7 @@ export class Forwarder {
    */
   async stop(graceMs = 2000): Promise<void> {
     this.stopping = true;
+    this.retryWait.interrupt();
     if (this.holdTimer) clearTimeout(this.holdTimer);
     const client = this.client;
     if (client && this.connected) {
@@ -310,11 +332,13 @@ export class Forwarder {
       lastError: this.lastError,
       connects: this.counters.connects,
       connectFailures: this.counters.connectFailures,
+      nextAttemptAtMs: this.nextAttemptAtMs,
       inflightBatches: this.inflight,
       batchesAcked: this.counters.batchesAcked,
       readingsAcked: this.counters.readingsAcked,
       bytesAcked: this.counters.bytesAcked,
       ackFailures: this.counters.ackFailures,
+      inbound: this.inbound.stats(),
     };
   }
 }

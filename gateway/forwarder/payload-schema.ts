@@ -166,6 +166,12 @@ const deviceStatusSchema = z
   })
   .strict();
 
+const nextAttemptSchema = z.number().nullable().describe('while disconnected: when the next connection attempt starts (epoch ms)');
+const inboundHealthSchema = z
+  .object({ dropped: z.object({ unsolicited: z.number().int(), tooLarge: z.number().int(), overLimit: z.number().int() }).strict(), violations: z.number().int(), lastViolation: z.string().nullable(), throttledS: z.number().int() })
+  .strict()
+  .describe('what the broker sent that the gateway refused: messages dropped by reason, connections closed for breaking the protocol, seconds reading was paused for sending too fast');
+
 export const healthPayloadSchema = z
   .object({
     v: z.literal(1),
@@ -192,7 +198,7 @@ export const healthPayloadSchema = z
       })
       .strict(),
     broker: z
-      .object({ connected: z.boolean(), url: z.string().nullable(), connects: z.number().int(), lastError: z.string().nullable(), inflightBatches: z.number().int() })
+      .object({ connected: z.boolean(), url: z.string().nullable(), connects: z.number().int(), lastError: z.string().nullable(), inflightBatches: z.number().int(), nextAttemptAtMs: nextAttemptSchema, inbound: inboundHealthSchema })
       .strict(),
     commit: z
       .object({ waiting: z.number().int(), commits: z.number().int(), failures: z.number().int(), outboxFull: z.boolean(), invalidTimestamps: z.number().int() })

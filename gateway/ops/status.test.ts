@@ -30,7 +30,15 @@ function report(over: Partial<HealthReport['outbox']> = {}): HealthReport {
       drainEtaS: null,
       ...over,
     },
-    broker: { connected: false, url: 'mqtts://broker.city:8883', connects: 3, lastError: 'connect ECONNREFUSED 10.0.0.5:8883', inflightBatches: 0 },
+    broker: {
+      connected: false,
+      url: 'mqtts://broker.city:8883',
+      connects: 3,
+      lastError: 'connect ECONNREFUSED 10.0.0.5:8883',
+      inflightBatches: 0,
+      nextAttemptAtMs: ts + 3_200,
+      inbound: { dropped: { unsolicited: 0, tooLarge: 0, overLimit: 0 }, violations: 0, lastViolation: null, throttledS: 0 },
+    },
     commit: { waiting: 0, commits: 10, failures: 0, outboxFull: false, invalidTimestamps: 0 },
     devices: {
       cam: {
@@ -62,13 +70,30 @@ describe('status rendering', () => {
     const text = renderStatus(report(), plainStyle);
     expect(text).not.toContain('\x1b[');
     expect(text).toMatch(/^gateway +main-5th  up 1h 2m  clock NOT synchronised/m);
-    expect(text).toMatch(/^broker +mqtts:\/\/broker\.city:8883  NOT connected  connects 3, in flight 0 batch\(es\)  last error: connect ECONNREFUSED 10\.0\.0\.5:8883$/m);
+    expect(text).toMatch(/^broker +mqtts:\/\/broker\.city:8883  NOT connected  next attempt in 3s  connects 3, in flight 0 batch\(es\)  last error: connect ECONNREFUSED 10\.0\.0\.5:8883$/m);
+    expect(text).not.toMatch(/^inbound/m); // nothing refused: no line
     expect(text).toMatch(/^queue +3000 reading\(s\), 146 KiB, 2 event\(s\)  oldest 2m 5s  not draining$/m);
     expect(text).toMatch(/^drops +100 reading\(s\) dropped by retention \(seq 1-100\), 0 refused$/m);
     const afterCut = renderStatus(report({ skipped: { ranges: [[5001, 8192]] } }), plainStyle);
     expect(afterCut).toMatch(/^drops +100 reading\(s\) dropped by retention \(seq 1-100\), 0 refused, seq 5001-8192 skipped after an unclean stop$/m);
     expect(text).toMatch(/^pump +modbus-tcp +degraded +42s ago +timeouts=12 reconnects=1\n {2}why {8}ETIMEDOUT: read holding 0\+1 from unit 1: no answer in time \(3s ago\)$/m);
     expect(text).toMatch(/^door +gpio +ok +500ms ago +-$/m);
+  });
+
+  it('shows what the broker sent that was refused, and no next attempt while connected', () => {
+    const h = report();
+    h.broker = {
+      ...h.broker,
+      connected: true,
+      lastError: null,
+      nextAttemptAtMs: null,
+      inbound: { dropped: { unsolicited: 5000, tooLarge: 2, overLimit: 1 }, violations: 3, lastViolation: 'broker sent a 300000-byte PUBLISH packet; the limit is 262144 bytes', throttledS: 75 },
+    };
+    const text = renderStatus(h, plainStyle);
+    expect(text).toMatch(/^broker +mqtts:\/\/broker\.city:8883  connected  connects 3/m);
+    expect(text).toMatch(
+      /^inbound +5003 message\(s\) dropped \(unsolicited 5000, too large 2, over limit 1\); 3 connection\(s\) closed for breaking the protocol, last: broker sent a 300000-byte PUBLISH packet; the limit is 262144 bytes; reading paused 1m 15s for sending too fast$/m,
+    );
   });
 
   it('says why a device is in its state now, and dates an old error instead of presenting it as current', () => {

@@ -49,7 +49,20 @@ export function renderStatus(answer: StatusAnswer, style: Style, drain?: DrainTr
   const b = h.broker;
   const link = b.connected ? good('connected') : bad('NOT connected');
   const lastError = b.lastError ? `  last error: ${b.connected ? b.lastError : bad(b.lastError)}` : '';
-  out.push(`${label('broker')} ${b.url ?? '(none yet)'}  ${link}  connects ${b.connects}, in flight ${b.inflightBatches} batch(es)${lastError}`);
+  // Health from an older daemon (status --json saved, or mid-upgrade) may lack the newer fields.
+  const next = !b.connected && b.nextAttemptAtMs != null ? `  next attempt in ${formatDuration(Math.max(0, b.nextAttemptAtMs - now))}` : '';
+  out.push(`${label('broker')} ${b.url ?? '(none yet)'}  ${link}${next}  connects ${b.connects}, in flight ${b.inflightBatches} batch(es)${lastError}`);
+  const inbound = b.inbound;
+  if (inbound) {
+    const d = inbound.dropped;
+    const dropped = d.unsolicited + d.tooLarge + d.overLimit;
+    if (dropped > 0 || inbound.violations > 0 || inbound.throttledS > 0) {
+      const parts = [`${dropped} message(s) dropped (unsolicited ${d.unsolicited}, too large ${d.tooLarge}, over limit ${d.overLimit})`];
+      if (inbound.violations > 0) parts.push(`${inbound.violations} connection(s) closed for breaking the protocol, last: ${inbound.lastViolation ?? '?'}`);
+      if (inbound.throttledS > 0) parts.push(`reading paused ${formatDuration(inbound.throttledS * 1000)} for sending too fast`);
+      out.push(`${label('inbound')} ${warn(parts.join('; '))}`);
+    }
+  }
 
   const o = h.outbox;
   const oldest = o.oldestPendingMs === null ? '' : `  oldest ${formatDuration(o.oldestPendingMs)}`;
