@@ -113,6 +113,9 @@ export class Daemon {
       batchMaxWaitMs: g.forward.batchMaxWait,
       inflightWindow: g.forward.inflightWindow,
       payloadVersion: g.forward.payloadVersion,
+      // Commands come in on the same connection, through the forwarder's inbound bounds. The
+      // handler does not wait for the device: the runner bounds what waits (MAX_IN_FLIGHT).
+      inbound: g.commands.enabled ? { filters: [this.topics.commands], handle: (m) => void this.commands.submit(m.payload, 'mqtt') } : undefined,
       log: log.child({ component: 'forwarder' }),
     });
     this.devices = new DeviceSet({
@@ -159,9 +162,11 @@ export class Daemon {
       log.warn({ fromSeq: k.fromSeq, toSeq: k.toSeq, reason: k.reason }, 'outbox skipped seqs after an unclean stop');
       d.gatewayEvent('outbox.skipped', k.toSeq - k.fromSeq + 1, { fromSeq: k.fromSeq, toSeq: k.toSeq, reason: k.reason });
     }
+    // Interrupted commands are reported, and the declared points known, before the forwarder can
+    // deliver a new command; one arriving while its device still starts fails as DEVICE_DOWN.
+    d.commands.start(config.devices);
     d.forwarder.start();
     await d.devices.apply(config.devices);
-    d.commands.start(config.devices);
     d.timers.push(setInterval(d.retentionTick, 1000));
     d.healthTimer = setInterval(d.healthTick, config.gateway.health.interval);
     return d;
