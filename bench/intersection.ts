@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
 import { DEFAULT_COMMIT_INTERVAL_MS } from '../gateway/config/gateway-schema.js';
-import { encodeReading } from '../gateway/outbox/encode.js';
+import { encodeReading } from '../gateway/payload/encode.js';
 import { DAEMON_NODE_FLAGS } from '../gateway/node-flags.js';
 import type { BrokerFixture } from '../test-rigs/broker/broker.js';
 import { pendingReadings } from '../gateway/outbox/inspect.js';

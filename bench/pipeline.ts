@@ -5,6 +5,7 @@ import { Forwarder } from '../gateway/forwarder/forwarder.js';
 import { topicsFor } from '../gateway/forwarder/topics.js';
 import { GroupCommit } from '../gateway/group-commit.js';
 import { Outbox } from '../gateway/outbox/outbox.js';
+import { PAYLOAD_VERSION, rowEncoder } from '../gateway/payload/encode.js';
 import { shippedDefaults } from './workload.js';
 
 /**
@@ -55,6 +56,7 @@ export function startPipeline(opts: { brokerUrl: string; tmpRoot: string; name: 
     path: join(dir, 'outbox.db'),
     durability: settings.durability,
     rowMaxReadings: settings.rowMaxReadings,
+    encoder: rowEncoder(PAYLOAD_VERSION),
     retention: { maxBytes: 8e9, maxAgeMs: 7 * 86400e3 },
   });
   // Built before the forwarder it wakes, as in the daemon.

@@ -1,5 +1,5 @@
 import { gatewayFileSchema, type GatewayFile } from '../gateway/config/gateway-schema.js';
-import type { Reading } from '../drivers/reading.js';
+import type { Reading } from '../gateway/model/reading.js';
 
 /**
  * The load the in-process benchmarks emit, built once up front so that generating it costs

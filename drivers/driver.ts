@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import type { DriverReading } from './reading.js';
-import type { PackedReadings } from './packed-readings.js';
+import type { DriverReading } from '../gateway/model/reading.js';
+import type { PackedReadings } from '../gateway/model/packed-readings.js';
 import type { WriteRequest, WriteResult } from './writable-point.js';
 
 /**
@@ -18,7 +18,7 @@ export interface DriverContext {
    */
   emit(readings: DriverReading[]): void;
   /**
-   * Optional fast path for bulk good values (packed-readings.ts): same contract as `emit`. A
+   * Optional fast path for bulk good values (gateway/model/packed-readings.ts): same contract as `emit`. A
    * driver given a context without it expands the readings and calls `emit`.
    */
   emitPacked?(readings: readonly PackedReadings[]): void;

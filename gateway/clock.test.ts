@@ -5,6 +5,7 @@ import pino from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ClockWatch } from './clock.js';
 import { Outbox } from './outbox/outbox.js';
+import { rowEncoder } from './payload/encode.js';
 
 const log = pino({ level: 'silent' });
 afterEach(() => vi.useRealTimers());
@@ -34,7 +35,7 @@ describe('clock watch', () => {
 
   it('after a forward step, shifted ages keep age retention from dropping a fresh backlog', () => {
     const dir = mkdtempSync(join(tmpdir(), 'clock-'));
-    const ob = new Outbox({ path: join(dir, 'o.db'), durability: 'normal', rowMaxReadings: 100, retention: { maxBytes: 1e9, maxAgeMs: 3600e3 } });
+    const ob = new Outbox({ path: join(dir, 'o.db'), durability: 'normal', encoder: rowEncoder(1), rowMaxReadings: 100, retention: { maxBytes: 1e9, maxAgeMs: 3600e3 } });
     ob.append('telemetry', [{ device: 'd', point: 'p', value: 1, quality: 'good', ts: 0 }], 1_000_000);
     const before = ob.stats().nextSeq;
     ob.shiftAges(86_400_000, before); // NTP stepped the clock a day forward

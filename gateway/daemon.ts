@@ -11,8 +11,10 @@ import { Forwarder } from './forwarder/forwarder.js';
 import { topicsFor, type Topics } from './forwarder/topics.js';
 import { GroupCommit, type CommittedRun } from './group-commit.js';
 import { buildHealth, type HealthReport } from './health.js';
-import { Outbox, type DropRecord } from './outbox/outbox.js';
-import type { Reading } from '../drivers/reading.js';
+import { Outbox } from './outbox/outbox.js';
+import type { DropRecord } from './outbox/store.js';
+import { rowEncoder } from './payload/encode.js';
+import type { Reading } from './model/reading.js';
 
 /**
  * The daemon wires the data path together: drivers → group commit → outbox → forwarder → broker.
@@ -77,7 +79,7 @@ export class Daemon {
       maxFileBytes: g.outbox.maxFileBytes,
       reserveBytes: g.outbox.reserveBytes,
       clockSynced: hooks.clockSynced,
-      packedAs: g.forward.payloadVersion === 2 ? 'records' : 'readings',
+      encoder: rowEncoder(g.forward.payloadVersion),
     });
     this.groupCommit = new GroupCommit({
       outbox: this.outbox,

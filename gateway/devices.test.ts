@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { DeviceStatus, Driver, DriverContext } from '../drivers/driver.js';
 import type { DeviceConfig, DriverModule } from '../drivers/registry.js';
 import { DeviceSet } from './devices.js';
-import type { DriverReading } from '../drivers/reading.js';
+import type { DriverReading } from './model/reading.js';
 import { Secret } from '../drivers/kit/secret.js';
 
 /** One failing driver must never take the others down (and must show up in status). */

@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import type { DeviceStatus, Driver } from '../drivers/driver.js';
-import type { PackedReadings } from '../drivers/packed-readings.js';
+import type { PackedReadings } from './model/packed-readings.js';
 import { driverModuleFor, type DeviceConfig, type DriverModule } from '../drivers/registry.js';
-import type { DriverReading } from '../drivers/reading.js';
+import type { DriverReading } from './model/reading.js';
 import { Secret } from '../drivers/kit/secret.js';
 import { contained } from './contain.js';
 
@@ -15,7 +15,7 @@ export interface DeviceSetOptions {
   log: Logger;
   /** Where readings go: the group commit. Never throws. */
   emit: (device: string, readings: readonly DriverReading[]) => void;
-  /** Packed good readings (drivers/packed-readings.ts); without it drivers expand them for `emit`. */
+  /** Packed good readings (gateway/model/packed-readings.ts); without it drivers expand them for `emit`. */
   emitPacked?: (device: string, readings: readonly PackedReadings[]) => void;
   /** Resolves a config `type` to its driver module; the registry unless a test supplies drivers. */
   moduleFor?: (type: string) => DriverModule | undefined;

@@ -1,8 +1,9 @@
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Reading } from '../drivers/reading.js';
+import type { Reading } from './model/reading.js';
 import { GroupCommit } from './group-commit.js';
-import { OutboxFullError, type Stream } from './outbox/outbox.js';
+import { OutboxFullError } from './model/outbox-full.js';
+import type { Stream } from './model/stream.js';
 import type { ReadingSink } from './outbox/store.js';
 
 /** A sink that records each append as the outbox would commit it (one seq per reading). */
@@ -80,6 +81,35 @@ describe('GroupCommit', () => {
     expect(d).toMatchObject({ ts: Date.now(), quality: 'uncertain' });
     expect(gc.stats().invalidTimestamps).toBe(3);
     expect(lines.filter((l) => String(l.msg).startsWith('reading with an invalid timestamp'))).toHaveLength(1);
+  });
+
+  it('leaves the reading objects a driver hands in as they were', () => {
+    const sink = new RecordingSink();
+    const gc = new GroupCommit({ outbox: sink, intervalMs: 1000, maxReadings: 1000, log: logCapture().log });
+    const mine: Omit<Reading, 'device'>[] = [
+      { point: 'p', value: 1, quality: 'good', ts: Number.NaN },
+      { point: 'q', value: 2, quality: 'good', ts: 5 },
+    ];
+    gc.addMany('plc', mine);
+    gc.flush();
+    expect(sink.appends[0]!.readings).toMatchObject([{ device: 'plc', point: 'p', quality: 'uncertain', ts: Date.now() }, { device: 'plc', point: 'q', ts: 5 }]);
+    expect(mine).toEqual([
+      { point: 'p', value: 1, quality: 'good', ts: Number.NaN },
+      { point: 'q', value: 2, quality: 'good', ts: 5 },
+    ]);
+  });
+
+  it('a packed run with an invalid timestamp gets the same rule as plain readings', () => {
+    const sink = new RecordingSink();
+    const gc = new GroupCommit({ outbox: sink, intervalMs: 1000, maxReadings: 1000, log: logCapture().log });
+    const values = [7, true];
+    gc.addPacked('plc', [{ points: { names: ['a', 'b'], units: ['V', undefined] }, count: 2, ts: Number.NaN, value: (i) => values[i]! }]);
+    gc.flush();
+    expect(sink.appends[0]!.readings).toEqual([
+      { device: 'plc', point: 'a', unit: 'V', value: 7, quality: 'uncertain', ts: Date.now() },
+      { device: 'plc', point: 'b', value: true, quality: 'uncertain', ts: Date.now() },
+    ]);
+    expect(gc.stats()).toMatchObject({ invalidTimestamps: 2, waiting: 0 });
   });
 
   it('a full outbox refuses the batch, logs once per episode and reports it until space returns', () => {

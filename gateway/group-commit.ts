@@ -1,9 +1,10 @@
 import type { Logger } from 'pino';
-import type { Reading } from '../drivers/reading.js';
-import { OutboxFullError, type Stream } from './outbox/outbox.js';
+import type { Reading } from './model/reading.js';
+import { OutboxFullError } from './model/outbox-full.js';
+import type { Stream } from './model/stream.js';
 import type { ReadingSink } from './outbox/store.js';
-import type { PackedReadings } from '../drivers/packed-readings.js';
-import { expandAll, PackedRun, type Committable } from './packed-run.js';
+import type { PackedReadings } from './model/packed-readings.js';
+import { expandAll, PackedRun, type Committable } from './model/packed-run.js';
 
 /** Readings committed in one append: their seqs are firstSeq, firstSeq + 1, ... */
 export interface CommittedRun {
@@ -52,29 +53,34 @@ export class GroupCommit {
   constructor(private readonly opts: GroupCommitOptions) {}
 
   add(reading: Reading): void {
-    if (!Number.isFinite(reading.ts)) this.repairTimestamp(reading);
-    this.pending[reading.kind === 'event' ? 'event' : 'telemetry'].push(reading);
+    this.queue(Number.isFinite(reading.ts) ? reading : this.repairTimestamp(reading));
     this.size++;
     this.afterAdd(reading.kind === 'event');
   }
 
+  /** The driver's reading objects stay the driver's: each is queued as a copy attributed to `device`. */
   addMany(device: string, readings: readonly Omit<Reading, 'device'>[]): void {
     for (const r of readings) {
-      const reading = r as Reading;
-      reading.device = device;
-      if (!Number.isFinite(reading.ts)) this.repairTimestamp(reading);
-      this.pending[reading.kind === 'event' ? 'event' : 'telemetry'].push(reading);
+      const reading: Reading = { ...r, device };
+      this.queue(Number.isFinite(reading.ts) ? reading : this.repairTimestamp(reading));
     }
     this.size += readings.length;
     this.afterAdd(readings.some((r) => r.kind === 'event'));
   }
 
-  /** Packed good readings (drivers/packed-readings.ts): telemetry, ts taken by the driver's clock. */
+  /**
+   * Packed good readings (gateway/model/packed-readings.ts): telemetry, ts taken by the driver's
+   * clock. A run whose timestamp is not a number gets the same rule as a plain reading: its
+   * readings go in one by one, with the gateway's time, quality uncertain (a packed run is good
+   * by construction, so it cannot carry that quality itself).
+   */
   addPacked(device: string, runs: readonly PackedReadings[]): void {
     let n = 0;
     for (const p of runs) {
       if (p.count === 0) continue;
-      this.pending.telemetry.push(new PackedRun(device, p));
+      const run = new PackedRun(device, p);
+      if (Number.isFinite(p.ts)) this.pending.telemetry.push(run);
+      else for (const r of run.expand()) this.queue(this.repairTimestamp(r));
       n += p.count;
     }
     if (n === 0) return;
@@ -82,19 +88,22 @@ export class GroupCommit {
     this.afterAdd(false);
   }
 
+  private queue(reading: Reading): void {
+    (reading.kind === 'event' ? this.pending.event : this.pending.telemetry).push(reading);
+  }
+
   /**
-   * A timestamp computed from a device clock (OPC-UA source time, an RTC register pair, NMEA
-   * date) can come out NaN. The reading is kept with the gateway's time, marked uncertain, and
-   * counted; the first one per device is logged.
+   * The ingest edge's timestamp rule. A timestamp computed from a device clock (OPC-UA source
+   * time, an RTC register pair, NMEA date) can come out NaN. The reading is kept with the
+   * gateway's time, marked uncertain, and counted; the first one per device is logged.
    */
-  private repairTimestamp(reading: Reading): void {
+  private repairTimestamp(reading: Reading): Reading {
     this.invalidTimestamps++;
     if (!this.invalidTsDevices.has(reading.device)) {
       this.invalidTsDevices.add(reading.device);
       this.opts.log.warn({ device: reading.device, point: reading.point, ts: String(reading.ts) }, 'reading with an invalid timestamp: kept with the gateway time, quality uncertain');
     }
-    reading.ts = Date.now();
-    if (reading.quality === 'good') reading.quality = 'uncertain';
+    return { ...reading, ts: Date.now(), quality: reading.quality === 'good' ? 'uncertain' : reading.quality };
   }
 
   private afterAdd(urgent: boolean): void {

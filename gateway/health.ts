@@ -3,7 +3,7 @@ import type { DeviceStatus } from '../drivers/driver.js';
 import type { ForwarderStats } from './forwarder/forwarder.js';
 import type { GroupCommitStats } from './group-commit.js';
 import type { CommandStats } from './commands/channel.js';
-import type { OutboxStats } from './outbox/outbox.js';
+import type { OutboxStats } from './outbox/store.js';
 
 /**
  * The periodic health message (`<prefix>/<gateway>/health`, retained) and the same object

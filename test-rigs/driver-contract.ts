@@ -1,8 +1,8 @@
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DeviceStatus, Driver, DriverContext } from '../drivers/driver.js';
-import { expandPacked, type PackedReadings } from '../drivers/packed-readings.js';
-import type { DriverReading } from '../drivers/reading.js';
+import { expandPacked, type PackedReadings } from '../gateway/model/packed-readings.js';
+import type { DriverReading } from '../gateway/model/reading.js';
 
 /**
  * The contract every driver passes against its simulator (after MQTT.js's abstractStoreTest):

@@ -1,4 +1,4 @@
-import type { DriverReading } from '../reading.js';
+import type { DriverReading } from '../../gateway/model/reading.js';
 import { splitAimId } from './aim.js';
 import { DuplicateFilter } from './duplicate-filter.js';
 import type { ScanConfig } from './schema.js';

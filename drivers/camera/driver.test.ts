@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startCameraSim, type CameraFault, type CameraSim, type CameraSimOptions } from '../../test-rigs/camera-sim/camera-sim.js';
 import { captureContext, waitFor, type CapturedContext } from '../../test-rigs/camera-sim/capture-context.js';
-import type { DriverReading } from '../reading.js';
+import type { DriverReading } from '../../gateway/model/reading.js';
 import { CameraDriver } from './driver.js';
 import { ProbeLimiter } from './probe-limiter.js';
 import { cameraDeviceSchema } from './schema.js';

@@ -1,5 +1,5 @@
 import type { DeviceError, DeviceState, DeviceStatus, Driver, DriverContext } from '../driver.js';
-import type { DriverReading, Quality } from '../reading.js';
+import type { DriverReading, Quality } from '../../gateway/model/reading.js';
 import { evaluateProbes, type CameraEvaluation, type CameraState } from './camera-state.js';
 import { FlapDamper } from './flap-damper.js';
 import { onvifProbe } from './onvif-probe.js';

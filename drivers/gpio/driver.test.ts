@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FakeGpio } from '../../test-rigs/fake-gpio/fake-pins.js';
-import type { DriverReading } from '../reading.js';
+import type { DriverReading } from '../../gateway/model/reading.js';
 import type { Driver, DriverContext } from '../driver.js';
 import { gpioDriverFactory } from './driver.js';
 import { gpioDeviceSchema } from './schema.js';

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { DriverReading, Quality } from '../reading.js';
+import type { DriverReading, Quality } from '../../gateway/model/reading.js';
 import { Debouncer, type Clock, type Instant } from './debounce.js';
 import { GpioError, gpioErrorFromErrno } from './errors.js';
 import type { Level, PinHandle, PinSource } from './pin-source.js';

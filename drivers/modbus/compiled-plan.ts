@@ -1,4 +1,4 @@
-import type { PackedPoints, PackedReadings } from '../packed-readings.js';
+import type { PackedPoints, PackedReadings } from '../../gateway/model/packed-readings.js';
 import { bytePermutation } from './decode.js';
 import type { ReadPlan, ReadRequest } from './plan.js';
 import { isBitTable, registerWidth, type RegisterEntry } from './schema.js';

@@ -1,4 +1,4 @@
-import type { Quality } from '../reading.js';
+import type { Quality } from '../../gateway/model/reading.js';
 import { registerWidth, type DecodeOptions } from './schema.js';
 
 /**

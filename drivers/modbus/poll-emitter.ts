@@ -1,6 +1,6 @@
 import type { DriverContext } from '../driver.js';
-import { expandPacked, type PackedReadings } from '../packed-readings.js';
-import type { DriverReading } from '../reading.js';
+import { expandPacked, type PackedReadings } from '../../gateway/model/packed-readings.js';
+import type { DriverReading } from '../../gateway/model/reading.js';
 import { allGood, compileRequests, PackedAnswer, type CompiledRequest } from './compiled-plan.js';
 import { blockOf } from './pdu/response.js';
 import type { ReadPlan } from './plan.js';

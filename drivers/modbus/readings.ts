@@ -1,4 +1,4 @@
-import type { DriverReading } from '../reading.js';
+import type { DriverReading } from '../../gateway/model/reading.js';
 import type { Block } from './decode.js';
 import type { ModbusError } from './errors.js';
 import type { ReadPlan, ReadRequest } from './plan.js';

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { recordingContext, waitFor } from '../../test-rigs/driver-contract.js';
 import { startModbusTcpSimulator, type ModbusTcpSimulator, type SimulatorOptions } from '../../test-rigs/modbus-sim/server.js';
 import type { Driver, DriverContext } from '../driver.js';
-import type { DriverReading } from '../reading.js';
+import type { DriverReading } from '../../gateway/model/reading.js';
 import { modbusTcpDeviceSchema } from './schema.js';
 import { createModbusTcpDriver } from './tcp-driver.js';
 

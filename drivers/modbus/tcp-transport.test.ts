@@ -2,7 +2,7 @@ import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { recordingContext, waitFor } from '../../test-rigs/driver-contract.js';
 import { startModbusTcpSimulator, type ModbusTcpSimulator } from '../../test-rigs/modbus-sim/server.js';
-import { expandPacked, type PackedReadings } from '../packed-readings.js';
+import { expandPacked, type PackedReadings } from '../../gateway/model/packed-readings.js';
 import type { ModbusError } from './errors.js';
 import type { ReadPlan } from './plan.js';
 import { readPlan } from './poll.js';

@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OpcuaTestServer, freeLoopbackPort } from '../../test-rigs/opcua-server/server.js';
-import type { DriverReading } from '../reading.js';
+import type { DriverReading } from '../../gateway/model/reading.js';
 import type { Driver, DriverContext } from '../driver.js';
 import { createOpcuaDriver } from './driver.js';
 import { opcuaDeviceSchema } from './schema.js';

@@ -1,5 +1,5 @@
 import type * as OpcuaLib from 'node-opcua';
-import type { DriverReading } from '../reading.js';
+import type { DriverReading } from '../../gateway/model/reading.js';
 import type { DeviceError, DeviceState, DeviceStatus, Driver, DriverContext } from '../driver.js';
 import { certificateManagerFor } from './certificate-cache.js';
 import { userIdentityFor } from './credentials.js';

@@ -1,4 +1,4 @@
-import type { Quality } from '../reading.js';
+import type { Quality } from '../../gateway/model/reading.js';
 
 /**
  * OPC-UA StatusCode severity lives in the top two bits (Part 4, 7.39): 00 Good, 01 Uncertain,

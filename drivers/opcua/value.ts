@@ -1,4 +1,4 @@
-import type { ReadingValue } from '../reading.js';
+import type { ReadingValue } from '../../gateway/model/reading.js';
 
 /**
  * Turn a node-opcua Variant value into a reading value. Scalars pass through; 64-bit integers

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker, type BrokerFixture } from '../../test-rigs/broker/broker.js';
 import { TEST_TOPICS, testForwarderOptions } from '../../test-rigs/broker/forwarder-options.js';
 import { Outbox } from '../outbox/outbox.js';
-import type { Reading } from '../../drivers/reading.js';
+import { rowEncoder } from '../payload/encode.js';
+import type { Reading } from '../model/reading.js';
 import { Forwarder, type ForwarderOptions } from './forwarder.js';
 import { batchPayloadSchema } from './payload-schema.js';
 
@@ -58,7 +59,7 @@ async function until(cond: () => boolean, timeoutMs = 15_000): Promise<void> {
 
 describe('forwarder against a real broker', () => {
   it('publishes batches in order, deletes rows only after PUBACK, and drains a backlog after an outage', async () => {
-    const outbox = new Outbox({ path: join(dir, 'a.db'), durability: 'normal', rowMaxReadings: 50, retention: { maxBytes: 1e9, maxAgeMs: 1e9 } });
+    const outbox = new Outbox({ path: join(dir, 'a.db'), durability: 'normal', encoder: rowEncoder(1), rowMaxReadings: 50, retention: { maxBytes: 1e9, maxAgeMs: 1e9 } });
     const sub = await collector();
     const fwd = makeForwarder(outbox);
     fwd.start();
@@ -97,7 +98,7 @@ describe('forwarder against a real broker', () => {
   });
 
   it('fails over to the next broker URL when the first refuses connections', async () => {
-    const outbox = new Outbox({ path: join(dir, 'b.db'), durability: 'normal', rowMaxReadings: 50, retention: { maxBytes: 1e9, maxAgeMs: 1e9 } });
+    const outbox = new Outbox({ path: join(dir, 'b.db'), durability: 'normal', encoder: rowEncoder(1), rowMaxReadings: 50, retention: { maxBytes: 1e9, maxAgeMs: 1e9 } });
     const sub = await collector();
     const fwd = makeForwarder(outbox, ['mqtt://127.0.0.1:1', broker.url]);
     fwd.start();
@@ -133,7 +134,7 @@ describe('forwarder against a real broker', () => {
   });
 
   it('publishes retained online status and offline on clean stop', async () => {
-    const outbox = new Outbox({ path: join(dir, 'c.db'), durability: 'normal', rowMaxReadings: 50, retention: { maxBytes: 1e9, maxAgeMs: 1e9 } });
+    const outbox = new Outbox({ path: join(dir, 'c.db'), durability: 'normal', encoder: rowEncoder(1), rowMaxReadings: 50, retention: { maxBytes: 1e9, maxAgeMs: 1e9 } });
     const fwd = makeForwarder(outbox);
     fwd.start();
     await until(() => fwd.stats().connected);
@@ -161,7 +162,7 @@ describe('forwarder against a real broker', () => {
         key: readFileSync(certs.clientKeyFile),
         rejectUnauthorized: true,
       };
-      const outbox = new Outbox({ path: join(dir, 'tls.db'), durability: 'normal', rowMaxReadings: 50, retention: { maxBytes: 1e9, maxAgeMs: 1e9 } });
+      const outbox = new Outbox({ path: join(dir, 'tls.db'), durability: 'normal', encoder: rowEncoder(1), rowMaxReadings: 50, retention: { maxBytes: 1e9, maxAgeMs: 1e9 } });
       const fwd = makeForwarder(outbox, [secure.tlsUrl!], { tls, username: 'gw', password: 's3cret' });
       fwd.start();
       outbox.append('telemetry', readings(20));
@@ -183,7 +184,7 @@ describe('forwarder against a real broker', () => {
   });
 
   it('with batchMaxWait, small commits travel together, and a held batch still leaves when nothing more comes', async () => {
-    const outbox = new Outbox({ path: join(dir, 'hold.db'), durability: 'normal', rowMaxReadings: 50, retention: { maxBytes: 1e9, maxAgeMs: 1e9 } });
+    const outbox = new Outbox({ path: join(dir, 'hold.db'), durability: 'normal', encoder: rowEncoder(1), rowMaxReadings: 50, retention: { maxBytes: 1e9, maxAgeMs: 1e9 } });
     const sub = await collector();
     const fwd = makeForwarder(outbox, [broker.url], { batchMaxWaitMs: 400 });
     fwd.start();

@@ -3,11 +3,12 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { retryDelayMs } from '../../drivers/kit/backoff.js';
 import { InterruptibleSleep } from '../../drivers/kit/interruptible-sleep.js';
-import type { ClaimedBatch } from '../outbox/outbox.js';
+import type { ClaimedBatch } from '../model/claimed-batch.js';
 import type { BatchSource } from '../outbox/store.js';
 import { redactUrl, splitBrokerUrl } from './broker-url.js';
 import { InboundGuard, type InboundLimits, type InboundRoute, type InboundStats } from './inbound/inbound-guard.js';
-import { batchPayload, type PayloadVersion } from './payload.js';
+import type { PayloadVersion } from '../payload/encode.js';
+import { batchPayload } from '../payload/envelope.js';
 import { topicForStream, type Topics } from './topics.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { Stream } from '../outbox/outbox.js';
+import type { Stream } from '../model/stream.js';
 
 /** The topic contract (docs/payload.md). Changing any of these is a breaking change for central systems. */
 export interface Topics {

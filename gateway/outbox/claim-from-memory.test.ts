@@ -3,9 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Reading } from '../../drivers/reading.js';
-import { PackedRun, type Committable } from '../packed-run.js';
-import { Outbox, type ClaimedBatch, type Stream } from './outbox.js';
+import type { Reading } from '../model/reading.js';
+import { PackedRun, type Committable } from '../model/packed-run.js';
+import type { ClaimedBatch } from '../model/claimed-batch.js';
+import type { Stream } from '../model/stream.js';
+import { rowEncoder } from '../payload/encode.js';
+import { Outbox } from './outbox.js';
 
 /**
  * Claims are served from the rows just committed while the forwarder keeps up (the outbox's
@@ -61,10 +64,10 @@ describe('claims from the in-memory tail', () => {
   it('are exactly what SQLite gives, through any mix of appends, claims, acks, releases, retention and clock steps', () => {
     let run = 0;
     fc.assert(
-      fc.property(fc.array(opArb, { minLength: 1, maxLength: 60 }), fc.constantFrom<'readings' | 'records'>('readings', 'records'), fc.integer({ min: 1, max: 7 }), (ops, packedAs, rowMaxReadings) => {
+      fc.property(fc.array(opArb, { minLength: 1, maxLength: 60 }), fc.constantFrom<1 | 2>(1, 2), fc.integer({ min: 1, max: 7 }), (ops, payloadVersion, rowMaxReadings) => {
         run++;
         const open = (name: string, claimFromMemory: boolean) =>
-          new Outbox({ path: join(dir, `${name}-${run}.db`), durability: 'normal', rowMaxReadings, retention: { maxBytes: 1e9, maxAgeMs: 1e12 }, packedAs, claimFromMemory });
+          new Outbox({ path: join(dir, `${name}-${run}.db`), durability: 'normal', rowMaxReadings, retention: { maxBytes: 1e9, maxAgeMs: 1e12 }, encoder: rowEncoder(payloadVersion), claimFromMemory });
         const mem = open('mem', true);
         const sql = open('sql', false);
         const claimed: ClaimedBatch[] = [];
@@ -128,7 +131,7 @@ describe('claims from the in-memory tail', () => {
   });
 
   it('falls back to SQLite when the forwarder falls behind, and serves from memory again once caught up', () => {
-    const ob = new Outbox({ path: join(dir, 'behind.db'), durability: 'normal', rowMaxReadings: 500, retention: { maxBytes: 1e9, maxAgeMs: 1e12 } });
+    const ob = new Outbox({ path: join(dir, 'behind.db'), durability: 'normal', encoder: rowEncoder(1), rowMaxReadings: 500, retention: { maxBytes: 1e9, maxAgeMs: 1e12 } });
     const readings = (n: number, base: number) => Array.from({ length: n }, (_, i) => reading(base + i));
     expect(ob.claim('telemetry', 1e6, 1e9)).toBeNull(); // caught up: the tail is in use
     // ~5 MB unclaimed (the broker is away): more than the tail holds.

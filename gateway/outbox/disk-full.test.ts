@@ -3,8 +3,10 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Reading } from '../../drivers/reading.js';
-import { Outbox, OutboxFullError } from './outbox.js';
+import type { Reading } from '../model/reading.js';
+import { OutboxFullError } from '../model/outbox-full.js';
+import { rowEncoder } from '../payload/encode.js';
+import { Outbox } from './outbox.js';
 
 /**
  * A real ENOSPC, on a 2 MB tmpfs: SQLite's page cap cannot reproduce what matters here, that in
@@ -35,7 +37,7 @@ function readings(n: number): Reading[] {
 describe('outbox on a full filesystem', () => {
   it('refuses new readings, still drains what it stored, and accepts again once space returns', () => {
     const path = join(mountDir, 'outbox.db');
-    const ob = new Outbox({ path, durability: 'normal', rowMaxReadings: 500, retention: { maxBytes: 1e9, maxAgeMs: 1e9 }, reserveBytes: 256 * 1024 });
+    const ob = new Outbox({ path, durability: 'normal', encoder: rowEncoder(1), rowMaxReadings: 500, retention: { maxBytes: 1e9, maxAgeMs: 1e9 }, reserveBytes: 256 * 1024 });
     expect(existsSync(`${path}.reserve`)).toBe(true);
     let committed = 0;
     let full: unknown;
@@ -70,7 +72,7 @@ describe('outbox on a full filesystem', () => {
   it('while the reserve is given away, new readings are refused so the drain keeps its space', () => {
     const path = join(mountDir, 'outbox2.db');
     const ballast = join(mountDir, 'ballast');
-    const ob = new Outbox({ path, durability: 'normal', rowMaxReadings: 500, retention: { maxBytes: 1e9, maxAgeMs: 1e9 }, reserveBytes: 256 * 1024 });
+    const ob = new Outbox({ path, durability: 'normal', encoder: rowEncoder(1), rowMaxReadings: 500, retention: { maxBytes: 1e9, maxAgeMs: 1e9 }, reserveBytes: 256 * 1024 });
     for (let i = 0; i < 1000; i++) {
       try {
         ob.append('telemetry', readings(500));

@@ -2,8 +2,11 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync, existsSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Reading } from '../../drivers/reading.js';
-import { Outbox, OutboxFullError, SEQ_BLOCK, seqBlockFor, type OutboxOptions } from './outbox.js';
+import type { Reading } from '../model/reading.js';
+import { OutboxFullError } from '../model/outbox-full.js';
+import { rowEncoder } from '../payload/encode.js';
+import { Outbox, type OutboxOptions } from './outbox.js';
+import { SEQ_BLOCK, seqBlockFor } from './seq-reservation.js';
 
 let dir: string;
 beforeEach(() => {
@@ -17,6 +20,7 @@ function open(extra: Partial<OutboxOptions> = {}): Outbox {
     path: join(dir, 'outbox.db'),
     durability: 'normal',
     rowMaxReadings: 100,
+    encoder: rowEncoder(1),
     retention: { maxBytes: GB, maxAgeMs: 86400e3 },
     ...extra,
   });
@@ -26,8 +30,8 @@ function readings(n: number, point = 'p', kind?: 'event'): Reading[] {
   return Array.from({ length: n }, (_, i) => ({ device: 'dev', point, value: i, quality: 'good' as const, ts: 1_700_000_000_000 + i, kind }));
 }
 
-function seqsOf(bodies: string[]): number[] {
-  return (JSON.parse(`[${bodies.join(',')}]`) as { seq: number }[]).map((r) => r.seq);
+function seqsOf(bodies: Buffer[]): number[] {
+  return (JSON.parse(`[${bodies.map((b) => b.toString('utf8')).join(',')}]`) as { seq: number }[]).map((r) => r.seq);
 }
 
 describe('outbox contract', () => {

@@ -4,14 +4,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { PackedReadings } from '../../drivers/packed-readings.js';
-import type { Reading } from '../../drivers/reading.js';
-import { batchPayload } from '../forwarder/payload.js';
-import { PackedRun, type Committable } from '../packed-run.js';
-import { Outbox, type ClaimedBatch } from './outbox.js';
+import type { PackedReadings } from '../model/packed-readings.js';
+import type { Reading } from '../model/reading.js';
+import { batchPayload } from '../payload/envelope.js';
+import { PackedRun, type Committable } from '../model/packed-run.js';
+import type { ClaimedBatch } from '../model/claimed-batch.js';
+import { rowEncoder } from '../payload/encode.js';
+import { Outbox } from './outbox.js';
 
 /**
- * Payload v2 stores a good poll as one record (gateway/outbox/layouts.ts, RowWriter.record). What
+ * Payload v2 stores a good poll as one record (gateway/payload/layouts.ts, RowWriter.record). What
  * a subscriber gets after expanding the records must be, reading for reading and seq for seq,
  * what the same commits give in v1.
  */
@@ -66,7 +68,7 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 const open = (name: string, packedAs: 'readings' | 'records', rowMaxReadings = 500) =>
-  new Outbox({ path: join(dir, name), durability: 'normal', rowMaxReadings, retention: { maxBytes: 1e9, maxAgeMs: 1e12 }, packedAs });
+  new Outbox({ path: join(dir, name), durability: 'normal', rowMaxReadings, retention: { maxBytes: 1e9, maxAgeMs: 1e12 }, encoder: rowEncoder(packedAs === 'records' ? 2 : 1) });
 
 const LAYOUTS = [
   { names: ['flow', 'level', 'pump.on'], units: ['l/s', 'm', undefined] },
@@ -144,10 +146,10 @@ describe('outbox storing poll records (payload v2)', () => {
 
     outbox = open('restart.db', 'records');
     const first = outbox.claim('telemetry', 3, 1e9)!;
-    expect(first.layouts.map((l) => JSON.parse(l.json) as Json)).toEqual([{ device: 'plc', points: a.names, units: ['l/s', 'm', null] }]);
+    expect(first.layouts.map((l) => JSON.parse(l.text) as Json)).toEqual([{ device: 'plc', points: a.names, units: ['l/s', 'm', null] }]);
     outbox.ack(first);
     const second = outbox.claim('telemetry', 100, 1e9)!;
-    expect(second.layouts.map((l) => JSON.parse(l.json) as Json)).toEqual([{ device: 'plc', points: b.names }]);
+    expect(second.layouts.map((l) => JSON.parse(l.text) as Json)).toEqual([{ device: 'plc', points: b.names }]);
     outbox.ack(second);
     outbox.close();
 

@@ -7,7 +7,9 @@ import { createInterface } from 'node:readline';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mountPowerCutFs, type PowerCutFs } from '../../test-rigs/power-cut-fs/power-cut-fs.js';
 import { DiskReserve } from './disk-reserve.js';
-import { Outbox, SEQ_BLOCK } from './outbox.js';
+import { rowEncoder } from '../payload/encode.js';
+import { Outbox } from './outbox.js';
+import { SEQ_BLOCK } from './seq-reservation.js';
 
 /**
  * The outbox across a real power cut (test-rigs/power-cut-fs): a child process commits readings
@@ -15,13 +17,15 @@ import { Outbox, SEQ_BLOCK } from './outbox.js';
  * discarded, and the outbox is opened again on what is left.
  */
 const BUILT = join(import.meta.dirname, '../../dist/gateway/outbox/outbox.js');
+const BUILT_ENCODE = join(import.meta.dirname, '../../dist/gateway/payload/encode.js');
 const BUILT_RESERVE = join(import.meta.dirname, '../../dist/gateway/outbox/disk-reserve.js');
 const RESERVE = 256 * 1024;
 
 async function commitUntilCut(path: string, durability: 'normal' | 'strict', commits: number): Promise<{ id: string; lastHandedOut: number }> {
   const script = `
     const { Outbox } = await import(${JSON.stringify(BUILT)});
-    const ob = new Outbox({ path: ${JSON.stringify(path)}, durability: '${durability}', rowMaxReadings: 500,
+    const { rowEncoder } = await import(${JSON.stringify(BUILT_ENCODE)});
+    const ob = new Outbox({ path: ${JSON.stringify(path)}, durability: '${durability}', rowMaxReadings: 500, encoder: rowEncoder(1),
       retention: { maxBytes: 1e9, maxAgeMs: 864e5 }, reserveBytes: ${RESERVE} });
     const r = (i) => ({ device: 'dev', point: 'p' + (i % 20), value: i, quality: 'good', ts: Date.now() });
     console.log('id ' + ob.id);
@@ -50,7 +54,7 @@ async function commitUntilCut(path: string, durability: 'normal' | 'strict', com
 }
 
 function reopen(path: string, durability: 'normal' | 'strict'): Outbox {
-  return new Outbox({ path, durability, rowMaxReadings: 500, retention: { maxBytes: 1e9, maxAgeMs: 864e5 }, reserveBytes: RESERVE });
+  return new Outbox({ path, durability, rowMaxReadings: 500, encoder: rowEncoder(1), retention: { maxBytes: 1e9, maxAgeMs: 864e5 }, reserveBytes: RESERVE });
 }
 
 describe('outbox across a power cut', () => {

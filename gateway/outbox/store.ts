@@ -1,10 +1,11 @@
-import type { Committable } from '../packed-run.js';
-import type { ClaimedBatch, OutboxStats, Stream } from './outbox.js';
+import type { ClaimedBatch } from '../model/claimed-batch.js';
+import type { Committable } from '../model/packed-run.js';
+import type { Stream } from '../model/stream.js';
 
 /**
  * The outbox as its two users see it, so they depend on a contract rather than on SQLite (the
  * MQTT.js store lesson). test-rigs/outbox-contract.ts is the suite every implementation passes;
- * gateway/outbox/outbox.contract.test.ts runs it against the SQLite outbox.
+ * gateway/outbox/outbox.contract.test.ts runs it against the SQLite outbox, once per encoding.
  */
 
 /** What group commit needs: commit a run of readings durably, or count them as refused. */
@@ -32,3 +33,41 @@ export interface BatchSource {
 }
 
 export type OutboxStore = ReadingSink & BatchSource;
+
+export interface DropRecord {
+  fromSeq: number;
+  toSeq: number;
+  readings: number;
+  stream: Stream;
+  reason: 'max-bytes' | 'max-age';
+  ts: number;
+}
+
+/** Seqs the outbox will never deliver because it restarted above its reserved block. */
+export interface SkipRecord {
+  fromSeq: number;
+  toSeq: number;
+  /** `unclean-stop`: the last run ended without closing the outbox (power cut, crash, kill). */
+  reason: 'unclean-stop';
+  ts: number;
+}
+
+export interface StreamStats {
+  pendingReadings: number;
+  pendingRows: number;
+  pendingBytes: number;
+  oldestPendingMs: number | null;
+}
+
+export interface OutboxStats {
+  outboxId: string;
+  nextSeq: number;
+  pendingReadings: number;
+  pendingBytes: number;
+  oldestPendingMs: number | null;
+  streams: Record<Stream, StreamStats>;
+  droppedReadings: number;
+  refusedReadings: number;
+  lastDrops: DropRecord[];
+  lastSkips: SkipRecord[];
+}

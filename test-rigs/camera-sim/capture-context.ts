@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import type { DriverContext } from '../../drivers/driver.js';
-import type { DriverReading } from '../../drivers/reading.js';
+import type { DriverReading } from '../../gateway/model/reading.js';
 
 export interface CapturedContext {
   ctx: DriverContext;

@@ -1,6 +1,6 @@
 import { pino, type Logger } from 'pino';
 import type { DriverContext } from '../../drivers/driver.js';
-import type { DriverReading } from '../../drivers/reading.js';
+import type { DriverReading } from '../../gateway/model/reading.js';
 
 export interface CapturingContext extends DriverContext {
   readonly readings: DriverReading[];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Reading } from '../../drivers/reading.js';
-import { encodeReading } from '../../gateway/outbox/encode.js';
+import type { Reading } from '../../gateway/model/reading.js';
+import { encodeReading } from '../../gateway/payload/encode.js';
 import { parseBatch, type LayoutLog } from './payload.js';
 import { SeqTracker } from './seq-tracker.js';
 import { V2_EXAMPLE_LAYOUT, v2Example } from './v2-example.js';

@@ -1,13 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { ClaimedBatch } from '../../gateway/outbox/outbox.js';
-import { encodeReading } from '../../gateway/outbox/encode.js';
-import { batchPayload } from '../../gateway/forwarder/payload.js';
-import type { Reading } from '../../drivers/reading.js';
+import type { ClaimedBatch } from '../../gateway/model/claimed-batch.js';
+import { encodeReading } from '../../gateway/payload/encode.js';
+import { batchPayload } from '../../gateway/payload/envelope.js';
+import type { Reading } from '../../gateway/model/reading.js';
 import { parseBatch } from '../subscriber/payload.js';
 
 /**
- * Readings are encoded to JSON once, at commit, by string assembly (gateway/outbox/encode.ts) and
+ * Readings are encoded to JSON once, at commit, by byte assembly (gateway/payload/row-writer.ts) and
  * wrapped into batches the same way. Whatever a driver hands in — any string, lone surrogates,
  * NaN, ±Infinity, -0, huge or tiny numbers — the stored text must be valid JSON carrying the same
  * data, and a batch of such readings must pass the consumer's parser: one odd reading must never

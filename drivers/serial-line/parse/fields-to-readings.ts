@@ -1,4 +1,4 @@
-import type { DriverReading } from '../../reading.js';
+import type { DriverReading } from '../../../gateway/model/reading.js';
 import { convertField, type FieldSpec } from './field-value.js';
 import type { LineParseResult } from './parse-result.js';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { DriverReading } from '../../reading.js';
+import type { DriverReading } from '../../../gateway/model/reading.js';
 import { convertField, fieldConversionSchema, pointNameSchema } from './field-value.js';
 import type { LineParser } from './parse-result.js';
 

@@ -1,4 +1,4 @@
-import type { DriverReading } from '../../reading.js';
+import type { DriverReading } from '../../../gateway/model/reading.js';
 
 /**
  * What one line turned into. Parsers are pure: they never throw on device input, they classify

@@ -1,11 +1,6 @@
-import type { ClaimedBatch } from '../outbox/outbox.js';
-
-/**
- * Payload format version; bumped only with a documented, breaking change (docs/payload.md).
- * 1 is the default; 2 (poll records) is opt-in and also used for any batch that holds records.
- */
-export const PAYLOAD_VERSION = 1;
-export type PayloadVersion = 1 | 2;
+import type { ClaimedBatch } from '../model/claimed-batch.js';
+import { PAYLOAD_VERSION, type PayloadVersion } from './encode.js';
+import { layoutEntry } from './layouts.js';
 
 const COMMA = Buffer.from(',');
 const CLOSE = Buffer.from(']}');
@@ -13,8 +8,9 @@ const LAYOUTS_END = Buffer.from('},"readings":[');
 
 /**
  * Wrap a claimed batch in the documented envelope. The readings are already JSON bytes in the
- * outbox, so this is one buffer concatenation, not serialisation. A batch holding poll records
- * is v2 whatever was asked for (it was committed as v2), with the layouts its records name.
+ * outbox, so this is one buffer concatenation, not serialisation. Rows keep the encoding they
+ * were committed with, also across a restart that changed `forward.payloadVersion`: a batch
+ * holding poll records (it names layouts) can only be v2, whatever `version` says.
  */
 export function batchPayload(gateway: string, outboxId: string, batchId: string, batch: ClaimedBatch, sentAt: number, version: PayloadVersion = PAYLOAD_VERSION): Buffer {
   const hasLayouts = batch.layouts.length > 0;
@@ -27,7 +23,7 @@ export function batchPayload(gateway: string, outboxId: string, batchId: string,
     // Each layout's bytes are built once and reused by every batch that carries it.
     batch.layouts.forEach((l, i) => {
       if (i > 0) parts.push(COMMA);
-      parts.push(l.entry);
+      parts.push(layoutEntry(l));
     });
     parts.push(LAYOUTS_END);
   }

@@ -1,8 +1,8 @@
-import { expandPacked, type PackedReadings } from '../drivers/packed-readings.js';
-import type { Reading } from '../drivers/reading.js';
+import { expandPacked, type PackedReadings } from './packed-readings.js';
+import type { Reading } from './reading.js';
 
 /**
- * A driver's packed readings (drivers/packed-readings.ts) attributed to a device: what the group
+ * A driver's packed readings (packed-readings.ts) attributed to a device: what the group
  * commit queues and the outbox encodes, beside plain readings. Always telemetry.
  */
 export class PackedRun {
