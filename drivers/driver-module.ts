@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { DriverFactory } from './driver.js';
 import type { ProbeVerb } from './probe-verb.js';
+import type { WritablePoint } from './writable-point.js';
 
 /**
  * What a driver family tells the rest of the gateway about itself, one per config `type`. The
@@ -32,6 +33,12 @@ export interface DriverModule<S extends z.ZodType = z.ZodType> {
    * daemon runs, which is why doctor never calls this then.
    */
   loadAnswerCheck?(): Promise<DeviceAnswerCheck<z.output<S>>>;
+  /**
+   * The points a device file declares writable, with their policy, for the command channel and
+   * doctor. Families without it have nothing writable. `validate` is the family's own refusal
+   * of a value its point cannot hold (checked before the command is journaled as accepted).
+   */
+  writablePoints?(device: z.output<S>): WritablePoint[];
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { DriverReading } from '../gateway/model/reading.js';
 import type { PackedReadings } from '../gateway/model/packed-readings.js';
+import type { WriteRequest, WriteResult } from './writable-point.js';
 
 /**
  * The one interface between drivers and the core. A driver knows nothing of SQLite or MQTT:
@@ -56,6 +57,13 @@ export interface Driver {
   /** Stop all timers, sockets and ports. After it resolves the driver emits nothing more. */
   stop(): Promise<void>;
   status(): DeviceStatus;
+  /**
+   * Write a point the device file declares writable (the core has already checked the policy).
+   * Families that write put it on their bus ahead of pending polls, never inside another
+   * transaction. Rejects with WriteRefused for a value the point cannot hold, any other error
+   * when the device did not take it.
+   */
+  write?(point: string, request: WriteRequest): Promise<WriteResult>;
 }
 
 export type DriverFactory<C> = (config: C, ctx: DriverContext) => Driver;

@@ -10,6 +10,7 @@ import { readPasswd, rootRunRefusal, SERVICE_USER } from './service-user.js';
 import { createLogger } from './log.js';
 import { registerOpsCommands } from './ops/register.js';
 import { formatVersion } from './version.js';
+import { registerCommandVerbs } from './ops/commands-verbs.js';
 
 /**
  * The `edge-gateway` command. Each subcommand is a thin shell over a module that does the work,
@@ -175,6 +176,7 @@ function installLastResortHandlers(log: ReturnType<typeof createLogger>): void {
 
 // The technician commands: status, tail, reload, doctor, probe (gateway/ops/register.ts).
 registerOpsCommands(program);
+registerCommandVerbs(program);
 
 program.parseAsync().catch((err: unknown) => {
   process.stderr.write(`edge-gateway: ${(err as Error).message}\n`);

@@ -7,6 +7,7 @@ import { gatewayFileSchema } from './config/gateway-schema.js';
 import { restartOnlyPaths } from './config/restart-only.js';
 import { ConfigStanding } from './config/standing.js';
 import { contained } from './contain.js';
+import { CommandChannel, outcomeAttrs } from './commands/channel.js';
 import { DeviceSet } from './devices.js';
 import { Forwarder } from './forwarder/forwarder.js';
 import { topicsFor, type Topics } from './forwarder/topics.js';
@@ -56,6 +57,7 @@ export class Daemon {
   readonly forwarder: Forwarder;
   readonly devices: DeviceSet;
   readonly configStanding: ConfigStanding;
+  readonly commands: CommandChannel;
   private config: GatewayConfig;
   private timers: NodeJS.Timeout[] = [];
   private healthTimer: NodeJS.Timeout | null = null;
@@ -124,6 +126,9 @@ export class Daemon {
       inflightWindow: g.forward.inflightWindow,
       payloadVersion: g.forward.payloadVersion,
       identity: processIdentity(g.gateway.site),
+      // Commands come in on the same connection, through the forwarder's inbound bounds. The
+      // handler does not wait for the device: the runner bounds what waits (MAX_IN_FLIGHT).
+      inbound: g.commands.enabled ? { filters: [this.topics.commands], handle: (m) => void this.commands.submit(m.payload, 'mqtt') } : undefined,
       log: log.child({ component: 'forwarder' }),
     });
     this.devices = new DeviceSet({
@@ -133,6 +138,17 @@ export class Daemon {
       stateDir: dirname(g.outbox.path),
       startTimeoutMs: g.drivers.startTimeout,
       stopTimeoutMs: g.drivers.stopTimeout,
+    });
+    this.commands = new CommandChannel({
+      gatewayId: g.gateway.id,
+      stateDir: dirname(g.outbox.path),
+      config: g.commands,
+      keys: config.commandKeys,
+      devices: this.devices,
+      clockSynced: () => hooks.clockSynced?.() ?? true,
+      // Outcomes are events: durable and sequenced through the outbox, delivered after an outage.
+      report: (r) => this.gatewayEvent('command', r.outcome, outcomeAttrs(r)),
+      log: log.child({ component: 'commands' }),
     });
   }
 
@@ -160,6 +176,9 @@ export class Daemon {
       log.warn({ fromSeq: k.fromSeq, toSeq: k.toSeq, reason: k.reason }, 'outbox skipped seqs after an unclean stop');
       d.gatewayEvent('outbox.skipped', k.toSeq - k.fromSeq + 1, { fromSeq: k.fromSeq, toSeq: k.toSeq, reason: k.reason });
     }
+    // Interrupted commands are reported, and the declared points known, before the forwarder can
+    // deliver a new command; one arriving while its device still starts fails as DEVICE_DOWN.
+    d.commands.start(config.devices);
     d.forwarder.start();
     await d.devices.apply(config.devices);
     d.timers.push(setInterval(d.retentionTick, 1000));
@@ -232,6 +251,7 @@ export class Daemon {
       forwarder,
       commit: this.groupCommit.stats(),
       devices: this.devices.statuses(),
+      commands: this.commands.stats(),
       drainRatePerS: this.drainRatePerS,
       config: this.configStanding.report(),
     });
@@ -275,6 +295,7 @@ export class Daemon {
     for (const w of next.warnings) this.log.warn({ file: w.file, line: w.line, key: w.path }, `config warning: ${formatProblem(w)}`);
     const restartNeeded = RESTART_KEYS.filter((k) => JSON.stringify(pick(this.config.gateway, k)) !== JSON.stringify(pick(next.gateway, k)));
     const applied = await this.devices.apply(next.devices);
+    this.commands.update(next.devices);
     const g = next.gateway;
     this.log.level = g.log.level;
     this.outbox.setRetention({ maxBytes: g.outbox.retention.maxBytes, maxAgeMs: g.outbox.retention.maxAge });
@@ -284,7 +305,7 @@ export class Daemon {
     }
     // Sections that need a restart keep their running values until then.
     const kept = this.config.gateway;
-    this.config = { ...next, gateway: { ...g, gateway: kept.gateway, mqtt: kept.mqtt, forward: kept.forward, control: kept.control, clock: kept.clock, drivers: kept.drivers, outbox: { ...kept.outbox, retention: g.outbox.retention } }, secrets: this.config.secrets };
+    this.config = { ...next, gateway: { ...g, gateway: kept.gateway, mqtt: kept.mqtt, forward: kept.forward, control: kept.control, clock: kept.clock, commands: kept.commands, drivers: kept.drivers, outbox: { ...kept.outbox, retention: g.outbox.retention } }, secrets: this.config.secrets, commandKeys: this.config.commandKeys };
     this.configStanding.accept(null);
     this.hooks.onConfigAccepted?.(next);
     if (restartNeeded.length > 0) this.log.warn({ settings: restartNeeded }, 'changed settings take effect only after a restart (systemctl restart edge-gateway)');
@@ -298,7 +319,10 @@ export class Daemon {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
     if (this.healthTimer) clearInterval(this.healthTimer);
+    // Devices first: an output mid-pulse goes to its shutdown level, and the pulse's outcome is
+    // committed with the final flush below.
     await this.devices.stopAll();
+    await this.commands.close();
     this.groupCommit.flush();
     await this.forwarder.stop();
     // After the last commit: the seq the next outbox would have to follow, exact on a clean stop.

@@ -204,6 +204,13 @@ export class DeviceSet {
     this.running.clear();
   }
 
+  /** A configured device's running driver (null while it is down), for the command channel. */
+  driverOf(id: string): { config: DeviceConfig; driver: Driver | null } | undefined {
+    const run = this.running.get(id);
+    if (!run) return undefined;
+    return { config: run.config, driver: run.failure || run.abandoned || run.stopped ? null : run.driver };
+  }
+
   statuses(): Record<string, DeviceStatus & { type: string }> {
     const out: Record<string, DeviceStatus & { type: string }> = {};
     for (const [id, run] of this.running) {

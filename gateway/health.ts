@@ -2,6 +2,7 @@ import { getHeapStatistics } from 'node:v8';
 import type { DeviceStatus } from '../drivers/driver.js';
 import type { ForwarderStats } from './forwarder/forwarder.js';
 import type { GroupCommitStats } from './group-commit.js';
+import type { CommandStats } from './commands/channel.js';
 import type { OutboxStats } from './outbox/store.js';
 import type { ConfigStandingReport } from './config/standing.js';
 import { versionInfo, type VersionInfo } from './version.js';
@@ -60,6 +61,8 @@ export interface HealthReport {
   /** The group commit between drivers and the outbox: readings waiting for the next window, commits, refusals. */
   commit: GroupCommitStats;
   devices: Record<string, DeviceStatus & { type: string }>;
+  /** The command channel: journal totals (durable) and what this process saw since start. */
+  commands?: CommandStats;
   process: { rssBytes: number; heapUsedBytes: number };
 }
 
@@ -89,6 +92,7 @@ export function buildHealth(input: {
   forwarder: ForwarderStats;
   commit: GroupCommitStats;
   devices: HealthReport['devices'];
+  commands?: CommandStats;
   drainRatePerS: number;
   config: ConfigStandingReport;
 }): HealthReport {
@@ -131,6 +135,7 @@ export function buildHealth(input: {
     },
     commit: input.commit,
     devices: input.devices,
+    ...(input.commands && { commands: input.commands }),
     process: { rssBytes: mem.rss, heapUsedBytes: mem.heapUsed },
   };
 }

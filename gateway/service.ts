@@ -56,6 +56,7 @@ async function runLocked(config: GatewayConfig, log: Logger, lock: OutboxLock, s
     {
       status: () => (daemon ? daemon.health() : { starting: true }),
       reload: () => (daemon ? reload() : Promise.resolve({ ok: false, problems: [{ file: '', line: null, path: '', message: 'still starting' }] })),
+      commands: (req) => (daemon ? daemon.commands.recent(req.limit ?? 50, req.device) : []),
     },
     log.child({ component: 'control' }),
     { maxConnections: config.gateway.control.maxConnections, requestTimeoutMs: config.gateway.control.requestTimeout },
@@ -87,6 +88,26 @@ async function runLocked(config: GatewayConfig, log: Logger, lock: OutboxLock, s
     keepAsLastGood(config, standing, log);
   }
 
+  // Writing and pulsing by hand take the command channel's path (checks, journal, outcome event),
+  // on a socket of their own whose group is separate from edge-gateway-ops.
+  let actuate: ControlServer | null = new ControlServer(
+    config.gateway.control.actuateSocket,
+    {
+      status: () => d.health(),
+      reload: () => reload(),
+      actuate: (req) => d.commands.local(req.cmd === 'write' ? { device: req.device, point: req.point, action: 'write', value: req.value } : { device: req.device, point: req.point, action: 'pulse', ...(req.durationMs !== undefined && { durationMs: req.durationMs }) }),
+    },
+    log.child({ component: 'actuate' }),
+    { maxConnections: 4, requestTimeoutMs: config.gateway.control.requestTimeout },
+    { serves: ['write', 'pulse'], group: config.gateway.control.actuateGroup },
+  );
+  try {
+    await actuate.listen();
+  } catch (err) {
+    log.error({ err, socket: config.gateway.control.actuateSocket }, 'actuate socket unavailable: edge-gateway write/pulse will not work (remote commands are not affected)');
+    actuate = null;
+  }
+
   const watchdog = startWatchdog({ notify, isAlive: () => d.groupCommit.isAlive(), log });
 
   async function reload() {
@@ -103,6 +124,7 @@ async function runLocked(config: GatewayConfig, log: Logger, lock: OutboxLock, s
       await notify.stopping(reason);
       watchdog.stop();
       await control?.close();
+      await actuate?.close();
       await d.stop();
       lock.release();
     })();

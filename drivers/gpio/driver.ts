@@ -2,6 +2,8 @@ import type { DeviceError, DeviceState, DeviceStatus, Driver, DriverContext, Dri
 import { systemClock, type Clock } from './debounce.js';
 import type { GpioError } from './errors.js';
 import { GpioInput } from './input.js';
+import { GpioOutput } from './output.js';
+import { WriteRefused, type WriteRequest, type WriteResult } from '../writable-point.js';
 import { onoffPinSource } from './onoff-source.js';
 import type { PinSource } from './pin-source.js';
 import type { GpioDeviceConfig } from './schema.js';
@@ -25,6 +27,7 @@ export function gpioDriverFactory(options: GpioDriverOptions): DriverFactory<Gpi
 
 class GpioDriver implements Driver {
   private readonly inputs: GpioInput[];
+  private readonly outputs: Map<string, GpioOutput>;
   private readonly clock: Clock;
   private readonly reconcileMs: number;
   private readonly retryMs: number;
@@ -59,6 +62,7 @@ class GpioDriver implements Driver {
       log: ctx.log,
     };
     this.inputs = cfg.inputs.map((i) => new GpioInput(i, this.clock, hooks));
+    this.outputs = new Map(cfg.outputs.map((o) => [o.name, new GpioOutput(o, ctx.log)]));
   }
 
   async start(): Promise<void> {
@@ -68,11 +72,16 @@ class GpioDriver implements Driver {
     this.source ??= onoffPinSource({ sysfsRoot: this.cfg.sysfsRoot, chip: this.cfg.chip, log: this.ctx.log });
     for (const input of this.inputs) input.beginIntervals();
     // Opening is quick (sysfs writes), and a failed line is reported in status, never thrown.
+    for (const output of this.outputs.values()) await output.open(this.source);
     for (const input of this.inputs) await input.open(this.source);
     this.starting = false;
     this.lastRetry = this.clock.mono();
     if (!this.running) return; // stopped while opening
     this.reconcileTimer = setInterval(() => this.maintain(), this.reconcileMs);
+    const failedOutputs = [...this.outputs.values()].filter((o) => o.state === 'error');
+    if (failedOutputs.length > 0) {
+      this.ctx.log.error({ outputs: failedOutputs.map((o) => ({ name: o.cfg.name, pin: o.cfg.pin, code: o.error?.code })) }, 'gpio outputs could not be claimed; retrying every %d ms', this.retryMs);
+    }
     const failed = this.inputs.filter((i) => i.state === 'error');
     if (failed.length > 0) {
       this.ctx.log.error(
@@ -89,13 +98,27 @@ class GpioDriver implements Driver {
     this.reconcileTimer = null;
     await this.retrying;
     for (const input of this.inputs) input.close(true);
+    for (const output of this.outputs.values()) output.close();
     this.running = false;
+  }
+
+  async write(point: string, request: WriteRequest): Promise<WriteResult> {
+    const output = this.outputs.get(point);
+    if (!output) throw new WriteRefused('not-declared', `gpio device "${this.cfg.id}" has no output "${point}"`);
+    if (!this.running) throw Object.assign(new Error(`gpio device "${this.cfg.id}" is not running`), { code: 'DEVICE_STOPPED' });
+    return output.write(request);
   }
 
   status(): DeviceStatus {
     const inputs: Record<string, unknown> = {};
     let failed = 0;
-    const counters = { rawEdges: 0, changes: 0, glitches: 0, faults: 0 };
+    const counters = { rawEdges: 0, changes: 0, glitches: 0, faults: 0, writes: 0 };
+    const outputs: Record<string, unknown> = {};
+    for (const o of this.outputs.values()) {
+      if (o.state === 'error') failed += 1;
+      counters.writes += o.writes;
+      outputs[o.cfg.name] = { pin: o.cfg.pin, state: o.state, active: o.active, ...(o.error ? { error: { code: o.error.code, message: o.error.message } } : {}) };
+    }
     for (const i of this.inputs) {
       if (i.state === 'error') failed += 1;
       counters.rawEdges += i.rawEdges;
@@ -117,13 +140,13 @@ class GpioDriver implements Driver {
     let state: DeviceState;
     if (!this.running) state = 'stopped';
     else if (this.starting) state = 'starting';
-    else state = failed === 0 ? 'ok' : failed === this.inputs.length ? 'down' : 'degraded';
+    else state = failed === 0 ? 'ok' : failed === this.inputs.length + this.outputs.size ? 'down' : 'degraded';
     return {
       state,
       lastGoodTs: this.lastGoodTs,
       lastError: this.lastError,
       counters,
-      detail: { chip: this.cfg.chip ?? null, inputs },
+      detail: { chip: this.cfg.chip ?? null, inputs, ...(this.outputs.size > 0 && { outputs }) },
     };
   }
 
@@ -132,9 +155,15 @@ class GpioDriver implements Driver {
     const now = this.clock.mono();
     if (this.retrying || now - this.lastRetry < this.retryMs) return;
     const faulted = this.inputs.filter((i) => i.state === 'error');
-    if (faulted.length === 0) return;
+    const faultedOutputs = [...this.outputs.values()].filter((o) => o.state === 'error');
+    if (faulted.length === 0 && faultedOutputs.length === 0) return;
     this.lastRetry = now;
     this.retrying = (async () => {
+      for (const output of faultedOutputs) {
+        if (!this.running || !this.source) break;
+        await output.open(this.source);
+        if (output.state === 'ok') this.ctx.log.info({ output: output.cfg.name, pin: output.cfg.pin }, 'gpio output recovered');
+      }
       for (const input of faulted) {
         if (!this.running || !this.source) break;
         await input.open(this.source);

@@ -11,6 +11,14 @@ export const gpioDriver = {
   opens: (d) => [
     { kind: 'file', path: join(d.sysfsRoot, 'export'), access: 'write', what: 'GPIO sysfs export', group: 'gpio', missingHint: 'is this a Raspberry Pi with the GPIO sysfs interface enabled?' },
   ],
+  writablePoints: (d) =>
+    d.outputs.map((o) => ({
+      device: d.id,
+      policy: o,
+      actions: o.pulseOnly ? ['pulse'] : o.pulse ? ['write', 'pulse'] : ['write'],
+      ...(o.pulse && { pulse: o.pulse }),
+      valueType: 'boolean',
+    })),
 } satisfies DriverModule<typeof gpioDeviceSchema>;
 
 export const gpioFamily = { modules: [gpioDriver] } as const satisfies DriverFamily;

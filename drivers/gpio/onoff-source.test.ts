@@ -30,7 +30,7 @@ describe('onoff pin source (real code path)', () => {
     await import('./module.js');
     const { createGpioDriver } = await import('./driver.js');
     createGpioDriver(
-      { id: 'x', type: 'gpio', enabled: true, sysfsRoot: path.join(tmp, 'none'), inputs: [{ name: 'door', pin: 5, activeLow: false, debounceMs: 20, mode: 'state' }] },
+      { id: 'x', type: 'gpio', enabled: true, sysfsRoot: path.join(tmp, 'none'), inputs: [{ name: 'door', pin: 5, activeLow: false, debounceMs: 20, mode: 'state' }], outputs: [] },
       { deviceId: 'x', log, emit: () => {} },
     );
     expect(onoffLoaded()).toBe(false);

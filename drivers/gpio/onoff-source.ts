@@ -43,20 +43,32 @@ export function onoffPinSource(opts: OnoffSourceOptions): PinSource {
   if (opts.sysfsRoot !== GPIO_SYSFS_ROOT) {
     opts.log.warn({ sysfsRoot: opts.sysfsRoot }, 'gpio: sysfsRoot is used for chip lookup only; onoff always uses /sys/class/gpio');
   }
+  /** Chip lookup and onoff's own check, shared by inputs and outputs; onoff loads only here. */
+  async function claim(bcm: number, who: string): Promise<{ sysfs: number; Gpio: Onoff['Gpio']; pinLabel: string }> {
+    const pinLabel = `${who} (BCM ${bcm})`;
+    checkSysfsExport(opts.sysfsRoot, pinLabel);
+    let sysfs: number;
+    try {
+      sysfs = resolveSysfsPin(listGpioChips(opts.sysfsRoot), bcm, opts.chip).sysfs;
+    } catch (err) {
+      throw err instanceof GpioError ? new GpioError(err.code, `${who}: ${err.message}`) : gpioErrorFromErrno(err, pinLabel, 'reading gpiochip entries');
+    }
+    const { Gpio } = await loadOnoff();
+    if (!Gpio.accessible) {
+      throw new GpioError('GPIO_UNAVAILABLE', `${pinLabel}: onoff reports GPIO sysfs not accessible (${GPIO_SYSFS_ROOT}/export)`);
+    }
+    return { sysfs, Gpio, pinLabel };
+  }
+  const release = (gpio: InstanceType<Onoff['Gpio']>, bcm: number) => {
+    try {
+      gpio.unexport();
+    } catch (err) {
+      opts.log.debug({ err: (err as Error).message, bcm }, 'gpio unexport failed (ignored)');
+    }
+  };
   return {
     async open(bcm, label) {
-      const pinLabel = `input "${label}" (BCM ${bcm})`;
-      checkSysfsExport(opts.sysfsRoot, pinLabel);
-      let sysfs: number;
-      try {
-        sysfs = resolveSysfsPin(listGpioChips(opts.sysfsRoot), bcm, opts.chip).sysfs;
-      } catch (err) {
-        throw err instanceof GpioError ? new GpioError(err.code, `input "${label}": ${err.message}`) : gpioErrorFromErrno(err, pinLabel, 'reading gpiochip entries');
-      }
-      const { Gpio } = await loadOnoff();
-      if (!Gpio.accessible) {
-        throw new GpioError('GPIO_UNAVAILABLE', `${pinLabel}: onoff reports GPIO sysfs not accessible (${GPIO_SYSFS_ROOT}/export)`);
-      }
+      const { sysfs, Gpio, pinLabel } = await claim(bcm, `input "${label}"`);
       let gpio: InstanceType<Onoff['Gpio']>;
       try {
         // Always 'both' and never onoff's debounceTimeout or activeLow: the driver debounces and
@@ -71,15 +83,25 @@ export function onoffPinSource(opts: OnoffSourceOptions): PinSource {
         watch(onLevel, onError) {
           gpio.watch((err, value) => (err ? onError(err) : onLevel(value as Level)));
         },
-        close() {
-          try {
-            gpio.unexport();
-          } catch (err) {
-            opts.log.debug({ err: (err as Error).message, bcm }, 'gpio unexport failed (ignored)');
-          }
-        },
+        close: () => release(gpio, bcm),
       };
       return handle;
+    },
+    async openOutput(bcm, label, initial) {
+      const { sysfs, Gpio, pinLabel } = await claim(bcm, `output "${label}"`);
+      let gpio: InstanceType<Onoff['Gpio']>;
+      try {
+        // 'high'/'low' set direction and level in one sysfs write: the line never shows the other level.
+        gpio = new Gpio(sysfs, initial === 1 ? 'high' : 'low', 'none', { activeLow: false });
+      } catch (err) {
+        throw gpioErrorFromErrno(err, `${pinLabel}, sysfs GPIO ${sysfs}`, 'exporting and configuring the line as an output');
+      }
+      return {
+        sysfs,
+        write: (level) => gpio.writeSync(level),
+        read: () => gpio.readSync() as Level,
+        close: () => release(gpio, bcm),
+      };
     },
   };
 }

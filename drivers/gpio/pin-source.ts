@@ -16,7 +16,20 @@ export interface PinHandle {
   close(): void;
 }
 
+/** An output line, driven from the moment it is claimed. Levels are PHYSICAL. */
+export interface OutputHandle {
+  readonly sysfs: number | null;
+  /** Drive the line. Throws when it can no longer be written. */
+  write(level: Level): void;
+  /** The level the line reads back (sysfs value), for read-back after a write. */
+  read(): Level;
+  /** Release the line (its level stays as last written). Never throws. */
+  close(): void;
+}
+
 export interface PinSource {
   /** Claim BCM `bcm` as an input. Rejects with a GpioError naming the pin. */
   open(bcm: number, label: string): Promise<PinHandle>;
+  /** Claim BCM `bcm` as an output driven to `initial` at once (no glitch through the other level). */
+  openOutput(bcm: number, label: string, initial: Level): Promise<OutputHandle>;
 }

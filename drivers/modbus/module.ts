@@ -1,6 +1,7 @@
 import { serialPortFile, type DriverFamily, type DriverModule } from '../driver-module.js';
 import { modbusProbeVerb } from './probe-verb.js';
 import { checkRtuBuses, modbusRtuDeviceSchema, modbusTcpDeviceSchema } from './schema.js';
+import { modbusWritablePoints } from './writes.js';
 
 export const modbusTcpDriver = {
   type: 'modbus-tcp',
@@ -8,6 +9,7 @@ export const modbusTcpDriver = {
   load: async () => (await import('./tcp-driver.js')).createModbusTcpDriver,
   opens: (d) => [{ kind: 'tcp', host: d.host, port: d.port, what: 'Modbus TCP' }],
   loadAnswerCheck: async () => (await import('./answer-check.js')).checkModbusTcpAnswers,
+  writablePoints: (d) => modbusWritablePoints(d.id, d.writes),
 } satisfies DriverModule<typeof modbusTcpDeviceSchema>;
 
 export const modbusRtuDriver = {
@@ -16,6 +18,7 @@ export const modbusRtuDriver = {
   load: async () => (await import('./rtu-driver.js')).createModbusRtuDriver,
   checkDevices: checkRtuBuses,
   opens: (d) => [serialPortFile(d.port.path)],
+  writablePoints: (d) => modbusWritablePoints(d.id, d.writes),
 } satisfies DriverModule<typeof modbusRtuDeviceSchema>;
 
 /** Modbus TCP and RTU, and `edge-gateway probe modbus` for both. */

@@ -65,11 +65,11 @@ const counter = (r: Running, name: string) => r.driver.status().counters[name] ?
 const goodCount = (r: Running, point = 'temperature') => r.ctx.readings.filter((x) => x.point === point && x.quality === 'good').length;
 
 describe('modbus-rtu driver over a pty bus', () => {
-  it('write(): a command goes out on the shared bus and the next poll reads it back', async () => {
+  it('writePdu(): a command goes out on the shared bus and the next poll reads it back', async () => {
     const r = await rig([2]);
     const u = await start(r.path, 2, { registers: [{ name: 'valve', table: 'coil', address: 9, type: 'bool' }] });
     await waitUntil(() => u.driver.status().state === 'ok', 10_000, 'unit ok');
-    await (u.driver as ModbusRtuDriver).write({ op: 'write-coil', address: 9, value: true });
+    await (u.driver as ModbusRtuDriver).writePdu({ op: 'write-coil', address: 9, value: true });
     expect(r.sim.unit(2).coil[9]).toBe(1);
     await waitUntil(() => u.ctx.readings.some((x) => x.point === 'valve' && x.value === true), 10_000, 'the written coil read back');
   });

@@ -5,6 +5,8 @@ import { counterFor, type RtuFrameCounter } from './bus/rtu-frame.js';
 import { UnitBreaker } from './bus/unit-breaker.js';
 import { ModbusError } from './errors.js';
 import type { WriteRequest } from './pdu/request.js';
+import { ModbusPointWriter } from './writes.js';
+import type { WriteRequest as PointRequest, WriteResult } from '../writable-point.js';
 import { compileReadPlan, type ReadPlan, type ReadRequest } from './plan.js';
 import { readPlan, tallyPoll } from './poll.js';
 import { PollEmitter } from './poll-emitter.js';
@@ -70,6 +72,8 @@ export class ModbusRtuDriver implements Driver {
   private starting: Promise<void> | null = null;
   private readonly stateLog: DeviceStateLog;
 
+  private readonly writer: ModbusPointWriter;
+
   constructor(
     private readonly config: ModbusRtuDevice,
     private readonly ctx: DriverContext,
@@ -78,6 +82,7 @@ export class ModbusRtuDriver implements Driver {
   ) {
     this.emitter = new PollEmitter(plan, config.registers, ctx, () => this.stopping);
     this.stateLog = new DeviceStateLog(ctx.log, 'modbus rtu unit', { port: config.port.path, unitId: config.unitId });
+    this.writer = new ModbusPointWriter(config.writes, `modbus unit ${config.unitId} on ${config.port.path}`);
     this.breaker = new UnitBreaker({
       threshold: config.breaker.failureThreshold,
       minBackoffMs: config.breaker.minBackoffMs,
@@ -144,7 +149,23 @@ export class ModbusRtuDriver implements Driver {
    * port's code while it is closed, ETIMEDOUT, the unit's exception, EBADRESPONSE for a wrong
    * echo, ENOTCONN before the driver has joined its bus).
    */
-  write(req: WriteRequest): Promise<void> {
+  /** A declared writable point (writes.ts): converted, written, pulsed and read back in the bus's turns. */
+  write(point: string, request: PointRequest): Promise<WriteResult> {
+    return this.writer.write(
+      {
+        writePdu: (req) => this.writePdu(req),
+        readPdu: (table, address, count) => {
+          const bus = this.lease?.bus;
+          if (!bus || this.stopping) return Promise.reject(new ModbusError('ENOTCONN', `read-back from unit ${this.config.unitId} on ${this.config.port.path}: driver not running`, 'connection'));
+          return bus.read({ unitId: this.config.unitId, table, address, count }, this.config.timeoutMs, this.poller.signal);
+        },
+      },
+      point,
+      request,
+    );
+  }
+
+  writePdu(req: WriteRequest): Promise<void> {
     const bus = this.lease?.bus;
     if (!bus || this.stopping) {
       return Promise.reject(new ModbusError('ENOTCONN', `write to unit ${this.config.unitId} on ${this.config.port.path}: driver not running`, 'connection'));

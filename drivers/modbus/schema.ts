@@ -1,71 +1,20 @@
 import { z } from 'zod';
 import { deviceBaseSchema, pointNameSchema } from '../device-schema.js';
 import { serialPortSchema } from '../transport/serial/schema.js';
+import { writesSchema } from './writes.js';
 
 /**
  * Register map and polling settings shared by every Modbus transport (TCP now, RTU later):
  * the transport adds only its own connection fields on top of `modbusPollingShape`.
  */
 
-export const modbusTables = ['holding', 'input', 'coil', 'discrete'] as const;
-export type ModbusTable = (typeof modbusTables)[number];
-
-export const modbusValueTypes = [
-  'int16',
-  'uint16',
-  'int32',
-  'uint32',
-  'float32',
-  'float64',
-  'bool',
-  'bit',
-] as const;
-export type ModbusValueType = (typeof modbusValueTypes)[number];
-
-export const byteOrders = ['big', 'little'] as const;
-export type ByteOrder = (typeof byteOrders)[number];
+import { byteOrders, isBitTable, manualOrders, modbusTables, modbusValueTypes, ORDER_SWITCHES, registerWidth } from './register-types.js';
+export { byteOrders, isBitTable, manualOrderOf, manualOrders, modbusTables, modbusValueTypes, ORDER_SWITCHES, registerWidth } from './register-types.js';
+export type { ByteOrder, ManualOrder, ModbusTable, ModbusValueType } from './register-types.js';
 
 /** zod's default enum message quotes and pipes the options; technicians read this over SSH. */
 function enumOf<const T extends readonly [string, ...string[]]>(values: T) {
   return z.enum(values, { error: () => `expected one of ${values.join(', ')}` });
-}
-
-/** Registers (16-bit words) a value of this type occupies; bit tables hold one bit per address. */
-export function registerWidth(type: ModbusValueType): number {
-  switch (type) {
-    case 'int32':
-    case 'uint32':
-    case 'float32':
-      return 2;
-    case 'float64':
-      return 4;
-    default:
-      return 1;
-  }
-}
-
-export function isBitTable(table: ModbusTable): boolean {
-  return table === 'coil' || table === 'discrete';
-}
-
-/**
- * Byte/word order by the names device manuals use. Letters are the value's bytes, A the most
- * significant, in the order they arrive (first register's high byte first). For a 64-bit value the
- * same two switches apply to all four registers: ABCD = ABCDEFGH, CDAB = GHEFCDAB (low word first,
- * what manuals call "word swap" or "little-endian word order"), BADC = BADCFEHG, DCBA = HGFEDCBA.
- * For a 16-bit value only the byte order counts: ABCD and CDAB read AB, BADC and DCBA read BA.
- */
-export const manualOrders = ['ABCD', 'CDAB', 'BADC', 'DCBA'] as const;
-export type ManualOrder = (typeof manualOrders)[number];
-export const ORDER_SWITCHES: Record<ManualOrder, { byteOrder: ByteOrder; wordOrder: ByteOrder }> = {
-  ABCD: { byteOrder: 'big', wordOrder: 'big' },
-  CDAB: { byteOrder: 'big', wordOrder: 'little' },
-  BADC: { byteOrder: 'little', wordOrder: 'big' },
-  DCBA: { byteOrder: 'little', wordOrder: 'little' },
-};
-
-export function manualOrderOf(byteOrder: ByteOrder, wordOrder: ByteOrder): ManualOrder {
-  return manualOrders.find((o) => ORDER_SWITCHES[o].byteOrder === byteOrder && ORDER_SWITCHES[o].wordOrder === wordOrder)!;
 }
 
 const ORDER_TABLE =
@@ -197,6 +146,7 @@ export const modbusPollingShape = {
    */
   maxGap: z.number().int().min(0).max(MAX_REGISTERS_PER_REQUEST - 1).default(0).describe('Unmapped registers a coalesced request may bridge (0-124). Default 0: many devices answer ILLEGAL DATA ADDRESS when a read touches a hole in their map, which would fail every point in it.'),
   registers: registerMapSchema.describe('The register map: one entry per point (name, table, address, type, order, scale, unit). Adjacent entries are read together.'),
+  writes: writesSchema,
 };
 
 /** Checks that need both the polling settings and the register map. */

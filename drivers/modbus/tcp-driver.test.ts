@@ -46,10 +46,10 @@ describe('modbus-tcp driver', () => {
     const rec = recordingContext();
     const d = createModbusTcpDriver(device(s, { registers: [{ name: 'setpoint', address: 5, type: 'uint16' }] }), rec.ctx) as ModbusTcpDriver;
     cleanups.push(() => d.stop());
-    await expect(d.write({ op: 'write-register', address: 5, value: 1 })).rejects.toMatchObject({ code: 'ENOTCONN', kind: 'connection' });
+    await expect(d.writePdu({ op: 'write-register', address: 5, value: 1 })).rejects.toMatchObject({ code: 'ENOTCONN', kind: 'connection' });
     await d.start();
     await waitFor('connected', () => d.status().detail?.connected === true);
-    await d.write({ op: 'write-register', address: 5, value: 0x1234 });
+    await d.writePdu({ op: 'write-register', address: 5, value: 0x1234 });
     expect(s.unit(1).holding[5]).toBe(0x1234);
     await waitFor('the written value read back', () => rec.readings().some((r) => r.point === 'setpoint' && r.value === 0x1234));
   });

@@ -1,6 +1,8 @@
 import type { DeviceStatus, Driver, DriverContext, DriverFactory } from '../driver.js';
 import { ModbusError } from './errors.js';
 import type { WriteRequest } from './pdu/request.js';
+import { ModbusPointWriter } from './writes.js';
+import type { WriteRequest as PointRequest, WriteResult } from '../writable-point.js';
 import { compileReadPlan, type ReadPlan } from './plan.js';
 import { readPlan, tallyPoll } from './poll.js';
 import { PollEmitter } from './poll-emitter.js';
@@ -67,6 +69,7 @@ export class ModbusTcpDriver implements Driver {
   private connectedOnce = false;
   private reconnectAttempt = 0;
   private readonly stateLog: DeviceStateLog;
+  private readonly writer: ModbusPointWriter;
 
   constructor(
     private readonly config: ModbusTcpDevice,
@@ -76,6 +79,23 @@ export class ModbusTcpDriver implements Driver {
     this.emitter = new PollEmitter(plan, config.registers, ctx, () => this.stopping);
     this.stateLog = new DeviceStateLog(ctx.log, 'modbus device', { host: config.host, port: config.port, unitId: config.unitId });
     this.poller = new PollLoop(ctx.log, 'modbus poll loop', () => this.stateLog.set('down'));
+    this.writer = new ModbusPointWriter(config.writes, `modbus device ${config.host}:${config.port} unit ${config.unitId}`);
+  }
+
+  /** A declared writable point (writes.ts): converted, written, pulsed and read back on this connection. */
+  write(point: string, request: PointRequest): Promise<WriteResult> {
+    return this.writer.write(
+      {
+        writePdu: (req) => this.writePdu(req),
+        readPdu: (table, address, count) => {
+          const client = this.client;
+          if (client === null) return Promise.reject(new ModbusError('ENOTCONN', `read-back from ${this.config.host}:${this.config.port}: not connected`, 'connection'));
+          return client.read(this.config.unitId, table, address, count, this.config.timeoutMs);
+        },
+      },
+      point,
+      request,
+    );
   }
 
   async start(): Promise<void> {
@@ -108,7 +128,7 @@ export class ModbusTcpDriver implements Driver {
    * ENOTCONN while there is no connection (nothing is queued for later: a command must not fire
    * long after it was given), the device's exception, EBADRESPONSE for a wrong echo, ETIMEDOUT.
    */
-  write(req: WriteRequest): Promise<void> {
+  writePdu(req: WriteRequest): Promise<void> {
     const client = this.client;
     if (client === null || this.stopping) {
       return Promise.reject(new ModbusError('ENOTCONN', `write to ${this.config.host}:${this.config.port}: not connected`, 'connection'));

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { idSchema } from '../../drivers/device-schema.js';
+import { COMMANDS_DEFAULTS, commandsSchema } from './commands-schema.js';
 import { RESTART_ONLY } from './restart-only.js';
 import { durationSchema, sizeSchema } from './units.js';
 
@@ -161,14 +162,17 @@ export const gatewayFileSchema = z
     control: z
       .object({
         socket: z.string().default('/run/edge-gateway/control.sock').describe('Path of the control socket (group edge-gateway-ops). Default /run/edge-gateway/control.sock. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
+        actuateSocket: z.string().default('/run/edge-gateway/actuate.sock').describe('Path of the actuate socket: edge-gateway write and pulse (commissioning a barrier) go here, never through the control socket. Mode 0660, group actuateGroup. Default /run/edge-gateway/actuate.sock. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
+        actuateGroup: z.string().default('edge-gateway-actuate').describe('Group given the actuate socket: moving equipment is a bigger right than reading status, so it is separate from edge-gateway-ops. If the group does not exist the socket stays owner-only. Default edge-gateway-actuate. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
         /** Connections served at once (tail sessions included); more are refused with a message. */
         maxConnections: z.number().int().min(1).max(1024).default(32).describe('Control connections open at once (tail sessions included). At the limit the oldest connection that has not sent its request yet is closed (EVICTED) to make room; only when every one is being served is a new one refused with TOO_MANY_CONNECTIONS. Default 32. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
         /** A client must send its whole request line within this; a half-sent line is cut off. */
         requestTimeout: durationSchema.default(5000).describe('A client must send its whole request line within this, counted from its first byte (a connection that sends nothing: from accept); it is a deadline, not an idle timer, so trickling bytes does not extend it. A late line is answered REQUEST_TIMEOUT and closed. Milliseconds or a duration. Default 5s. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
       })
       .strict()
-      .default({ socket: '/run/edge-gateway/control.sock', maxConnections: 32, requestTimeout: 5000 })
+      .default({ socket: '/run/edge-gateway/control.sock', actuateSocket: '/run/edge-gateway/actuate.sock', actuateGroup: 'edge-gateway-actuate', maxConnections: 32, requestTimeout: 5000 })
       .describe('Local control socket for edge-gateway status, tail, reload. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.').meta(RESTART_ONLY),
+    commands: commandsSchema.default(COMMANDS_DEFAULTS),
     /** How to tell whether the system clock is synchronised (see gateway/clock.ts). */
     clock: z
       .object({

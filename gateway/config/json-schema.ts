@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { deviceConfigSchema } from '../../drivers/registry.js';
 import { batchPayloadSchema, batchPayloadV2Schema, healthPayloadSchema, statusPayloadSchema } from '../forwarder/payload-schema.js';
 import { gatewayFileSchema } from './gateway-schema.js';
+import { commandMessageSchema } from '../commands/command-message.js';
 
 /**
  * JSON Schemas for editors (yaml-language-server), generated from the same zod schemas the
@@ -54,6 +55,14 @@ export function payloadSchema(): Record<string, unknown> {
   }) as Record<string, unknown>;
 }
 
+/** The inbound command contract (docs/commands.md). Unknown fields are allowed and ignored. */
+export function commandSchema(): Record<string, unknown> {
+  return {
+    title: 'edge-gateway command (inbound, v1)',
+    ...z.toJSONSchema(commandMessageSchema.loose(), { io: 'input', target: 'draft-2020-12' }),
+  };
+}
+
 export function renderSchema(schema: unknown): string {
   return `${JSON.stringify(schema, null, 2)}\n`;
 }
@@ -62,4 +71,5 @@ if (process.argv[1]?.endsWith('json-schema.js')) {
   const outDir = process.argv[2] ?? 'config/schema';
   for (const [name, schema] of Object.entries(jsonSchemas())) writeFileSync(join(outDir, name), renderSchema(schema));
   writeFileSync(process.argv[3] ?? 'docs/payload.schema.json', renderSchema(payloadSchema()));
+  writeFileSync(process.argv[4] ?? 'docs/commands.schema.json', renderSchema(commandSchema()));
 }

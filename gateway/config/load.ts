@@ -6,6 +6,8 @@ import type { z } from 'zod';
 import { deviceConfigSchema, driverModules, type DeviceConfig, type DriverModule } from '../../drivers/registry.js';
 import { redactUrl } from '../forwarder/broker-url.js';
 import { gatewayFileSchema, type GatewayFile } from './gateway-schema.js';
+import { readCommandKeys } from './command-keys.js';
+import type { TrustedKey } from '../commands/signature.js';
 import { ConfigError, formatProblem, ProblemList, type ConfigProblem } from './problems.js';
 import { parseConfigText, pathKey, type ParseOutcome, type ParsedText } from './parse-yaml.js';
 import { ParserThread } from './parser-thread.js';
@@ -29,6 +31,8 @@ export interface GatewayConfig {
   deviceFiles: Record<string, string>;
   /** Broker password read from passwordFile, kept apart so it never lands in logs. */
   secrets: { mqttPassword?: string };
+  /** The command centre's public keys (commands.publicKeys), parsed once here. */
+  commandKeys: TrustedKey[];
   /** Valid but worth a maintainer's attention (e.g. a secret file readable by everyone). */
   warnings: ConfigProblem[];
   /**
@@ -178,10 +182,16 @@ function* loadSteps(dirArg: string, opts: LoadOptions = {}): Generator<Step, Gat
   }
 
   const secrets: GatewayConfig['secrets'] = {};
-  if (gateway && gatewayFile) resolvePaths(dir, gateway, gatewayFile, secrets, problems, warnings);
+  let commandKeys: TrustedKey[] = [];
+  if (gateway && gatewayFile) {
+    resolvePaths(dir, gateway, gatewayFile, secrets, problems, warnings);
+    commandKeys = readCommandKeys(dir, gateway.commands.publicKeys, (i, message) =>
+      problems.push({ file: gatewayFile.rel, line: lineOf(gatewayFile, ['commands', 'publicKeys', i, 'file']), path: `commands.publicKeys.${i}.file`, message }),
+    );
+  }
 
   if (problems.length > 0 || !gateway || !gatewayFile) throw problems.error(dirArg);
-  return { dir, gateway, devices, deviceFiles, secrets, warnings, written: writtenAs(gatewayFile.js, gateway) };
+  return { dir, gateway, devices, deviceFiles, secrets, commandKeys, warnings, written: writtenAs(gatewayFile.js, gateway) };
 }
 
 /** Text values of the raw file that the schema turned into numbers (sizes, durations), by path. */
@@ -351,6 +361,7 @@ function resolvePaths(
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(dir, p));
   gateway.outbox.path = abs(gateway.outbox.path);
   gateway.control.socket = abs(gateway.control.socket);
+  gateway.control.actuateSocket = abs(gateway.control.actuateSocket);
   const tls = gateway.mqtt.tls;
   warnWeakTransport(gateway, file, warnings);
   if (tls) {

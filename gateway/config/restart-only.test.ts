@@ -13,6 +13,7 @@ describe('restart-only settings', () => {
         'forward',
         'control',
         'clock',
+        'commands',
         'drivers',
         'outbox.path',
         'outbox.durability',

@@ -5,7 +5,16 @@
 export type ControlRequest =
   | { cmd: 'status' }
   | { cmd: 'reload' }
-  | { cmd: 'tail'; device?: string; stream?: 'event' | 'telemetry' };
+  | { cmd: 'tail'; device?: string; stream?: 'event' | 'telemetry' }
+  /** The command journal, newest first (ops socket). */
+  | { cmd: 'commands'; device?: string; limit?: number }
+  /** A technician's write or pulse, through the command channel (actuate socket only). */
+  | { cmd: 'write'; device: string; point: string; value: number | boolean }
+  | { cmd: 'pulse'; device: string; point: string; durationMs?: number };
+
+/** The requests that move equipment: served only on the actuate socket. */
+export const ACTUATE_COMMANDS = ['write', 'pulse'] as const;
+export type ControlCommand = ControlRequest['cmd'];
 
 export interface TailLine {
   type: 'reading';
@@ -35,7 +44,10 @@ export interface ControlError {
 /** The cap on one request line; a longer line is refused, whether or not its newline has arrived. */
 export const MAX_REQUEST_BYTES = 4096;
 
-export const REQUEST_SHAPE = 'a request is one JSON object per line: {"cmd":"status"}, {"cmd":"reload"} or {"cmd":"tail","device":"<id>","stream":"event"|"telemetry"}';
+export const REQUEST_SHAPE = 'a request is one JSON object per line: {"cmd":"status"}, {"cmd":"reload"}, {"cmd":"tail","device":"<id>","stream":"event"|"telemetry"}, {"cmd":"commands","device":"<id>","limit":<n>}; on the actuate socket {"cmd":"write","device":"<id>","point":"<name>","value":<number|bool>} or {"cmd":"pulse","device":"<id>","point":"<name>","durationMs":<n>}';
+
+/** Most journal entries one `commands` request returns. */
+export const MAX_COMMANDS_LISTED = 1000;
 
 export type ParsedRequest = { ok: true; req: ControlRequest } | { ok: false; error: ControlError };
 
@@ -64,6 +76,23 @@ export function parseRequest(line: string): ParsedRequest {
       if (o.device !== undefined && typeof o.device !== 'string') return bad('BAD_REQUEST', `tail: "device" must be a string; ${REQUEST_SHAPE}`);
       if (o.stream !== undefined && o.stream !== 'event' && o.stream !== 'telemetry') return bad('BAD_REQUEST', `tail: "stream" must be "event" or "telemetry"; ${REQUEST_SHAPE}`);
       return { ok: true, req: { cmd: 'tail', device: o.device as string | undefined, stream: o.stream as 'event' | 'telemetry' | undefined } };
+    }
+    case 'commands': {
+      if (o.device !== undefined && typeof o.device !== 'string') return bad('BAD_REQUEST', `commands: "device" must be a string; ${REQUEST_SHAPE}`);
+      if (o.limit !== undefined && (!Number.isInteger(o.limit) || (o.limit as number) < 1 || (o.limit as number) > MAX_COMMANDS_LISTED)) {
+        return bad('BAD_REQUEST', `commands: "limit" must be an integer 1..${MAX_COMMANDS_LISTED}`);
+      }
+      return { ok: true, req: { cmd: 'commands', device: o.device as string | undefined, limit: o.limit as number | undefined } };
+    }
+    case 'write':
+    case 'pulse': {
+      if (typeof o.device !== 'string' || typeof o.point !== 'string') return bad('BAD_REQUEST', `${o.cmd}: "device" and "point" must be strings; ${REQUEST_SHAPE}`);
+      if (o.cmd === 'write') {
+        if (typeof o.value !== 'number' && typeof o.value !== 'boolean') return bad('BAD_REQUEST', `write: "value" must be a number or true/false`);
+        return { ok: true, req: { cmd: 'write', device: o.device, point: o.point, value: o.value } };
+      }
+      if (o.durationMs !== undefined && !Number.isInteger(o.durationMs)) return bad('BAD_REQUEST', 'pulse: "durationMs" must be an integer');
+      return { ok: true, req: { cmd: 'pulse', device: o.device, point: o.point, durationMs: o.durationMs as number | undefined } };
     }
     default:
       return bad('UNKNOWN_COMMAND', `unknown command ${JSON.stringify(o.cmd).slice(0, 80)}; ${REQUEST_SHAPE}`);

@@ -1,9 +1,10 @@
-import { chmodSync, mkdirSync, unlinkSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import type { CommittedRun } from '../group-commit.js';
-import { MAX_REQUEST_BYTES, parseRequest, REQUEST_SHAPE, type ControlError, type ControlRequest, type TailLine } from './protocol.js';
+import { groupId } from './group-id.js';
+import { ACTUATE_COMMANDS, MAX_REQUEST_BYTES, parseRequest, REQUEST_SHAPE, type ControlCommand, type ControlError, type ControlRequest, type TailLine } from './protocol.js';
 
 /**
  * The daemon's local control socket (unix, mode 0660): what `edge-gateway status`, `tail` and
@@ -14,7 +15,25 @@ import { MAX_REQUEST_BYTES, parseRequest, REQUEST_SHAPE, type ControlError, type
 export interface ControlHandlers {
   status(): unknown;
   reload(): Promise<unknown>;
+  /** The command journal (`edge-gateway commands`). */
+  commands?(req: Extract<ControlRequest, { cmd: 'commands' }>): unknown;
+  /** A technician's write or pulse; answered with the command's final outcome. */
+  actuate?(req: Extract<ControlRequest, { cmd: 'write' | 'pulse' }>): Promise<unknown>;
 }
+
+export interface SocketAccess {
+  /** The requests this socket serves (default OPS_COMMANDS); others are refused with FORBIDDEN. */
+  serves?: readonly ControlCommand[];
+  /**
+   * Hand the socket to this group (mode 0660). If the group does not exist, or the daemon may not
+   * give the socket to it, the socket is made owner-only: nobody else can use it by accident.
+   * Without it the socket keeps the group of its directory (the unit makes that edge-gateway-ops).
+   */
+  group?: string;
+}
+
+/** What the ops socket serves: reading state and reloading, never moving equipment. */
+export const OPS_COMMANDS: readonly ControlCommand[] = ['status', 'reload', 'tail', 'commands'];
 
 interface TailClient {
   socket: net.Socket;
@@ -57,7 +76,12 @@ export class ControlServer {
     private readonly handlers: ControlHandlers,
     private readonly log: Logger,
     private readonly limits: ControlLimits = DEFAULT_CONTROL_LIMITS,
+    private readonly access: SocketAccess = {},
   ) {}
+
+  private get serves(): readonly ControlCommand[] {
+    return this.access.serves ?? OPS_COMMANDS;
+  }
 
   async listen(): Promise<void> {
     mkdirSync(dirname(this.path), { recursive: true });
@@ -73,7 +97,7 @@ export class ControlServer {
       unlinkSync(this.path);
       await listenOn(server, this.path);
     }
-    chmodSync(this.path, 0o660);
+    chmodSync(this.path, this.access.group === undefined || this.giveToGroup(this.access.group) ? 0o660 : 0o600);
     // accept() fails with EMFILE/ENFILE when the process is out of file descriptors; without a
     // listener that error would end the process. libuv already closes the pending connection.
     server.on('error', (err: NodeJS.ErrnoException) => {
@@ -83,6 +107,18 @@ export class ControlServer {
       this.log.error({ err, code: err.code, open: this.open.size }, 'control socket could not accept a connection (out of file descriptors?); the daemon keeps running');
     });
     this.server = server;
+  }
+
+  private giveToGroup(group: string): boolean {
+    const gid = groupId(group);
+    try {
+      if (gid === null) throw new Error(`group ${group} does not exist (groupadd --system ${group})`);
+      chownSync(this.path, -1, gid);
+      return true;
+    } catch (err) {
+      this.log.warn({ socket: this.path, group, err: (err as Error).message }, 'could not give the socket to its group: only its owner can use it');
+      return false;
+    }
   }
 
   /** Connections open right now, refused over the cap and evicted to make room since start. */
@@ -175,8 +211,22 @@ export class ControlServer {
 
   /** One request; whatever goes wrong is logged with the command and answered, never thrown. */
   private async handle(socket: net.Socket, req: ControlRequest): Promise<void> {
+    if (!this.serves.includes(req.cmd)) {
+      const actuate = (ACTUATE_COMMANDS as readonly string[]).includes(req.cmd);
+      this.fail(socket, 'FORBIDDEN', actuate ? `${req.cmd} moves equipment: it is served only on the actuate socket (group edge-gateway-actuate), not on ${this.path}` : `${req.cmd} is not served on ${this.path}`);
+      return;
+    }
     try {
       switch (req.cmd) {
+        case 'commands':
+          if (!this.handlers.commands) throw new Error('this gateway has no command journal');
+          socket.end(`${JSON.stringify(this.handlers.commands(req))}\n`);
+          return;
+        case 'write':
+        case 'pulse':
+          if (!this.handlers.actuate) throw new Error('this gateway carries out no commands');
+          socket.end(`${JSON.stringify(await this.handlers.actuate(req))}\n`);
+          return;
         case 'status':
           socket.end(`${JSON.stringify(this.handlers.status())}\n`);
           return;

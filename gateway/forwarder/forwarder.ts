@@ -199,8 +199,11 @@ export class Forwarder {
     client.publish(this.opts.topics.status, this.status('connected'), { qos: 1, retain: true });
     const filters = this.inbound.subscriptions;
     if (filters.length > 0) {
-      client.subscribe([...filters], { qos: 1 }, (err) => {
-        if (err) this.noteError(err);
+      client.subscribe([...filters], { qos: 1 }, (err, granted) => {
+        if (err) return this.noteError(err);
+        const refused = (granted ?? []).filter((g) => g.qos === 128).map((g) => g.topic);
+        if (refused.length > 0) this.opts.log.error({ topics: refused }, 'broker refused the subscription (check its ACL for this gateway\'s user): no commands will arrive');
+        else this.opts.log.info({ topics: filters }, 'subscribed');
       });
     }
     this.pump();

@@ -8,7 +8,9 @@ export type OpsErrorCode =
   | 'DAEMON_REFUSED'
   | 'TAIL_CLOSED'
   | 'NO_SUCH_DEVICE'
-  | 'PROBE_OPEN_FAILED';
+  | 'PROBE_OPEN_FAILED'
+  | 'BAD_VALUE'
+  | 'ACTUATE_DENIED';
 
 export class OpsError extends Error {
   constructor(

@@ -20,14 +20,14 @@ function integer(name: string, min: number, max: number) {
   };
 }
 
-const socketOption = () => new Option('--socket <path>', 'control socket of the running gateway (default: from --config, else /run/edge-gateway/control.sock)');
-const configOption = () => new Option('-c, --config <dir>', 'config directory to read the control socket path from');
+export const socketOption = () => new Option('--socket <path>', 'control socket of the running gateway (default: from --config, else /run/edge-gateway/control.sock)');
+export const configOption = () => new Option('-c, --config <dir>', 'config directory to read the control socket path from');
 
 /**
  * Runs a command with Ctrl-C wired to an AbortSignal (a second Ctrl-C exits at once), plain error
  * lines, and an exit that cannot hang on a forgotten handle.
  */
-async function runCommand(name: string, body: (signal: AbortSignal) => Promise<number>): Promise<void> {
+export async function runCommand(name: string, body: (signal: AbortSignal) => Promise<number>): Promise<void> {
   const ac = new AbortController();
   let interrupts = 0;
   const onSignal = () => {

@@ -4,6 +4,8 @@ import { OpsError } from './ops-error.js';
 
 /** The control socket path when neither --socket nor --config is given (gateway.yaml's default). */
 export const DEFAULT_CONTROL_SOCKET = '/run/edge-gateway/control.sock';
+/** The actuate socket when neither --socket nor --config is given (gateway.yaml's default). */
+export const DEFAULT_ACTUATE_SOCKET = '/run/edge-gateway/actuate.sock';
 
 export interface SocketChoice {
   socket?: string;
@@ -15,11 +17,11 @@ export interface SocketChoice {
  * else the packaged default. A broken config falls back to its last good one (which the daemon
  * may be running); without one it is reported plainly, with --socket as the way around it.
  */
-export function resolveSocket(opts: SocketChoice): string {
+export function resolveSocket(opts: SocketChoice, which: 'socket' | 'actuateSocket' = 'socket'): string {
   if (opts.socket) return opts.socket;
-  if (!opts.config) return DEFAULT_CONTROL_SOCKET;
+  if (!opts.config) return which === 'socket' ? DEFAULT_CONTROL_SOCKET : DEFAULT_ACTUATE_SOCKET;
   try {
-    return loadConfig(opts.config).gateway.control.socket;
+    return loadConfig(opts.config).gateway.control[which];
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     // Halfway through an edit, or the daemon runs its last good config: that one names the socket.

@@ -1,5 +1,5 @@
 import { GpioError, type GpioErrorCode } from '../../drivers/gpio/errors.js';
-import type { Level, PinHandle, PinSource } from '../../drivers/gpio/pin-source.js';
+import type { Level, OutputHandle, PinHandle, PinSource } from '../../drivers/gpio/pin-source.js';
 
 /**
  * Stands in for the Pi's GPIO lines: a test sets PHYSICAL levels (with timing, via timers, so
@@ -10,18 +10,21 @@ interface Line {
   level: Level;
   watchers: Array<{ onLevel: (l: Level) => void; onError: (e: Error) => void }>;
   claimed: boolean;
+  /** Every level an output was driven to, with the time, for tests of pulses and shutdown. */
+  driven: Array<{ level: Level; ms: number }>;
 }
 
 export class FakeGpio implements PinSource {
   private readonly lines = new Map<number, Line>();
   private outage: { code: GpioErrorCode | 'EIO'; message: string } | null = null;
   private readonly busy = new Set<number>();
+  private readonly stuck = new Map<number, Level | null>();
   opens = 0;
 
   private line(bcm: number): Line {
     let l = this.lines.get(bcm);
     if (!l) {
-      l = { level: 0, watchers: [], claimed: false };
+      l = { level: 0, watchers: [], claimed: false, driven: [] };
       this.lines.set(bcm, l);
     }
     return l;
@@ -92,13 +95,49 @@ export class FakeGpio implements PinSource {
     return new GpioError(o.code, o.message);
   }
 
-  async open(bcm: number, label: string): Promise<PinHandle> {
+  /** The levels an output line was driven to, oldest first. */
+  driven(bcm: number): Array<{ level: Level; ms: number }> {
+    return this.line(bcm).driven;
+  }
+
+  /** Make reads of an output return `level` whatever was written (a relay welded shut). */
+  stuckAt(bcm: number, level: Level | null): void {
+    this.stuck.set(bcm, level);
+  }
+
+  async openOutput(bcm: number, label: string, initial: Level): Promise<OutputHandle> {
+    const l = this.claim(bcm, label);
+    const drive = (level: Level) => {
+      if (this.outage) throw this.outageError();
+      l.driven.push({ level, ms: Date.now() });
+      this.set(bcm, level);
+    };
+    drive(initial);
+    return {
+      sysfs: null,
+      write: drive,
+      read: () => {
+        if (this.outage) throw this.outageError();
+        return this.stuck.get(bcm) ?? l.level;
+      },
+      close: () => {
+        l.claimed = false;
+      },
+    };
+  }
+
+  private claim(bcm: number, label: string): Line {
     this.opens += 1;
     if (this.outage) throw this.outageError();
     if (this.busy.has(bcm)) throw Object.assign(new Error(`EBUSY: resource busy or locked, write (${label})`), { code: 'EBUSY' });
     const l = this.line(bcm);
     if (l.claimed) throw Object.assign(new Error('EBUSY: already exported'), { code: 'EBUSY' });
     l.claimed = true;
+    return l;
+  }
+
+  async open(bcm: number, label: string): Promise<PinHandle> {
+    const l = this.claim(bcm, label);
     let watcher: Line['watchers'][number] | null = null;
     return {
       sysfs: null,

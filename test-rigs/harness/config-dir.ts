@@ -35,7 +35,7 @@ export function writeConfigDir(opts: ConfigDirOptions): ConfigDir {
     gateway: { id: gatewayId },
     mqtt: { urls: opts.brokerUrls, topicPrefix, keepalive: '5s', connectTimeout: '3s', reconnect: { minDelay: '100ms', maxDelay: '1s' } },
     outbox: { path: join(dir, 'outbox.db') },
-    control: { socket: join(dir, 'control.sock') },
+    control: { socket: join(dir, 'control.sock'), actuateSocket: join(dir, 'actuate.sock') },
     clock: { syncCheck: 'none' },
     health: { interval: '1s' },
     log: { level: 'info' },

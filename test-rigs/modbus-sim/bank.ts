@@ -28,6 +28,7 @@ export class UnitBank {
   readonly discrete = new Uint8Array(65536);
   private readonly size: Record<ModbusTable, number>;
   private readonly dynamics: Dynamic[];
+  private readonly clamps = new Map<number, number>();
 
   constructor(opts: UnitOptions = {}) {
     this.size = { holding: 65536, input: 65536, coil: 65536, discrete: 65536, ...opts.size };
@@ -41,6 +42,22 @@ export class UnitBank {
 
   setRegisters(table: 'holding' | 'input', address: number, words: readonly number[]): void {
     words.forEach((w, i) => (this[table][address + i] = w & 0xffff));
+  }
+
+  /**
+   * Make a holding register behave like a controller that limits its setpoint: a written word
+   * above `maxWord` (unsigned compare) is stored as `maxWord`. For read-back tests.
+   */
+  clampHolding(address: number, maxWord: number): void {
+    this.clamps.set(address, maxWord);
+  }
+
+  /** Called by the PDU handlers after a write to holding registers. */
+  afterHoldingWrite(address: number, count: number): void {
+    for (let a = address; a < address + count; a++) {
+      const max = this.clamps.get(a);
+      if (max !== undefined && this.holding[a]! > max) this.holding[a] = max;
+    }
   }
 
   setBits(table: 'coil' | 'discrete', address: number, bits: readonly boolean[]): void {

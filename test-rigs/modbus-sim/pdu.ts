@@ -80,6 +80,7 @@ function writeSingleRegister(bank: UnitBank, pdu: Buffer): Buffer {
   const address = pdu.readUInt16BE(1);
   if (!bank.exists('holding', address, 1)) return exceptionPdu(6, 2);
   bank.holding[address] = pdu.readUInt16BE(3);
+  bank.afterHoldingWrite(address, 1);
   return Buffer.from(pdu);
 }
 
@@ -102,5 +103,6 @@ function writeMultipleRegisters(bank: UnitBank, pdu: Buffer): Buffer {
   if (count < 1 || count > 123 || bytes !== count * 2 || pdu.length !== 6 + bytes) return exceptionPdu(16, 3);
   if (!bank.exists('holding', address, count)) return exceptionPdu(16, 2);
   for (let i = 0; i < count; i++) bank.holding[address + i] = pdu.readUInt16BE(6 + i * 2);
+  bank.afterHoldingWrite(address, count);
   return pdu.subarray(0, 5);
 }
