@@ -232,6 +232,17 @@ export const healthPayloadSchema = z
       .object({ waiting: z.number().int(), commits: z.number().int(), failures: z.number().int(), outboxFull: z.boolean(), invalidTimestamps: z.number().int() })
       .strict(),
     devices: z.record(z.string(), deviceStatusSchema),
+    commands: z
+      .object({
+        enabled: z.boolean(),
+        signed: z.boolean(),
+        writablePoints: z.number().int(),
+        sinceStart: z.record(z.string(), z.number().int()),
+        journal: z.record(z.string(), z.number().int()),
+      })
+      .strict()
+      .optional()
+      .describe('the command channel (docs/commands.md): whether it is subscribed, whether signatures are required, how many points are writable; outcomes since this process started and, from the journal, every command it holds by outcome (the local audit, across restarts)'),
     process: z.object({ rssBytes: z.number(), heapUsedBytes: z.number() }).strict(),
     ...processFields,
   })
