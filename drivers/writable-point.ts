@@ -21,6 +21,23 @@ export const writablePolicySchema = z.object({
 
 export type WritablePolicy = z.output<typeof writablePolicySchema>;
 
+/** Bounds of the pulse action (on for durationMs, then off), for outputs and coils that take it. */
+export const pulseBoundsSchema = z
+  .object({
+    minMs: z.number().int().min(10).max(600_000).default(100).describe('Shortest pulse a command may ask for, ms. Default 100.'),
+    maxMs: z.number().int().min(10).max(600_000).default(5000).describe('Longest pulse a command may ask for, ms. Default 5000.'),
+    defaultMs: z.number().int().min(10).max(600_000).default(800).describe('Pulse length when a command names none, ms. Default 800.'),
+  })
+  .strict()
+  .refine((p) => p.minMs <= p.defaultMs && p.defaultMs <= p.maxMs, { message: 'needs minMs <= defaultMs <= maxMs' });
+
+export type PulseBounds = z.output<typeof pulseBoundsSchema>;
+
+/** Which actions a point takes: a pulse when it declares pulse bounds, only that when pulseOnly. */
+export function actionsOf(p: { pulse?: PulseBounds; pulseOnly: boolean }): WriteRequest['action'][] {
+  return p.pulseOnly ? ['pulse'] : p.pulse ? ['write', 'pulse'] : ['write'];
+}
+
 /** What a command asks of a point: set a value, or pulse an output for a while. */
 export type WriteRequest = { action: 'write'; value: number | boolean } | { action: 'pulse'; durationMs: number };
 

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { actionsOf } from '../writable-point.js';
 import type { DriverFamily, DriverModule } from '../driver-module.js';
 import { gpioDeviceSchema } from './schema.js';
 
@@ -15,7 +16,7 @@ export const gpioDriver = {
     d.outputs.map((o) => ({
       device: d.id,
       policy: o,
-      actions: o.pulseOnly ? ['pulse'] : o.pulse ? ['write', 'pulse'] : ['write'],
+      actions: actionsOf(o),
       ...(o.pulse && { pulse: o.pulse }),
       valueType: 'boolean',
     })),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { deviceBaseSchema, pointNameSchema } from '../device-schema.js';
-import { writablePolicySchema } from '../writable-point.js';
+import { pulseBoundsSchema, writablePolicySchema } from '../writable-point.js';
 
 export const GPIO_SYSFS_ROOT = '/sys/class/gpio';
 
@@ -44,14 +44,7 @@ const outputSchema = writablePolicySchema
     activeLow: z.boolean().default(false).describe('The output is active when the line is driven low (relay boards that switch on low). Default false.'),
     initial: levelName.default('inactive').describe('Level set when the device starts (and after a reload restarts it). Default inactive.'),
     atShutdown: z.enum(['active', 'inactive', 'keep']).default('inactive').describe('Level set when the gateway stops or the device is stopped by a reload: inactive (default), active, or keep the last level.'),
-    pulse: z
-      .object({
-        minMs: z.number().int().min(10).max(600_000).default(100).describe('Shortest pulse a command may ask for, ms. Default 100.'),
-        maxMs: z.number().int().min(10).max(600_000).default(5000).describe('Longest pulse a command may ask for, ms. Default 5000.'),
-        defaultMs: z.number().int().min(10).max(600_000).default(800).describe('Pulse length when a command names none, ms. Default 800.'),
-      })
-      .strict()
-      .refine((p) => p.minMs <= p.defaultMs && p.defaultMs <= p.maxMs, { message: 'needs minMs <= defaultMs <= maxMs' })
+    pulse: pulseBoundsSchema
       .optional()
       .describe('Allow the pulse action (active for durationMs, then inactive): a barrier relay. Bounds in ms; a command outside them is refused. Without it only write (true/false) is allowed.'),
     pulseOnly: z.boolean().default(false).describe('Allow only pulses, never a plain write that would leave the line active (a barrier that must close again by itself). Needs pulse. Default false.'),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { WritablePoint, WriteRequest as PointRequest, WriteResult } from '../writable-point.js';
-import { WriteRefused, writablePolicySchema } from '../writable-point.js';
+import { actionsOf, pulseBoundsSchema, WriteRefused, writablePolicySchema } from '../writable-point.js';
 import { compileDecoder } from './decode.js';
 import { encodeRegisters } from './encode.js';
 import type { WriteRequest as PduWrite } from './pdu/request.js';
@@ -26,14 +26,7 @@ export const writeEntrySchema = writablePolicySchema
     wordOrder: z.enum(byteOrders).optional().describe('Order of the registers of a 32/64-bit value, as for reads. Default big.'),
     scale: z.number().refine((s) => s !== 0, 'scale must not be 0').default(1).describe('Engineering value = raw x scale + offset, as for reads; a command\'s value is converted back with it. Default 1.'),
     offset: z.number().default(0).describe('Added after scale, as for reads. Default 0.'),
-    pulse: z
-      .object({
-        minMs: z.number().int().min(10).max(600_000).default(100).describe('Shortest pulse a command may ask for, ms. Default 100.'),
-        maxMs: z.number().int().min(10).max(600_000).default(5000).describe('Longest pulse a command may ask for, ms. Default 5000.'),
-        defaultMs: z.number().int().min(10).max(600_000).default(800).describe('Pulse length when a command names none, ms. Default 800.'),
-      })
-      .strict()
-      .refine((p) => p.minMs <= p.defaultMs && p.defaultMs <= p.maxMs, { message: 'needs minMs <= defaultMs <= maxMs' })
+    pulse: pulseBoundsSchema
       .optional()
       .describe('Coils only: allow the pulse action (on for durationMs, then off), e.g. a barrier controller\'s open input.'),
     pulseOnly: z.boolean().default(false).describe('Coils only: allow only pulses, never a write that would leave the coil on. Needs pulse. Default false.'),
@@ -118,7 +111,7 @@ export function modbusWritablePoints(deviceId: string, writes: readonly WriteEnt
   return writes.map((w) => ({
     device: deviceId,
     policy: w,
-    actions: w.pulseOnly ? ['pulse'] : w.pulse ? ['write', 'pulse'] : ['write'],
+    actions: actionsOf(w),
     ...(w.pulse && { pulse: w.pulse }),
     valueType: w.type === 'bool' ? 'boolean' : 'number',
     validate: (r: PointRequest) => {

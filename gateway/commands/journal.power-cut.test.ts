@@ -1,10 +1,8 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mountPowerCutFs, type PowerCutFs } from '../../test-rigs/power-cut-fs/power-cut-fs.js';
+import { runWriterUntilDone } from '../../test-rigs/power-cut-fs/writer-child.js';
 import { CommandJournal } from './journal.js';
 
 /**
@@ -27,18 +25,7 @@ async function actUntilCut(path: string, commands: number): Promise<string[]> {
     console.log('done');
     setInterval(() => undefined, 1000);
   `;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  const acted: string[] = [];
-  for await (const line of createInterface({ input: child.stdout })) {
-    if (line.startsWith('acted ')) acted.push(line.slice(6));
-    if (line === 'done') break;
-  }
-  child.kill('SIGKILL');
-  await once(child, 'exit');
-  if (acted.length === 0) throw new Error(`journal child failed: ${stderr}`);
-  return acted;
+  return (await runWriterUntilDone(script)).filter((l) => l.startsWith('acted ')).map((l) => l.slice(6));
 }
 
 describe('command journal across a power cut', () => {

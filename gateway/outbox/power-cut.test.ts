@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mountPowerCutFs, type PowerCutFs } from '../../test-rigs/power-cut-fs/power-cut-fs.js';
+import { runWriterUntilDone } from '../../test-rigs/power-cut-fs/writer-child.js';
 import { DiskReserve } from './disk-reserve.js';
 import { rowEncoder } from '../payload/encode.js';
 import { Outbox } from './outbox.js';
@@ -37,19 +38,12 @@ async function commitUntilCut(path: string, durability: 'normal' | 'strict', com
     console.log('done');
     setInterval(() => undefined, 1000);
   `;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   let id = '';
   let lastHandedOut = 0;
-  for await (const line of createInterface({ input: child.stdout })) {
+  for (const line of await runWriterUntilDone(script)) {
     if (line.startsWith('id ')) id = line.slice(3);
     if (line.startsWith('handed ')) lastHandedOut = Number(line.slice(7));
-    if (line === 'done') break;
   }
-  child.kill('SIGKILL');
-  await once(child, 'exit');
-  if (!id) throw new Error(`outbox child failed: ${stderr}`);
   return { id, lastHandedOut };
 }
 
