@@ -61,6 +61,9 @@ build_arch() { # <debian arch>
   # --- the app: compiled code the daemon runs, not tests, rigs or benchmarks ------------------
   cp -R "$repo/dist/gateway" "$repo/dist/drivers" "$app/dist/"
   find "$app/dist" \( -name '*.test.js' -o -name '*.test.js.map' \) -delete
+  # Not the daemon's either: the template new drivers start from, and modules only tests import.
+  rm -rf "$app/dist/drivers/_template"
+  rm -f "$app/dist/gateway/outbox/inspect".*
   cp "$repo/package.json" "$repo/package-lock.json" "$repo/README.md" "$app/"
   mkdir -p "$app/config" "$app/systemd"
   cp -R "$repo/config/examples" "$repo/config/schema" "$app/config/"
@@ -71,6 +74,9 @@ build_arch() { # <debian arch>
   # --ignore-scripts: nothing runs against the build machine's Node; the addons are built below.
   (cd "$app" && npm ci --omit=dev --ignore-scripts --prefer-offline --no-audit --no-fund \
       --logs-max=0 >/dev/null) || fail "npm ci --omit=dev failed for $deb_arch"
+  # The checkout's own Node (an optional dependency, node_modules/.bin/node): the package has its
+  # runtime in node/, for its architecture.
+  rm -rf "$app/node_modules"/node-linux-* "$app/node_modules/.bin/node"
   local env=(npm_config_nodedir="$runtime" npm_config_arch="$node_arch" npm_config_target_arch="$node_arch"
     npm_config_build_from_source=true)
   if [[ -n $triplet ]]; then
