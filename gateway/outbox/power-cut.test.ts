@@ -4,7 +4,8 @@ import { existsSync, statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { describeWithFuse } from '../../test-rigs/system/root.js';
 import { mountPowerCutFs, type PowerCutFs } from '../../test-rigs/power-cut-fs/power-cut-fs.js';
 import { DiskReserve } from './disk-reserve.js';
 import { Outbox, SEQ_BLOCK } from './outbox.js';
@@ -53,7 +54,7 @@ function reopen(path: string, durability: 'normal' | 'strict'): Outbox {
   return new Outbox({ path, durability, rowMaxReadings: 500, retention: { maxBytes: 1e9, maxAgeMs: 864e5 }, reserveBytes: RESERVE });
 }
 
-describe('outbox across a power cut', () => {
+describeWithFuse('outbox across a power cut', () => {
   let fs: PowerCutFs;
   beforeEach(async () => {
     if (!existsSync(BUILT)) throw new Error(`${BUILT} missing: run npm run build first (npm test does)`);

@@ -23,7 +23,7 @@ export default class NotRunWithoutRoot implements Reporter {
         bar,
         `NOT RUN: ${notRun.length} test${notRun.length === 1 ? '' : 's'} need root and were skipped (uid ${process.getuid?.()}), not passed:`,
         ...notRun.map((n) => `  - ${n}`),
-        'They mount a tmpfs, create system users or switch uids. Run them as root (CI does): sudo npm test',
+        'They mount a tmpfs or a FUSE filesystem (/dev/fuse), create system users or switch uids. Run them as root (CI does): sudo npm test',
         bar,
         '',
       ].join('\n'),
