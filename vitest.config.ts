@@ -10,6 +10,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Real brokers, sockets and pseudo-terminals: keep parallelism within a 2-core box.
     maxWorkers: 2,
-    reporters: ['default'],
+    // The second names, loudly, the tests a run as another user than root skipped (test-rigs/system/root.ts).
+    reporters: ['default', './test-rigs/system/root-report.ts'],
   },
 });

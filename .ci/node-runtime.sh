@@ -43,6 +43,8 @@ install_one() { # <version> <arch>
   if [[ -x $dir/bin/node && -f $dir/include/node/node.h ]]; then echo "$dir"; return; fi
   mkdir -p "$store"
   tmp=$(mktemp -d "$store/.incoming.XXXXXX")
+  # mktemp makes it 0700: the runtime is for every user of the checkout, not only who fetched it.
+  chmod 0755 "$tmp"
   # npm pack checks the tarball against the registry's integrity hash and caches it, so a second
   # machine state (or CI re-run) works offline from the npm cache.
   if ! npm pack --silent --pack-destination "$tmp" "node-linux-$arch@$version" >"$tmp/.name" 2>"$tmp/.err"; then

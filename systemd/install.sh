@@ -53,7 +53,13 @@ is_root=no
 if [[ $(id -u) -eq 0 ]]; then is_root=yes; fi
 [[ $root != / || $is_root == yes ]] || fail "installing onto the running system needs root (sudo)"
 
-node_bin=$(command -v node) || fail "node is not on PATH; install Node.js 24 first (or use the .deb, which bundles it)"
+# The Node the checkout's native modules were built for: its own, which `npm ci` links as
+# node_modules/.bin/node (README, "Quick start"); else the first on PATH.
+if [[ -x $source_dir/node_modules/.bin/node ]]; then
+  node_bin=$source_dir/node_modules/.bin/node
+else
+  node_bin=$(command -v node) || fail "node is not on PATH; install Node.js 24 first (or use the .deb, which bundles it)"
+fi
 node_bin=$(readlink -f "$node_bin")
 # The lines package.json's engines admits (.ci/node-lines): the ones the whole suite runs on.
 "$node_bin" -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a===24&&b>=21?0:1)' \

@@ -1,8 +1,7 @@
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mountPowerCutFs, type PowerCutFs } from '../../test-rigs/power-cut-fs/power-cut-fs.js';
-import { runWriterUntilDone } from '../../test-rigs/power-cut-fs/writer-child.js';
+import { expect, it } from 'vitest';
+import { describeWithFuse } from '../../test-rigs/system/root.js';
+import { eachPowerCutFs, runWriterUntilDone } from '../../test-rigs/power-cut-fs/writer-child.js';
 import { CommandJournal } from './journal.js';
 
 /**
@@ -28,21 +27,14 @@ async function actUntilCut(path: string, commands: number): Promise<string[]> {
   return (await runWriterUntilDone(script)).filter((l) => l.startsWith('acted ')).map((l) => l.slice(6));
 }
 
-describe('command journal across a power cut', () => {
-  let fs: PowerCutFs;
-  beforeEach(async () => {
-    if (!existsSync(BUILT)) throw new Error(`${BUILT} missing: run npm run build first (npm test does)`);
-    fs = await mountPowerCutFs();
-  });
-  afterEach(async () => {
-    await fs.unmount();
-  });
+describeWithFuse('command journal across a power cut', () => {
+  const powerCutFs = eachPowerCutFs(BUILT);
 
   it('finds every command that was acted on, so none acts twice; unfinished ones become interrupted', async () => {
-    const path = join(fs.mountpoint, 'commands.db');
+    const path = join(powerCutFs().mountpoint, 'commands.db');
     const acted = await actUntilCut(path, 40);
     expect(acted).toHaveLength(40);
-    fs.cut();
+    powerCutFs().cut();
     const j = new CommandJournal({ path, keepMs: 6e5, maxRows: 1e6 });
     try {
       const missing = acted.filter((id) => j.find(id) === undefined);

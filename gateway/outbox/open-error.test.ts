@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { itAsRoot } from '../../test-rigs/system/root.js';
 import { startBroker, type BrokerFixture } from '../../test-rigs/broker/broker.js';
 import { writeConfigDir } from '../../test-rigs/harness/config-dir.js';
 import { GatewayProcess } from '../../test-rigs/harness/gateway-process.js';
@@ -26,7 +27,7 @@ afterAll(async () => {
 });
 
 describe('outbox left root-owned by a manual root run', () => {
-  it('the service user gets exit 78 and a chown hint naming path, owner and mode; nothing is moved', async () => {
+  itAsRoot('the service user gets exit 78 and a chown hint naming path, owner and mode; nothing is moved', async () => {
     const state = mkdtempSync(join(tmpdir(), 'edge-gw-state-'));
     chmodSync(state, 0o755);
     const config = writeConfigDir({

@@ -3,10 +3,9 @@ import { once } from 'node:events';
 import { existsSync, statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mountPowerCutFs, type PowerCutFs } from '../../test-rigs/power-cut-fs/power-cut-fs.js';
-import { runWriterUntilDone } from '../../test-rigs/power-cut-fs/writer-child.js';
+import { expect, it } from 'vitest';
+import { describeWithFuse } from '../../test-rigs/system/root.js';
+import { eachPowerCutFs, runWriterUntilDone } from '../../test-rigs/power-cut-fs/writer-child.js';
 import { DiskReserve } from './disk-reserve.js';
 import { rowEncoder } from '../payload/encode.js';
 import { Outbox } from './outbox.js';
@@ -51,23 +50,16 @@ function reopen(path: string, durability: 'normal' | 'strict'): Outbox {
   return new Outbox({ path, durability, rowMaxReadings: 500, encoder: rowEncoder(1), retention: { maxBytes: 1e9, maxAgeMs: 864e5 }, reserveBytes: RESERVE });
 }
 
-describe('outbox across a power cut', () => {
-  let fs: PowerCutFs;
-  beforeEach(async () => {
-    if (!existsSync(BUILT)) throw new Error(`${BUILT} missing: run npm run build first (npm test does)`);
-    fs = await mountPowerCutFs();
-  });
-  afterEach(async () => {
-    await fs.unmount();
-  });
+describeWithFuse('outbox across a power cut', () => {
+  const powerCutFs = eachPowerCutFs(BUILT);
 
   for (const durability of ['normal', 'strict'] as const) {
     it(`${durability}: keeps its id, never hands a published seq out again, declares what it skips, keeps its reserve`, async () => {
-      const path = join(fs.mountpoint, 'outbox.db');
+      const path = join(powerCutFs().mountpoint, 'outbox.db');
       // 60 commits of 100: past the first reserved block, and before any automatic checkpoint.
       const before = await commitUntilCut(path, durability, 60);
       expect(before.lastHandedOut).toBe(6000);
-      fs.cut();
+      powerCutFs().cut();
       const after = reopen(path, durability);
       try {
         expect(after.id).toBe(before.id);
@@ -91,7 +83,7 @@ describe('outbox across a power cut', () => {
   }
 
   it('a cut while the reserve is being laid down leaves no short reserve, and the next start lays it down', async () => {
-    const path = join(fs.mountpoint, 'outbox.db.reserve');
+    const path = join(powerCutFs().mountpoint, 'outbox.db.reserve');
     const bytes = 48 * 1024 * 1024;
     const script = `
       const { DiskReserve } = await import(${JSON.stringify(BUILT_RESERVE)});
@@ -115,7 +107,7 @@ describe('outbox across a power cut', () => {
       await once(child, 'exit');
     }
     expect(caughtMidWrite, 'the child was stopped while it was writing the reserve').toBe(true);
-    fs.cut();
+    powerCutFs().cut();
     // Absent or full, never short: a short file would pass for a held reserve.
     expect(existsSync(path) ? statSync(path).size : 'absent').toBeOneOf(['absent', bytes]);
     const reserve = new DiskReserve(path, bytes);

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { itAsRoot } from '../../test-rigs/system/root.js';
 
 const run = promisify(execFile);
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -171,7 +172,7 @@ describe('systemd/install.sh and uninstall.sh into a temporary root', () => {
     );
   });
 
-  it.skipIf(!asRoot)('as root, creates the service user in the groups that exist', async () => {
+  itAsRoot('as root, creates the service user in the groups that exist', async () => {
     expect(firstRun, 'the first install must have run').not.toBe('');
     {
       const passwd = await readFile(join(root, 'etc/passwd'), 'utf8');
@@ -185,7 +186,7 @@ describe('systemd/install.sh and uninstall.sh into a temporary root', () => {
     }
   });
 
-  it.runIf(asRoot)('technicians (edge-gateway-ops) reach the control socket but cannot read secrets or state', async () => {
+  itAsRoot('technicians (edge-gateway-ops) reach the control socket but cannot read secrets or state', async () => {
     const group = await readFile(join(root, 'etc/group'), 'utf8');
     const gidOf = (name: string) => Number(new RegExp(`^${name}:x:(\\d+):([^\\n]*)$`, 'm').exec(group)![1]);
     const svc = /^edge-gateway:x:(\d+):(\d+):/m.exec(await readFile(join(root, 'etc/passwd'), 'utf8'))!;

@@ -61,6 +61,9 @@ build_arch() { # <debian arch>
   # --- the app: compiled code the daemon runs, not tests, rigs or benchmarks ------------------
   cp -R "$repo/dist/gateway" "$repo/dist/drivers" "$app/dist/"
   find "$app/dist" \( -name '*.test.js' -o -name '*.test.js.map' \) -delete
+  # Not the daemon's either: the template new drivers start from, and modules only tests import.
+  rm -rf "$app/dist/drivers/_template"
+  rm -f "$app/dist/gateway/outbox/inspect".*
   cp "$repo/package.json" "$repo/package-lock.json" "$repo/README.md" "$app/"
   mkdir -p "$app/config" "$app/systemd"
   cp -R "$repo/config/examples" "$repo/config/schema" "$app/config/"
@@ -69,8 +72,16 @@ build_arch() { # <debian arch>
 
   # --- production dependencies, native addons built from source for this runtime and arch ----
   # --ignore-scripts: nothing runs against the build machine's Node; the addons are built below.
+  # The lockfile names the dev dependency .ci/pinned-node, installed as a copy (.npmrc): npm ci
+  # checks it against both even when it omits dev, so they come along and leave again after.
+  mkdir -p "$app/.ci"
+  cp "$repo/.npmrc" "$app/"
+  cp -R "$repo/.ci/pinned-node" "$app/.ci/"
   (cd "$app" && npm ci --omit=dev --ignore-scripts --prefer-offline --no-audit --no-fund \
       --logs-max=0 >/dev/null) || fail "npm ci --omit=dev failed for $deb_arch"
+  # The checkout's own Node (an optional dependency, node_modules/.bin/node): the package has its
+  # runtime in node/, for its architecture.
+  rm -rf "$app/node_modules"/node-linux-* "$app/node_modules/.bin/node" "$app/.npmrc" "$app/.ci"
   local env=(npm_config_nodedir="$runtime" npm_config_arch="$node_arch" npm_config_target_arch="$node_arch"
     npm_config_build_from_source=true)
   if [[ -n $triplet ]]; then

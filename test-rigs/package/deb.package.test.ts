@@ -85,6 +85,19 @@ afterAll(async () => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
+describe('package contents', () => {
+  it.each(['amd64', 'arm64'] as const)('%s ships the daemon: not tests, the driver template, test-only modules or the checkout\'s Node package', (arch) => {
+    const list = sh('dpkg-deb', ['-c', DEB[arch]]);
+    expect(list).toContain('./opt/edge-gateway/dist/gateway/cli.js');
+    expect(list).toContain('./opt/edge-gateway/node/bin/node');
+    expect(list).not.toMatch(/\/drivers\/_template\//);
+    expect(list).not.toMatch(/\/gateway\/outbox\/inspect\./);
+    expect(list).not.toMatch(/\/opt\/edge-gateway\/dist\/.*\.test\.js/);
+    expect(list).not.toMatch(/node_modules\/(node-linux-|@edge-gateway\/)/);
+    expect(list).not.toMatch(/node_modules\/\.bin\/node( ->|$)/m);
+  });
+});
+
 describe('amd64 .deb installed on this host', () => {
   let upgradeDeb: string;
   let sub: Subscriber | undefined;

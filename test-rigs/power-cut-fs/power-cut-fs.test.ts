@@ -3,7 +3,8 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { openSync, closeSync, fsyncSync, readFileSync, writeFileSync, writeSync, statSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { describeWithFuse } from '../system/root.js';
 import { mountPowerCutFs, type PowerCutFs } from './power-cut-fs.js';
 
 /**
@@ -43,7 +44,7 @@ function countRows(path: string): number {
   }
 }
 
-describe('power-cut-fs', () => {
+describeWithFuse('power-cut-fs', () => {
   let fs: PowerCutFs;
   beforeEach(async () => {
     fs = await mountPowerCutFs();

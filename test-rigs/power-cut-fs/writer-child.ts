@@ -1,6 +1,9 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { afterEach, beforeEach } from 'vitest';
+import { mountPowerCutFs, type PowerCutFs } from './power-cut-fs.js';
 
 /**
  * The writer side of a power-cut test: a child Node process runs `script` (an ES module body)
@@ -25,4 +28,22 @@ export async function runWriterUntilDone(script: string): Promise<string[]> {
   await once(child, 'exit');
   if (!done) throw new Error(`power-cut writer child failed before "done": ${stderr}`);
   return lines;
+}
+
+/**
+ * Mount a fresh power-cut-fs before each test of the calling suite and unmount it after; `built`
+ * is the compiled module the writer child imports (it must exist: `npm test` builds dist/ first).
+ * Returns a getter for the current mount.
+ */
+export function eachPowerCutFs(built: string): () => PowerCutFs {
+  let fs: PowerCutFs | undefined;
+  beforeEach(async () => {
+    if (!existsSync(built)) throw new Error(`${built} missing: run npm run build first (npm test does)`);
+    fs = await mountPowerCutFs();
+  });
+  afterEach(async () => {
+    await fs?.unmount();
+    fs = undefined;
+  });
+  return () => fs!;
 }

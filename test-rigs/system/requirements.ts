@@ -128,32 +128,33 @@ export function findMissing(requirements: Requirement[], env: CheckEnv): Missing
 }
 
 /** One screen: what is missing, from which package, for what, and the one command that fixes it. */
-export function missingReport(missing: Missing[], needsRoot: boolean): string {
+export function missingReport(missing: Missing[]): string {
   const rows = missing.map((m) => [m.failed.map((c) => c.name).join(' '), m.pkg, m.why]);
-  if (needsRoot) rows.push(['root', '-', 'one test mounts a 2 MB tmpfs to fill a disk for real']);
   const w0 = Math.max(7, ...rows.map((r) => r[0]!.length));
   const w1 = Math.max(14, ...rows.map((r) => r[1]!.length));
   const line = (r: string[]) => `  ${r[0]!.padEnd(w0)}  ${r[1]!.padEnd(w1)}  ${r[2]}`.trimEnd();
   const out = ['', 'npm test needs system tools this machine lacks; no test was run.', '', line(['missing', 'Debian package', 'needed for']), ...rows.map(line), ''];
-  if (missing.length > 0) {
-    out.push(
-      'Install them (Debian / Raspberry Pi OS; uses sudo when not root):',
-      '',
-      '  npm run setup',
-      '',
-      `which runs: apt-get install --no-install-recommends ${missing.map((m) => m.pkg).join(' ')}`,
-    );
-  }
-  if (needsRoot) out.push('', 'Run the tests as root (CI does): sudo npm test');
-  out.push('');
+  out.push(
+    'Install them (Debian / Raspberry Pi OS; uses sudo when not root):',
+    '',
+    '  npm run setup',
+    '',
+    `which runs: apt-get install --no-install-recommends ${missing.map((m) => m.pkg).join(' ')}`,
+    '',
+  );
   return out.join('\n');
 }
 
-/** null when everything is there, else the report. */
+/** null when everything is there, else the report. Root is not required: see root.ts. */
 export function checkSystem(env: CheckEnv, listFile = PACKAGE_LIST): string | null {
   const missing = findMissing(parsePackageList(readFileSync(listFile, 'utf8')), env);
-  const needsRoot = env.uid !== undefined && env.uid !== 0;
-  return missing.length > 0 || needsRoot ? missingReport(missing, needsRoot) : null;
+  return missing.length > 0 ? missingReport(missing) : null;
+}
+
+/** Said before the run when not root: which tests will be skipped is listed after it (root-report.ts). */
+export function notRootNotice(env: CheckEnv): string | null {
+  if (env.uid === undefined || env.uid === 0) return null;
+  return `\nnpm test as uid ${env.uid}, not root: the tests that need root are skipped and listed at the end (sudo npm test runs them).\n\n`;
 }
 
 export function currentEnv(): CheckEnv {

@@ -26,7 +26,8 @@ export interface ScenarioFigures {
   [extra: string]: unknown;
 }
 
-export const FIGURES_FILE = process.env.TORTURE_FIGURES ?? join(tmpdir(), 'edge-gw-torture-figures.ndjson');
+// One file per user: /tmp is shared, and a file another user (root) made there is not writable.
+export const FIGURES_FILE = process.env.TORTURE_FIGURES ?? join(tmpdir(), `edge-gw-torture-figures-${process.getuid?.() ?? 'any'}.ndjson`);
 
 export function recordFigures(f: ScenarioFigures): void {
   const line = JSON.stringify({ ...f, date: new Date().toISOString() });

@@ -1,7 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
+import { describeWithFuse } from '../system/root.js';
 import { powerCutScenario } from './scenarios/power-cut.js';
 
-describe('torture (short): power cuts on power-cut-fs', () => {
+describeWithFuse('torture (short): power cuts on power-cut-fs', () => {
   it('normal: 10 cuts, no reused seq, the outbox keeps its id, every loss declared', async () => {
     const f = await powerCutScenario('short', 'normal', 10);
     expect(f.lost).toBe(0);
