@@ -1,3 +1,4 @@
+import { Secret } from '../drivers/kit/secret.js';
 import { GATEWAY_DEVICE } from './gateway-device.js';
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -109,7 +110,7 @@ export class Daemon {
       urls: g.mqtt.urls,
       clientId: g.mqtt.clientId ?? `edge-gateway-${g.gateway.id}`,
       username: g.mqtt.username,
-      password: config.secrets.mqttPassword,
+      password: config.secrets.mqttPassword?.reveal(),
       tls: g.mqtt.tls && {
         ca: g.mqtt.tls.caFile ? readFileSync(g.mqtt.tls.caFile) : undefined,
         cert: g.mqtt.tls.certFile ? readFileSync(g.mqtt.tls.certFile) : undefined,
@@ -293,7 +294,7 @@ export class Daemon {
       return { ok: false, problems, total };
     }
     for (const w of next.warnings) this.log.warn({ file: w.file, line: w.line, key: w.path }, `config warning: ${formatProblem(w)}`);
-    const restartNeeded = RESTART_KEYS.filter((k) => JSON.stringify(pick(this.config.gateway, k)) !== JSON.stringify(pick(next.gateway, k)));
+    const restartNeeded = RESTART_KEYS.filter((k) => settingKey(pick(this.config.gateway, k)) !== settingKey(pick(next.gateway, k)));
     const applied = await this.devices.apply(next.devices);
     this.commands.update(next.devices);
     const g = next.gateway;
@@ -338,5 +339,13 @@ export class Daemon {
 
 function pick(obj: unknown, path: string): unknown {
   return path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], obj);
+}
+
+/** A setting compared across a reload: a Secret (mqtt.passwordFile) by its fingerprint, as it serialises as [redacted]. */
+function settingKey(value: unknown): string | undefined {
+  return JSON.stringify(value, function (this: Record<string, unknown>, k: string, v: unknown) {
+    const raw = this[k];
+    return raw instanceof Secret ? `secret:${raw.fingerprint()}` : v;
+  });
 }
 

@@ -59,7 +59,7 @@ async function checkBroker(config: GatewayConfig, url: string, timeoutMs: number
       reconnectPeriod: 0,
       connectTimeout: timeoutMs,
       username: g.username ?? endpoint.username,
-      password: config.secrets.mqttPassword ?? endpoint.password,
+      password: config.secrets.mqttPassword?.reveal() ?? endpoint.password,
       ...(tls && {
         ca: tls.caFile ? readFileSync(tls.caFile) : undefined,
         cert: tls.certFile ? readFileSync(tls.certFile) : undefined,
