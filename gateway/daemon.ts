@@ -114,7 +114,7 @@ export class Daemon {
       tls: g.mqtt.tls && {
         ca: g.mqtt.tls.caFile ? readFileSync(g.mqtt.tls.caFile) : undefined,
         cert: g.mqtt.tls.certFile ? readFileSync(g.mqtt.tls.certFile) : undefined,
-        key: g.mqtt.tls.keyFile ? readFileSync(g.mqtt.tls.keyFile) : undefined,
+        key: g.mqtt.tls.keyFile ? readFileSync(g.mqtt.tls.keyFile.path) : undefined,
         rejectUnauthorized: g.mqtt.tls.rejectUnauthorized,
         servername: g.mqtt.tls.servername,
       },

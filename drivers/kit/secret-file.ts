@@ -33,3 +33,27 @@ export const secretFileSchema = z
   .string()
   .min(1)
   .transform((path): Secret => new UnreadSecretFile(path));
+
+/**
+ * A private key named in config (MQTT TLS client key, OPC-UA user or application key): as secret
+ * as a password, so the loader finds it the same way and checks it the same way (a regular file
+ * of bounded size, a warning when other users can read it), and resolves its path against the
+ * config directory. Its content is read by the stack that uses it (TLS, node-opcua), which takes
+ * a PEM file, not a line.
+ */
+export class PrivateKeyFile {
+  constructor(
+    /** Absolute once the config is loaded; as written (maybe relative) straight from the schema. */
+    readonly path: string,
+  ) {}
+
+  /** Config diffs and status compare and show the path, as they did when it was a string. */
+  toJSON(): string {
+    return this.path;
+  }
+}
+
+export const privateKeyFileSchema = z
+  .string()
+  .min(1)
+  .transform((path) => new PrivateKeyFile(path));

@@ -166,7 +166,7 @@ class OpcuaDriver implements Driver {
       securityPolicy: lib.SecurityPolicy[this.cfg.securityPolicy],
       clientCertificateManager: cm,
       ...(this.cfg.clientCertificateFile
-        ? { certificateFile: this.cfg.clientCertificateFile, privateKeyFile: this.cfg.clientPrivateKeyFile }
+        ? { certificateFile: this.cfg.clientCertificateFile, privateKeyFile: this.cfg.clientPrivateKeyFile?.path }
         : {}),
       keepSessionAlive: true,
       requestedSessionTimeout: 60_000,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { idSchema } from '../../drivers/device-schema.js';
-import { secretFileSchema } from '../../drivers/kit/secret-file.js';
+import { privateKeyFileSchema, secretFileSchema } from '../../drivers/kit/secret-file.js';
 import { COMMANDS_DEFAULTS, commandsSchema } from './commands-schema.js';
 import { RESTART_ONLY } from './restart-only.js';
 import { durationSchema, sizeSchema } from './units.js';
@@ -19,7 +19,7 @@ const tlsSchema = z
   .object({
     caFile: z.string().optional().describe('PEM file of the CA that signed the broker\'s certificate (absolute, or relative to the config directory). Default: the system CA store. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
     certFile: z.string().optional().describe('PEM client certificate, for brokers that authenticate clients by certificate (needs keyFile). Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
-    keyFile: z.string().optional().describe('PEM private key of certFile. Keep it readable only by the edge-gateway user. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
+    keyFile: privateKeyFileSchema.optional().describe('PEM private key of certFile (absolute, or relative to the config directory). A secret file: checked when the config loads; keep it readable only by the edge-gateway user (check-config warns otherwise). Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
     rejectUnauthorized: z.boolean().default(true).describe('Verify the broker\'s certificate against the CA and its host name. Default true; false accepts any certificate (testing only: it allows a man in the middle). Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
     servername: z.string().optional().describe('Host name to check the broker certificate against (SNI), when it differs from the URL\'s host, e.g. when connecting by IP address. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
   })

@@ -138,6 +138,30 @@ describe('config loading', () => {
     expect(problems()).toContainEqual(expect.stringMatching(new RegExp(`^gateway.yaml:\\d+: mqtt.passwordFile: secret file ${join(dir, 'pw')} is empty`)));
   });
 
+  it('treats private key files as secret files: resolved, checked and warned about whatever the key is called', () => {
+    writeFileSync(join(dir, 'user.key'), 'PEM\n', { mode: 0o644 });
+    writeFileSync(join(dir, 'client.key'), 'PEM\n', { mode: 0o600 });
+    writeFileSync(join(dir, 'mqtt.key'), 'PEM\n', { mode: 0o604 });
+    writeFileSync(
+      join(dir, 'devices/plc.yaml'),
+      'type: opcua\nendpointUrl: opc.tcp://192.0.2.9:4840\nauth:\n  type: certificate\n  certificateFile: user.crt\n  privateKeyFile: user.key\nclientCertificateFile: client.crt\nclientPrivateKeyFile: client.key\nitems:\n  - { nodeId: ns=2;s=Counter, point: counter }\n',
+    );
+    const g = join(dir, 'gateway.yaml');
+    writeFileSync(g, readFileSync(g, 'utf8').replace('  keepalive: 15s', '  keepalive: 15s\n  tls:\n    keyFile: mqtt.key'));
+    const config = loadConfig(dir);
+    const plc = config.devices.find((d) => d.id === 'plc');
+    if (plc?.type !== 'opcua' || plc.auth.type !== 'certificate') throw new Error('expected the OPC-UA device with certificate auth');
+    expect(plc.auth.privateKeyFile.path).toBe(join(dir, 'user.key'));
+    expect(plc.clientPrivateKeyFile?.path).toBe(join(dir, 'client.key'));
+    expect(config.gateway.mqtt.tls?.keyFile?.path).toBe(join(dir, 'mqtt.key'));
+    const warnings = config.warnings.map(formatProblem);
+    expect(warnings).toContain(`devices/plc.yaml:6: auth.privateKeyFile: secret file ${join(dir, 'user.key')} is readable by other users: chmod 640 (owner root, group edge-gateway) or 600`);
+    expect(warnings).toContainEqual(expect.stringMatching(new RegExp(`^gateway.yaml:\\d+: mqtt.tls.keyFile: secret file ${join(dir, 'mqtt.key')} is readable by other users`)));
+    expect(warnings.filter((w) => w.includes('client.key'))).toEqual([]);
+    rmSync(join(dir, 'client.key'));
+    expect(problems()).toContain(`devices/plc.yaml:8: clientPrivateKeyFile: private key file ${join(dir, 'client.key')}: file not found`);
+  });
+
   it('reads secret files relative to the config directory without changing the working directory', () => {
     writeFileSync(join(dir, 'plc.pw'), 'plc-pw\n', { mode: 0o644 });
     writeFileSync(join(dir, 'devices/plc.yaml'), 'type: opcua\nendpointUrl: opc.tcp://192.0.2.9:4840\nauth:\n  type: username\n  username: gw\n  passwordFile: plc.pw\nitems:\n  - { nodeId: ns=2;s=Counter, point: counter }\n');

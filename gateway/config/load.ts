@@ -349,7 +349,7 @@ function resolvePaths(
   const tls = gateway.mqtt.tls;
   warnWeakTransport(gateway, file, warnings);
   if (tls) {
-    for (const key of ['caFile', 'certFile', 'keyFile'] as const) {
+    for (const key of ['caFile', 'certFile'] as const) {
       const p = tls[key];
       if (p === undefined) continue;
       tls[key] = abs(p);

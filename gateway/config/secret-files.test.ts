@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { secretFileSchema, UnreadSecretFile } from '../../drivers/kit/secret-file.js';
 import { Secret } from '../../drivers/kit/secret.js';
-import { MAX_SECRET_FILE_BYTES, readSecretFile, readSecretFiles } from './secret-files.js';
+import { checkPrivateKeyFile, MAX_SECRET_FILE_BYTES, readSecretFile, readSecretFiles } from './secret-files.js';
 
 let dir: string;
 beforeEach(() => {
@@ -51,6 +51,7 @@ describe('secret file reader', () => {
     execFileSync('mkfifo', [fifo]);
     // No writer ever opens the FIFO: a blocking open or read would hang here (and the test time out).
     expect(failureOf(fifo)).toBe(`secret file ${fifo}: not a regular file (a FIFO): only plain files are read as config`);
+    expect(checkPrivateKeyFile(fifo)).toEqual({ ok: false, message: `private key file ${fifo}: not a regular file (a FIFO): only plain files are read as config` });
   }, 5_000);
 
   it('warns about a file other users can read, never about a private one', () => {

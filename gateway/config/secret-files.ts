@@ -1,5 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
-import { UnreadSecretFile } from '../../drivers/kit/secret-file.js';
+import { PrivateKeyFile, UnreadSecretFile } from '../../drivers/kit/secret-file.js';
 import { Secret } from '../../drivers/kit/secret.js';
 import { formatBytes, readRegularFile } from './read-file.js';
 
@@ -16,6 +16,8 @@ import { formatBytes, readRegularFile } from './read-file.js';
 
 /** A password file holds one line; anything near this size is the wrong file. */
 export const MAX_SECRET_FILE_BYTES = 4 * 1024;
+/** A PEM private key: an RSA 8192-bit key is about 6.5 KiB. */
+export const MAX_PRIVATE_KEY_FILE_BYTES = 64 * 1024;
 
 export type SecretFileRead =
   | { ok: true; secret: Secret; /** The warning when other users can read the file. */ exposed: string | null }
@@ -31,8 +33,24 @@ export function readSecretFile(path: string): SecretFileRead {
   }
   const firstLine = read.text.split(/\r?\n/, 1)[0] ?? '';
   if (firstLine === '') return { ok: false, message: `secret file ${path} is empty (the secret is its first line)` };
-  const exposed = (read.mode & 0o007) === 0 ? null : `secret file ${path} is readable by other users: chmod 640 (owner root, group edge-gateway) or 600`;
-  return { ok: true, secret: new Secret(firstLine), exposed };
+  return { ok: true, secret: new Secret(firstLine), exposed: exposure(path, read.mode) };
+}
+
+/**
+ * Checks a private key file as a secret file is checked, without keeping its content: the stack
+ * that uses the key reads it by path when it connects.
+ */
+export function checkPrivateKeyFile(path: string): { ok: true; exposed: string | null } | { ok: false; message: string; permissionDenied?: boolean } {
+  const read = readRegularFile(path, MAX_PRIVATE_KEY_FILE_BYTES);
+  if (!read.ok) {
+    const why = read.message.startsWith('too large') ? `too large: the limit for a private key file is ${formatBytes(MAX_PRIVATE_KEY_FILE_BYTES)} (is this the file you meant?)` : read.message;
+    return { ok: false, message: `private key file ${path}: ${why}`, permissionDenied: read.permissionDenied };
+  }
+  return { ok: true, exposed: exposure(path, read.mode) };
+}
+
+function exposure(path: string, mode: number): string | null {
+  return (mode & 0o007) === 0 ? null : `secret file ${path} is readable by other users: chmod 640 (owner root, group edge-gateway) or 600`;
 }
 
 export interface SecretFileNote {
@@ -44,8 +62,9 @@ export interface SecretFileNote {
 
 /**
  * Reads every secret file a validated config (gateway file or device) names, found by the
- * schema's mark, and puts the Secret in its place. Returns what could not be read (config
- * errors) and the files other users can read (warnings).
+ * schema's mark, and puts the Secret in its place; checks every private key file it names and
+ * puts it in place with its absolute path. Returns what could not be read (config errors) and the
+ * files other users can read (warnings).
  */
 export function readSecretFiles(config: object, dir: string): { problems: SecretFileNote[]; warnings: SecretFileNote[] } {
   const problems: SecretFileNote[] = [];
@@ -61,6 +80,15 @@ export function readSecretFiles(config: object, dir: string): { problems: Secret
         }
         (node as Record<string, unknown>)[key] = read.secret;
         if (read.exposed) warnings.push({ path, message: read.exposed });
+      } else if (value instanceof PrivateKeyFile) {
+        const abs = isAbsolute(value.path) ? value.path : resolve(dir, value.path);
+        const check = checkPrivateKeyFile(abs);
+        if (!check.ok) {
+          problems.push({ path, message: check.message, permissionDenied: check.permissionDenied });
+          continue;
+        }
+        (node as Record<string, unknown>)[key] = new PrivateKeyFile(abs);
+        if (check.exposed) warnings.push({ path, message: check.exposed });
       } else if (Array.isArray(value) || (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype)) {
         visit(value as Record<string, unknown> | unknown[], path);
       }

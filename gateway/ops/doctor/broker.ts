@@ -63,7 +63,7 @@ async function checkBroker(config: GatewayConfig, url: string, timeoutMs: number
       ...(tls && {
         ca: tls.caFile ? readFileSync(tls.caFile) : undefined,
         cert: tls.certFile ? readFileSync(tls.certFile) : undefined,
-        key: tls.keyFile ? readFileSync(tls.keyFile) : undefined,
+        key: tls.keyFile ? readFileSync(tls.keyFile.path) : undefined,
         rejectUnauthorized: tls.rejectUnauthorized,
         servername: tls.servername,
       }),
