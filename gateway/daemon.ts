@@ -1,11 +1,10 @@
-import { Secret } from '../drivers/kit/secret.js';
 import { GATEWAY_DEVICE } from './gateway-device.js';
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import { ConfigError, formatProblem, loadConfigAsync, type ConfigProblem, type GatewayConfig } from './config/load.js';
 import { gatewayFileSchema } from './config/gateway-schema.js';
-import { restartOnlyPaths } from './config/restart-only.js';
+import { changedSettings, restartOnlyPaths } from './config/restart-only.js';
 import { ConfigStanding } from './config/standing.js';
 import { contained } from './contain.js';
 import { CommandChannel, outcomeAttrs } from './commands/channel.js';
@@ -294,7 +293,7 @@ export class Daemon {
       return { ok: false, problems, total };
     }
     for (const w of next.warnings) this.log.warn({ file: w.file, line: w.line, key: w.path }, `config warning: ${formatProblem(w)}`);
-    const restartNeeded = RESTART_KEYS.filter((k) => settingKey(pick(this.config.gateway, k)) !== settingKey(pick(next.gateway, k)));
+    const restartNeeded = changedSettings(RESTART_KEYS, this.config.gateway, next.gateway);
     const applied = await this.devices.apply(next.devices);
     this.commands.update(next.devices);
     const g = next.gateway;
@@ -335,17 +334,5 @@ export class Daemon {
     this.outbox.close();
     this.log.info('stopped');
   }
-}
-
-function pick(obj: unknown, path: string): unknown {
-  return path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], obj);
-}
-
-/** A setting compared across a reload: a Secret (mqtt.passwordFile) by its fingerprint, as it serialises as [redacted]. */
-function settingKey(value: unknown): string | undefined {
-  return JSON.stringify(value, function (this: Record<string, unknown>, k: string, v: unknown) {
-    const raw = this[k];
-    return raw instanceof Secret ? `secret:${raw.fingerprint()}` : v;
-  });
 }
 
