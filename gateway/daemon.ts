@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import { ConfigError, formatProblem, loadConfigAsync, type ConfigProblem, type GatewayConfig } from './config/load.js';
 import { gatewayFileSchema } from './config/gateway-schema.js';
-import { restartOnlyPaths } from './config/restart-only.js';
+import { changedSettings, restartOnlyPaths } from './config/restart-only.js';
 import { ConfigStanding } from './config/standing.js';
 import { contained } from './contain.js';
 import { CommandChannel, outcomeAttrs } from './commands/channel.js';
@@ -109,11 +109,11 @@ export class Daemon {
       urls: g.mqtt.urls,
       clientId: g.mqtt.clientId ?? `edge-gateway-${g.gateway.id}`,
       username: g.mqtt.username,
-      password: config.secrets.mqttPassword,
+      password: config.secrets.mqttPassword?.reveal(),
       tls: g.mqtt.tls && {
         ca: g.mqtt.tls.caFile ? readFileSync(g.mqtt.tls.caFile) : undefined,
         cert: g.mqtt.tls.certFile ? readFileSync(g.mqtt.tls.certFile) : undefined,
-        key: g.mqtt.tls.keyFile ? readFileSync(g.mqtt.tls.keyFile) : undefined,
+        key: g.mqtt.tls.keyFile ? readFileSync(g.mqtt.tls.keyFile.path) : undefined,
         rejectUnauthorized: g.mqtt.tls.rejectUnauthorized,
         servername: g.mqtt.tls.servername,
       },
@@ -293,7 +293,7 @@ export class Daemon {
       return { ok: false, problems, total };
     }
     for (const w of next.warnings) this.log.warn({ file: w.file, line: w.line, key: w.path }, `config warning: ${formatProblem(w)}`);
-    const restartNeeded = RESTART_KEYS.filter((k) => JSON.stringify(pick(this.config.gateway, k)) !== JSON.stringify(pick(next.gateway, k)));
+    const restartNeeded = changedSettings(RESTART_KEYS, this.config.gateway, next.gateway);
     const applied = await this.devices.apply(next.devices);
     this.commands.update(next.devices);
     const g = next.gateway;
@@ -334,9 +334,5 @@ export class Daemon {
     this.outbox.close();
     this.log.info('stopped');
   }
-}
-
-function pick(obj: unknown, path: string): unknown {
-  return path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], obj);
 }
 

@@ -5,6 +5,8 @@ import { inspect } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { deviceConfigSchema, driverModuleFor } from '../registry.js';
+import { readSecretFiles } from '../../gateway/config/secret-files.js';
+import { UnreadSecretFile } from '../kit/secret-file.js';
 import { cameraDeviceSchema, cameraPassword } from './schema.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'camera-schema-'));
@@ -44,24 +46,16 @@ describe('camera config schema', () => {
     expect(issues({ ...base, probes: { rtsp: { path: 'no-slash' } } }).join()).toContain('must start with /');
   });
 
-  it('reads passwordFile once at load, and reports unreadable or empty files clearly', () => {
-    const file = join(dir, 'cam.pw');
-    writeFileSync(file, 'from-file-pw\nignored second line\n');
-    const cfg = cameraDeviceSchema.parse({ ...base, username: 'u', passwordFile: file });
+  it('marks passwordFile as a secret file, which the config loader reads relative to the config directory', () => {
+    writeFileSync(join(dir, 'cam.pw'), 'from-file-pw\nignored second line\n');
+    const cfg = cameraDeviceSchema.parse({ ...base, username: 'u', passwordFile: 'cam.pw' });
+    expect(cfg.passwordFile).toBeInstanceOf(UnreadSecretFile);
+    expect(readSecretFiles(cfg, dir).problems).toEqual([]);
     expect(cameraPassword(cfg)?.reveal()).toBe('from-file-pw');
 
-    expect(issues({ ...base, username: 'u', passwordFile: join(dir, 'missing') }).join()).toContain('(ENOENT)');
-    writeFileSync(join(dir, 'empty'), '');
-    expect(issues({ ...base, username: 'u', passwordFile: join(dir, 'empty') }).join()).toContain('is empty');
-    // Relative names resolve against the working directory, which the config loader sets to the config dir.
-    const cwd = process.cwd();
-    process.chdir(dir);
-    try {
-      expect(cameraPassword(cameraDeviceSchema.parse({ ...base, username: 'u', passwordFile: 'cam.pw' }))?.reveal()).toBe('from-file-pw');
-    } finally {
-      process.chdir(cwd);
-    }
-    expect(issues({ ...base, username: 'u', password: 'x', passwordFile: file }).join()).toContain('not both');
+    const missing = cameraDeviceSchema.parse({ ...base, username: 'u', passwordFile: 'missing' });
+    expect(readSecretFiles(missing, dir).problems.map((p) => `${p.path.join('.')}: ${p.message}`)).toEqual([`passwordFile: secret file ${join(dir, 'missing')}: file not found`]);
+    expect(issues({ ...base, username: 'u', password: 'x', passwordFile: 'cam.pw' }).join()).toContain('not both');
   });
 
   it('keeps the password out of JSON, string conversion and util.inspect of the parsed config', () => {

@@ -2,11 +2,11 @@ import type { Logger } from 'pino';
 import type { DeviceError, DeviceState, DeviceStatus } from '../driver.js';
 
 /**
- * A Modbus device's state and last error, logged on transitions only: a device that stays down
- * must not write a line per poll. Shared by the polling drivers (Modbus TCP and RTU, the template).
+ * A device's state and last error, logged on transitions only: a device that stays down must not
+ * write a line per poll. Shared by the drivers (Modbus TCP and RTU, OPC-UA, the template).
  */
 export class DeviceStateLog {
-  state: DeviceState = 'starting';
+  state: DeviceState;
   lastError: DeviceError | null = null;
 
   constructor(
@@ -15,7 +15,11 @@ export class DeviceStateLog {
     private readonly noun: string,
     /** Where the device is (host/port/unit), added to every transition line. */
     private readonly where: Record<string, unknown>,
-  ) {}
+    /** The state before start() (a driver that reports `stopped` until started says so). */
+    initial: DeviceState = 'starting',
+  ) {
+    this.state = initial;
+  }
 
   recordError(error: { code: string; message: string }): DeviceError {
     this.lastError = { code: error.code, message: error.message, ts: Date.now() };

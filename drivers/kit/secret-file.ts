@@ -1,44 +1,59 @@
-import { readFileSync, statSync } from 'node:fs';
 import { z } from 'zod';
 import { Secret } from './secret.js';
 
 /**
- * One policy for every `passwordFile` (MQTT, camera, OPC-UA): the file is read once, when the
- * config loads, so a missing or unreadable file is a config error and not a runtime one (a rotated
- * password takes `edge-gateway reload`); the secret is the file's first line, without its line
- * end, so `echo pw > file` and editors that add a final newline both work; and a file other users
- * can read is worth a warning, worded the same everywhere.
+ * A config field that names a file holding a secret (a password file: MQTT, camera, OPC-UA).
+ * The schema only marks it: validation turns the path into an `UnreadSecretFile`, and the config
+ * loader (gateway/config/secret-files.ts) finds every such value by its class, reads the file with
+ * the one hostile-input secret reader, relative to the config directory, and puts the `Secret` in
+ * its place. So a schema never touches the file system while it parses, nothing depends on the
+ * process's working directory, and every secret file gets the same checks and the same warning.
  */
-export function secretFromFileText(text: string): string {
-  return text.split(/\r?\n/, 1)[0] ?? '';
-}
+export class UnreadSecretFile extends Secret {
+  /** The path as written in the config (absolute, or relative to the config directory). */
+  readonly path: string;
 
-/** The warning for a secret file readable by other users, or null if it is not (or is missing). */
-export function secretFileExposure(path: string): string | null {
-  try {
-    if ((statSync(path).mode & 0o007) === 0) return null;
-  } catch {
-    return null; // a missing file is reported where it is read
+  constructor(path: string) {
+    super('');
+    this.path = path;
   }
-  return `secret file ${path} is readable by other users: chmod 640 (owner root, group edge-gateway) or 600`;
+
+  // A config that skipped the loader would otherwise log in with an empty password.
+  override reveal(): never {
+    throw new Error(`secret file ${this.path} was never read: configs come from loadConfig, which reads secret files`);
+  }
+
+  override fingerprint(): never {
+    return this.reveal();
+  }
 }
 
-/**
- * A device schema's `passwordFile` field: reads the file while the config is parsed (the loader
- * parses device files from the config directory, so relative paths are relative to it) and turns
- * it into a Secret, so the rest of the gateway can log the config object without leaking it.
- */
+/** A `passwordFile` field: a Secret once the config is loaded (read once, at load or reload). */
 export const secretFileSchema = z
   .string()
   .min(1)
-  .transform((path, ctx) => {
-    try {
-      const firstLine = secretFromFileText(readFileSync(path, 'utf8'));
-      if (firstLine !== '') return new Secret(firstLine);
-      ctx.addIssue({ code: 'custom', message: `password file ${path} is empty` });
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code ?? 'EREAD';
-      ctx.addIssue({ code: 'custom', message: `cannot read password file ${path} (${code})` });
-    }
-    return z.NEVER;
-  });
+  .transform((path): Secret => new UnreadSecretFile(path));
+
+/**
+ * A private key named in config (MQTT TLS client key, OPC-UA user or application key): as secret
+ * as a password, so the loader finds it the same way and checks it the same way (a regular file
+ * of bounded size, a warning when other users can read it), and resolves its path against the
+ * config directory. Its content is read by the stack that uses it (TLS, node-opcua), which takes
+ * a PEM file, not a line.
+ */
+export class PrivateKeyFile {
+  constructor(
+    /** Absolute once the config is loaded; as written (maybe relative) straight from the schema. */
+    readonly path: string,
+  ) {}
+
+  /** Config diffs and status compare and show the path, as they did when it was a string. */
+  toJSON(): string {
+    return this.path;
+  }
+}
+
+export const privateKeyFileSchema = z
+  .string()
+  .min(1)
+  .transform((path) => new PrivateKeyFile(path));

@@ -18,7 +18,7 @@ export async function userIdentityFor(lib: Lib, auth: OpcuaDeviceConfig['auth'])
     return { type: lib.UserTokenType.UserName, userName: auth.username, password };
   }
   const certPem = await readSecret(auth.certificateFile, 'auth.certificateFile');
-  const keyPem = await readSecret(auth.privateKeyFile, 'auth.privateKeyFile');
+  const keyPem = await readSecret(auth.privateKeyFile.path, 'auth.privateKeyFile');
   let der: Buffer;
   try {
     der = new X509Certificate(certPem).raw;

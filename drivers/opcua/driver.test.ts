@@ -6,6 +6,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXTRA_NAMESPACES, OpcuaTestServer, freeLoopbackPort } from '../../test-rigs/opcua-server/server.js';
 import type { DriverReading } from '../../gateway/model/reading.js';
+import { readSecretFiles } from '../../gateway/config/secret-files.js';
 import type { Driver, DriverContext } from '../driver.js';
 import { createOpcuaDriver } from './driver.js';
 import { opcuaDeviceSchema } from './schema.js';
@@ -195,7 +196,9 @@ describe('opcua driver against a real node-opcua server', () => {
     const pwFile = path.join(pkiDir, 'opcua.pw');
     writeFileSync(pwFile, `${USER.password}\n`, { mode: 0o600 });
     const h = harness('plc-pwfile');
-    const d = start(device({ id: 'plc-pwfile', auth: { type: 'username', username: USER.username, passwordFile: pwFile } }), h);
+    const cfg = device({ id: 'plc-pwfile', auth: { type: 'username', username: USER.username, passwordFile: pwFile } });
+    expect(readSecretFiles(cfg, pkiDir).problems).toEqual([]); // what the config loader does
+    const d = start(cfg, h);
     await d.start();
     await waitFor('counter via passwordFile', () => h.readings.some((r) => r.point === 'counter'));
     await d.stop();

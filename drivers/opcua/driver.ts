@@ -1,48 +1,37 @@
 import type * as OpcuaLib from 'node-opcua';
-import type { DriverReading } from '../../gateway/model/reading.js';
 import type { DeviceError, DeviceState, DeviceStatus, Driver, DriverContext } from '../driver.js';
+import { DeviceStateLog } from '../kit/device-state-log.js';
 import { certificateManagerFor } from './certificate-cache.js';
 import { userIdentityFor } from './credentials.js';
 import { deviceErrorFrom } from './errors.js';
 import { loadOpcuaLibrary, type Lib } from './library.js';
-import { namespaceUriOf, readNamespaces, withNamespaceIndex } from './node-id.js';
+import { itemsDetail, itemStates, monitorItem, readingFromDataValue, type ItemState } from './monitored-items.js';
+import { namespaceUriOf, readNamespaces } from './node-id.js';
 import { defaultPkiDir } from './pki.js';
-import { qualityFromStatusCode } from './quality.js';
-import type { OpcuaDeviceConfig, OpcuaItemConfig } from './schema.js';
+import type { OpcuaDeviceConfig } from './schema.js';
 import { runSessionLoop } from './session-loop.js';
 import { StallWatchdog, stallAfterMs } from './stall-watchdog.js';
-import { readingValueFromVariant } from './value.js';
 
 type Client = OpcuaLib.OPCUAClient;
 type Session = OpcuaLib.ClientSession;
-type Subscription = OpcuaLib.ClientSubscription;
-type MonitoredItem = OpcuaLib.ClientMonitoredItem;
-
-interface ItemState {
-  readonly cfg: OpcuaItemConfig;
-  status: 'pending' | 'ok' | 'error';
-  error: string | null;
-  lastTs: number | null;
-  notifications: number;
-}
 
 type SessionState = 'disconnected' | 'connecting' | 'connected' | 'reconnecting';
 
 /**
  * OPC-UA driver: one client, session and subscription per device; each monitored item's data
  * changes become telemetry readings. This file builds the session and subscription and keeps
- * status; the rest has its own module: loading node-opcua (library.ts), the shared certificate
- * store (certificate-cache.ts), the user identity (credentials.ts), reconnecting with the kit's
- * backoff (session-loop.ts) and noticing a subscription that went silent (stall-watchdog.ts).
+ * status, with the kit's state log like every driver; the rest has its own module: loading
+ * node-opcua (library.ts), the shared certificate store (certificate-cache.ts), the user identity
+ * (credentials.ts), one monitored item (monitored-items.ts), reconnecting with the kit's backoff
+ * (session-loop.ts) and noticing a subscription that went silent (stall-watchdog.ts).
  */
 export function createOpcuaDriver(config: OpcuaDeviceConfig, ctx: DriverContext): Driver {
   return new OpcuaDriver(config, ctx);
 }
 
 class OpcuaDriver implements Driver {
-  private state: DeviceState = 'stopped';
+  private readonly stateLog: DeviceStateLog;
   private lastGoodTs: number | null = null;
-  private lastError: DeviceError | null = null;
   private readonly counters = {
     connects: 0,
     connectFailures: 0,
@@ -58,7 +47,7 @@ class OpcuaDriver implements Driver {
   private abort = new AbortController();
   private loop: Promise<void> | null = null;
   private client: Client | null = null;
-  private subscription: Subscription | null = null;
+  private subscription: OpcuaLib.ClientSubscription | null = null;
   private sessionState: SessionState = 'disconnected';
   private readonly watchdog: StallWatchdog;
   private wakeRebuild: (() => void) | null = null;
@@ -71,7 +60,8 @@ class OpcuaDriver implements Driver {
     private readonly cfg: OpcuaDeviceConfig,
     private readonly ctx: DriverContext,
   ) {
-    this.items = cfg.items.map((c) => ({ cfg: c, status: 'pending', error: null, lastTs: null, notifications: 0 }));
+    this.stateLog = new DeviceStateLog(ctx.log, 'opcua server', { endpointUrl: cfg.endpointUrl }, 'stopped');
+    this.items = itemStates(cfg.items);
     this.namespaceUris = [...new Set(cfg.items.map((c) => namespaceUriOf(c.nodeId)).filter((u): u is string => u !== undefined))];
     this.pkiDir = cfg.pkiDir ?? defaultPkiDir(process.env, ctx.stateDir);
     this.watchdog = new StallWatchdog(
@@ -85,7 +75,7 @@ class OpcuaDriver implements Driver {
     if (this.running) return;
     this.running = true;
     this.abort = new AbortController();
-    this.state = 'starting';
+    this.stateLog.set('starting');
     // Connecting can take as long as the server is away; start() must not wait for that.
     this.loop = this.run().catch((err: unknown) => {
       this.ctx.log.error({ err }, 'opcua connection loop ended unexpectedly');
@@ -103,33 +93,17 @@ class OpcuaDriver implements Driver {
     await this.closeClient();
     await this.loop;
     this.loop = null;
-    this.state = 'stopped';
+    this.stateLog.set('stopped');
   }
 
   status(): DeviceStatus {
-    const items: Record<string, unknown> = {};
-    for (const it of this.items) {
-      items[it.cfg.point] = {
-        nodeId: it.cfg.nodeId,
-        status: it.status,
-        ...(it.error ? { error: it.error } : {}),
-        lastTs: it.lastTs,
-        notifications: it.notifications,
-      };
-    }
-    return {
-      state: this.state,
-      lastGoodTs: this.lastGoodTs,
-      lastError: this.lastError,
-      counters: { ...this.counters },
-      detail: {
-        endpointUrl: this.cfg.endpointUrl,
-        session: this.sessionState,
-        subscriptionId: this.subscription?.subscriptionId ?? null,
-        pkiDir: this.pkiDir,
-        items,
-      },
-    };
+    return this.stateLog.status(this.lastGoodTs, this.counters, {
+      endpointUrl: this.cfg.endpointUrl,
+      session: this.sessionState,
+      subscriptionId: this.subscription?.subscriptionId ?? null,
+      pkiDir: this.pkiDir,
+      items: itemsDetail(this.items),
+    });
   }
 
   private run(): Promise<void> {
@@ -154,7 +128,7 @@ class OpcuaDriver implements Driver {
     }
     // A PLC that is off for a weekend should not fill the journal: warn on a new kind of
     // failure and then at failures 1, 2, 4, 8 ...; the status always has the latest.
-    const news = e.code !== this.lastError?.code || (failures & (failures - 1)) === 0;
+    const news = e.code !== this.stateLog.lastError?.code || (failures & (failures - 1)) === 0;
     this.fail(e, 'down');
     this.ctx.log[news ? 'warn' : 'debug']({ code: e.code, err: e.message, failures }, 'opcua connect failed');
   }
@@ -192,7 +166,7 @@ class OpcuaDriver implements Driver {
       securityPolicy: lib.SecurityPolicy[this.cfg.securityPolicy],
       clientCertificateManager: cm,
       ...(this.cfg.clientCertificateFile
-        ? { certificateFile: this.cfg.clientCertificateFile, privateKeyFile: this.cfg.clientPrivateKeyFile }
+        ? { certificateFile: this.cfg.clientCertificateFile, privateKeyFile: this.cfg.clientPrivateKeyFile?.path }
         : {}),
       keepSessionAlive: true,
       requestedSessionTimeout: 60_000,
@@ -243,7 +217,15 @@ class OpcuaDriver implements Driver {
     // One at a time: node-opcua warns (and some PLCs choke) on many concurrent CreateMonitoredItems.
     for (const item of this.items) {
       if (!this.running || this.client !== client) return;
-      await this.monitor(lib, subscription, item);
+      await monitorItem(lib, subscription, item, this.namespaces, {
+        changed: (dv) => this.onChanged(item, dv),
+        failed: (err) => this.itemFailed(item, err),
+        initialized: () => {
+          item.status = 'ok';
+          item.error = null;
+          this.refreshState();
+        },
+      });
     }
     this.counters.connects += 1;
     this.sessionState = 'connected';
@@ -255,60 +237,12 @@ class OpcuaDriver implements Driver {
     );
   }
 
-  private async monitor(lib: Lib, subscription: Subscription, item: ItemState): Promise<void> {
-    const { cfg } = item;
-    const filter = cfg.deadband
-      ? new lib.DataChangeFilter({
-          trigger: lib.DataChangeTrigger.StatusValue,
-          deadbandType: cfg.deadband.type === 'absolute' ? lib.DeadbandType.Absolute : lib.DeadbandType.Percent,
-          deadbandValue: cfg.deadband.value,
-        })
-      : null;
-    const resolved = withNamespaceIndex(cfg.nodeId, this.namespaces);
-    if (!resolved.ok) {
-      this.itemFailed(item, new Error(resolved.message));
-      return;
-    }
-    let monitored: MonitoredItem;
-    try {
-      monitored = lib.ClientMonitoredItem.create(
-        subscription,
-        { nodeId: lib.resolveNodeId(resolved.nodeId), attributeId: lib.AttributeIds.Value },
-        { samplingInterval: cfg.samplingIntervalMs, queueSize: cfg.queueSize, discardOldest: true, filter },
-        lib.TimestampsToReturn.Both,
-      );
-    } catch (err) {
-      this.itemFailed(item, err);
-      return;
-    }
-    monitored.on('changed', (dv: OpcuaLib.DataValue) => this.onChanged(item, dv));
-    // After a repair node-opcua re-creates items on the same objects, so these listeners also
-    // report a node that vanished from a restarted server.
-    monitored.on('err', (message: string) => this.itemFailed(item, new Error(message)));
-    monitored.on('initialized', () => {
-      item.status = 'ok';
-      item.error = null;
-      this.refreshState();
-    });
-    await new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        monitored.off('initialized', done);
-        monitored.off('err', done);
-        resolve();
-      };
-      const timer = setTimeout(done, 15_000);
-      monitored.once('initialized', done);
-      monitored.once('err', done);
-    });
-  }
-
   private itemFailed(item: ItemState, err: unknown): void {
     const e = deviceErrorFrom(err, `monitor ${item.cfg.nodeId} (point ${item.cfg.point})`);
     item.status = 'error';
     item.error = e.message;
     this.counters.itemErrors += 1;
-    this.lastError = { ...e, code: 'OPCUA_ITEM_REJECTED' };
+    this.stateLog.lastError = { ...e, code: 'OPCUA_ITEM_REJECTED' };
     this.ctx.log.warn({ point: item.cfg.point, nodeId: item.cfg.nodeId, err: e.message }, 'opcua item rejected');
     this.refreshState();
   }
@@ -317,24 +251,11 @@ class OpcuaDriver implements Driver {
     if (!this.running) return;
     const receivedAt = Date.now();
     this.touch();
-    const code = dv.statusCode?.value ?? 0;
-    const quality = qualityFromStatusCode(code);
-    const ts = dv.sourceTimestamp?.getTime() ?? dv.serverTimestamp?.getTime() ?? receivedAt;
-    const dataTypeName = dv.value && this.lib ? String(this.lib.DataType[dv.value.dataType] ?? '') : '';
-    const reading: DriverReading = {
-      point: item.cfg.point,
-      // A Bad value is not a measurement (servers often keep the last raw value): never pass it on.
-      value: quality === 'bad' ? null : readingValueFromVariant(dv.value?.value, dataTypeName),
-      quality,
-      ts: Number.isFinite(ts) ? ts : receivedAt,
-      kind: 'telemetry',
-    };
-    if (item.cfg.unit) reading.unit = item.cfg.unit;
-    if (quality !== 'good') reading.attrs = { status: dv.statusCode.name };
+    const reading = readingFromDataValue(this.lib, item.cfg, dv, receivedAt);
     item.notifications += 1;
     item.lastTs = reading.ts;
     this.counters.notifications += 1;
-    if (quality === 'good') this.lastGoodTs = receivedAt;
+    if (reading.quality === 'good') this.lastGoodTs = receivedAt;
     this.ctx.emit([reading]);
   }
 
@@ -353,7 +274,7 @@ class OpcuaDriver implements Driver {
     });
     client.on('reconnection_attempt_has_failed', (err: Error) => {
       if (!mine()) return;
-      this.lastError = deviceErrorFrom(err, `reconnect to ${this.cfg.endpointUrl}`);
+      this.stateLog.lastError = deviceErrorFrom(err, `reconnect to ${this.cfg.endpointUrl}`);
     });
   }
 
@@ -398,18 +319,18 @@ class OpcuaDriver implements Driver {
     if (!this.running || this.sessionState !== 'connected') return;
     const failedItems = this.items.filter((i) => i.status === 'error');
     const failed = failedItems.length;
-    this.state = failed === 0 ? 'ok' : failed === this.items.length ? 'down' : 'degraded';
     // The error shown is the one that holds now: a connection error from before the session was
     // restored is history once it is, and a rejected item is what keeps the device degraded.
-    if (failed === 0) this.lastError = null;
-    else if (this.lastError?.code !== 'OPCUA_ITEM_REJECTED') {
-      this.lastError = { code: 'OPCUA_ITEM_REJECTED', message: `${failed} of ${this.items.length} item(s) rejected; ${failedItems[0]!.error ?? failedItems[0]!.cfg.point}`, ts: Date.now() };
+    if (failed === 0) this.stateLog.lastError = null;
+    else if (this.stateLog.lastError?.code !== 'OPCUA_ITEM_REJECTED') {
+      this.stateLog.lastError = { code: 'OPCUA_ITEM_REJECTED', message: `${failed} of ${this.items.length} item(s) rejected; ${failedItems[0]!.error ?? failedItems[0]!.cfg.point}`, ts: Date.now() };
     }
+    this.stateLog.set(failed === 0 ? 'ok' : failed === this.items.length ? 'down' : 'degraded', this.stateLog.lastError);
   }
 
   private fail(error: DeviceError, state: DeviceState): void {
-    this.lastError = error;
-    if (this.running) this.state = state;
+    this.stateLog.lastError = error;
+    if (this.running) this.stateLog.set(state, error);
   }
 
   private async closeClient(): Promise<void> {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { readSecretFiles } from '../../gateway/config/secret-files.js';
 import { deviceErrorFrom } from './errors.js';
 import { opcuaDeviceSchema } from './schema.js';
 
@@ -56,6 +57,7 @@ describe('opcua device schema', () => {
         items: [{ nodeId: 'ns=3;s=Detector.Occupancy', point: 'occupancy', deadband: { type: 'percent', value: 2 } }],
       });
       if (c.auth.type !== 'username') throw new Error('expected username auth');
+      expect(readSecretFiles(c, dir).problems).toEqual([]);
       expect(c.auth.passwordFile?.reveal()).toBe('pl\u00e7-s3cret');
       expect(JSON.stringify(c) + inspect(c, { depth: 10 })).not.toContain('s3cret');
       const inline = opcuaDeviceSchema.parse({ ...base, auth: { type: 'username', username: 'gw', password: 'inl1ne-s3cret' } });
@@ -69,11 +71,11 @@ describe('opcua device schema', () => {
     const dir = mkdtempSync(join(tmpdir(), 'opcua-pw-'));
     try {
       const issues = (passwordFile: string) =>
-        opcuaDeviceSchema.safeParse({ ...base, auth: { type: 'username', username: 'gw', passwordFile } }).error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`) ?? [];
+        readSecretFiles(opcuaDeviceSchema.parse({ ...base, auth: { type: 'username', username: 'gw', passwordFile } }), dir).problems.map((p) => `${p.path.join('.')}: ${p.message}`);
       const missing = join(dir, 'absent.pw');
-      expect(issues(missing)).toEqual([`auth.passwordFile: cannot read password file ${missing} (ENOENT)`]);
+      expect(issues(missing)).toEqual([`auth.passwordFile: secret file ${missing}: file not found`]);
       writeFileSync(join(dir, 'empty.pw'), '\n');
-      expect(issues(join(dir, 'empty.pw'))).toEqual([`auth.passwordFile: password file ${join(dir, 'empty.pw')} is empty`]);
+      expect(issues(join(dir, 'empty.pw'))).toEqual([`auth.passwordFile: secret file ${join(dir, 'empty.pw')} is empty (the secret is its first line)`]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { deviceBaseSchema, pointNameSchema } from '../device-schema.js';
-import { secretFileSchema } from '../kit/secret-file.js';
+import { privateKeyFileSchema, secretFileSchema } from '../kit/secret-file.js';
 import { Secret } from '../kit/secret.js';
 
 /**
@@ -63,7 +63,7 @@ const authSchema = z.discriminatedUnion('type', [
     .object({
       type: z.literal('certificate').describe('X.509 user certificate.'),
       certificateFile: z.string().min(1).describe('PEM or DER user certificate.'),
-      privateKeyFile: z.string().min(1).describe('PEM private key of certificateFile.'),
+      privateKeyFile: privateKeyFileSchema.describe('PEM private key of certificateFile: absolute, or relative to the config directory. A secret file: checked when the config loads; should be readable only by the edge-gateway user (check-config warns otherwise).'),
     })
     .strict(),
 ]);
@@ -87,7 +87,7 @@ export const opcuaDeviceSchema = deviceBaseSchema
     auth: authSchema.prefault({ type: 'anonymous' }).describe('User identity: { type: anonymous } (default), { type: username, username, passwordFile }, or { type: certificate, certificateFile, privateKeyFile }.'),
     /** Application-instance certificate; generated (self-signed) into `pkiDir` when omitted. */
     clientCertificateFile: z.string().min(1).optional().describe('Application-instance certificate of this client. Default: a self-signed one generated into pkiDir. Give with clientPrivateKeyFile.'),
-    clientPrivateKeyFile: z.string().min(1).optional().describe('Private key of clientCertificateFile.'),
+    clientPrivateKeyFile: privateKeyFileSchema.optional().describe('Private key of clientCertificateFile: absolute, or relative to the config directory. A secret file: checked when the config loads; should be readable only by the edge-gateway user (check-config warns otherwise).'),
     /** Client PKI store. Default: $STATE_DIRECTORY/opcua-pki (systemd), else opcua-pki beside the outbox. */
     pkiDir: z.string().min(1).optional().describe('Client PKI store (own certificate, trusted/ and rejected/ server certificates). Default $STATE_DIRECTORY/opcua-pki under systemd, else opcua-pki beside the outbox. Never /tmp.'),
     /** Accept a server certificate not yet in pkiDir/trusted. Off by default: move it from pkiDir/rejected. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { idSchema } from '../../drivers/device-schema.js';
+import { privateKeyFileSchema, secretFileSchema } from '../../drivers/kit/secret-file.js';
 import { COMMANDS_DEFAULTS, commandsSchema } from './commands-schema.js';
 import { RESTART_ONLY } from './restart-only.js';
 import { durationSchema, sizeSchema } from './units.js';
@@ -18,7 +19,7 @@ const tlsSchema = z
   .object({
     caFile: z.string().optional().describe('PEM file of the CA that signed the broker\'s certificate (absolute, or relative to the config directory). Default: the system CA store. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
     certFile: z.string().optional().describe('PEM client certificate, for brokers that authenticate clients by certificate (needs keyFile). Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
-    keyFile: z.string().optional().describe('PEM private key of certFile. Keep it readable only by the edge-gateway user. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
+    keyFile: privateKeyFileSchema.optional().describe('PEM private key of certFile (absolute, or relative to the config directory). A secret file: checked when the config loads; keep it readable only by the edge-gateway user (check-config warns otherwise). Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
     rejectUnauthorized: z.boolean().default(true).describe('Verify the broker\'s certificate against the CA and its host name. Default true; false accepts any certificate (testing only: it allows a man in the middle). Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
     servername: z.string().optional().describe('Host name to check the broker certificate against (SNI), when it differs from the URL\'s host, e.g. when connecting by IP address. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
   })
@@ -49,7 +50,7 @@ const mqttSchema = z
     clientId: z.string().min(1).max(128).optional().describe('MQTT client id (1-128 chars). Default: edge-gateway-<gateway.id>. Must be stable: the broker keeps the persistent session (queued QoS 1 messages) under it. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
     username: z.string().optional().describe('Broker user name. Omit for anonymous brokers. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
     password: z.string().optional().describe('Broker password, inline. Prefer passwordFile so the secret stays out of files people copy; set one or the other, not both. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
-    passwordFile: z.string().optional().describe('File holding the broker password (one line) (absolute, or relative to the config directory). Should be readable only by the edge-gateway user; doctor warns otherwise. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
+    passwordFile: secretFileSchema.optional().describe('File whose first line is the broker password (absolute, or relative to the config directory); a regular file of at most 4 KiB, not empty. Should be readable only by the edge-gateway user; check-config and doctor warn otherwise. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
     keepalive: durationSchema.default(15_000).describe('MQTT keepalive: how often the link is checked when idle; a dead link is noticed after about 1.5x this. Milliseconds or a duration such as 15s. Default 15s. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
     connectTimeout: durationSchema.default(10_000).describe('How long one connection attempt (TCP + TLS + CONNACK) may take before the next URL is tried. Milliseconds or a duration such as 10s. Default 10s. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.'),
     reconnect: z

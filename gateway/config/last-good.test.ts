@@ -41,7 +41,7 @@ describe('the last good config', () => {
     expect(start.lastGood.savedAt).toBe(savedAt);
     expect(start.config.dir).toBe(s.dir);
     expect(start.config.devices.find((d) => d.id === 'fan')).toMatchObject({ unitId: 2 });
-    expect(start.config.secrets.mqttPassword).toBe('s3cret');
+    expect(start.config.secrets.mqttPassword?.reveal()).toBe('s3cret');
   });
 
   it('is written again only when the files changed', () => {

@@ -1,7 +1,7 @@
 import { chmodSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { cameraPassword, type CameraDeviceConfig } from '../../drivers/camera/schema.js';
 import { jsonSchemas, payloadSchema, renderSchema } from './json-schema.js';
 import { ConfigError, formatProblem, loadConfig } from './load.js';
@@ -117,7 +117,7 @@ describe('config loading', () => {
     writeFileSync(join(dir, 'pw'), 's3cret\n');
     writeFileSync(g, readFileSync(g, 'utf8').replace('  keepalive: 15s', '  keepalive: 15s\n  passwordFile: pw'));
     chmodSync(join(dir, 'pw'), 0o600);
-    expect(loadConfig(dir).secrets.mqttPassword).toBe('s3cret');
+    expect(loadConfig(dir).secrets.mqttPassword?.reveal()).toBe('s3cret');
     expect(loadConfig(dir).warnings).toEqual([]);
     chmodSync(join(dir, 'pw'), 0o644);
     expect(loadConfig(dir).warnings.map(formatProblem)).toEqual([
@@ -128,7 +128,54 @@ describe('config loading', () => {
     writeFileSync(join(dir, 'devices/cam.yaml'), 'type: camera\nhost: 192.0.2.1\nusername: u\npasswordFile: cam.pw\nprobes: { tcp: { port: 554 } }\n');
     expect(loadConfig(dir).warnings.map(formatProblem)).toContain(`devices/cam.yaml:4: passwordFile: secret file ${join(dir, 'cam.pw')} is readable by other users: chmod 640 (owner root, group edge-gateway) or 600`);
     rmSync(join(dir, 'pw'));
-    expect(problems().some((s) => /gateway.yaml:\d+: mqtt.passwordFile: cannot read secret file .*pw \(ENOENT\)/.test(s))).toBe(true);
+    expect(problems()).toContainEqual(expect.stringMatching(/^gateway.yaml:\d+: mqtt.passwordFile: secret file .*\/pw: file not found$/));
+  });
+
+  it('refuses an empty broker password file, as it does a device one', () => {
+    const g = join(dir, 'gateway.yaml');
+    writeFileSync(join(dir, 'pw'), '\n', { mode: 0o600 });
+    writeFileSync(g, readFileSync(g, 'utf8').replace('  keepalive: 15s', '  keepalive: 15s\n  passwordFile: pw'));
+    expect(problems()).toContainEqual(expect.stringMatching(new RegExp(`^gateway.yaml:\\d+: mqtt.passwordFile: secret file ${join(dir, 'pw')} is empty`)));
+  });
+
+  it('treats private key files as secret files: resolved, checked and warned about whatever the key is called', () => {
+    writeFileSync(join(dir, 'user.key'), 'PEM\n', { mode: 0o644 });
+    writeFileSync(join(dir, 'client.key'), 'PEM\n', { mode: 0o600 });
+    writeFileSync(join(dir, 'mqtt.key'), 'PEM\n', { mode: 0o604 });
+    writeFileSync(
+      join(dir, 'devices/plc.yaml'),
+      'type: opcua\nendpointUrl: opc.tcp://192.0.2.9:4840\nauth:\n  type: certificate\n  certificateFile: user.crt\n  privateKeyFile: user.key\nclientCertificateFile: client.crt\nclientPrivateKeyFile: client.key\nitems:\n  - { nodeId: ns=2;s=Counter, point: counter }\n',
+    );
+    const g = join(dir, 'gateway.yaml');
+    writeFileSync(g, readFileSync(g, 'utf8').replace('  keepalive: 15s', '  keepalive: 15s\n  tls:\n    keyFile: mqtt.key'));
+    const config = loadConfig(dir);
+    const plc = config.devices.find((d) => d.id === 'plc');
+    if (plc?.type !== 'opcua' || plc.auth.type !== 'certificate') throw new Error('expected the OPC-UA device with certificate auth');
+    expect(plc.auth.privateKeyFile.path).toBe(join(dir, 'user.key'));
+    expect(plc.clientPrivateKeyFile?.path).toBe(join(dir, 'client.key'));
+    expect(config.gateway.mqtt.tls?.keyFile?.path).toBe(join(dir, 'mqtt.key'));
+    const warnings = config.warnings.map(formatProblem);
+    expect(warnings).toContain(`devices/plc.yaml:6: auth.privateKeyFile: secret file ${join(dir, 'user.key')} is readable by other users: chmod 640 (owner root, group edge-gateway) or 600`);
+    expect(warnings).toContainEqual(expect.stringMatching(new RegExp(`^gateway.yaml:\\d+: mqtt.tls.keyFile: secret file ${join(dir, 'mqtt.key')} is readable by other users`)));
+    expect(warnings.filter((w) => w.includes('client.key'))).toEqual([]);
+    rmSync(join(dir, 'client.key'));
+    expect(problems()).toContain(`devices/plc.yaml:8: clientPrivateKeyFile: private key file ${join(dir, 'client.key')}: file not found`);
+  });
+
+  it('reads secret files relative to the config directory without changing the working directory', () => {
+    writeFileSync(join(dir, 'plc.pw'), 'plc-pw\n', { mode: 0o644 });
+    writeFileSync(join(dir, 'devices/plc.yaml'), 'type: opcua\nendpointUrl: opc.tcp://192.0.2.9:4840\nauth:\n  type: username\n  username: gw\n  passwordFile: plc.pw\nitems:\n  - { nodeId: ns=2;s=Counter, point: counter }\n');
+    const chdir = vi.spyOn(process, 'chdir');
+    try {
+      const config = loadConfig(dir);
+      expect(chdir).not.toHaveBeenCalled();
+      const plc = config.devices.find((d) => d.id === 'plc');
+      if (plc?.type !== 'opcua' || plc.auth.type !== 'username') throw new Error('expected the OPC-UA device with username auth');
+      expect(plc.auth.passwordFile?.reveal()).toBe('plc-pw');
+      expect(config.warnings.map(formatProblem)).toContain(`devices/plc.yaml:6: auth.passwordFile: secret file ${join(dir, 'plc.pw')} is readable by other users: chmod 640 (owner root, group edge-gateway) or 600`);
+    } finally {
+      chdir.mockRestore();
+    }
   });
 
   it('published JSON Schemas match the zod schemas (run `npm run schema` after changing a schema)', () => {

@@ -1,6 +1,6 @@
-import { readFileSync, readdirSync, existsSync, statSync } from 'node:fs';
+import { readdirSync, existsSync, statSync } from 'node:fs';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { secretFileExposure, secretFromFileText } from '../../drivers/kit/secret-file.js';
+import { Secret } from '../../drivers/kit/secret.js';
 import { basename, extname, join, relative, resolve, isAbsolute } from 'node:path';
 import type { z } from 'zod';
 import { deviceConfigSchema, driverModules, type DeviceConfig, type DriverModule } from '../../drivers/registry.js';
@@ -12,6 +12,7 @@ import { ConfigError, formatProblem, ProblemList, type ConfigProblem } from './p
 import { parseConfigText, pathKey, type ParseOutcome, type ParsedText } from './parse-yaml.js';
 import { ParserThread } from './parser-thread.js';
 import { formatBytes, readRegularFile } from './read-file.js';
+import { readSecretFiles } from './secret-files.js';
 
 export { ConfigError, formatProblem, MAX_REPORTED_PROBLEMS, permissionAdvice, type ConfigProblem } from './problems.js';
 import { unitsIn, unitWarning } from './ucum.js';
@@ -29,8 +30,8 @@ export interface GatewayConfig {
   devices: DeviceConfig[];
   /** Which file each device came from, for messages and reload diffs. */
   deviceFiles: Record<string, string>;
-  /** Broker password read from passwordFile, kept apart so it never lands in logs. */
-  secrets: { mqttPassword?: string };
+  /** The broker password (inline, or read from mqtt.passwordFile), where the forwarder finds it. */
+  secrets: { mqttPassword?: Secret };
   /** The command centre's public keys (commands.publicKeys), parsed once here. */
   commandKeys: TrustedKey[];
   /** Valid but worth a maintainer's attention (e.g. a secret file readable by everyone). */
@@ -146,11 +147,9 @@ function* loadSteps(dirArg: string, opts: LoadOptions = {}): Generator<Step, Gat
     const file = yield* readYaml(filesDir, join(DEVICES_DIR, name), problems, budget);
     if (!file) continue;
     // A device is named by its file unless it says otherwise: devices/pump-3.yaml -> pump-3.
-    // Driver schemas may read files they reference (secrets, certificates): relative paths in a
-    // device file mean relative to the config directory, as they do for a running daemon.
-    const device = inDirectory(dir, () => validate(file, deviceConfigSchema, { id: basename(name, extname(name)) }, problems));
+    const device = validate(file, deviceConfigSchema, { id: basename(name, extname(name)) }, problems);
     yield null;
-    if (!device) continue;
+    if (!device || !readSecretsOf(device, dir, file, problems, warnings)) continue;
     const previous = deviceFiles[device.id];
     if (previous !== undefined) {
       problems.push({ file: file.rel, line: lineOf(file, ['id']), path: 'id', message: `device id "${device.id}" is already used by ${previous}` });
@@ -159,7 +158,6 @@ function* loadSteps(dirArg: string, opts: LoadOptions = {}): Generator<Step, Gat
     deviceFiles[device.id] = file.rel;
     parsedDevices.set(file.rel, file);
     devices.push(device);
-    warnReadableSecrets(dir, file, warnings);
     for (const u of unitsIn(device)) {
       const message = unitWarning(u.unit);
       if (message) warnings.push({ file: file.rel, line: lineOf(file, u.path), path: formatPath(u.path), message });
@@ -203,31 +201,17 @@ function writtenAs(raw: unknown, parsed: unknown, path = '', out: Record<string,
   return out;
 }
 
-/** Any `passwordFile` a device names (camera, OPC-UA...) should not be readable by other users. */
-function warnReadableSecrets(dir: string, file: ParsedFile, warnings: ConfigProblem[]): void {
-  const visit = (node: unknown, path: (string | number)[]): void => {
-    if (Array.isArray(node)) node.forEach((v, i) => visit(v, [...path, i]));
-    else if (node && typeof node === 'object') {
-      for (const [k, v] of Object.entries(node)) {
-        if (k === 'passwordFile' && typeof v === 'string') {
-          const p = isAbsolute(v) ? v : resolve(dir, v);
-          const exposed = secretFileExposure(p);
-          if (exposed) warnings.push({ file: file.rel, line: lineOf(file, [...path, k]), path: formatPath([...path, k]), message: exposed });
-        } else visit(v, [...path, k]);
-      }
-    }
-  };
-  visit(file.js, []);
-}
-
-function inDirectory<T>(dir: string, fn: () => T): T {
-  const previous = process.cwd();
-  process.chdir(dir);
-  try {
-    return fn();
-  } finally {
-    process.chdir(previous);
+/**
+ * Reads the secret files a validated config names (every field its schema marks as one, whatever
+ * the key is called), relative to the config directory. False if one could not be read.
+ */
+function readSecretsOf(config: object, dir: string, file: ParsedFile, problems: ProblemList, warnings: ConfigProblem[]): boolean {
+  const read = readSecretFiles(config, dir);
+  for (const w of read.warnings) warnings.push({ file: file.rel, line: lineOf(file, w.path), path: formatPath(w.path), message: w.message });
+  for (const p of read.problems) {
+    problems.push({ file: file.rel, line: lineOf(file, p.path), path: formatPath(p.path), message: p.message, permissionDenied: p.permissionDenied });
   }
+  return read.problems.length === 0;
 }
 
 /** Read one file (here: a bounded, regular-file read) and have it parsed (by the driver). */
@@ -365,7 +349,7 @@ function resolvePaths(
   const tls = gateway.mqtt.tls;
   warnWeakTransport(gateway, file, warnings);
   if (tls) {
-    for (const key of ['caFile', 'certFile', 'keyFile'] as const) {
+    for (const key of ['caFile', 'certFile'] as const) {
       const p = tls[key];
       if (p === undefined) continue;
       tls[key] = abs(p);
@@ -374,24 +358,7 @@ function resolvePaths(
       }
     }
   }
-  if (gateway.mqtt.passwordFile !== undefined) {
-    const p = abs(gateway.mqtt.passwordFile);
-    try {
-      secrets.mqttPassword = secretFromFileText(readFileSync(p, 'utf8'));
-      const exposed = secretFileExposure(p);
-      if (exposed) warnings.push({ file: file.rel, line: lineOf(file, ['mqtt', 'passwordFile']), path: 'mqtt.passwordFile', message: exposed });
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      const denied = code === 'EACCES' || code === 'EPERM';
-      problems.push({
-        file: file.rel,
-        line: lineOf(file, ['mqtt', 'passwordFile']),
-        path: 'mqtt.passwordFile',
-        message: denied ? `permission denied: this user cannot read the secret file ${p}` : `cannot read secret file ${p} (${code})`,
-        permissionDenied: denied || undefined,
-      });
-    }
-  } else if (gateway.mqtt.password !== undefined) {
-    secrets.mqttPassword = gateway.mqtt.password;
-  }
+  readSecretsOf(gateway, dir, file, problems, warnings);
+  const password = gateway.mqtt.passwordFile ?? gateway.mqtt.password;
+  if (password !== undefined) secrets.mqttPassword = password instanceof Secret ? password : new Secret(password);
 }

@@ -43,6 +43,17 @@ describe('check-config on files that are not regular files', () => {
     expect(r.out).toContain('devices/pipe.yaml: not a regular file (a FIFO): only plain files are read as config');
   });
 
+  it('refuses a FIFO as a camera or OPC-UA passwordFile at once instead of waiting for a writer', () => {
+    execFileSync('mkfifo', [join(dir, 'cam.pw'), join(dir, 'plc.pw')]);
+    writeFileSync(join(dir, 'devices', 'cam.yaml'), 'type: camera\nhost: 192.0.2.1\nusername: u\npasswordFile: cam.pw\nprobes: { tcp: { port: 554 } }\n');
+    writeFileSync(join(dir, 'devices', 'plc.yaml'), 'type: opcua\nendpointUrl: opc.tcp://192.0.2.9:4840\nauth: { type: username, username: gw, passwordFile: plc.pw }\nitems: [{ nodeId: ns=2;s=Counter, point: counter }]\n');
+    const r = checkConfig(dir);
+    expect(r.signal, 'check-config hung on the FIFO').toBeNull();
+    expect(r.status).toBe(1);
+    expect(r.out).toContain(`devices/cam.yaml:4: passwordFile: secret file ${join(dir, 'cam.pw')}: not a regular file (a FIFO)`);
+    expect(r.out).toContain(`devices/plc.yaml:3: auth.passwordFile: secret file ${join(dir, 'plc.pw')}: not a regular file (a FIFO)`);
+  });
+
   it('refuses a symlink to /dev/zero (stat size 0) without reading it', () => {
     symlinkSync('/dev/zero', join(dir, 'devices', 'zero.yaml'));
     const r = checkConfig(dir);

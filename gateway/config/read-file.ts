@@ -9,7 +9,8 @@ import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 
  * enforced on the bytes actually read, not on what stat claims.
  */
 
-export type FileRead = { ok: true; text: string; bytes: number } | { ok: false; message: string; permissionDenied?: boolean };
+/** `mode` is the opened file's, for permission checks that cannot race a renamed path. */
+export type FileRead = { ok: true; text: string; bytes: number; mode: number } | { ok: false; message: string; permissionDenied?: boolean };
 
 const CHUNK_BYTES = 64 * 1024;
 const READ_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY;
@@ -37,7 +38,7 @@ export function readRegularFile(path: string, maxBytes: number): FileRead {
       got += n;
       if (got > maxBytes) return tooLarge(`more than ${formatBytes(maxBytes)}`, maxBytes);
     }
-    return { ok: true, text: Buffer.concat(chunks, got).toString('utf8'), bytes: got };
+    return { ok: true, text: Buffer.concat(chunks, got).toString('utf8'), bytes: got, mode: st.mode };
   } catch (err) {
     return openFailure(err as NodeJS.ErrnoException);
   } finally {

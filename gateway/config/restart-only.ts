@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Secret } from '../../drivers/kit/secret.js';
 
 /**
  * Settings a reload (SIGHUP) cannot apply to a running daemon are marked once, in the schema's
@@ -37,4 +38,24 @@ export function restartOnlyPaths(schema: z.ZodType, prefix = ''): string[] {
     else out.push(...restartOnlyPaths(field, path));
   }
   return out;
+}
+
+/**
+ * Which of these settings (dotted paths) differ between two gateway files. A Secret (the broker
+ * password read from mqtt.passwordFile) is compared by its fingerprint, as it serialises as
+ * [redacted]: a rotated password file counts as a change.
+ */
+export function changedSettings(paths: readonly string[], before: unknown, after: unknown): string[] {
+  return paths.filter((p) => settingKey(pick(before, p)) !== settingKey(pick(after, p)));
+}
+
+function pick(obj: unknown, path: string): unknown {
+  return path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], obj);
+}
+
+function settingKey(value: unknown): string | undefined {
+  return JSON.stringify(value, function (this: Record<string, unknown>, k: string, v: unknown) {
+    const raw = this[k];
+    return raw instanceof Secret ? `secret:${raw.fingerprint()}` : v;
+  });
 }

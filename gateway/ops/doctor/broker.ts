@@ -59,11 +59,11 @@ async function checkBroker(config: GatewayConfig, url: string, timeoutMs: number
       reconnectPeriod: 0,
       connectTimeout: timeoutMs,
       username: g.username ?? endpoint.username,
-      password: config.secrets.mqttPassword ?? endpoint.password,
+      password: config.secrets.mqttPassword?.reveal() ?? endpoint.password,
       ...(tls && {
         ca: tls.caFile ? readFileSync(tls.caFile) : undefined,
         cert: tls.certFile ? readFileSync(tls.certFile) : undefined,
-        key: tls.keyFile ? readFileSync(tls.keyFile) : undefined,
+        key: tls.keyFile ? readFileSync(tls.keyFile.path) : undefined,
         rejectUnauthorized: tls.rejectUnauthorized,
         servername: tls.servername,
       }),
