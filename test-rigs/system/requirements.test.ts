@@ -44,7 +44,7 @@ describe('system requirements check before the test run', () => {
 
   it('asks for root when run as another user, and says how', () => {
     const report = checkSystem({ ...currentEnv(), uid: 1000 });
-    expect(report).toMatch(/root\s+-\s+one test mounts a 2 MB tmpfs/);
+    expect(report).toMatch(/root\s+-\s+tests mount a 2 MB tmpfs to fill a disk for real, and a fake \/sys\/class\/gpio/);
     expect(report).toContain('sudo npm test');
   });
 

@@ -130,7 +130,7 @@ export function findMissing(requirements: Requirement[], env: CheckEnv): Missing
 /** One screen: what is missing, from which package, for what, and the one command that fixes it. */
 export function missingReport(missing: Missing[], needsRoot: boolean): string {
   const rows = missing.map((m) => [m.failed.map((c) => c.name).join(' '), m.pkg, m.why]);
-  if (needsRoot) rows.push(['root', '-', 'one test mounts a 2 MB tmpfs to fill a disk for real']);
+  if (needsRoot) rows.push(['root', '-', 'tests mount a 2 MB tmpfs to fill a disk for real, and a fake /sys/class/gpio in a mount namespace (unshare) for GPIO outputs']);
   const w0 = Math.max(7, ...rows.map((r) => r[0]!.length));
   const w1 = Math.max(14, ...rows.map((r) => r[1]!.length));
   const line = (r: string[]) => `  ${r[0]!.padEnd(w0)}  ${r[1]!.padEnd(w1)}  ${r[2]}`.trimEnd();
