@@ -1,6 +1,7 @@
 import type * as OpcuaLib from 'node-opcua';
 import type { DriverReading } from '../../gateway/model/reading.js';
 import type { DeviceError, DeviceState, DeviceStatus, Driver, DriverContext } from '../driver.js';
+import { WriteRefused, type WriteRequest, type WriteResult } from '../writable-point.js';
 import { certificateManagerFor } from './certificate-cache.js';
 import { userIdentityFor } from './credentials.js';
 import { deviceErrorFrom } from './errors.js';
@@ -8,10 +9,11 @@ import { loadOpcuaLibrary, type Lib } from './library.js';
 import { namespaceUriOf, readNamespaces, withNamespaceIndex } from './node-id.js';
 import { defaultPkiDir } from './pki.js';
 import { qualityFromStatusCode } from './quality.js';
-import type { OpcuaDeviceConfig, OpcuaItemConfig } from './schema.js';
+import type { OpcuaDeviceConfig, OpcuaItemConfig, OpcuaWriteConfig } from './schema.js';
 import { runSessionLoop } from './session-loop.js';
 import { StallWatchdog, stallAfterMs } from './stall-watchdog.js';
 import { readingValueFromVariant } from './value.js';
+import { expectedReadBack, opcuaValueFor } from './writes.js';
 
 type Client = OpcuaLib.OPCUAClient;
 type Session = OpcuaLib.ClientSession;
@@ -59,11 +61,14 @@ class OpcuaDriver implements Driver {
   private loop: Promise<void> | null = null;
   private client: Client | null = null;
   private subscription: Subscription | null = null;
+  /** The session of the current client, once created; commands are written through it. */
+  private session: Session | null = null;
+  private readonly writes: Map<string, OpcuaWriteConfig>;
   private sessionState: SessionState = 'disconnected';
   private readonly watchdog: StallWatchdog;
   private wakeRebuild: (() => void) | null = null;
   private lib: Lib | null = null;
-  /** Namespace URIs the items name (nsu=), and the server's namespace array of this session. */
+  /** Namespace URIs the items and writes name (nsu=), and the server's namespace array of this session. */
   private readonly namespaceUris: string[];
   private namespaces: readonly string[] = [];
 
@@ -72,7 +77,9 @@ class OpcuaDriver implements Driver {
     private readonly ctx: DriverContext,
   ) {
     this.items = cfg.items.map((c) => ({ cfg: c, status: 'pending', error: null, lastTs: null, notifications: 0 }));
-    this.namespaceUris = [...new Set(cfg.items.map((c) => namespaceUriOf(c.nodeId)).filter((u): u is string => u !== undefined))];
+    this.writes = new Map(cfg.writes.map((w) => [w.name, w]));
+    const nodeIds = [...cfg.items.map((c) => c.nodeId), ...cfg.writes.map((w) => w.nodeId)];
+    this.namespaceUris = [...new Set(nodeIds.map(namespaceUriOf).filter((u): u is string => u !== undefined))];
     this.pkiDir = cfg.pkiDir ?? defaultPkiDir(process.env, ctx.stateDir);
     this.watchdog = new StallWatchdog(
       stallAfterMs(cfg.publishingIntervalMs, cfg.keepAliveCount),
@@ -130,6 +137,44 @@ class OpcuaDriver implements Driver {
         items,
       },
     };
+  }
+
+  /**
+   * A declared writable variable (writes.ts): the value sent as its DataType on the current
+   * session, the server's StatusCode checked, then read back. A Bad status (BadNotWritable,
+   * BadTypeMismatch, BadUserAccessDenied ...) is the server refusing: the outcome is `failed`
+   * with the status name as its code, as a Modbus exception is.
+   */
+  async write(point: string, request: WriteRequest): Promise<WriteResult> {
+    const w = this.writes.get(point);
+    if (!w) throw new WriteRefused('not-declared', `opcua device ${this.cfg.endpointUrl} has no writable point "${point}"`);
+    if (request.action !== 'write') throw new WriteRefused('action-not-allowed', `point "${point}" takes write, not ${request.action}`);
+    const value = opcuaValueFor(w, request.value);
+    if (typeof value === 'string') throw new WriteRefused(value.slice(0, value.indexOf(':')), value.slice(value.indexOf(':') + 2));
+    const lib = this.lib;
+    const session = this.session;
+    if (!lib || !session || this.sessionState !== 'connected') {
+      throw Object.assign(new Error(`write ${w.nodeId} (point ${point}): no session to ${this.cfg.endpointUrl} (${this.sessionState})`), { code: 'ENOTCONN' });
+    }
+    const resolved = withNamespaceIndex(w.nodeId, this.namespaces);
+    if (!resolved.ok) throw Object.assign(new Error(`write ${w.nodeId} (point ${point}): ${resolved.message}`), { code: 'OPCUA_NAMESPACE_UNKNOWN' });
+    const nodeId = lib.resolveNodeId(resolved.nodeId);
+    const status = await session.write({
+      nodeId,
+      attributeId: lib.AttributeIds.Value,
+      value: { value: { dataType: lib.DataType[w.dataType], value } },
+    });
+    if (status.isNotGood()) throw Object.assign(new Error(`write ${w.nodeId} (point ${point}): the server answered ${status.name} (${status.description})`), { code: status.name });
+    if (!w.readBack) return {};
+    const dv = await session.read({ nodeId, attributeId: lib.AttributeIds.Value });
+    if (dv.statusCode.isNotGood()) {
+      throw Object.assign(new Error(`write ${w.nodeId} (point ${point}): written, but reading it back gave ${dv.statusCode.name}`), { code: 'READBACK_BAD' });
+    }
+    const readBack = readingValueFromVariant(dv.value?.value, String(lib.DataType[dv.value?.dataType] ?? ''));
+    if (typeof readBack !== 'number' && typeof readBack !== 'boolean') {
+      throw Object.assign(new Error(`write ${w.nodeId} (point ${point}): written, but it reads back as ${JSON.stringify(readBack)}, not a ${w.dataType}`), { code: 'READBACK_BAD' });
+    }
+    return { readBack, expected: expectedReadBack(w, value) };
   }
 
   private run(): Promise<void> {
@@ -213,6 +258,7 @@ class OpcuaDriver implements Driver {
     const session = await client.createSession(identity);
     if (!this.running || this.client !== client) return;
     this.watchSession(session, client);
+    this.session = session;
     // nsu= items are resolved against this session's namespace array (the server numbers them).
     if (this.namespaceUris.length > 0) {
       this.namespaces = await readNamespaces(lib, session);
@@ -416,6 +462,7 @@ class OpcuaDriver implements Driver {
     const client = this.client;
     this.client = null;
     this.subscription = null;
+    this.session = null;
     this.sessionState = 'disconnected';
     if (!client) return;
     try {
