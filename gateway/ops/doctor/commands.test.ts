@@ -63,14 +63,15 @@ describe('doctor: the command channel', () => {
   it('warns when points are declared but the channel is off, or on with nothing to write; passes when neither', () => {
     const off = checkCommands(loadConfig(config({}).dir));
     expect(off).toMatchObject({ status: 'warn' });
-    expect(off.detail).toMatch(/^off \(commands.enabled: false\), but 3 writable point\(s\)/);
+    expect(off.detail).toMatch(/^remote commands off \(commands.enabled: false\), but 3 writable point\(s\)/);
+    expect(off.detail).toContain('can still be written by hand: edge-gateway write/pulse, group edge-gateway-actuate');
     expect(off.advice).toMatch(/set commands.enabled: true/);
     const modbusOnly = { 'sign-plc': { ...DEVICES['sign-plc'], writes: [] } };
     const empty = checkCommands(loadConfig(config({ enabled: true }, modbusOnly).dir));
     expect(empty).toMatchObject({ status: 'warn' });
     expect(empty.detail).toContain('no device declares a writable point');
     expect(empty.advice).toMatch(/rejected \(not-declared\)/);
-    expect(checkCommands(loadConfig(config({}, modbusOnly).dir))).toMatchObject({ status: 'pass', detail: 'off (commands.enabled: false); no device declares a writable point' });
+    expect(checkCommands(loadConfig(config({}, modbusOnly).dir))).toMatchObject({ status: 'pass', detail: 'remote commands off (commands.enabled: false); no device declares a writable point' });
   });
 
   it('is one of the checks edge-gateway doctor runs', async () => {

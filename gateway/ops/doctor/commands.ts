@@ -40,12 +40,12 @@ export function checkCommands(config: GatewayConfig): CheckResult {
   const topic = `${config.gateway.mqtt.topicPrefix}/${config.gateway.gateway.id}/commands`;
 
   if (!c.enabled) {
-    if (points.length === 0) return { ...base, status: 'pass', detail: 'off (commands.enabled: false); no device declares a writable point' };
+    if (points.length === 0) return { ...base, status: 'pass', detail: 'remote commands off (commands.enabled: false); no device declares a writable point' };
     return {
       ...base,
       status: 'warn',
-      detail: `off (commands.enabled: false), but ${declared}`,
-      advice: 'to let the command centre act on them, set commands.enabled: true in gateway.yaml and restart (systemctl restart edge-gateway); otherwise remove the writes/outputs from the device files',
+      detail: `remote commands off (commands.enabled: false), but ${declared}\n(these can still be written by hand: edge-gateway write/pulse, group edge-gateway-actuate)`,
+      advice: 'to let the command centre act on them, set commands.enabled: true in gateway.yaml and restart (systemctl restart edge-gateway); if nothing should move them, remove the writes/outputs from the device files',
     };
   }
   const keyText = keysSet ? `signatures checked with ${keys.length} key(s): ${keys.map((k) => k.id).join(', ')}` : 'commands.publicKeys not set: commands are not signed';
