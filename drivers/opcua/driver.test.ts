@@ -295,6 +295,32 @@ describe('opcua driver against a real node-opcua server', () => {
     await d.stop();
   });
 
+  it('a write the server never answers fails after writeTimeoutMs and drops the connection, which is built afresh', async () => {
+    const h = harness('plc-stuck');
+    const cfg = device({
+      id: 'plc-stuck',
+      writeTimeoutMs: 300,
+      items: [{ nodeId: 'ns=1;s=Counter', point: 'counter', samplingIntervalMs: 50 }],
+      writes: [
+        { name: 'stuck', nodeId: 'ns=1;s=Stuck', dataType: 'Int16' },
+        { name: 'setpoint', nodeId: 'ns=1;s=Setpoint', dataType: 'Int16' },
+      ],
+    });
+    const d = start(cfg, h);
+    await d.start();
+    await waitFor('connected', () => d.status().state === 'ok');
+    const rebuildsBefore = d.status().counters.rebuilds as number;
+    const t0 = Date.now();
+    await expect(d.write!('stuck', { action: 'write', value: 1 })).rejects.toMatchObject({ code: 'OPCUA_WRITE_TIMEOUT' });
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(d.status().counters.rebuilds).toBe(rebuildsBefore + 1);
+    // A new session: readings flow again and the next write goes through.
+    const before = h.readings.length;
+    await waitFor('readings on the new session', () => d.status().state === 'ok' && h.readings.length > before + 2);
+    expect(await d.write!('setpoint', { action: 'write', value: 77 })).toEqual({ readBack: 77, expected: 77 });
+    await d.stop();
+  });
+
   it('reports an unreachable endpoint as down/ECONNREFUSED and stops promptly', async () => {
     const port = await freeLoopbackPort();
     const h = harness('plc-gone');

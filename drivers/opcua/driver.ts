@@ -159,14 +159,15 @@ class OpcuaDriver implements Driver {
     const resolved = withNamespaceIndex(w.nodeId, this.namespaces);
     if (!resolved.ok) throw Object.assign(new Error(`write ${w.nodeId} (point ${point}): ${resolved.message}`), { code: 'OPCUA_NAMESPACE_UNKNOWN' });
     const nodeId = lib.resolveNodeId(resolved.nodeId);
-    const status = await session.write({
+    const what = `write ${w.nodeId} (point ${point})`;
+    const status = await this.answeredInTime(what, session.write({
       nodeId,
       attributeId: lib.AttributeIds.Value,
       value: { value: { dataType: lib.DataType[w.dataType], value } },
-    });
-    if (status.isNotGood()) throw Object.assign(new Error(`write ${w.nodeId} (point ${point}): the server answered ${status.name} (${status.description})`), { code: status.name });
+    }));
+    if (status.isNotGood()) throw Object.assign(new Error(`${what}: the server answered ${status.name} (${status.description})`), { code: status.name });
     if (!w.readBack) return {};
-    const dv = await session.read({ nodeId, attributeId: lib.AttributeIds.Value });
+    const dv = await this.answeredInTime(`${what}, reading it back`, session.read({ nodeId, attributeId: lib.AttributeIds.Value }));
     if (dv.statusCode.isNotGood()) {
       throw Object.assign(new Error(`write ${w.nodeId} (point ${point}): written, but reading it back gave ${dv.statusCode.name}`), { code: 'READBACK_BAD' });
     }
@@ -175,6 +176,29 @@ class OpcuaDriver implements Driver {
       throw Object.assign(new Error(`write ${w.nodeId} (point ${point}): written, but it reads back as ${JSON.stringify(readBack)}, not a ${w.dataType}`), { code: 'READBACK_BAD' });
     }
     return { readBack, expected: expectedReadBack(w, value) };
+  }
+
+  /**
+   * node-opcua holds a request back while it repairs a connection and sends it once repaired: a
+   * write could then reach the server long after its command expired (a barrier opening minutes
+   * late). So a write has a deadline; past it the connection is dropped and built afresh, which
+   * discards whatever node-opcua still held, and the outcome is failed: the server may or may not
+   * have applied it, and nothing is sent later.
+   */
+  private async answeredInTime<T>(what: string, request: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        this.requestRebuild(`${what}: no answer within ${this.cfg.writeTimeoutMs} ms`);
+        reject(Object.assign(new Error(`${what}: no answer within writeTimeoutMs ${this.cfg.writeTimeoutMs} ms; the connection was dropped so it cannot be sent later, but the server may have applied it`), { code: 'OPCUA_WRITE_TIMEOUT' }));
+      }, this.cfg.writeTimeoutMs);
+    });
+    try {
+      return await Promise.race([request, deadline]);
+    } finally {
+      clearTimeout(timer);
+      request.catch(() => {}); // settled by the rebuild after a timeout: nobody waits for it then
+    }
   }
 
   private run(): Promise<void> {

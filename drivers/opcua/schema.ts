@@ -119,6 +119,7 @@ export const opcuaDeviceSchema = deviceBaseSchema
       .strict()
       .default({ initialDelayMs: 1000, maxDelayMs: 30_000 }).describe('Backoff between reconnection attempts after the server or link is lost; the subscription is re-created.'),
     items: z.array(itemSchema).min(1).max(10_000).describe('Monitored variables, 1-10000; point names unique.'),
+    writeTimeoutMs: z.number().int().min(100).max(60_000).default(5000).describe('How long a command\'s write (and its read-back) may wait for the server\'s answer. Past it the outcome is failed (OPCUA_WRITE_TIMEOUT) and the connection is dropped and rebuilt, so a write node-opcua held back cannot reach the server later. Milliseconds, 100-60000. Default 5000.'),
     writes: z.array(writeSchema).max(256).default([]).describe('Variables the command channel may write (docs/commands.md), up to 256; names unique. Nothing else on the server is written.'),
   })
   .strict()

@@ -30,6 +30,7 @@ import {
  * write to `ns=1;s=Counter` is answered BadNotWritable:
  * - `ns=1;s=Setpoint`  Int16, 20 at start
  * - `nsu=urn:edge-gateway:test:plant;s=Limit`  Float, 1.5 at start
+ * - `ns=1;s=Stuck`  Int16 whose write never gets an answer (a PLC that hangs on a write)
  */
 export const EXTRA_NAMESPACES = ['urn:edge-gateway:test:vendor', 'urn:edge-gateway:test:plant'] as const;
 export interface OpcuaRigOptions {
@@ -198,6 +199,18 @@ export class OpcuaTestServer {
       accessLevel: 'CurrentRead | CurrentWrite',
       userAccessLevel: 'CurrentRead | CurrentWrite',
       value: new Variant({ dataType: DataType.Int16, value: 20 }),
+    });
+    ns.addVariable({
+      componentOf: folder,
+      nodeId: 's=Stuck',
+      browseName: 'Stuck',
+      dataType: 'Int16',
+      accessLevel: 'CurrentRead | CurrentWrite',
+      userAccessLevel: 'CurrentRead | CurrentWrite',
+      value: {
+        get: () => new Variant({ dataType: DataType.Int16, value: 0 }),
+        set: () => new Promise<StatusCode>(() => {}),
+      },
     });
     const [, plant] = EXTRA_NAMESPACES.map((uri) => addressSpace.registerNamespace(uri));
     plant!.addVariable({
