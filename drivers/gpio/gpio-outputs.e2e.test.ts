@@ -1,6 +1,9 @@
 import { closeSync, openSync, readSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import Database from 'better-sqlite3';
 import mqtt from 'mqtt';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { JOURNAL_FILE } from '../../gateway/commands/channel.js';
 import { startBroker } from '../../test-rigs/broker/broker.js';
 import { gpioNamespaceWrapper, readGpioFile } from '../../test-rigs/fake-gpio/sysfs-namespace.js';
 import { PI4_CHIPS_6_6 } from '../../test-rigs/fake-gpio/sysfs-tree.js';
@@ -42,7 +45,7 @@ function readFd(fd: number): string {
 }
 
 describe('GPIO outputs end to end (mosquitto, real daemon, onoff on a fake sysfs in a mount namespace)', () => {
-  it('drives outputs to their initial level, pulses the barrier 1 then 0 on a command, reports executed, and sets the shutdown level on SIGTERM', async () => {
+  it('drives outputs to their initial level, pulses the barrier 1 then 0 on a command, reports executed, and on SIGTERM mid-pulse sets the shutdown levels and records the pulse cut short', async () => {
     const broker = await startBroker();
     cleanups.push(() => broker.dispose());
     const config = writeConfigDir({
@@ -115,5 +118,13 @@ describe('GPIO outputs end to end (mosquitto, real daemon, onoff on a fake sysfs
     expect(exit.code).toBe(0);
     expect(readFd(gateFd), 'the pulse cut short: the gate back at its shutdown level (inactive) at once').toBe('0');
     expect(readFd(lampFd), 'the lamp at its shutdown level: inactive, active low, so the line high').toBe('1');
+    // The cut-short pulse is on record as failed (the journal beside the outbox is the box's audit).
+    const journal = new Database(join(dirname(config.outboxPath), JOURNAL_FILE), { readonly: true });
+    cleanups.push(() => {
+      journal.close();
+    });
+    const row = journal.prepare('SELECT outcome, reason FROM commands WHERE id = ?').get('open-2') as { outcome: string; reason: string };
+    expect(row.outcome).toBe('failed');
+    expect(row.reason).toMatch(/^PULSE_CUT_SHORT: pulse of output "gate" cut short after \d+ of 2000 ms/);
   });
 });
