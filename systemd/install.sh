@@ -92,6 +92,18 @@ if [[ $is_root == yes ]]; then
       --no-create-home --shell /usr/sbin/nologin --comment "edge-gateway daemon" edge-gateway
     say "created system user edge-gateway"; changed=yes
   fi
+  # Actuation (edge-gateway write/pulse on actuate.sock): a bigger right than reading status, so a
+  # group of its own. The daemon joins it only to hand the socket to it (chgrp needs membership);
+  # a member also needs edge-gateway-ops to pass through /run/edge-gateway (2750, group ops).
+  if ! has_group edge-gateway-actuate; then
+    groupadd "${prefix_args[@]}" --system edge-gateway-actuate
+    say "created group edge-gateway-actuate (technicians who may move equipment need it AND edge-gateway-ops:" \
+      "usermod -a -G edge-gateway-ops,edge-gateway-actuate NAME)"; changed=yes
+  fi
+  if ! in_group edge-gateway-actuate edge-gateway; then
+    usermod "${prefix_args[@]}" -a -G edge-gateway-actuate edge-gateway
+    say "added edge-gateway to group edge-gateway-actuate (to hand it the actuate socket)"; changed=yes
+  fi
   # Serial ports, evdev scanners and GPIO. Groups that do not exist on this box are skipped:
   # the unit lists only dialout, so a missing gpio group cannot break the start.
   for g in dialout gpio input; do

@@ -6,7 +6,7 @@
 # Stops and disables the service and removes the unit and /opt/edge-gateway. The buffered
 # readings (/var/lib/edge-gateway) and the configuration (/etc/edge-gateway) are kept, so a
 # reinstall carries on where it left off, unless --purge is given; --purge also removes the
-# edge-gateway user and groups (edge-gateway, edge-gateway-ops). --root/DESTDIR: another tree.
+# edge-gateway user and groups (edge-gateway, edge-gateway-ops, edge-gateway-actuate). --root/DESTDIR: another tree.
 set -euo pipefail
 
 root=${DESTDIR:-/}
@@ -68,7 +68,7 @@ if [[ $purge == yes ]]; then
     userdel "${prefix_args[@]}" edge-gateway
     say "removed user edge-gateway"
   fi
-  for g in edge-gateway edge-gateway-ops; do
+  for g in edge-gateway edge-gateway-ops edge-gateway-actuate; do
     if [[ -f $(at /etc/group) ]] && grep -q "^$g:" "$(at /etc/group)"; then
       groupdel "${prefix_args[@]}" "$g"
       say "removed group $g"

@@ -8,6 +8,7 @@ import { EXTRA_NAMESPACES, OpcuaTestServer, freeLoopbackPort } from '../../test-
 import type { DriverReading } from '../../gateway/model/reading.js';
 import { readSecretFiles } from '../../gateway/config/secret-files.js';
 import type { Driver, DriverContext } from '../driver.js';
+import { WriteRefused } from '../writable-point.js';
 import { createOpcuaDriver } from './driver.js';
 import { opcuaDeviceSchema } from './schema.js';
 
@@ -258,6 +259,70 @@ describe('opcua driver against a real node-opcua server', () => {
     expect(after.lastError?.message).toContain('urn:nobody:serves:this');
     await d.stop();
   }, 90_000);
+
+  it('writes declared variables as their DataType (nsu= resolved), reads them back, and names the server\'s refusal', async () => {
+    const h = harness('plc-writes');
+    const cfg = device({
+      id: 'plc-writes',
+      items: [{ nodeId: 'ns=1;s=Setpoint', point: 'setpoint', samplingIntervalMs: 50 }],
+      writes: [
+        { name: 'setpoint', nodeId: 'ns=1;s=Setpoint', dataType: 'Int16' },
+        { name: 'limit', nodeId: `nsu=${EXTRA_NAMESPACES[1]};s=Limit`, dataType: 'Float' },
+        { name: 'counter', nodeId: 'ns=1;s=Counter', dataType: 'UInt32' },
+        { name: 'setpoint.as-double', nodeId: 'ns=1;s=Setpoint', dataType: 'Double' },
+      ],
+    });
+    const d = start(cfg, h);
+    await expect(d.write!('setpoint', { action: 'write', value: 1 })).rejects.toMatchObject({ code: 'ENOTCONN' });
+    await d.start();
+    await waitFor('setpoint reading', () => h.readings.find((r) => r.point === 'setpoint' && r.value === 20));
+
+    expect(await d.write!('setpoint', { action: 'write', value: -1234 })).toEqual({ readBack: -1234, expected: -1234 });
+    expect(server.writableValue('setpoint')).toBe(-1234);
+    await waitFor('the subscription seeing the write', () => h.readings.find((r) => r.point === 'setpoint' && r.value === -1234));
+
+    // The plant namespace is index 3 on this server: the write resolved nsu= like a read does.
+    expect(await d.write!('limit', { action: 'write', value: 21.7 })).toEqual({ readBack: 21.7, expected: 21.7 });
+    expect(server.writableValue('limit')).toBe(Math.fround(21.7));
+
+    // Values the type cannot hold exactly never reach the server.
+    await expect(d.write!('setpoint', { action: 'write', value: 21.5 })).rejects.toThrow(WriteRefused);
+    await expect(d.write!('setpoint', { action: 'write', value: 40_000 })).rejects.toMatchObject({ code: 'out-of-range' });
+    expect(server.writableValue('setpoint')).toBe(-1234);
+
+    // The server refuses: its StatusCode name is the error code.
+    await expect(d.write!('counter', { action: 'write', value: 5 })).rejects.toMatchObject({ code: 'BadNotWritable' });
+    await expect(d.write!('setpoint.as-double', { action: 'write', value: 7 })).rejects.toMatchObject({ code: 'BadTypeMismatch' });
+    expect(server.writableValue('setpoint')).toBe(-1234);
+    await expect(d.write!('nothing', { action: 'write', value: 1 })).rejects.toMatchObject({ code: 'not-declared' });
+    await d.stop();
+  });
+
+  it('a write the server never answers fails after writeTimeoutMs and drops the connection, which is built afresh', async () => {
+    const h = harness('plc-stuck');
+    const cfg = device({
+      id: 'plc-stuck',
+      writeTimeoutMs: 300,
+      items: [{ nodeId: 'ns=1;s=Counter', point: 'counter', samplingIntervalMs: 50 }],
+      writes: [
+        { name: 'stuck', nodeId: 'ns=1;s=Stuck', dataType: 'Int16' },
+        { name: 'setpoint', nodeId: 'ns=1;s=Setpoint', dataType: 'Int16' },
+      ],
+    });
+    const d = start(cfg, h);
+    await d.start();
+    await waitFor('connected', () => d.status().state === 'ok');
+    const rebuildsBefore = d.status().counters.rebuilds as number;
+    const t0 = Date.now();
+    await expect(d.write!('stuck', { action: 'write', value: 1 })).rejects.toMatchObject({ code: 'OPCUA_WRITE_TIMEOUT' });
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(d.status().counters.rebuilds).toBe(rebuildsBefore + 1);
+    // A new session: readings flow again and the next write goes through.
+    const before = h.readings.length;
+    await waitFor('readings on the new session', () => d.status().state === 'ok' && h.readings.length > before + 2);
+    expect(await d.write!('setpoint', { action: 'write', value: 77 })).toEqual({ readBack: 77, expected: 77 });
+    await d.stop();
+  });
 
   it('reports an unreachable endpoint as down/ECONNREFUSED and stops promptly', async () => {
     const port = await freeLoopbackPort();

@@ -1,16 +1,19 @@
 import type * as OpcuaLib from 'node-opcua';
 import type { DeviceError, DeviceState, DeviceStatus, Driver, DriverContext } from '../driver.js';
 import { DeviceStateLog } from '../kit/device-state-log.js';
+import { WriteRefused, type WriteRequest, type WriteResult } from '../writable-point.js';
 import { certificateManagerFor } from './certificate-cache.js';
 import { userIdentityFor } from './credentials.js';
 import { deviceErrorFrom } from './errors.js';
 import { loadOpcuaLibrary, type Lib } from './library.js';
 import { itemsDetail, itemStates, monitorItem, readingFromDataValue, type ItemState } from './monitored-items.js';
-import { namespaceUriOf, readNamespaces } from './node-id.js';
+import { namespaceUriOf, readNamespaces, withNamespaceIndex } from './node-id.js';
 import { defaultPkiDir } from './pki.js';
-import type { OpcuaDeviceConfig } from './schema.js';
+import type { OpcuaDeviceConfig, OpcuaWriteConfig } from './schema.js';
 import { runSessionLoop } from './session-loop.js';
 import { StallWatchdog, stallAfterMs } from './stall-watchdog.js';
+import { readingValueFromVariant } from './value.js';
+import { expectedReadBack, opcuaValueFor } from './writes.js';
 
 type Client = OpcuaLib.OPCUAClient;
 type Session = OpcuaLib.ClientSession;
@@ -48,11 +51,14 @@ class OpcuaDriver implements Driver {
   private loop: Promise<void> | null = null;
   private client: Client | null = null;
   private subscription: OpcuaLib.ClientSubscription | null = null;
+  /** The session of the current client, once created; commands are written through it. */
+  private session: OpcuaLib.ClientSession | null = null;
+  private readonly writes: Map<string, OpcuaWriteConfig>;
   private sessionState: SessionState = 'disconnected';
   private readonly watchdog: StallWatchdog;
   private wakeRebuild: (() => void) | null = null;
   private lib: Lib | null = null;
-  /** Namespace URIs the items name (nsu=), and the server's namespace array of this session. */
+  /** Namespace URIs the items and writes name (nsu=), and the server's namespace array of this session. */
   private readonly namespaceUris: string[];
   private namespaces: readonly string[] = [];
 
@@ -62,7 +68,9 @@ class OpcuaDriver implements Driver {
   ) {
     this.stateLog = new DeviceStateLog(ctx.log, 'opcua server', { endpointUrl: cfg.endpointUrl }, 'stopped');
     this.items = itemStates(cfg.items);
-    this.namespaceUris = [...new Set(cfg.items.map((c) => namespaceUriOf(c.nodeId)).filter((u): u is string => u !== undefined))];
+    this.writes = new Map(cfg.writes.map((w) => [w.name, w]));
+    const nodeIds = [...cfg.items.map((c) => c.nodeId), ...cfg.writes.map((w) => w.nodeId)];
+    this.namespaceUris = [...new Set(nodeIds.map(namespaceUriOf).filter((u): u is string => u !== undefined))];
     this.pkiDir = cfg.pkiDir ?? defaultPkiDir(process.env, ctx.stateDir);
     this.watchdog = new StallWatchdog(
       stallAfterMs(cfg.publishingIntervalMs, cfg.keepAliveCount),
@@ -104,6 +112,68 @@ class OpcuaDriver implements Driver {
       pkiDir: this.pkiDir,
       items: itemsDetail(this.items),
     });
+  }
+
+  /**
+   * A declared writable variable (writes.ts): the value sent as its DataType on the current
+   * session, the server's StatusCode checked, then read back. A Bad status (BadNotWritable,
+   * BadTypeMismatch, BadUserAccessDenied ...) is the server refusing: the outcome is `failed`
+   * with the status name as its code, as a Modbus exception is.
+   */
+  async write(point: string, request: WriteRequest): Promise<WriteResult> {
+    const w = this.writes.get(point);
+    if (!w) throw new WriteRefused('not-declared', `opcua device ${this.cfg.endpointUrl} has no writable point "${point}"`);
+    if (request.action !== 'write') throw new WriteRefused('action-not-allowed', `point "${point}" takes write, not ${request.action}`);
+    const value = opcuaValueFor(w, request.value);
+    if (typeof value === 'string') throw new WriteRefused(value.slice(0, value.indexOf(':')), value.slice(value.indexOf(':') + 2));
+    const lib = this.lib;
+    const session = this.session;
+    if (!lib || !session || this.sessionState !== 'connected') {
+      throw Object.assign(new Error(`write ${w.nodeId} (point ${point}): no session to ${this.cfg.endpointUrl} (${this.sessionState})`), { code: 'ENOTCONN' });
+    }
+    const resolved = withNamespaceIndex(w.nodeId, this.namespaces);
+    if (!resolved.ok) throw Object.assign(new Error(`write ${w.nodeId} (point ${point}): ${resolved.message}`), { code: 'OPCUA_NAMESPACE_UNKNOWN' });
+    const nodeId = lib.resolveNodeId(resolved.nodeId);
+    const what = `write ${w.nodeId} (point ${point})`;
+    const status = await this.answeredInTime(what, session.write({
+      nodeId,
+      attributeId: lib.AttributeIds.Value,
+      value: { value: { dataType: lib.DataType[w.dataType], value } },
+    }));
+    if (status.isNotGood()) throw Object.assign(new Error(`${what}: the server answered ${status.name} (${status.description})`), { code: status.name });
+    if (!w.readBack) return {};
+    const dv = await this.answeredInTime(`${what}, reading it back`, session.read({ nodeId, attributeId: lib.AttributeIds.Value }));
+    if (dv.statusCode.isNotGood()) {
+      throw Object.assign(new Error(`write ${w.nodeId} (point ${point}): written, but reading it back gave ${dv.statusCode.name}`), { code: 'READBACK_BAD' });
+    }
+    const readBack = readingValueFromVariant(dv.value?.value, String(lib.DataType[dv.value?.dataType] ?? ''));
+    if (typeof readBack !== 'number' && typeof readBack !== 'boolean') {
+      throw Object.assign(new Error(`write ${w.nodeId} (point ${point}): written, but it reads back as ${JSON.stringify(readBack)}, not a ${w.dataType}`), { code: 'READBACK_BAD' });
+    }
+    return { readBack, expected: expectedReadBack(w, value) };
+  }
+
+  /**
+   * node-opcua holds a request back while it repairs a connection and sends it once repaired: a
+   * write could then reach the server long after its command expired (a barrier opening minutes
+   * late). So a write has a deadline; past it the connection is dropped and built afresh, which
+   * discards whatever node-opcua still held, and the outcome is failed: the server may or may not
+   * have applied it, and nothing is sent later.
+   */
+  private async answeredInTime<T>(what: string, request: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        this.requestRebuild(`${what}: no answer within ${this.cfg.writeTimeoutMs} ms`);
+        reject(Object.assign(new Error(`${what}: no answer within writeTimeoutMs ${this.cfg.writeTimeoutMs} ms; the connection was dropped so it cannot be sent later, but the server may have applied it`), { code: 'OPCUA_WRITE_TIMEOUT' }));
+      }, this.cfg.writeTimeoutMs);
+    });
+    try {
+      return await Promise.race([request, deadline]);
+    } finally {
+      clearTimeout(timer);
+      request.catch(() => {}); // settled by the rebuild after a timeout: nobody waits for it then
+    }
   }
 
   private run(): Promise<void> {
@@ -187,6 +257,7 @@ class OpcuaDriver implements Driver {
     const session = await client.createSession(identity);
     if (!this.running || this.client !== client) return;
     this.watchSession(session, client);
+    this.session = session;
     // nsu= items are resolved against this session's namespace array (the server numbers them).
     if (this.namespaceUris.length > 0) {
       this.namespaces = await readNamespaces(lib, session);
@@ -337,6 +408,7 @@ class OpcuaDriver implements Driver {
     const client = this.client;
     this.client = null;
     this.subscription = null;
+    this.session = null;
     this.sessionState = 'disconnected';
     if (!client) return;
     try {

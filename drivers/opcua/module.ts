@@ -1,5 +1,6 @@
 import type { DriverFamily, DriverModule } from '../driver-module.js';
 import { opcuaDeviceSchema } from './schema.js';
+import { opcuaWritablePoints } from './writes.js';
 
 export const opcuaDriver = {
   type: 'opcua',
@@ -10,6 +11,7 @@ export const opcuaDriver = {
     const { hostname, port } = new URL(d.endpointUrl.replace(/^opc\.tcp:/, 'http:'));
     return [{ kind: 'tcp', host: hostname.replace(/^\[|\]$/g, ''), port: port === '' ? 4840 : Number(port), what: 'OPC-UA endpoint' }];
   },
+  writablePoints: (d) => opcuaWritablePoints(d.id, d.writes),
 } satisfies DriverModule<typeof opcuaDeviceSchema>;
 
 export const opcuaFamily = { modules: [opcuaDriver] } as const satisfies DriverFamily;

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { deviceBaseSchema, pointNameSchema } from '../device-schema.js';
 import { privateKeyFileSchema, secretFileSchema } from '../kit/secret-file.js';
 import { Secret } from '../kit/secret.js';
+import { writablePolicySchema } from '../writable-point.js';
 
 /**
  * OPC-UA device config. Deliberately free of node-opcua imports: the registry loads this schema
@@ -35,6 +36,21 @@ const itemSchema = z
     message: 'percent deadband must be <= 100',
     path: ['deadband', 'value'],
   });
+
+/** The OPC-UA built-in types a command may write; the value is sent as exactly this type. */
+export const writableDataTypes = ['Boolean', 'Int16', 'UInt16', 'Int32', 'UInt32', 'Float', 'Double'] as const;
+
+/**
+ * A variable the command channel may write (docs/commands.md). The server checks its own access
+ * rights and the type; the gateway sends the value as `dataType` and never converts a value that
+ * type cannot hold exactly (writes.ts).
+ */
+const writeSchema = writablePolicySchema
+  .extend({
+    nodeId: nodeIdSchema.describe('OPC-UA node id of the variable to write, in the same forms as items: ns=2;s=Setpoint, ns=3;i=1001, nsu=urn:plc;s=Setpoint (resolved at every session).'),
+    dataType: z.enum(writableDataTypes).describe('The variable\'s DataType as the server declares it: Boolean, Int16, UInt16, Int32, UInt32, Float or Double. A value it cannot hold exactly is refused.'),
+  })
+  .strict();
 
 const authSchema = z.discriminatedUnion('type', [
   z
@@ -103,6 +119,8 @@ export const opcuaDeviceSchema = deviceBaseSchema
       .strict()
       .default({ initialDelayMs: 1000, maxDelayMs: 30_000 }).describe('Backoff between reconnection attempts after the server or link is lost; the subscription is re-created.'),
     items: z.array(itemSchema).min(1).max(10_000).describe('Monitored variables, 1-10000; point names unique.'),
+    writeTimeoutMs: z.number().int().min(100).max(60_000).default(5000).describe('How long a command\'s write (and its read-back) may wait for the server\'s answer. Past it the outcome is failed (OPCUA_WRITE_TIMEOUT) and the connection is dropped and rebuilt, so a write node-opcua held back cannot reach the server later. Milliseconds, 100-60000. Default 5000.'),
+    writes: z.array(writeSchema).max(256).default([]).describe('Variables the command channel may write (docs/commands.md), up to 256; names unique. Nothing else on the server is written.'),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -123,7 +141,13 @@ export const opcuaDeviceSchema = deviceBaseSchema
       }
       seen.add(item.point);
     });
+    const writeNames = new Set<string>();
+    c.writes.forEach((w, i) => {
+      if (writeNames.has(w.name)) ctx.addIssue({ code: 'custom', path: ['writes', i, 'name'], message: `duplicate writable point "${w.name}"` });
+      writeNames.add(w.name);
+    });
   });
 
 export type OpcuaDeviceConfig = z.output<typeof opcuaDeviceSchema>;
 export type OpcuaItemConfig = OpcuaDeviceConfig['items'][number];
+export type OpcuaWriteConfig = OpcuaDeviceConfig['writes'][number];

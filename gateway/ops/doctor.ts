@@ -3,6 +3,7 @@ import { lastGoodQuietly } from '../config/last-good.js';
 import { checkBrokers } from './doctor/broker.js';
 import type { CheckResult, CheckStatus } from './doctor/check.js';
 import { checkClock } from './doctor/clock.js';
+import { checkCommands } from './doctor/commands.js';
 import { checkConfig } from './doctor/config-check.js';
 import { checkDaemon } from './doctor/daemon.js';
 import { checkDeviceAnswers } from './doctor/device-answers.js';
@@ -46,6 +47,7 @@ export async function runDoctorChecks(opts: DoctorOptions): Promise<DoctorReport
     if (devicePaths(config.devices).length > 0) checks.push(...checkDevicePaths(config.devices));
     checks.push(...(await checkBrokers(config, { timeoutMs: opts.brokerTimeoutMs })));
     checks.push(checkClock(config));
+    checks.push(checkCommands(config));
     checks.push(checkDisk(config));
     checks.push(checkOutboxFile(config));
   }

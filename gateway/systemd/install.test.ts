@@ -172,7 +172,7 @@ describe('systemd/install.sh and uninstall.sh into a temporary root', () => {
     );
   });
 
-  itAsRoot('as root, creates the service user in the groups that exist', async () => {
+  itAsRoot('as root, creates the service user in the groups that exist, and in edge-gateway-actuate', async () => {
     expect(firstRun, 'the first install must have run').not.toBe('');
     {
       const passwd = await readFile(join(root, 'etc/passwd'), 'utf8');
@@ -181,6 +181,8 @@ describe('systemd/install.sh and uninstall.sh into a temporary root', () => {
       expect(group).toMatch(/^dialout:x:20:edge-gateway$/m);
       expect(group).toMatch(/^input:x:101:edge-gateway$/m);
       expect(group).not.toMatch(/^gpio:/m); // absent groups are skipped, not created
+      // Its own actuate group, so it can hand actuate.sock to it; nobody else is put in it.
+      expect(group).toMatch(/^edge-gateway-actuate:x:\d+:edge-gateway$/m);
       const gid = Number(/^edge-gateway:x:(\d+):/m.exec(group)![1]);
       expect((await lstat(join(root, 'etc/edge-gateway/gateway.yaml'))).gid).toBe(gid);
     }

@@ -25,6 +25,12 @@ import {
  * PLC) has several: `EXTRA_NAMESPACES[0]` at index 2 and `EXTRA_NAMESPACES[1]` at index 3, so a
  * config author who guesses "the plant namespace is ns=2" is wrong, and `nsu=` must be resolved.
  * - `nsu=urn:edge-gateway:test:plant;s=Temp`  Float 3.14159 (index 3)
+ *
+ * Writable by clients (the command channel's targets); every other variable is read-only, so a
+ * write to `ns=1;s=Counter` is answered BadNotWritable:
+ * - `ns=1;s=Setpoint`  Int16, 20 at start
+ * - `nsu=urn:edge-gateway:test:plant;s=Limit`  Float, 1.5 at start
+ * - `ns=1;s=Stuck`  Int16 whose write never gets an answer (a PLC that hangs on a write)
  */
 export const EXTRA_NAMESPACES = ['urn:edge-gateway:test:vendor', 'urn:edge-gateway:test:plant'] as const;
 export interface OpcuaRigOptions {
@@ -64,7 +70,7 @@ export class OpcuaTestServer {
   private timer: NodeJS.Timeout | null = null;
   private ticks = 0;
   private faulty: FaultyStatus = 'good';
-  private vars: { counter?: UAVariable; analog?: UAVariable; flag?: UAVariable; faulty?: UAVariable } = {};
+  private vars: { counter?: UAVariable; analog?: UAVariable; flag?: UAVariable; faulty?: UAVariable; setpoint?: UAVariable; limit?: UAVariable } = {};
   port = 0;
   /** How many times the server has been started; lets a test see a restart really happened. */
   generation = 0;
@@ -143,6 +149,11 @@ export class OpcuaTestServer {
     this.writeFaulty();
   }
 
+  /** The current value of a writable variable, as a client's write left it. */
+  writableValue(which: 'setpoint' | 'limit'): unknown {
+    return this.vars[which]?.readValue().value.value;
+  }
+
   private buildAddressSpace(server: OPCUAServer): void {
     const addressSpace = server.engine.addressSpace;
     if (!addressSpace) throw new Error('address space missing after initialize()');
@@ -153,6 +164,8 @@ export class OpcuaTestServer {
       nodeId: 's=Counter',
       browseName: 'Counter',
       dataType: 'UInt32',
+      accessLevel: 'CurrentRead',
+      userAccessLevel: 'CurrentRead',
       value: new Variant({ dataType: DataType.UInt32, value: 0 }),
     });
     this.vars.analog = ns.addAnalogDataItem({
@@ -178,6 +191,27 @@ export class OpcuaTestServer {
       value: new Variant({ dataType: DataType.Double, value: 0 }),
     });
     this.writeFaulty();
+    this.vars.setpoint = ns.addVariable({
+      componentOf: folder,
+      nodeId: 's=Setpoint',
+      browseName: 'Setpoint',
+      dataType: 'Int16',
+      accessLevel: 'CurrentRead | CurrentWrite',
+      userAccessLevel: 'CurrentRead | CurrentWrite',
+      value: new Variant({ dataType: DataType.Int16, value: 20 }),
+    });
+    ns.addVariable({
+      componentOf: folder,
+      nodeId: 's=Stuck',
+      browseName: 'Stuck',
+      dataType: 'Int16',
+      accessLevel: 'CurrentRead | CurrentWrite',
+      userAccessLevel: 'CurrentRead | CurrentWrite',
+      value: {
+        get: () => new Variant({ dataType: DataType.Int16, value: 0 }),
+        set: () => new Promise<StatusCode>(() => {}),
+      },
+    });
     const [, plant] = EXTRA_NAMESPACES.map((uri) => addressSpace.registerNamespace(uri));
     plant!.addVariable({
       componentOf: folder,
@@ -185,6 +219,15 @@ export class OpcuaTestServer {
       browseName: 'Temp',
       dataType: 'Float',
       value: new Variant({ dataType: DataType.Float, value: 3.14159 }),
+    });
+    this.vars.limit = plant!.addVariable({
+      componentOf: folder,
+      nodeId: 's=Limit',
+      browseName: 'Limit',
+      dataType: 'Float',
+      accessLevel: 'CurrentRead | CurrentWrite',
+      userAccessLevel: 'CurrentRead | CurrentWrite',
+      value: new Variant({ dataType: DataType.Float, value: 1.5 }),
     });
   }
 

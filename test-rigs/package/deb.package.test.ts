@@ -135,6 +135,10 @@ describe('amd64 .deb installed on this host', () => {
     expect(hasUser('edge-gateway')).toBe(true);
     // Technicians' group (control socket only), apart from the group that reads the secrets.
     expect(hasGroup('edge-gateway-ops')).toBe(true);
+    // Actuation (write/pulse on actuate.sock), with the service user in it to hand it the socket.
+    expect(hasGroup('edge-gateway-actuate')).toBe(true);
+    expect(sh('id', ['-nG', 'edge-gateway']).split(/\s+/)).toContain('edge-gateway-actuate');
+    expect(installLog).toContain('created group edge-gateway-actuate');
     const shipped = statSync('/etc/edge-gateway/gateway.yaml');
     expect((shipped.mode & 0o777).toString(8)).toBe('640');
     expect(sh('stat', ['-c', '%U:%G', '/etc/edge-gateway/gateway.yaml']).trim()).toBe('root:edge-gateway');
@@ -212,6 +216,7 @@ describe('amd64 .deb installed on this host', () => {
     expect(hasUser('edge-gateway')).toBe(false);
     expect(hasGroup('edge-gateway')).toBe(false);
     expect(hasGroup('edge-gateway-ops')).toBe(false);
+    expect(hasGroup('edge-gateway-actuate')).toBe(false);
     expect(existsSync('/etc/systemd/system/multi-user.target.wants/edge-gateway.service')).toBe(false);
   }, 300_000);
 });
