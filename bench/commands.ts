@@ -34,7 +34,18 @@ export interface LatencySample {
 export interface CommandsBenchResult {
   tcp: LatencySample;
   rtu: (LatencySample & { baudRate: number }) | { skipped: string };
-  sustained: { sent: number; executed: number; others: Record<string, number>; seconds: number; executedPerS: number; offeredPerS: number; points: number };
+  sustained: {
+    sent: number;
+    executed: number;
+    others: Record<string, number>;
+    /** First publish -> the last executed outcome. */
+    seconds: number;
+    executedPerS: number;
+    offeredPerS: number;
+    points: number;
+    /** health.broker.inbound.dropped.overLimit after the run: commands the inbound guard dropped unanswered. */
+    inboundOverLimit: number | null;
+  };
   readPathCpu: { seconds: number; disabledPercent: number; enabledPercent: number; ratio: number };
   daemonProblems: string[];
 }
@@ -52,6 +63,8 @@ class Outcomes {
   readonly byId = new Map<string, string>();
   /** The outcome with the code its reason starts with, e.g. "rejected (busy)". */
   readonly detailById = new Map<string, string>();
+  /** When the final outcome reached the bench (performance.now()). */
+  readonly atById = new Map<string, number>();
   private readonly layouts: LayoutLog = new Map();
   constructor(private readonly gatewayId: string) {}
   accept(payload: Buffer): void {
@@ -62,6 +75,7 @@ class Outcomes {
       const id = r.attrs?.id;
       if (typeof id === 'string' && !this.byId.has(id)) {
         this.byId.set(id, String(r.value));
+        this.atById.set(id, performance.now());
         const reason = r.attrs?.reason;
         this.detailById.set(id, typeof reason === 'string' ? `${String(r.value)} (${reason.split(':')[0]})` : String(r.value));
       }
@@ -74,6 +88,8 @@ interface Run {
   client: mqtt.MqttClient;
   outcomes: Outcomes;
   topic: string;
+  /** The last health message's broker.inbound.dropped.overLimit. */
+  overLimit(): number | null;
   stop(): Promise<void>;
 }
 
@@ -91,14 +107,18 @@ async function startRun(opts: {
     topicPrefix: 'bench',
     brokerUrls: [opts.broker.url],
     devices: opts.devices,
-    gateway: { health: { interval: '10s' }, log: { level: 'info' }, commands: opts.commands },
+    gateway: { health: { interval: '2s' }, log: { level: 'info' }, commands: opts.commands },
   });
   const outcomes = new Outcomes(gatewayId);
   const client = await mqtt.connectAsync(opts.broker.url, { clientId: `bench-commands-${process.pid}-${Date.now()}`, clean: true, reconnectPeriod: 0 });
+  let overLimit: number | null = null;
   client.on('message', (topic, payload) => {
     if (topic.endsWith('/events')) outcomes.accept(payload);
+    else if (topic.endsWith('/health') && payload.length > 0) {
+      overLimit = (JSON.parse(payload.toString('utf8')) as { broker?: { inbound?: { dropped?: { overLimit?: number } } } }).broker?.inbound?.dropped?.overLimit ?? null;
+    }
   });
-  await client.subscribeAsync(`${config.topicPrefix}/${gatewayId}/events`, { qos: 1 });
+  await client.subscribeAsync([`${config.topicPrefix}/${gatewayId}/events`, `${config.topicPrefix}/${gatewayId}/health`], { qos: 1 });
   const daemon = TracedDaemon.start(config.dir, { traceFile: null });
   await daemon.ready(30_000);
   const topic = `${config.topicPrefix}/${gatewayId}/commands`;
@@ -119,6 +139,7 @@ async function startRun(opts: {
     client,
     outcomes,
     topic,
+    overLimit: () => overLimit,
     async stop() {
       await daemon.stop();
       await client.endAsync(true).catch(() => undefined);
@@ -251,14 +272,19 @@ export async function measureCommands(opts: {
       }
       const deadline = performance.now() + 60_000;
       while (ids.some((id) => !on.outcomes.byId.has(id)) && performance.now() < deadline) await sleep(20);
-      const seconds = (performance.now() - t0) / 1000;
       const others: Record<string, number> = {};
       let executed = 0;
+      let lastExecutedAt = t0;
       for (const id of ids) {
         const o = on.outcomes.detailById.get(id) ?? 'no answer';
-        if (o === 'executed') executed++;
-        else others[o] = (others[o] ?? 0) + 1;
+        if (o === 'executed') {
+          executed++;
+          lastExecutedAt = Math.max(lastExecutedAt, on.outcomes.atById.get(id)!);
+        } else others[o] = (others[o] ?? 0) + 1;
       }
+      const seconds = (lastExecutedAt - t0) / 1000;
+      await sleep(2_500); // the next health message
+      const inboundOverLimit = on.overLimit();
       problems.push(...on.daemon.problems().map((l) => `channel on: ${l.msg}`));
       await on.stop();
 
@@ -266,7 +292,7 @@ export async function measureCommands(opts: {
       return {
         tcp,
         rtu,
-        sustained: { sent: total, executed, others, seconds, executedPerS: executed / seconds, offeredPerS, points: SUSTAINED_POINTS },
+        sustained: { sent: total, executed, others, seconds, executedPerS: executed / seconds, offeredPerS, points: SUSTAINED_POINTS, inboundOverLimit },
         readPathCpu: { seconds: cpuMs / 1000, disabledPercent, enabledPercent, ratio: enabledPercent / disabledPercent },
         daemonProblems: problems.slice(0, 20),
       };

@@ -193,7 +193,7 @@ describe('bench report: the command channel', () => {
   const commands = {
     tcp: { samples: 150, p50Ms: 4, p99Ms: 40, maxMs: 70, notExecuted: 0 },
     rtu: { samples: 50, p50Ms: 12, p99Ms: 80, maxMs: 90, notExecuted: 0, baudRate: 38_400 },
-    sustained: { sent: 1500, executed: 1466, others: { 'rejected (busy)': 34 }, seconds: 5.6, executedPerS: 262, offeredPerS: 300, points: 50 },
+    sustained: { sent: 1500, executed: 1466, others: { 'rejected (busy)': 34 }, seconds: 5.6, executedPerS: 262, offeredPerS: 300, points: 50, inboundOverLimit: 0 },
     readPathCpu: { seconds: 10, disabledPercent: 3.3, enabledPercent: 3.2, ratio: 0.97 },
     daemonProblems: [],
   };

@@ -160,7 +160,7 @@ export function formatReport(r: BenchResults): string {
     if ('p99Ms' in c.rtu) line(`  Modbus RTU coil, ${c.rtu.baudRate} baud over a socat pty: ${lat(c.rtu)}  (target p99 <= ${(rtuTransactionMs(c.rtu.baudRate) + TARGETS.commandRtuMarginMs).toFixed(1)} ms: one transaction ${rtuTransactionMs(c.rtu.baudRate).toFixed(1)} ms + ${TARGETS.commandRtuMarginMs})`);
     else line(`  Modbus RTU: ${c.rtu.skipped}`);
     const s = c.sustained;
-    line(`  sustained: ${int(s.sent)} coil writes offered at ${s.offeredPerS}/s to ${s.points} points: ${int(s.executed)} executed in ${s.seconds.toFixed(1)} s = ${s.executedPerS.toFixed(0)}/s  (target >= ${TARGETS.commandsPerS}/s)${Object.keys(s.others).length > 0 ? `; others ${JSON.stringify(s.others)}` : ''}`);
+    line(`  sustained: ${int(s.sent)} coil writes offered at ${s.offeredPerS}/s to ${s.points} points: ${int(s.executed)} executed in ${s.seconds.toFixed(1)} s = ${s.executedPerS.toFixed(0)}/s  (target >= ${TARGETS.commandsPerS}/s)${Object.keys(s.others).length > 0 ? `; others ${JSON.stringify(s.others)}` : ''}${s.inboundOverLimit ? `; dropped by the inbound guard (over its rate or 64 queued): ${s.inboundOverLimit}` : ''}`);
     const p = c.readPathCpu;
     line(`  intersection read path, daemon CPU over ${p.seconds} s: channel disabled ${pct(p.disabledPercent)}, enabled (idle) ${pct(p.enabledPercent)} of a core = ${p.ratio.toFixed(2)}x`);
     if (c.daemonProblems.length > 0) line(`  daemon warnings: ${c.daemonProblems.join('; ')}`);
