@@ -188,3 +188,32 @@ describe('bench report', () => {
     expect(text).not.toContain("non-durable ceiling");
   });
 });
+
+describe('bench report: the command channel', () => {
+  const commands = {
+    tcp: { samples: 150, p50Ms: 4, p99Ms: 40, maxMs: 70, notExecuted: 0 },
+    rtu: { samples: 50, p50Ms: 12, p99Ms: 80, maxMs: 90, notExecuted: 0, baudRate: 38_400 },
+    sustained: { sent: 1500, executed: 1466, others: { 'rejected (busy)': 34 }, seconds: 5.6, executedPerS: 262, offeredPerS: 300, points: 50, inboundOverLimit: 0 },
+    readPathCpu: { seconds: 10, disabledPercent: 3.3, enabledPercent: 3.2, ratio: 0.97 },
+    daemonProblems: [],
+  };
+
+  it('judges TCP p99 against 50 ms, RTU against one transaction + 50 ms, and the sustained rate against 200/s', () => {
+    const checks = checkTargets({ ...fixture(), commands });
+    const get = (prefix: string) => checks.find((c) => c.name.startsWith(prefix))!;
+    expect(get('command -> Modbus TCP')).toMatchObject({ measured: '40.0 ms', pass: true });
+    // 38400 baud: (8 + 8 + 7 characters of silence) x 11 bits = 6.6 ms, + 50.
+    expect(get('command -> Modbus RTU')).toMatchObject({ measured: '80.0 ms', target: '<= 56.6 ms (1 transaction + 50)', pass: false });
+    expect(get('sustained commands/s')).toMatchObject({ measured: '262', pass: true });
+    const text = formatReport({ ...fixture(), commands });
+    expect(text).toContain('1,466 executed in 5.6 s = 262/s  (target >= 200/s); others {"rejected (busy)":34}');
+    expect(text).toContain('channel disabled 3.3 %, enabled (idle) 3.2 % of a core = 0.97x');
+  });
+
+  it('says when RTU was not measured, and a TCP command that was not executed misses the target', () => {
+    const r = { ...fixture(), commands: { ...commands, tcp: { ...commands.tcp, notExecuted: 1 }, rtu: { skipped: 'RTU not measured: socat missing' } } };
+    expect(checkTargets(r).find((c) => c.name.startsWith('command -> Modbus TCP'))?.pass).toBe(false);
+    expect(checkTargets(r).some((c) => c.name.startsWith('command -> Modbus RTU'))).toBe(false);
+    expect(formatReport(r)).toContain('Modbus RTU: RTU not measured: socat missing');
+  });
+});

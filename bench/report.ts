@@ -2,7 +2,7 @@ import type { BenchResults } from './results.js';
 import { INTERSECTION_GATEWAY_READINGS_PER_S } from './ingest.js';
 import { WARM_S } from './intersection.js';
 import { shapeTag } from './poll-path.js';
-import { checkTargets, NODE_RED, NODE_RED_POLL_PATH } from './targets.js';
+import { checkTargets, NODE_RED, NODE_RED_POLL_PATH, rtuTransactionMs, TARGETS } from './targets.js';
 
 /** Human-readable report of one run: each figure next to the limit it is a fraction of. */
 
@@ -148,6 +148,22 @@ export function formatReport(r: BenchResults): string {
     const outS = rc.outages.map((o) => o.outageS);
     line(`  ${rc.outages.length} outages of ${Math.min(...outS)}-${Math.max(...outS)} s: reconnected p50 ${rc.p50S.toFixed(2)} s, p99 ${rc.p99S.toFixed(2)} s, max ${rc.maxS.toFixed(2)} s after the broker was back  (limit ${rc.limitS} s)`);
     line(`  each: ${rc.outages.map((o) => `${o.outageS}s->${o.reconnectS.toFixed(2)}`).join(' ')}`);
+  }
+
+  const c = r.commands;
+  if (c) {
+    line();
+    line('COMMANDS (real daemon, mosquitto, simulators in this process; latency = publish -> the write request read by the simulator)');
+    const lat = (s: { samples: number; p50Ms: number; p99Ms: number; maxMs: number; notExecuted: number }) =>
+      `p50 ${s.p50Ms.toFixed(1)} ms, p99 ${s.p99Ms.toFixed(1)} ms, max ${s.maxMs.toFixed(1)} ms over ${s.samples}; not executed ${s.notExecuted}`;
+    line(`  Modbus TCP coil, under the intersection load (8 x 20 every 100 ms): ${lat(c.tcp)}  (target p99 <= ${TARGETS.commandTcpP99Ms} ms)`);
+    if ('p99Ms' in c.rtu) line(`  Modbus RTU coil, ${c.rtu.baudRate} baud over a socat pty: ${lat(c.rtu)}  (target p99 <= ${(rtuTransactionMs(c.rtu.baudRate) + TARGETS.commandRtuMarginMs).toFixed(1)} ms: one transaction ${rtuTransactionMs(c.rtu.baudRate).toFixed(1)} ms + ${TARGETS.commandRtuMarginMs})`);
+    else line(`  Modbus RTU: ${c.rtu.skipped}`);
+    const s = c.sustained;
+    line(`  sustained: ${int(s.sent)} coil writes offered at ${s.offeredPerS}/s to ${s.points} points: ${int(s.executed)} executed in ${s.seconds.toFixed(1)} s = ${s.executedPerS.toFixed(0)}/s  (target >= ${TARGETS.commandsPerS}/s)${Object.keys(s.others).length > 0 ? `; others ${JSON.stringify(s.others)}` : ''}${s.inboundOverLimit ? `; dropped by the inbound guard (over its rate or 64 queued): ${s.inboundOverLimit}` : ''}`);
+    const p = c.readPathCpu;
+    line(`  intersection read path, daemon CPU over ${p.seconds} s: channel disabled ${pct(p.disabledPercent)}, enabled (idle) ${pct(p.enabledPercent)} of a core = ${p.ratio.toFixed(2)}x`);
+    if (c.daemonProblems.length > 0) line(`  daemon warnings: ${c.daemonProblems.join('; ')}`);
   }
 
   const checks = checkTargets(r);

@@ -1,3 +1,4 @@
+import type { CommandsBenchResult } from './commands.js';
 import type { DrainResult } from './drain.js';
 import type { EndToEndResult } from './end-to-end.js';
 import type { IngestBenchResult } from './ingest.js';
@@ -36,6 +37,8 @@ export interface BenchResults {
   reconnect?: ReconnectResult;
   /** The reference ingest (central/) draining recorded batches into PostgreSQL, per payload version. */
   ingest?: IngestBenchResult[];
+  /** The command channel (issue #23): write latency, sustained rate, read-path CPU with it on. */
+  commands?: CommandsBenchResult;
   /** A section that failed is reported here instead of aborting the others. */
   failures: { section: string; code: string; message: string }[];
   totalSeconds: number;

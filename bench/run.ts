@@ -3,6 +3,7 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { MOSQUITTO_BINARY, startBroker, type BrokerFixture } from '../test-rigs/broker/broker.js';
 import { brokerPid } from './broker-pid.js';
+import { measureCommands } from './commands.js';
 import { measureDrain } from './drain.js';
 import { measureEndToEnd } from './end-to-end.js';
 import { DEFAULT_COMMIT_INTERVAL_MS } from '../gateway/config/gateway-schema.js';
@@ -22,10 +23,10 @@ import type { BenchResults } from './results.js';
  * gateway against them. Sections run one after another (never concurrently: they would measure
  * each other); a failing section is reported and the others still run.
  */
-const USAGE = `usage: npm run bench -- [--quick] [--json] [--json-file PATH] [--only limits,e2e,drain,intersection,pi-storage,pi-class,pollpath,reconnect,ingest]
+const USAGE = `usage: npm run bench -- [--quick] [--json] [--json-file PATH] [--only limits,e2e,drain,intersection,pi-storage,pi-class,pollpath,reconnect,ingest,commands]
   [--e2e-seconds N] [--intersection-seconds N] [--pollpath-seconds N] [--pollpath-profile-seconds N] [--pollpath-payload 1,2] [--intersection-payload 1|2] [--intersection-commit-interval MS] [--intersection-warmup-seconds N] [--pollpath-shapes 96x125/10,16x1000/10,32x125/100] [--drain-readings N] [--reconnect-outages N] [--reconnect-outage-seconds MIN-MAX] [--no-trace] [--daemon-cpu-prof DIR] [--daemon-node-args "FLAGS"] [--tmp DIR]`;
 
-const SECTIONS = ['limits', 'e2e', 'drain', 'intersection', 'pi-storage', 'pi-class', 'pollpath', 'reconnect', 'ingest'] as const;
+const SECTIONS = ['limits', 'e2e', 'drain', 'intersection', 'pi-storage', 'pi-class', 'pollpath', 'reconnect', 'ingest', 'commands'] as const;
 /** A Raspberry Pi's SD card: an fsync 10-100x slower than a server disk; 20 ms is the low end. */
 const PI_FSYNC_DELAY_MS = 20;
 type Section = (typeof SECTIONS)[number];
@@ -275,6 +276,11 @@ async function main(): Promise<number> {
         );
         if (r) (results.ingest ??= []).push(r);
       }
+    }
+    if (o.only.has('commands')) {
+      results.commands = await section(results, 'command channel: write latency (TCP, RTU), sustained rate, read-path CPU', () =>
+        measureCommands({ broker, tmpRoot: o.tmp, quick: o.quick, progress }),
+      );
     }
   } finally {
     await broker.dispose();

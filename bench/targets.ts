@@ -24,7 +24,18 @@ export const TARGETS = {
   pollPathP99Ms: 250,
   /** Issue #21: a returning broker is used within 5 s (p99 over 20 outages of 5-60 s). */
   reconnectP99S: 5,
+  /** Issue #23: command at the broker -> the device's write request, p99, Modbus TCP under the intersection load. */
+  commandTcpP99Ms: 50,
+  /** Issue #23: the same on Modbus RTU: one transaction plus 50 ms (the transaction at the measured baud rate). */
+  commandRtuMarginMs: 50,
+  /** Issue #23: sustained commands/s to Modbus TCP coils, journal durable. */
+  commandsPerS: 200,
 } as const;
+
+/** One Modbus RTU write-coil transaction (8-byte request, 8-byte echo, 11 bits a byte, 3.5 characters of silence each way) at `baud`, ms. */
+export function rtuTransactionMs(baud: number): number {
+  return ((8 + 8 + 2 * 3.5) * 11 * 1000) / baud;
+}
 
 /** Issue #14's side-by-side measurement of Node-RED 4.1.8 + node-red-contrib-modbus 5.23.3 on this
  * machine (8 devices x 125 registers every 1 ms, not durable); quoted, not re-measured here. */
@@ -96,6 +107,15 @@ export function checkTargets(r: BenchResults): TargetCheck[] {
         ? { name: `${name}: fsyncs/s`, measured: 'not measured', target: `<= ${TARGETS.intersectionFsyncsPerS}`, pass: false }
         : { name: `${name}: fsyncs/s`, measured: p.fsyncsPerS.toFixed(2), target: `<= ${TARGETS.intersectionFsyncsPerS}`, pass: p.fsyncsPerS <= TARGETS.intersectionFsyncsPerS },
     );
+  }
+  const c = r.commands;
+  if (c) {
+    checks.push({ name: 'command -> Modbus TCP coil write p99 (intersection load)', measured: `${c.tcp.p99Ms.toFixed(1)} ms`, target: `<= ${TARGETS.commandTcpP99Ms} ms`, pass: c.tcp.p99Ms <= TARGETS.commandTcpP99Ms && c.tcp.notExecuted === 0 });
+    if ('p99Ms' in c.rtu) {
+      const limit = rtuTransactionMs(c.rtu.baudRate) + TARGETS.commandRtuMarginMs;
+      checks.push({ name: `command -> Modbus RTU coil write p99 (${c.rtu.baudRate} baud)`, measured: `${c.rtu.p99Ms.toFixed(1)} ms`, target: `<= ${limit.toFixed(1)} ms (1 transaction + ${TARGETS.commandRtuMarginMs})`, pass: c.rtu.p99Ms <= limit && c.rtu.notExecuted === 0 });
+    }
+    checks.push({ name: 'sustained commands/s to Modbus TCP coils (durable journal)', measured: c.sustained.executedPerS.toFixed(0), target: `>= ${TARGETS.commandsPerS}`, pass: c.sustained.executedPerS >= TARGETS.commandsPerS });
   }
   return checks;
 }

@@ -10,6 +10,7 @@ import { contained } from './contain.js';
 import { CommandChannel, outcomeAttrs } from './commands/channel.js';
 import { DeviceSet } from './devices.js';
 import { Forwarder } from './forwarder/forwarder.js';
+import { DEFAULT_INBOUND_LIMITS } from './forwarder/inbound/inbound-guard.js';
 import { topicsFor, type Topics } from './forwarder/topics.js';
 import { GroupCommit, type CommittedRun } from './group-commit.js';
 import { processIdentity } from './forwarder/identity.js';
@@ -129,6 +130,12 @@ export class Daemon {
       // Commands come in on the same connection, through the forwarder's inbound bounds. The
       // handler does not wait for the device: the runner bounds what waits (MAX_IN_FLIGHT).
       inbound: g.commands.enabled ? { filters: [this.topics.commands], handle: (m) => void this.commands.submit(m.payload, 'mqtt') } : undefined,
+      // The command topic is the only inbound route: a commands.rate raised above the guard's
+      // default must raise the guard too, or messages past 20/s are dropped unanswered.
+      inboundLimits: {
+        messagesPerS: Math.max(DEFAULT_INBOUND_LIMITS.messagesPerS, g.commands.rate.perSecond),
+        burst: Math.max(DEFAULT_INBOUND_LIMITS.burst, g.commands.rate.burst),
+      },
       log: log.child({ component: 'forwarder' }),
     });
     this.devices = new DeviceSet({

@@ -2,7 +2,8 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import mqtt from 'mqtt';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
+import { describeAsRoot } from '../../test-rigs/system/root.js';
 import { JOURNAL_FILE } from '../../gateway/commands/channel.js';
 import { startBroker } from '../../test-rigs/broker/broker.js';
 import { gpioNamespaceWrapper, readGpioFile } from '../../test-rigs/fake-gpio/sysfs-namespace.js';
@@ -21,8 +22,8 @@ import { startSubscriber } from '../../test-rigs/subscriber/subscriber.js';
  * the kernel would show `out` and set `value`. So `direction` reading `low`/`high` is "out, at
  * that initial level", and `value` changes only by the daemon's own writes.
  *
- * Needs root (unshare, mount), as `npm test` does (test-rigs/system checks it before any test):
- * without root this fails with that reason instead of passing untested.
+ * Needs root (unshare, mount): as another user the suite is skipped and named under NOT RUN at the
+ * end of `npm test` (test-rigs/system/root.ts), never passed.
  */
 const cleanups: Array<() => Promise<unknown> | void> = [];
 afterEach(async () => {
@@ -33,10 +34,6 @@ afterEach(async () => {
 const GATE = 535;
 const LAMP = 536;
 
-beforeAll(() => {
-  if (process.getuid?.() !== 0) throw new Error('this test runs the daemon in its own mount namespace (unshare, mount) and needs root; run the tests as root, as CI does');
-});
-
 /** The last byte-level content of a file held open by fd (it outlives the namespace that mounted it). */
 function readFd(fd: number): string {
   const buf = Buffer.alloc(16);
@@ -44,7 +41,7 @@ function readFd(fd: number): string {
   return buf.subarray(0, n).toString('utf8').trim();
 }
 
-describe('GPIO outputs end to end (mosquitto, real daemon, onoff on a fake sysfs in a mount namespace)', () => {
+describeAsRoot('GPIO outputs end to end (mosquitto, real daemon, onoff on a fake sysfs in a mount namespace)', () => {
   it('drives outputs to their initial level, pulses the barrier 1 then 0 on a command, reports executed, and on SIGTERM mid-pulse sets the shutdown levels and records the pulse cut short', async () => {
     const broker = await startBroker();
     cleanups.push(() => broker.dispose());

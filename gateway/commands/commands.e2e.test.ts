@@ -33,14 +33,14 @@ interface Rig {
   gw: GatewayProcess;
 }
 
-async function rig(opts: { signed?: boolean } = {}): Promise<Rig> {
+async function rig(opts: { signed?: boolean; rate?: { perSecond: number; burst: number } } = {}): Promise<Rig> {
   const broker = await startBroker();
   cleanups.push(() => broker.dispose());
   const sim = await startModbusTcpSimulator({ units: [1], clock: 'manual' });
   cleanups.push(() => sim.stop());
   const config = writeConfigDir({
     brokerUrls: [broker.url],
-    gateway: { commands: { enabled: true, maxExpiryAhead: '1m', ...(opts.signed && { publicKeys: [{ id: 'cc', file: 'cc.pub' }] }) } },
+    gateway: { commands: { enabled: true, maxExpiryAhead: '1m', ...(opts.rate && { rate: opts.rate }), ...(opts.signed && { publicKeys: [{ id: 'cc', file: 'cc.pub' }] }) } },
     devices: {
       'exit-barrier': {
         type: 'modbus-tcp',
@@ -174,6 +174,17 @@ describe('command channel end to end (mosquitto, real daemon, Modbus TCP simulat
     await gw2.ready();
     expect(await finalOutcome(r, 'late-1')).toBe('expired');
     expect(r.sim.unit(1).holding[10]).toBe(0);
+  });
+
+  it('a commands.rate raised above 20/s raises the inbound bound on the command topic: a burst of 60 is answered in full', async () => {
+    const r = await rig({ rate: { perSecond: 500, burst: 500 } });
+    // 60: under the guard's 64 queued, over its default burst of 40 (which dropped the rest unanswered).
+    const ids = Array.from({ length: 60 }, (_, i) => `burst-${i}`);
+    await Promise.all(ids.map((id, i) => command(r, { id, point: 'sign.program', action: 'write', value: i % 3 })));
+    await r.sub.waitFor(() => ids.every((id) => outcomes(r, id).some((o) => o !== 'accepted')), 20_000).catch(() => undefined);
+    expect(ids.filter((id) => !outcomes(r, id).some((o) => o !== 'accepted'))).toEqual([]);
+    const health = JSON.parse((await runCli(['status', '--json', '--config', r.config.dir])).stdout) as { broker: { inbound: { dropped: { overLimit: number } } } };
+    expect(health.broker.inbound.dropped.overLimit).toBe(0);
   });
 
   it('a technician writes through the actuate socket, and the control socket refuses to', async () => {

@@ -30,3 +30,20 @@ it('npm run demo shows readings arriving with no gaps, through a broker outage',
   expect(verdict).toMatch(/gaps 0, duplicates \d+, malformed 0 → OK: nothing lost/);
   expect(Number(/received (\d+) readings/.exec(verdict)![1])).toBeGreaterThan(1000);
 }, 90_000);
+
+/** The README's `npm run demo -- --parking`: scan -> gateway -> command centre -> barrier, and back. */
+it('npm run demo -- --parking opens the barrier for paid tickets only and shows each round trip', async () => {
+  const demo = join(import.meta.dirname, '../../dist/test-rigs/demo/demo.js');
+  const { stdout } = await promisify(execFile)(process.execPath, [demo, '--parking', '--duration', '8'], { timeout: 60_000 });
+  const lines = stdout.split('\n');
+  const paid = lines.filter((l) => /scan T\d{10} at exit south\/2: paid -> command open-T\d{10}-/.test(l));
+  const unpaid = lines.filter((l) => /scan T\d{9}[13579] at exit south\/2: NOT paid/.test(l));
+  expect(paid.length).toBeGreaterThanOrEqual(1);
+  expect(unpaid.length).toBeGreaterThanOrEqual(1);
+  // Paid tickets end in an even digit, and each got its barrier pulse (the coil seen on, then off).
+  for (const l of paid) expect(l).toMatch(/scan T\d{9}[02468] /);
+  const executed = lines.filter((l) => /open-T\d{10}-\S+: executed, round trip \d+ ms/.test(l));
+  expect(executed.length).toBe(paid.length);
+  expect(lines.filter((l) => l.includes('coil 0 ON (arm raising)')).length).toBe(paid.length);
+  expect(lines.find((l) => l.startsWith('[demo] parking:'))).toMatch(/(\d+) commands, \1 executed, 0 other; .* gateway exit 0 -> OK$/);
+}, 90_000);

@@ -6,6 +6,7 @@ import { writeConfigDir } from '../harness/config-dir.js';
 import { GatewayProcess } from '../harness/gateway-process.js';
 import { demoUnitOptions, fillDemoValues } from '../modbus-sim/demo-map.js';
 import { startModbusTcpSimulator, type ModbusTcpSimulator } from '../modbus-sim/server.js';
+import { runParkingDemo } from './parking.js';
 import { DemoView } from './view.js';
 
 /**
@@ -16,12 +17,14 @@ import { DemoView } from './view.js';
  *   npm run demo                         run until Ctrl-C
  *   npm run demo -- --duration 20        stop by itself after 20 s
  *   npm run demo -- --outage             stop the broker for 8 s, 10 s in: watch the queue grow and drain
+ *   npm run demo -- --parking            a car park exit: scanner -> gateway -> command centre -> barrier (parking.ts; 30 s unless --duration)
  */
 const { values: args } = parseArgs({
   options: {
     duration: { type: 'string' },
     outage: { type: 'boolean', default: false },
     devices: { type: 'string', default: '4' },
+    parking: { type: 'boolean', default: false },
   },
 });
 const durationS = args.duration === undefined ? Infinity : Number(args.duration);
@@ -30,6 +33,7 @@ const deviceCount = Math.max(1, Math.min(32, Number(args.devices)));
 const DEVICE_NAMES = ['signal-main-5th', 'signal-main-6th', 'parking-north', 'parking-south', 'ramp-meter', 'tunnel-fans'];
 
 async function main(): Promise<void> {
+  if (args.parking) process.exit((await runParkingDemo(Number.isFinite(durationS) ? durationS : 30)) ? 0 : 1);
   // Persistence: the demo subscriber's session (and what queues for it) survives the --outage restart,
   // as a central system's broker must be set up (docs/payload.md).
   // Own process groups: Ctrl-C reaches only this process, which stops the gateway (one SIGTERM: a

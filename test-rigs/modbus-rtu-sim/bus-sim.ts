@@ -46,6 +46,8 @@ export interface RtuBusSimulatorStats {
   requestLog: number[];
   /** Function codes of the same requests, in the same order. */
   functionLog: number[];
+  /** When each of the same requests was complete, performance.now() of this process (bench/commands.ts). */
+  arrivalLog: number[];
   /** Requests dropped for a bad CRC or unparseable framing. */
   rejectedFrames: number;
   /** Quiet time (ms) between the end of one of our replies and the next request, most recent last (max 10 000). */
@@ -86,7 +88,7 @@ export async function startRtuBusSimulator(opts: RtuBusSimulatorOptions): Promis
   }
   const faults = new Map<number, RtuUnitFault>();
   const timers = new Set<NodeJS.Timeout>();
-  const stats: RtuBusSimulatorStats = { requests: {}, requestLog: [], functionLog: [], rejectedFrames: 0, silenceBeforeRequestMs: [] };
+  const stats: RtuBusSimulatorStats = { requests: {}, requestLog: [], functionLog: [], arrivalLog: [], rejectedFrames: 0, silenceBeforeRequestMs: [] };
   let port: SerialPort | null = null;
   let rx = Buffer.alloc(0);
   let resyncTimer: NodeJS.Timeout | null = null;
@@ -152,9 +154,11 @@ export async function startRtuBusSimulator(opts: RtuBusSimulatorOptions): Promis
       stats.requests[unitId] = (stats.requests[unitId] ?? 0) + 1;
       stats.requestLog.push(unitId);
       stats.functionLog.push(frame[1]!);
+      stats.arrivalLog.push(performance.now());
       if (stats.requestLog.length > MAX_SAMPLES) {
         stats.requestLog.shift();
         stats.functionLog.shift();
+        stats.arrivalLog.shift();
       }
       if (unitId !== 0) reply(unitId, frame);
     }

@@ -38,6 +38,8 @@ export interface SimulatorRequest {
   functionCode: number;
   /** Replies to earlier requests on this connection not yet sent when it arrived (slow units). */
   answersPending: number;
+  /** When it was read, performance.now() of this process: a bench compares it with its own send time. */
+  atMs: number;
 }
 
 export interface SimulatorStats {
@@ -114,7 +116,7 @@ export async function startModbusTcpSimulator(opts: SimulatorOptions): Promise<M
       const now: Buffer[] = [];
       for (const frame of frames) {
         stats.requests++;
-        stats.requestLog.push({ unitId: frame.unitId, functionCode: frame.pdu[0] ?? 0, answersPending });
+        stats.requestLog.push({ unitId: frame.unitId, functionCode: frame.pdu[0] ?? 0, answersPending, atMs: performance.now() });
         if (stats.requestLog.length > 10_000) stats.requestLog.shift();
         const fault = faults.get(frame.unitId);
         if (fault?.kind === 'silence') continue;
