@@ -87,6 +87,7 @@ export class Daemon {
       rowMaxReadings: Math.min(g.outbox.rowMaxReadings, g.forward.batchMaxReadings),
       retention: { maxBytes: g.outbox.retention.maxBytes, maxAgeMs: g.outbox.retention.maxAge },
       maxFileBytes: g.outbox.maxFileBytes,
+      keepAcked: { maxAgeMs: g.outbox.keepAcked, maxBytes: g.outbox.keepAckedMaxBytes },
       reserveBytes: g.outbox.reserveBytes,
       clockSynced: hooks.clockSynced,
       encoder: rowEncoder(g.forward.payloadVersion),
