@@ -149,6 +149,10 @@ export class Daemon {
       clockSynced: () => hooks.clockSynced?.() ?? true,
       // Outcomes are events: durable and sequenced through the outbox, delivered after an outage.
       report: (r) => this.gatewayEvent('command', r.outcome, outcomeAttrs(r)),
+      replay:
+        g.outbox.keepAcked > 0
+          ? { source: this.outbox, publish: (batch) => this.forwarder.publishReplay(batch), batchMaxReadings: g.forward.batchMaxReadings, batchMaxBytes: g.forward.batchMaxBytes }
+          : undefined,
       log: log.child({ component: 'commands' }),
     });
   }

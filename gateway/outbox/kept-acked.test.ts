@@ -43,9 +43,9 @@ function drain(ob: Outbox, now: number): void {
   }
 }
 
-function readAllKept(ob: Outbox, stream: 'event' | 'telemetry', toSeq: number): number[] {
+function readAllKept(ob: Outbox, stream: 'event' | 'telemetry', toSeq: number, fromSeq = 1): number[] {
   const seqs: number[] = [];
-  for (let key = 0, b = ob.readKept(stream, key, toSeq, 150, 1e9); b; key = b.toKey, b = ob.readKept(stream, key, toSeq, 150, 1e9)) seqs.push(...seqsOf(b));
+  for (let key = 0, b = ob.readKept(stream, key, fromSeq, toSeq, 150, 1e9); b; key = b.toKey, b = ob.readKept(stream, key, fromSeq, toSeq, 150, 1e9)) seqs.push(...seqsOf(b));
   return seqs;
 }
 
@@ -62,8 +62,11 @@ describe('acknowledged rows kept for replay', () => {
     expect([s.pendingReadings, s.keptReadings]).toEqual([0, 253]);
     expect(readAllKept(ob, 'telemetry', 1e9)).toEqual(Array.from({ length: 250 }, (_, i) => i + 1));
     expect(readAllKept(ob, 'event', 1e9)).toEqual([251, 252, 253]);
-    // Up to toSeq: whole rows (100 readings each) whose first seq is within it.
+    // Whole rows (100 readings each) that overlap the range.
     expect(readAllKept(ob, 'telemetry', 150)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+    expect(readAllKept(ob, 'telemetry', 210, 150)).toEqual(Array.from({ length: 150 }, (_, i) => i + 101));
+    expect(readAllKept(ob, 'event', 1e9, 252)).toEqual([251, 252, 253]);
+    expect(readAllKept(ob, 'telemetry', 1e9, 252)).toEqual([]);
     ob.close();
   });
 

@@ -104,12 +104,12 @@ export class KeptAcked {
   }
 
   /**
-   * The next batch of kept rows of `stream` after key `afterKey` whose first seq is at most
-   * `toSeq`, within the claim bounds; null when there is none. Rows are whole runs, so a batch
-   * may hold seqs on either side of the range asked for.
+   * The next batch of kept rows of `stream` after key `afterKey` that overlap `range`, within the
+   * claim bounds; null when there is none. Rows are whole runs, so a batch may hold seqs on
+   * either side of the range asked for.
    */
-  read(stream: Stream, afterKey: number, toSeq: number, maxReadings: number, maxBytes: number, parts: SharedParts): ClaimedBatch | null {
-    const rows = this.stmts.ackedRead.iterate(stream, afterKey, toSeq) as IterableIterator<ClaimRow>;
+  read(stream: Stream, afterKey: number, range: SeqRange, maxReadings: number, maxBytes: number, parts: SharedParts): ClaimedBatch | null {
+    const rows = this.stmts.ackedRead.iterate({ stream, after: afterKey, from: range.fromSeq, to: range.toSeq }) as IterableIterator<ClaimRow>;
     return claimRows(stream, rows, 0, { maxReadings, maxBytes, holdMs: 0, now: 0 }, parts)?.batch ?? null;
   }
 }

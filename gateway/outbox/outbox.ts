@@ -331,9 +331,9 @@ export class Outbox implements OutboxStore, ReplaySource {
     });
   }
 
-  /** The next batch of kept (acknowledged) rows of `stream` after `afterKey` up to `toSeq`. */
-  readKept(stream: Stream, afterKey: number, toSeq: number, maxReadings: number, maxBytes: number): ClaimedBatch | null {
-    return this.kept.read(stream, afterKey, toSeq, maxReadings, maxBytes, this.parts);
+  /** The next batch of kept (acknowledged) rows of `stream` after `afterKey` overlapping fromSeq..toSeq. */
+  readKept(stream: Stream, afterKey: number, fromSeq: number, toSeq: number, maxReadings: number, maxBytes: number): ClaimedBatch | null {
+    return this.kept.read(stream, afterKey, { fromSeq, toSeq }, maxReadings, maxBytes, this.parts);
   }
 
   /**

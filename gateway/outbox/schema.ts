@@ -151,7 +151,10 @@ export function prepareStatements(db: Database.Database) {
     ackedDeleteAll: db.prepare('DELETE FROM acked'),
     ackedMaxEndSeq: db.prepare('SELECT first_seq + count AS end FROM acked ORDER BY first_seq DESC LIMIT 1'),
     ackedRead: db.prepare(
-      `SELECT first_seq, count, acked_ms AS created_ms, CAST(body AS BLOB) AS body, layouts FROM acked WHERE stream = ? AND first_seq > ? AND first_seq <= ? ORDER BY first_seq LIMIT ${CLAIM_SCAN_ROWS}`,
+      // From the row holding @from (seqs are unique across streams, so the last row starting at or
+      // before it, of either stream, is where this stream's overlap can begin).
+      `SELECT first_seq, count, acked_ms AS created_ms, CAST(body AS BLOB) AS body, layouts FROM acked WHERE stream = @stream AND first_seq > @after` +
+        ` AND first_seq >= coalesce((SELECT first_seq FROM acked WHERE first_seq <= @from ORDER BY first_seq DESC LIMIT 1), @from) AND first_seq <= @to ORDER BY first_seq LIMIT ${CLAIM_SCAN_ROWS}`,
     ),
     // Runs overlapping [@from, @to]: from the row holding @from (or the first after it) up to ?2.
     runsIn: {

@@ -37,8 +37,8 @@ export type OutboxStore = ReadingSink & BatchSource;
 /** What a replay needs: acknowledged rows kept a while, and what of a range is gone for good. */
 export interface ReplaySource {
   readonly id: string;
-  /** The next batch of kept rows of `stream` after key `afterKey` whose first seq is at most `toSeq`. */
-  readKept(stream: Stream, afterKey: number, toSeq: number, maxReadings: number, maxBytes: number): ClaimedBatch | null;
+  /** The next batch of kept rows of `stream` after key `afterKey` overlapping seqs fromSeq..toSeq (whole rows). */
+  readKept(stream: Stream, afterKey: number, fromSeq: number, toSeq: number, maxReadings: number, maxBytes: number): ClaimedBatch | null;
   /** The parts of a seq range held neither pending nor kept. */
   notHeld(range: { fromSeq: number; toSeq: number }): { fromSeq: number; toSeq: number }[];
 }
