@@ -228,6 +228,11 @@ export const healthPayloadSchema = z
           .strict()
           .describe('seq ranges skipped after unclean stops (power cut): never delivered, declared like retention drops'),
         refused: z.number().int(),
+        kept: z
+          .object({ readings: z.number().int(), bytes: z.number().int() })
+          .strict()
+          .optional()
+          .describe('acknowledged readings kept for replay (outbox.keepAcked) and their bytes: what a replay request can still get back (absent from gateways older than outbox schema 2)'),
         drainRatePerS: z.number(),
         drainEtaS: z.number().nullable(),
       })
