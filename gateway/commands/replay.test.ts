@@ -9,6 +9,8 @@ import { Outbox } from '../outbox/outbox.js';
 import { batchPayload } from '../payload/envelope.js';
 import { rowEncoder } from '../payload/encode.js';
 import { anyBatchPayloadSchema } from '../forwarder/payload-schema.js';
+import { commandsSchema } from '../config/commands-schema.js';
+import { CommandChannel } from './channel.js';
 import { parseInbound, REPLAY_MAX_SEQS, type ParsedReplay } from './command-message.js';
 import type { CommandReport } from './command-runner.js';
 import { CommandJournal } from './journal.js';
@@ -140,5 +142,27 @@ describe('ReplayHandler', () => {
     }).handle(request({ fromSeq: 1, toSeq: 300 }));
     expect(report).toMatchObject({ outcome: 'failed', replayed: 100, reason: expect.stringContaining('connection lost') });
     expect(journal.find('r-1')?.outcome).toBe('failed');
+  });
+});
+
+describe('the command channel routes replay requests', () => {
+  it('to the replay handler, and refuses them when nothing is kept', async () => {
+    deliver(50);
+    const common = {
+      gatewayId: 'gw-1',
+      config: commandsSchema.parse({ enabled: true }),
+      keys: [],
+      devices: { driverOf: () => undefined },
+      clockSynced: () => true,
+      report: (r: CommandReport) => reports.push(r),
+      log,
+    };
+    const message = JSON.stringify({ v: 1, id: 'ch-1', device: '_gateway', action: 'replay', fromSeq: 1, toSeq: 50, expiresAt: Date.now() + 60_000 });
+    const withReplay = new CommandChannel({ ...common, stateDir: join(dir, 'a'), replay: { source: outbox, publish: async (b) => void published.push(b), batchMaxReadings: 1000, batchMaxBytes: 1e9 } });
+    expect(await withReplay.submit(message, 'mqtt')).toMatchObject({ outcome: 'executed', replayed: 50 });
+    await withReplay.close();
+    const without = new CommandChannel({ ...common, stateDir: join(dir, 'b') });
+    expect(await without.submit(message, 'mqtt')).toMatchObject({ outcome: 'rejected', reason: expect.stringMatching(/^not-enabled/) });
+    await without.close();
   });
 });
