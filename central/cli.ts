@@ -37,8 +37,9 @@ program
   .option('--session-expiry <s>', 'seconds the broker keeps this worker\'s sessions while it is away', positiveInt, 7 * 24 * 3600)
   .option('--stats-interval <s>', 'seconds between stats lines (and ingest_stats rows)', positiveNumber, 10)
   .option('--username <name>', 'MQTT user; password from MQTT_PASSWORD')
+  .option('--replay-gaps', 'ask gateways to re-send gaps that stay open (give it to one worker per group)')
   .option('--log-level <level>', 'pino level', 'info')
-  .action(async (o: { broker: string; database: string; prefix: string; group?: string; clientId: string; connections: number; sessionExpiry: number; statsInterval: number; username?: string; logLevel: string }) => {
+  .action(async (o: { broker: string; database: string; prefix: string; group?: string; clientId: string; connections: number; sessionExpiry: number; statsInterval: number; username?: string; replayGaps?: boolean; logLevel: string }) => {
     const log = createLogger(o.logLevel);
     const ingest = await startIngest({
       brokerUrl: o.broker,
@@ -50,6 +51,7 @@ program
       sessionExpiryS: o.sessionExpiry,
       statsIntervalMs: o.statsInterval * 1000,
       mqtt: o.username ? { username: o.username, password: process.env.MQTT_PASSWORD ?? '' } : {},
+      ...(o.replayGaps ? { replay: {} } : {}),
       log,
     });
     log.info({ broker: o.broker, prefix: o.prefix, group: o.group ?? null, clientId: o.clientId, connections: o.connections }, 'ingest started');

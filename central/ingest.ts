@@ -3,6 +3,7 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import { migrate } from './migrate.js';
 import { parseBatch, parseHealth, parseStatus, type LayoutLog } from './payload.js';
+import { GapReplay, replayAnswersInBatch, storeReplayAnswers, type GapReplayOptions } from './replay-requests.js';
 import { IngestStore } from './store.js';
 
 /**
@@ -20,6 +21,8 @@ import { IngestStore } from './store.js';
  *   subscriptions) on the first connection of each worker and stored idempotently.
  * - A database failure is never acknowledged: the connection is dropped, and the broker sends
  *   every unacknowledged message again on the next one.
+ * - With `replay`, gaps that stay open are asked for on the gateway's command topic
+ *   (replay-requests.ts): what a broker lost after its PUBACK comes back from the gateway.
  */
 export interface IngestOptions {
   brokerUrl: string;
@@ -35,6 +38,11 @@ export interface IngestOptions {
   sessionExpiryS?: number;
   statsIntervalMs?: number;
   mqtt?: IClientOptions;
+  /**
+   * Ask gateways to replay gaps (docs/ingest.md). Give it to one worker of a group only (or to
+   * each with its own gateways): every worker sees every gap. Absent: gaps are only recorded.
+   */
+  replay?: Pick<GapReplayOptions, 'minGapAgeMs' | 'retryAfterMs' | 'maxAttempts' | 'maxPerPass' | 'expiryMs'> & { intervalMs?: number };
   log: Logger;
 }
 
@@ -49,6 +57,9 @@ export interface IngestCounters {
   healths: number;
   statuses: number;
   dbFailures: number;
+  /** Replay requests sent for gaps, and answers stored. */
+  replayRequests: number;
+  replayAnswers: number;
 }
 
 export interface Ingest {
@@ -83,7 +94,9 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
     }
   }
   const store = new IngestStore(pool);
-  const counters: IngestCounters = { batches: 0, batchesV2: 0, readings: 0, inserted: 0, duplicates: 0, rejected: 0, healths: 0, statuses: 0, dbFailures: 0 };
+  const counters: IngestCounters = { batches: 0, batchesV2: 0, readings: 0, inserted: 0, duplicates: 0, rejected: 0, healths: 0, statuses: 0, dbFailures: 0, replayRequests: 0, replayAnswers: 0 };
+  /** The topic levels before <gateway>/<kind> each gateway publishes under: where its commands go. */
+  const gatewayPrefixes = new Map<string, string>();
   /** Layout ids per gateway: rule 4 of v2 (an id never changes meaning). */
   const layouts = new Map<string, LayoutLog>();
   let lagMsMax: number | null = null;
@@ -111,6 +124,13 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
       if (!parsed.ok) return reject(topic, parsed.reason);
       if (parsed.value.outbox === undefined) return reject(topic, 'batch without an outbox id: seqs cannot be keyed');
       const r = await store.storeBatch(parsed.value);
+      gatewayPrefixes.set(gateway, topic.split('/').slice(0, -2).join('/'));
+      const answers = replayAnswersInBatch(parsed.value);
+      if (answers.length > 0) {
+        // After the readings: a redelivery of this batch stores both again, idempotently.
+        await storeReplayAnswers(pool, answers);
+        counters.replayAnswers += answers.length;
+      }
       counters.batches++;
       if (parsed.value.v === 2) counters.batchesV2++;
       counters.readings += r.readings;
@@ -192,6 +212,37 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
 
   for (let n = 0; n < connections; n++) clients.push(connect(n));
 
+  let replayTimer: NodeJS.Timeout | null = null;
+  if (opts.replay) {
+    const gapReplay = new GapReplay({
+      ...opts.replay,
+      db: pool,
+      clientId: opts.clientId,
+      log,
+      publish: (gateway, payload) => {
+        const prefix = gatewayPrefixes.get(gateway);
+        const client = clients.find((c) => c.connected);
+        if (prefix === undefined || !client) return false;
+        client.publish(`${prefix}/${gateway}/commands`, payload, { qos: 1 });
+        counters.replayRequests++;
+        return true;
+      },
+    });
+    let running = false;
+    replayTimer = setInterval(() => {
+      if (running || stopping) return;
+      running = true;
+      gapReplay.pass().then(
+        () => (running = false),
+        (err: Error) => {
+          running = false;
+          log.warn({ err: err.message }, 'asking for gaps failed; trying again next pass');
+        },
+      );
+    }, opts.replay.intervalMs ?? 5_000);
+    replayTimer.unref();
+  }
+
   let last = { at: Date.now(), readings: 0 };
   const statsTimer = setInterval(() => {
     const now = Date.now();
@@ -216,6 +267,7 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
     async stop() {
       stopping = true;
       clearInterval(statsTimer);
+      if (replayTimer) clearInterval(replayTimer);
       // Not a clean-session end: the broker keeps the sessions and queues for them.
       await Promise.all(clients.map((c) => c.endAsync(false)));
       await pool.end();

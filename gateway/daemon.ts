@@ -88,6 +88,7 @@ export class Daemon {
       rowMaxReadings: Math.min(g.outbox.rowMaxReadings, g.forward.batchMaxReadings),
       retention: { maxBytes: g.outbox.retention.maxBytes, maxAgeMs: g.outbox.retention.maxAge },
       maxFileBytes: g.outbox.maxFileBytes,
+      keepAcked: { maxAgeMs: g.outbox.keepAcked, maxBytes: g.outbox.keepAckedMaxBytes },
       reserveBytes: g.outbox.reserveBytes,
       clockSynced: hooks.clockSynced,
       encoder: rowEncoder(g.forward.payloadVersion),
@@ -155,6 +156,10 @@ export class Daemon {
       clockSynced: () => hooks.clockSynced?.() ?? true,
       // Outcomes are events: durable and sequenced through the outbox, delivered after an outage.
       report: (r) => this.gatewayEvent('command', r.outcome, outcomeAttrs(r)),
+      replay:
+        g.outbox.keepAcked > 0
+          ? { source: this.outbox, publish: (batch) => this.forwarder.publishReplay(batch), batchMaxReadings: g.forward.batchMaxReadings, batchMaxBytes: g.forward.batchMaxBytes }
+          : undefined,
       log: log.child({ component: 'commands' }),
     });
   }

@@ -34,6 +34,8 @@ export interface HealthReport {
     skipped: { ranges: [number, number][] };
     /** Readings that could not be committed (disk full) and never got a sequence number. */
     refused: number;
+    /** Acknowledged readings kept for replay (outbox.keepAcked). */
+    kept: { readings: number; bytes: number };
     /** Readings per second acknowledged by the broker over the last interval. */
     drainRatePerS: number;
     /** At that rate, how long the current backlog takes to drain; null while nothing drains. */
@@ -116,6 +118,7 @@ export function buildHealth(input: {
       dropped: { readings: outbox.droppedReadings, ranges: outbox.lastDrops.map((d) => [d.fromSeq, d.toSeq]) },
       skipped: { ranges: outbox.lastSkips.map((k) => [k.fromSeq, k.toSeq]) },
       refused: outbox.refusedReadings,
+      kept: { readings: outbox.keptReadings ?? 0, bytes: outbox.keptBytes ?? 0 },
       drainRatePerS: Math.round(input.drainRatePerS),
       drainEtaS: input.drainRatePerS > 0 && outbox.pendingReadings > 0 ? Math.ceil(outbox.pendingReadings / input.drainRatePerS) : null,
     },

@@ -10,6 +10,7 @@ import { startSubscriber, type Subscriber } from '../test-rigs/subscriber/subscr
 import type { DoctorReport } from './ops/doctor.js';
 import { EXIT_OUTBOX_LOCKED } from './outbox/lock.js';
 import { committedUpTo } from './outbox/inspect.js';
+import { OUTBOX_SCHEMA_VERSION } from './outbox/schema-version.js';
 
 /**
  * One daemon per outbox, independent of the control socket (issue 21, finding 1). As on a box
@@ -95,7 +96,7 @@ describe('a second daemon on a running outbox', () => {
     const report = JSON.parse(doctor.stdout) as DoctorReport;
     const byId = Object.fromEntries(report.checks.map((c) => [c.id, c]));
     expect(byId.outbox).toMatchObject({ status: 'pass' });
-    expect(byId.outbox!.detail).toMatch(/quick_check ok .*schema 1\)/);
+    expect(byId.outbox!.detail).toMatch(new RegExp(`quick_check ok .*schema ${OUTBOX_SCHEMA_VERSION}\\)`));
     // No answering socket, but the lock says who runs: not reported as "not running".
     expect(byId.daemon).toMatchObject({ status: 'warn' });
     expect(byId.daemon!.detail).toContain(`pid ${gw.pid} `);

@@ -23,7 +23,7 @@ class TemplateDriver implements Driver {
     private readonly config: TemplateDevice,
     private readonly ctx: DriverContext,
   ) {
-    this.stateLog = new DeviceStateLog(ctx.log, 'template device', { path: config.path });
+    this.stateLog = new DeviceStateLog(ctx, 'template device', { path: config.path });
     this.poller = new PollLoop(ctx.log, 'template poll loop', () => this.stateLog.set('down'));
   }
 

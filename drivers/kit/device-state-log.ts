@@ -1,24 +1,39 @@
 import type { Logger } from 'pino';
-import type { DeviceError, DeviceState, DeviceStatus } from '../driver.js';
+import type { DeviceError, DeviceState, DeviceStatus, DriverContext } from '../driver.js';
+
+/** The point of a device's state events (docs/payload.md, "Device state events"). */
+export const STATE_POINT = 'state';
 
 /**
- * A device's state and last error, logged on transitions only: a device that stays down must not
- * write a line per poll. Shared by the drivers (Modbus TCP and RTU, OPC-UA, the template).
+ * A device's state and last error, on transitions only: a device that stays down must not write
+ * a log line, or send an event, per poll. Each transition (except into `stopped`, which is the
+ * gateway's own doing) is also sent upstream as a `state` event, with the previous state and the
+ * reason code, so the central side sees a device go down and come back without polling health.
+ * Shared by the drivers (Modbus TCP and RTU, OPC-UA, the template).
  */
 export class DeviceStateLog {
   state: DeviceState;
   lastError: DeviceError | null = null;
+  private readonly log: Logger;
+  private readonly emit: DriverContext['emit'];
+  private readonly now: () => number;
 
   constructor(
-    private readonly log: Logger,
+    ctx: Pick<DriverContext, 'log' | 'emit'>,
     /** How the device is named in messages ("modbus device", "modbus rtu unit"). */
     private readonly noun: string,
     /** Where the device is (host/port/unit), added to every transition line. */
     private readonly where: Record<string, unknown>,
-    /** The state before start() (a driver that reports `stopped` until started says so). */
-    initial: DeviceState = 'starting',
+    opts: {
+      /** The state before start() (a driver that reports `stopped` until started says so). */
+      initial?: DeviceState;
+      now?: () => number;
+    } = {},
   ) {
-    this.state = initial;
+    this.state = opts.initial ?? 'starting';
+    this.now = opts.now ?? Date.now;
+    this.log = ctx.log;
+    this.emit = (readings) => ctx.emit(readings);
   }
 
   recordError(error: { code: string; message: string }): DeviceError {
@@ -36,6 +51,10 @@ export class DeviceStateLog {
     } else {
       this.log.info(where, `${this.noun} ${next}`);
     }
+    if (next === 'stopped') return;
+    const attrs: Record<string, string> = { previous: prev, reason: next === 'ok' ? 'ok' : (error?.code ?? 'NO_ANSWER') };
+    if (next !== 'ok' && error?.message) attrs.message = error.message.slice(0, 300);
+    this.emit([{ point: STATE_POINT, value: next, quality: 'good', ts: this.now(), kind: 'event', attrs }]);
   }
 
   /** The driver's status() from this state, with copies so a caller cannot change the driver's own. */

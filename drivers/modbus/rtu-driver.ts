@@ -81,7 +81,7 @@ export class ModbusRtuDriver implements Driver {
     private readonly buses: RtuBusRegistry = sharedRtuBuses,
   ) {
     this.emitter = new PollEmitter(plan, config.registers, ctx, () => this.stopping);
-    this.stateLog = new DeviceStateLog(ctx.log, 'modbus rtu unit', { port: config.port.path, unitId: config.unitId });
+    this.stateLog = new DeviceStateLog(ctx, 'modbus rtu unit', { port: config.port.path, unitId: config.unitId });
     this.writer = new ModbusPointWriter(config.writes, `modbus unit ${config.unitId} on ${config.port.path}`);
     this.breaker = new UnitBreaker({
       threshold: config.breaker.failureThreshold,

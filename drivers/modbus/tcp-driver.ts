@@ -77,7 +77,7 @@ export class ModbusTcpDriver implements Driver {
     private readonly plan: ReadPlan,
   ) {
     this.emitter = new PollEmitter(plan, config.registers, ctx, () => this.stopping);
-    this.stateLog = new DeviceStateLog(ctx.log, 'modbus device', { host: config.host, port: config.port, unitId: config.unitId });
+    this.stateLog = new DeviceStateLog(ctx, 'modbus device', { host: config.host, port: config.port, unitId: config.unitId });
     this.poller = new PollLoop(ctx.log, 'modbus poll loop', () => this.stateLog.set('down'));
     this.writer = new ModbusPointWriter(config.writes, `modbus device ${config.host}:${config.port} unit ${config.unitId}`);
   }

@@ -188,7 +188,9 @@ describe('opcua driver against a real node-opcua server', () => {
     });
     expect(st.state).toBe('down');
     expect(st.lastError?.message).toContain(server.endpointUrl);
-    expect(h.readings).toHaveLength(0);
+    // No values; the state change goes upstream as an event with its reason (drivers/kit/device-state-log.ts).
+    expect(h.readings.filter((r) => r.point !== 'state')).toHaveLength(0);
+    expect(h.readings.find((r) => r.point === 'state' && r.value === 'down')).toMatchObject({ kind: 'event', attrs: { reason: 'OPCUA_AUTH_REJECTED' } });
     await d.stop();
     expect(h.logText()).not.toContain('wrong-pass-123');
   });

@@ -66,7 +66,7 @@ class OpcuaDriver implements Driver {
     private readonly cfg: OpcuaDeviceConfig,
     private readonly ctx: DriverContext,
   ) {
-    this.stateLog = new DeviceStateLog(ctx.log, 'opcua server', { endpointUrl: cfg.endpointUrl }, 'stopped');
+    this.stateLog = new DeviceStateLog(ctx, 'opcua server', { endpointUrl: cfg.endpointUrl }, { initial: 'stopped' });
     this.items = itemStates(cfg.items);
     this.writes = new Map(cfg.writes.map((w) => [w.name, w]));
     const nodeIds = [...cfg.items.map((c) => c.nodeId), ...cfg.writes.map((w) => w.nodeId)];

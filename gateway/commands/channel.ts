@@ -4,10 +4,11 @@ import type { Logger } from 'pino';
 import type { DeviceConfig } from '../../drivers/registry.js';
 import type { CommandsConfig } from '../config/commands-schema.js';
 import type { DeviceSet } from '../devices.js';
-import { parseCommand, type Command } from './command-message.js';
+import { parseInbound, type Command } from './command-message.js';
 import { CommandRunner, type CommandReport } from './command-runner.js';
 import { DeviceTargets } from './device-targets.js';
 import { CommandJournal, type JournalEntry } from './journal.js';
+import { ReplayHandler, type ReplayHandlerOptions } from './replay.js';
 import type { TrustedKey } from './signature.js';
 
 /**
@@ -24,6 +25,8 @@ export interface CommandChannelOptions {
   clockSynced: () => boolean;
   /** Outcomes go upstream as events through the outbox (durable, sequenced). */
   report: (r: CommandReport) => void;
+  /** Where replay requests read kept rows and publish them; without it they are refused. */
+  replay?: Pick<ReplayHandlerOptions, 'source' | 'publish' | 'batchMaxReadings' | 'batchMaxBytes'>;
   log: Logger;
 }
 
@@ -48,6 +51,7 @@ export class CommandChannel {
   readonly journal: CommandJournal;
   readonly targets: DeviceTargets;
   readonly runner: CommandRunner;
+  readonly replay: ReplayHandler | null;
   private pruneTimer: NodeJS.Timeout | null = null;
   private closing = false;
 
@@ -70,6 +74,9 @@ export class CommandChannel {
       report: opts.report,
       log: opts.log,
     });
+    this.replay = opts.replay
+      ? new ReplayHandler({ ...opts.replay, journal: this.journal, maxExpiryAheadMs: opts.config.maxExpiryAhead, report: opts.report, log: opts.log })
+      : null;
   }
 
   /** Report what a crash cut off, then prune on a timer. Call once the outbox takes events. */
@@ -94,7 +101,17 @@ export class CommandChannel {
 
   submit(payload: Buffer | string, source: Command['source']): Promise<CommandReport> {
     if (this.closing) return Promise.resolve({ id: null, outcome: 'rejected', reason: 'shutting-down: the gateway is stopping; nothing was recorded or done' });
-    return this.runner.handle(parseCommand(payload, source));
+    const inbound = parseInbound(payload, source);
+    if (inbound.kind === 'command') return this.runner.handle(inbound.parsed);
+    // A replay request is not a device write: its own handler, the same journal and outcomes.
+    if (this.replay === null) return Promise.resolve(this.reportRefusal(inbound.parsed.ok ? inbound.parsed.replay.id : inbound.parsed.id, 'not-enabled: this gateway keeps no acknowledged readings to replay'));
+    return this.replay.handle(inbound.parsed);
+  }
+
+  private reportRefusal(id: string | null, reason: string): CommandReport {
+    const r: CommandReport = { id, outcome: 'rejected', device: '_gateway', action: 'replay', reason };
+    this.opts.report(r);
+    return r;
   }
 
   /**
@@ -126,6 +143,7 @@ export class CommandChannel {
     this.closing = true;
     if (this.pruneTimer) clearInterval(this.pruneTimer);
     await this.runner.settle();
+    await this.replay?.settle();
     this.journal.close();
   }
 }

@@ -41,6 +41,48 @@ export const commandMessageSchema = z
 
 export type CommandMessage = z.output<typeof commandMessageSchema>;
 
+/** Most seqs one replay request may name: bounds the work and the traffic one message can cause. */
+export const REPLAY_MAX_SEQS = 100_000;
+
+const seqSchema = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
+
+/**
+ * A request from the central side to re-send acknowledged readings the broker lost (a broker
+ * crash without persistence): not a device write, so no point and no signature (it moves no
+ * equipment and re-sends only what this gateway already published to the same broker).
+ */
+export const replayMessageSchema = z
+  .object({
+    v: z.literal(1).describe('Command format version: 1.'),
+    id: commandIdSchema.describe('As for every command: the idempotency key.'),
+    device: z.literal('_gateway').describe('A replay addresses the gateway itself.'),
+    action: z.literal('replay').describe('replay: re-send the readings with seqs fromSeq..toSeq, marked replay: true.'),
+    fromSeq: seqSchema.describe('First seq wanted.'),
+    toSeq: seqSchema.describe(`Last seq wanted; at most ${REPLAY_MAX_SEQS} seqs per request.`),
+    outbox: z.string().min(1).max(64).optional().describe('The outbox id the seqs belong to (from the batches); a request for another outbox is refused.'),
+    expiresAt: epochMs.describe('UTC ms after which the request must not act. At most commands.maxExpiryAhead ahead.'),
+    issuedAt: epochMs.optional().describe('UTC ms when it was issued (audit only).'),
+  })
+  .superRefine((c, ctx) => {
+    if (c.toSeq < c.fromSeq) ctx.addIssue({ code: 'custom', path: ['toSeq'], message: 'toSeq is below fromSeq' });
+    if (c.toSeq - c.fromSeq + 1 > REPLAY_MAX_SEQS) ctx.addIssue({ code: 'custom', path: ['toSeq'], message: `at most ${REPLAY_MAX_SEQS} seqs per request` });
+  });
+
+export interface ReplayRequest {
+  id: string;
+  fromSeq: number;
+  toSeq: number;
+  outbox?: string;
+  expiresAt: number;
+  issuedAt?: number;
+  source: Command['source'];
+}
+
+export type ParsedReplay = { ok: true; replay: ReplayRequest } | { ok: false; id: string | null; reason: string };
+
+/** What came in: a device command (the runner's) or a replay request (the replay handler's). */
+export type ParsedInbound = { kind: 'command'; parsed: ParsedCommand } | { kind: 'replay'; parsed: ParsedReplay };
+
 export interface Command {
   id: string;
   device: string;
@@ -67,12 +109,40 @@ export function parseCommand(payload: Buffer | string, source: Command['source']
   } catch {
     return { ok: false, id: null, reason: 'malformed: not JSON' };
   }
-  const parsed = commandMessageSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const where = issue.path.length > 0 ? issue.path.join('.') : 'command';
-    return { ok: false, id: readableId(raw), reason: `malformed: ${where}: ${issue.message}`.slice(0, 300) };
+  return parseCommandObject(raw, source);
+}
+
+/** Parse an inbound payload and say whose it is: `action: "replay"` goes to the replay handler. */
+export function parseInbound(payload: Buffer | string, source: Command['source']): ParsedInbound {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(typeof payload === 'string' ? payload : payload.toString('utf8'));
+  } catch {
+    return { kind: 'command', parsed: { ok: false, id: null, reason: 'malformed: not JSON' } };
   }
+  if (raw !== null && typeof raw === 'object' && (raw as Record<string, unknown>).action === 'replay') return { kind: 'replay', parsed: parseReplayObject(raw, source) };
+  return { kind: 'command', parsed: parseCommandObject(raw, source) };
+}
+
+function parseReplayObject(raw: unknown, source: Command['source']): ParsedReplay {
+  const parsed = replayMessageSchema.safeParse(raw);
+  if (!parsed.success) return { ok: false, id: readableId(raw), reason: describeIssue(parsed.error) };
+  const m = parsed.data;
+  return {
+    ok: true,
+    replay: { id: m.id, fromSeq: m.fromSeq, toSeq: m.toSeq, expiresAt: m.expiresAt, source, ...(m.outbox !== undefined && { outbox: m.outbox }), ...(m.issuedAt !== undefined && { issuedAt: m.issuedAt }) },
+  };
+}
+
+function describeIssue(error: z.ZodError): string {
+  const issue = error.issues[0]!;
+  const where = issue.path.length > 0 ? issue.path.join('.') : 'command';
+  return `malformed: ${where}: ${issue.message}`.slice(0, 300);
+}
+
+function parseCommandObject(raw: unknown, source: Command['source']): ParsedCommand {
+  const parsed = commandMessageSchema.safeParse(raw);
+  if (!parsed.success) return { ok: false, id: readableId(raw), reason: describeIssue(parsed.error) };
   const m = parsed.data;
   const request: Command['request'] =
     m.action === 'write' ? { action: 'write', value: m.value! } : m.durationMs === undefined ? { action: 'pulse' } : { action: 'pulse', durationMs: m.durationMs };

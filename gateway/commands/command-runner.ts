@@ -44,6 +44,12 @@ export interface CommandReport {
   readBack?: number | boolean;
   /** From receipt to outcome, ms. */
   latencyMs?: number;
+  /** For a replay: the range asked for, readings and batches re-sent, and the ranges no longer held ("a-b,c-d"). */
+  fromSeq?: number;
+  toSeq?: number;
+  replayed?: number;
+  batches?: number;
+  unavailable?: string;
 }
 
 export interface CommandRunnerOptions {

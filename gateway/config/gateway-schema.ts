@@ -88,6 +88,9 @@ const outboxSchema = z
       })
       .strict()
       .default({ maxBytes: 512e6, maxAge: 7 * 86400e3 }).describe('Bounds on the outbox: when one is hit, the oldest telemetry is dropped first (events last), and every drop is counted and reported upstream. A reload (edge-gateway reload, SIGHUP) applies it.'),
+    /** Acknowledged readings kept so a range the broker lost can be re-sent on request (replay). */
+    keepAcked: durationSchema.default(10 * 60e3).describe('How long readings the broker acknowledged are kept so that a seq range it lost (a broker crash without persistence) can be re-sent when the central side asks (docs/commands.md, replay). They count against retention.maxBytes and maxFileBytes and are the first thing dropped when room is needed; dropping them is never reported as a loss. Milliseconds or a duration; 0 = keep nothing. Default 10min. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.').meta(RESTART_ONLY),
+    keepAckedMaxBytes: sizeSchema.default(32 * 1024 * 1024).describe('Most bytes of acknowledged readings kept for replay (see keepAcked). Bytes or a size. Default 32MiB. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.').meta(RESTART_ONLY),
     /** Disk space held back beside the outbox so a full disk can still be drained (0 = none). */
     reserveBytes: sizeSchema.default(4 * 1024 * 1024).describe('Disk space held back beside the outbox so that a full disk can still be drained (SQLite needs space to delete). Bytes or a size; 0 = none. Default 4MiB. Applied on restart (systemctl restart edge-gateway); a reload keeps the running value.').meta(RESTART_ONLY),
     /** Hard cap on the database file; readings beyond it are refused and counted. */

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { deviceConfigSchema } from '../../drivers/registry.js';
 import { batchPayloadSchema, batchPayloadV2Schema, healthPayloadSchema, statusPayloadSchema } from '../forwarder/payload-schema.js';
 import { gatewayFileSchema } from './gateway-schema.js';
-import { commandMessageSchema } from '../commands/command-message.js';
+import { commandMessageSchema, replayMessageSchema } from '../commands/command-message.js';
 
 /**
  * JSON Schemas for editors (yaml-language-server), generated from the same zod schemas the
@@ -55,11 +55,11 @@ export function payloadSchema(): Record<string, unknown> {
   }) as Record<string, unknown>;
 }
 
-/** The inbound command contract (docs/commands.md). Unknown fields are allowed and ignored. */
+/** The inbound command contract (docs/commands.md), replay included. Unknown fields are allowed and ignored. */
 export function commandSchema(): Record<string, unknown> {
   return {
-    title: 'edge-gateway command (inbound, v1)',
-    ...z.toJSONSchema(commandMessageSchema.loose(), { io: 'input', target: 'draft-2020-12' }),
+    title: 'edge-gateway command (inbound, v1): a device write or pulse, or a replay request',
+    ...z.toJSONSchema(z.union([commandMessageSchema.loose(), replayMessageSchema.loose()]), { io: 'input', target: 'draft-2020-12' }),
   };
 }
 

@@ -20,6 +20,8 @@ describe('restart-only settings', () => {
         'outbox.durability',
         'outbox.maxFileBytes',
         'outbox.reserveBytes',
+        'outbox.keepAcked',
+        'outbox.keepAckedMaxBytes',
         'outbox.commitInterval',
         'outbox.commitMaxReadings',
         'outbox.rowMaxReadings',

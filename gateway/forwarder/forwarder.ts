@@ -297,6 +297,21 @@ export class Forwarder {
   }
 
   /**
+   * Publish a batch of kept (already acknowledged) rows again, marked `replay: true`, at QoS 1;
+   * resolves on its PUBACK. Nothing is acked in the outbox: the rows were delivered before. Not
+   * queued while offline: the request came over this connection, and its sender asks again.
+   */
+  publishReplay(batch: ClaimedBatch): Promise<void> {
+    const client = this.client;
+    if (!client || !this.connected || this.stopping) return Promise.reject(new Error('not connected to the broker'));
+    const o = this.opts;
+    const payload = batchPayload(o.gatewayId, o.outbox.id, `${this.bootId}-r${++this.batchCounter}`, batch, Date.now(), o.payloadVersion, true);
+    return new Promise<void>((resolve, reject) => {
+      client.publish(topicForStream(o.topics, batch.stream), payload, { qos: 1 }, (err) => (err ? reject(err) : resolve()));
+    });
+  }
+
+  /**
    * Publish the health report, retained, at QoS 1 (a consumer judges staleness by `intervalMs`,
    * so one must not vanish silently on a healthy link), with what says which process sent it.
    * Not queued while offline: the next one supersedes it.

@@ -22,6 +22,11 @@ export const readingPayloadSchema = z
   })
   .strict();
 
+const replayMarker = z
+  .literal(true)
+  .optional()
+  .describe('present on a batch re-sent because the central side asked for a range the broker lost (docs/payload.md, "Replay"); its readings were sent before, so de-duplicate by (gateway, outbox, seq)');
+
 export const batchPayloadSchema = z
   .object({
     v: z.literal(1),
@@ -32,6 +37,7 @@ export const batchPayloadSchema = z
     lastSeq: seq,
     count: z.number().int().min(1).describe('readings in this batch (events may interleave, so lastSeq - firstSeq + 1 >= count)'),
     sentAt: z.number().int(),
+    replay: replayMarker,
     readings: z.array(readingPayloadSchema).min(1),
   })
   .strict();
@@ -80,6 +86,7 @@ export const batchPayloadV2Schema = z
     lastSeq: seq.describe('seq of the last reading (for a final poll record: seq + values.length - 1)'),
     count: z.number().int().min(1).describe('readings in this batch with every poll record expanded, not items in `readings`'),
     sentAt: z.number().int(),
+    replay: replayMarker,
     layouts: z
       .record(layoutId, layoutPayloadSchema)
       .optional()
@@ -221,6 +228,11 @@ export const healthPayloadSchema = z
           .strict()
           .describe('seq ranges skipped after unclean stops (power cut): never delivered, declared like retention drops'),
         refused: z.number().int(),
+        kept: z
+          .object({ readings: z.number().int(), bytes: z.number().int() })
+          .strict()
+          .optional()
+          .describe('acknowledged readings kept for replay (outbox.keepAcked) and their bytes: what a replay request can still get back (absent from gateways older than outbox schema 2)'),
         drainRatePerS: z.number(),
         drainEtaS: z.number().nullable(),
       })

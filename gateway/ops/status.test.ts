@@ -30,6 +30,7 @@ function report(over: Partial<HealthReport['outbox']> = {}): HealthReport {
       refused: 0,
       drainRatePerS: 0,
       drainEtaS: null,
+      kept: { readings: 0, bytes: 0 },
       ...over,
     },
     broker: {

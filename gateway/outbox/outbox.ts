@@ -8,6 +8,7 @@ import { readingCount, type Committable } from '../model/packed-run.js';
 import type { Stream } from '../model/stream.js';
 import { claimRows } from './claim.js';
 import { isDiskFull, openDatabase, synced } from './database.js';
+import { KeptAcked, uncovered, type KeepAckedBounds, type SeqRange } from './kept-acked.js';
 import { DiskReserve } from './disk-reserve.js';
 import { fsyncDirectory } from './fsync-dir.js';
 import { MemoryTail } from './memory-tail.js';
@@ -17,12 +18,13 @@ import { enforceRetention, type RetentionBounds } from './retention.js';
 import { prepareStatements, type ClaimRow, type RowSize, type Statements } from './schema.js';
 import { SeqReservation } from './seq-reservation.js';
 import { SharedParts } from './shared-parts.js';
-import type { DropRecord, OutboxStats, OutboxStore, SkipRecord } from './store.js';
+import type { DropRecord, OutboxStats, OutboxStore, ReplaySource, SkipRecord } from './store.js';
 
 /**
  * The durable outbox: every reading is committed here, with its gateway-wide sequence number,
- * before anything else happens to it; the forwarder claims the oldest rows, publishes them and
- * deletes them when the broker acknowledges. Nothing here knows about drivers, MQTT or the wire
+ * before anything else happens to it; the forwarder claims the oldest rows, publishes them and,
+ * when the broker acknowledges, moves them aside for a bounded while (kept-acked.ts) so a range
+ * the broker lost can be re-sent on request (replay), then deletes them. Nothing here knows about drivers, MQTT or the wire
  * format: rows arrive encoded by the `encoder` it is given (gateway/payload/) and leave as bytes.
  *
  * Storage shape (schema.ts): one row holds a run of consecutive sequence numbers (one commit's
@@ -47,6 +49,8 @@ export interface OutboxOptions {
   encoder: RowEncoder;
   rowMaxReadings: number;
   retention: RetentionBounds;
+  /** How long and how much of what the broker acknowledged is kept for replay (default: none). */
+  keepAcked?: KeepAckedBounds;
   /** Optional hard cap on the database file, via SQLite's max_page_count (tests use it to
    * simulate a full disk without mounting a filesystem). */
   maxFileBytes?: number;
@@ -69,7 +73,7 @@ interface AppendResult {
   written: ClaimRow[] | null;
 }
 
-export class Outbox implements OutboxStore {
+export class Outbox implements OutboxStore, ReplaySource {
   readonly quarantine: QuarantineReport | null;
   /** Set when this start skipped seqs after an unclean stop; the daemon announces it. */
   readonly skipped: SkipRecord | null;
@@ -82,6 +86,7 @@ export class Outbox implements OutboxStore {
   private refusedReadings = 0;
   private readonly pending: Pending;
   private readonly parts: SharedParts;
+  private readonly kept: KeptAcked;
   /** Highest first_seq handed out by claim() per stream since the last release(). */
   private readonly claimCursor: Record<Stream, number> = { event: 0, telemetry: 0 };
   private readonly tails: Record<Stream, MemoryTail> = { event: new MemoryTail(), telemetry: new MemoryTail() };
@@ -100,11 +105,13 @@ export class Outbox implements OutboxStore {
     const existingId = meta('outbox_id');
     this.outboxId = existingId ?? randomUUID();
     const rowsEnd = (s: Stream) => (stmts.maxEndSeq[s].get() as { end: number } | undefined)?.end ?? 1;
-    this.seqs = new SeqReservation(stmts, meta, Math.max(rowsEnd('event'), rowsEnd('telemetry')), quarantine);
+    const keptEnd = (stmts.ackedMaxEndSeq.get() as { end: number } | undefined)?.end ?? 1;
+    this.seqs = new SeqReservation(stmts, meta, Math.max(rowsEnd('event'), rowsEnd('telemetry'), keptEnd), quarantine);
     this.skipped = this.seqs.skipped;
     this.durablyOpen(existingId === undefined);
     this.droppedReadings = Number(meta('dropped_readings') ?? 0);
     this.pending = new Pending(stmts);
+    this.kept = new KeptAcked(stmts, opts.keepAcked ?? { maxAgeMs: 0, maxBytes: 0 });
     this.parts = new SharedParts(stmts, opts.encoder, opts.path);
     this.appendTx = db.transaction((stream: Stream, items: readonly Committable[], now: number, reserveTo: number | null): AppendResult => {
       const unsynced = this.opts.clockSynced ? !this.opts.clockSynced() : false;
@@ -163,12 +170,36 @@ export class Outbox implements OutboxStore {
    * counted, and nothing already stored is touched. Returns the first sequence number assigned.
    */
   append(stream: Stream, items: readonly Committable[], now = Date.now()): number {
+    try {
+      try {
+        return this.appendOnce(stream, items, now);
+      } catch (err) {
+        // Delivered readings kept for replay are the first thing to give way to undelivered ones.
+        if (!(err instanceof OutboxFullError) || !this.forgetKept()) throw err;
+        return this.appendOnce(stream, items, now);
+      }
+    } catch (err) {
+      if (err instanceof OutboxFullError) this.refusedReadings += readingCount(items);
+      throw err;
+    }
+  }
+
+  private forgetKept(): boolean {
+    try {
+      return this.kept.forgetAll();
+    } catch {
+      // Too full even to delete: nothing changed, the readings are refused as before.
+      return false;
+    }
+  }
+
+  private appendOnce(stream: Stream, items: readonly Committable[], now: number): number {
     const count = readingCount(items);
     const firstSeq = this.seqs.next;
     if (count === 0) return firstSeq;
     if (!this.reserve.isHeld && !this.reserve.tryRestore()) {
       // The reserve went to draining: new readings would eat the space the acks need.
-      this.refusedReadings += count;
+      if (this.forgetKept() && this.reserve.tryRestore()) return this.appendOnce(stream, items, now);
       throw new OutboxFullError(`outbox ${this.opts.path} is full: draining before accepting new readings; refused ${count} readings`);
     }
     try {
@@ -184,7 +215,6 @@ export class Outbox implements OutboxStore {
       return firstSeq;
     } catch (err) {
       if (isDiskFull(err)) {
-        this.refusedReadings += count;
         throw new OutboxFullError(`outbox ${this.opts.path} is full (${(err as Error).message}): refused ${count} readings`, { cause: err });
       }
       throw err;
@@ -216,15 +246,29 @@ export class Outbox implements OutboxStore {
     return null;
   }
 
-  /** The broker has the batch: delete its rows. Safe to call twice or after retention. */
-  ack(batch: Pick<ClaimedBatch, 'stream' | 'fromKey' | 'toKey'>): void {
+  /**
+   * The broker has the batch: move its rows to the kept ones (or delete them when nothing is
+   * kept). Safe to call twice or after retention.
+   */
+  ack(batch: Pick<ClaimedBatch, 'stream' | 'fromKey' | 'toKey'>, now = Date.now()): void {
     const remove = () => this.stmts.ack[batch.stream].all(batch.fromKey, batch.toKey) as RowSize[];
-    let removed: RowSize[];
-    try {
-      removed = remove();
-    } catch (err) {
-      // A full disk: give the reserve to SQLite so the delete (a WAL append) can go through.
-      if (!isDiskFull(err) || !this.reserve.release()) throw this.wrapFull(err, 'ack');
+    const keepAndRemove = () =>
+      this.db.transaction(() => {
+        this.kept.keep(batch.stream, batch.fromKey, batch.toKey, now);
+        return remove();
+      })();
+    const kept = this.kept.enabled;
+    let removed = this.tryUnlessFull(kept ? keepAndRemove : remove);
+    const copied = kept && removed !== null;
+    if (removed === null && kept) {
+      // No room for a copy: a delivered batch is not worth it. Delete without keeping, and forget
+      // the kept rows too, so the pages they free serve what is not delivered yet.
+      this.forgetKept();
+      removed = this.tryUnlessFull(remove);
+    }
+    if (removed === null) {
+      // Still full: give the reserve to SQLite so the delete (a WAL append) can go through.
+      if (!this.reserve.release()) throw new OutboxFullError(`outbox ${this.opts.path} is full: ack failed and no reserve is left`);
       try {
         removed = remove();
       } catch (again) {
@@ -232,6 +276,7 @@ export class Outbox implements OutboxStore {
       }
     }
     this.pending.removed(batch.stream, removed);
+    if (copied) this.kept.kept(removed);
     if (!this.reserve.isHeld) {
       // Draining a full disk: return freed pages to the filesystem and fold the WAL back and
       // truncate it, so what the deletes freed becomes space the reserve (then new readings) can use.
@@ -242,6 +287,15 @@ export class Outbox implements OutboxStore {
         // Still too full to checkpoint; the next ack tries again.
       }
       this.reserve.tryRestore();
+    }
+  }
+
+  private tryUnlessFull(write: () => RowSize[]): RowSize[] | null {
+    try {
+      return write();
+    } catch (err) {
+      if (isDiskFull(err)) return null;
+      throw err;
     }
   }
 
@@ -264,13 +318,34 @@ export class Outbox implements OutboxStore {
     this.tails.telemetry.drop();
   }
 
-  /** Enforce the byte and age bounds (retention.ts); every drop is recorded with its seq range. */
+  /**
+   * Enforce the byte and age bounds (retention.ts); every drop is recorded with its seq range.
+   * Kept acknowledged rows count against maxBytes and go first, unrecorded (they were delivered).
+   */
   enforceRetention(now = Date.now()): DropRecord[] {
+    this.kept.prune(now, this.pending.bytes, this.opts.retention.maxBytes);
     return enforceRetention(this.db, this.stmts, this.pending, this.opts.retention, this.droppedReadings, now, (stream, drop) => {
       // Dropped rows may still be in the tail, unclaimed: let claims read what SQLite has left.
       this.tails[stream].drop();
       this.droppedReadings += drop.readings;
     });
+  }
+
+  /** The next batch of kept (acknowledged) rows of `stream` after `afterKey` overlapping fromSeq..toSeq. */
+  readKept(stream: Stream, afterKey: number, fromSeq: number, toSeq: number, maxReadings: number, maxBytes: number): ClaimedBatch | null {
+    return this.kept.read(stream, afterKey, { fromSeq, toSeq }, maxReadings, maxBytes, this.parts);
+  }
+
+  /**
+   * The parts of `range` this outbox holds in no form: neither pending (those are still coming)
+   * nor kept. Dropped, skipped, kept past their bound, or never handed out.
+   */
+  notHeld(range: SeqRange): SeqRange[] {
+    const runs: { first_seq: number; count: number }[] = [];
+    for (const table of ['event', 'telemetry', 'acked'] as const) {
+      runs.push(...(this.stmts.runsIn[table].all({ from: range.fromSeq, to: range.toSeq }) as { first_seq: number; count: number }[]));
+    }
+    return uncovered(range, runs);
   }
 
   /** The sequence number the next committed reading gets. */
@@ -279,7 +354,12 @@ export class Outbox implements OutboxStore {
   }
 
   stats(now = Date.now()): OutboxStats {
-    return this.pending.stats(now, { outboxId: this.outboxId, nextSeq: this.seqs.next, droppedReadings: this.droppedReadings, refusedReadings: this.refusedReadings });
+    const kept = this.kept.stats();
+    return {
+      ...this.pending.stats(now, { outboxId: this.outboxId, nextSeq: this.seqs.next, droppedReadings: this.droppedReadings, refusedReadings: this.refusedReadings }),
+      keptReadings: kept.readings,
+      keptBytes: kept.bytes,
+    };
   }
 
   /**

@@ -6,8 +6,10 @@ import type Database from 'better-sqlite3';
  * Bump it with every change to the tables in schema.ts (and migrate at open).
  *   0  written before versions were recorded (same tables as 1; recorded at the next open)
  *   1  events/telemetry (first_seq, count, created_ms, body, layouts), meta, layouts, drops, skips
+*   2  adds `acked` (acknowledged rows kept for replay); nothing else changes, so opening a
+ *      version 1 file only creates the table
  */
-export const OUTBOX_SCHEMA_VERSION = 1;
+export const OUTBOX_SCHEMA_VERSION = 2;
 
 export function readSchemaVersion(db: Database.Database): number {
   return Number(db.pragma('user_version', { simple: true }));

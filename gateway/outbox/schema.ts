@@ -5,7 +5,10 @@ import { recordSchemaVersion } from './schema-version.js';
 /**
  * The outbox's tables and every statement run against them. A row is a run of consecutive seqs
  * (`first_seq`, `count`) with its encoded `body`, its commit time, and the space-separated ids of
- * the shared parts (`layouts` table) it names.
+ * the shared parts (`layouts` table) it names. `events` and `telemetry` hold what is pending;
+ * `acked` holds rows the broker acknowledged, kept a bounded while so a seq range the broker
+ * lost can be re-sent (kept-acked.ts). A table of their own, not a flag: claims and pending
+ * totals never have to step over them.
  */
 
 export const TABLE: Record<Stream, string> = { event: 'events', telemetry: 'telemetry' };
@@ -30,6 +33,14 @@ CREATE TABLE IF NOT EXISTS telemetry (
   created_ms INTEGER NOT NULL,
   body TEXT NOT NULL,
   layouts TEXT
+);
+CREATE TABLE IF NOT EXISTS acked (
+  first_seq INTEGER PRIMARY KEY,
+  count INTEGER NOT NULL,
+  acked_ms INTEGER NOT NULL,
+  body TEXT NOT NULL,
+  layouts TEXT,
+  stream TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS layouts (id TEXT PRIMARY KEY, json TEXT NOT NULL) WITHOUT ROWID;
@@ -88,6 +99,10 @@ function addLayoutsColumns(db: Database.Database): void {
   }
 }
 
+function runsInSql(t: string): string {
+  return `SELECT first_seq, count FROM ${t} WHERE first_seq >= coalesce((SELECT first_seq FROM ${t} WHERE first_seq > 0 AND first_seq <= @from ORDER BY first_seq DESC LIMIT 1), @from) AND first_seq > 0 AND first_seq <= @to ORDER BY first_seq`;
+}
+
 export type Statements = ReturnType<typeof prepareStatements>;
 
 export function prepareStatements(db: Database.Database) {
@@ -102,7 +117,9 @@ export function prepareStatements(db: Database.Database) {
     insertLayout: db.prepare('INSERT OR IGNORE INTO layouts(id, json) VALUES (?, ?)'),
     getLayout: db.prepare('SELECT json FROM layouts WHERE id = ?'),
     // Layouts live as long as a stored row names them; old config's layouts go at the next start.
-    dropUnusedLayouts: db.prepare('DELETE FROM layouts WHERE NOT EXISTS (SELECT 1 FROM telemetry WHERE instr(telemetry.layouts, layouts.id) > 0)'),
+    dropUnusedLayouts: db.prepare(
+      'DELETE FROM layouts WHERE NOT EXISTS (SELECT 1 FROM telemetry WHERE instr(telemetry.layouts, layouts.id) > 0) AND NOT EXISTS (SELECT 1 FROM acked WHERE instr(acked.layouts, layouts.id) > 0)',
+    ),
     setNextSeq: db.prepare(
       "INSERT INTO telemetry(first_seq, count, created_ms, body) VALUES (0, ?, 0, '') ON CONFLICT(first_seq) DO UPDATE SET count = excluded.count",
     ),
@@ -120,6 +137,31 @@ export function prepareStatements(db: Database.Database) {
     oldestRows: per((t) => `SELECT first_seq, count, length(body) AS bytes, created_ms FROM ${t} WHERE first_seq > 0 ORDER BY first_seq LIMIT ?`),
     deleteUpTo: per((t) => `DELETE FROM ${t} WHERE first_seq BETWEEN 1 AND ? RETURNING count, length(body) AS bytes`),
     shiftAges: per((t) => `UPDATE ${t} SET created_ms = created_ms + ? WHERE first_seq > 0 AND first_seq < ?`),
+    // Kept acknowledged rows (kept-acked.ts). The stream is a constant per statement, not a value
+    // copied from a column the pending tables do not have.
+    keepAcked: {
+      event: db.prepare(`INSERT OR IGNORE INTO acked(first_seq, count, acked_ms, body, layouts, stream) SELECT first_seq, count, ?, body, layouts, 'event' FROM ${TABLE.event} WHERE first_seq BETWEEN ? AND ?`),
+      telemetry: db.prepare(
+        `INSERT OR IGNORE INTO acked(first_seq, count, acked_ms, body, layouts, stream) SELECT first_seq, count, ?, body, layouts, 'telemetry' FROM ${TABLE.telemetry} WHERE first_seq BETWEEN ? AND ?`,
+      ),
+    },
+    ackedTotals: db.prepare('SELECT count(*) AS rows, coalesce(sum(count), 0) AS readings, coalesce(sum(length(body)), 0) AS bytes FROM acked'),
+    ackedOldestRows: db.prepare('SELECT first_seq, count, length(body) AS bytes, acked_ms FROM acked ORDER BY first_seq LIMIT 64'),
+    ackedDeleteUpTo: db.prepare('DELETE FROM acked WHERE first_seq <= ? RETURNING count, length(body) AS bytes'),
+    ackedDeleteAll: db.prepare('DELETE FROM acked'),
+    ackedMaxEndSeq: db.prepare('SELECT first_seq + count AS end FROM acked ORDER BY first_seq DESC LIMIT 1'),
+    ackedRead: db.prepare(
+      // From the row holding @from (seqs are unique across streams, so the last row starting at or
+      // before it, of either stream, is where this stream's overlap can begin).
+      `SELECT first_seq, count, acked_ms AS created_ms, CAST(body AS BLOB) AS body, layouts FROM acked WHERE stream = @stream AND first_seq > @after` +
+        ` AND first_seq >= coalesce((SELECT first_seq FROM acked WHERE first_seq <= @from ORDER BY first_seq DESC LIMIT 1), @from) AND first_seq <= @to ORDER BY first_seq LIMIT ${CLAIM_SCAN_ROWS}`,
+    ),
+    // Runs overlapping [@from, @to]: from the row holding @from (or the first after it) up to ?2.
+    runsIn: {
+      event: db.prepare(runsInSql(TABLE.event)),
+      telemetry: db.prepare(runsInSql(TABLE.telemetry)),
+      acked: db.prepare(runsInSql('acked')),
+    },
     insertDrop: db.prepare('INSERT INTO drops(from_seq, to_seq, readings, stream, reason, ts) VALUES (?, ?, ?, ?, ?, ?)'),
     trimDrops: db.prepare(`DELETE FROM drops WHERE id <= (SELECT max(id) FROM drops) - ${KEEP_DROP_RECORDS}`),
     lastDrops: db.prepare('SELECT from_seq, to_seq, readings, stream, reason, ts FROM drops ORDER BY id DESC LIMIT 10'),

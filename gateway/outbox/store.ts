@@ -34,6 +34,15 @@ export interface BatchSource {
 
 export type OutboxStore = ReadingSink & BatchSource;
 
+/** What a replay needs: acknowledged rows kept a while, and what of a range is gone for good. */
+export interface ReplaySource {
+  readonly id: string;
+  /** The next batch of kept rows of `stream` after key `afterKey` overlapping seqs fromSeq..toSeq (whole rows). */
+  readKept(stream: Stream, afterKey: number, fromSeq: number, toSeq: number, maxReadings: number, maxBytes: number): ClaimedBatch | null;
+  /** The parts of a seq range held neither pending nor kept. */
+  notHeld(range: { fromSeq: number; toSeq: number }): { fromSeq: number; toSeq: number }[];
+}
+
 export interface DropRecord {
   fromSeq: number;
   toSeq: number;
@@ -68,6 +77,9 @@ export interface OutboxStats {
   streams: Record<Stream, StreamStats>;
   droppedReadings: number;
   refusedReadings: number;
+  /** Acknowledged readings kept for replay (outbox.keepAcked), and their bytes. */
+  keptReadings?: number;
+  keptBytes?: number;
   lastDrops: DropRecord[];
   lastSkips: SkipRecord[];
 }

@@ -35,6 +35,8 @@ const envelope = {
   /** Readings, with every v2 poll record expanded. */
   count: z.number().int().min(1),
   sentAt: z.number(),
+  /** Present on a batch re-sent on request (a replay): its readings came before; dedupe by (outbox, seq). */
+  replay: z.literal(true).optional(),
 };
 
 export const batchSchema = z.object({
