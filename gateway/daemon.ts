@@ -129,6 +129,7 @@ export class Daemon {
       batchMaxWaitMs: g.forward.batchMaxWait,
       inflightWindow: g.forward.inflightWindow,
       payloadVersion: g.forward.payloadVersion,
+      compression: g.forward.compression,
       identity: processIdentity(g.gateway.site),
       // Commands come in on the same connection, through the forwarder's inbound bounds. The
       // handler does not wait for the device: the runner bounds what waits (MAX_IN_FLIGHT).

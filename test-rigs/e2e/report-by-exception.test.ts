@@ -37,7 +37,8 @@ beforeAll(async () => {
   for (const p of trace.points) if (p.deadband > 0) overrides[p.name] = { deadband: p.deadband };
   config = writeConfigDir({
     brokerUrls: [broker.url],
-    gateway: { forward: { payloadVersion: 2 } },
+    // v2 and zstd: the compact path end to end, inflated by the reference subscriber.
+    gateway: { forward: { payloadVersion: 2, compression: 'zstd' } },
     devices: { ctl: { type: 'modbus-tcp', host: sim.host, port: sim.port, unitId: 1, intervalMs: POLL_MS, registers, report: { deadband: 0, heartbeat: '10m', points: overrides } } },
   });
   sub = await startSubscriber({ url: broker.url, prefix: config.topicPrefix, gatewayId: config.gatewayId, clientId: 'report-by-exception', keepReadings: true });
