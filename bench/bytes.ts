@@ -18,7 +18,7 @@ const durationMs = Number(values.seconds) * 1000;
 const warmupMs = Number(values['warmup-seconds']) * 1000;
 if (!(durationMs > 0) || !(warmupMs >= 0)) throw new Error('--seconds and --warmup-seconds take numbers of seconds');
 
-const runs: Array<{ name: string; workload: 'counters' | 'trace'; report: boolean; payloadVersion: 1 | 2; batchMaxWaitMs?: number; commitIntervalMs?: number }> = [
+const runs: Array<{ name: string; workload: 'counters' | 'trace'; report: boolean; payloadVersion: 1 | 2; batchMaxWaitMs?: number; commitIntervalMs?: number; compression?: 'zstd' }> = [
   { name: 'every value changes, v1 (default)', workload: 'counters', report: false, payloadVersion: 1 },
   { name: 'every value changes, v2', workload: 'counters', report: false, payloadVersion: 2 },
   { name: 'traces, v1', workload: 'trace', report: false, payloadVersion: 1 },
@@ -28,6 +28,9 @@ const runs: Array<{ name: string; workload: 'counters' | 'trace'; report: boolea
   // Few readings: batches and commits that wait 1 s carry more each (the envelope and the WAL pages per commit are fixed costs).
   { name: 'traces + report by exception, v1, batchMaxWait 1s, commitInterval 1s', workload: 'trace', report: true, payloadVersion: 1, batchMaxWaitMs: 1000, commitIntervalMs: 1000 },
   { name: 'traces + report by exception, v2, batchMaxWait 1s, commitInterval 1s', workload: 'trace', report: true, payloadVersion: 2, batchMaxWaitMs: 1000, commitIntervalMs: 1000 },
+  // Compression on the wire for real (forward.compression), where the rows above only estimate it.
+  { name: 'every value changes, v2, zstd', workload: 'counters', report: false, payloadVersion: 2, compression: 'zstd' },
+  { name: 'traces + report by exception, v1, zstd, batchMaxWait 1s, commitInterval 1s', workload: 'trace', report: true, payloadVersion: 1, batchMaxWaitMs: 1000, commitIntervalMs: 1000, compression: 'zstd' },
 ];
 
 // --only 7,8: just those rows (1-based), e.g. to re-measure one.
@@ -37,7 +40,7 @@ const results: Array<{ name: string; result: IntersectionResult }> = [];
 try {
   for (const [i, run] of runs.entries()) {
     if (only && !only.has(i + 1)) continue;
-    const result = await measureIntersection({ broker, tmpRoot: tmpdir(), warmupMs, durationMs, trace: false, workload: run.workload, report: run.report, payloadVersion: run.payloadVersion, batchMaxWaitMs: run.batchMaxWaitMs, commitIntervalMs: run.commitIntervalMs });
+    const result = await measureIntersection({ broker, tmpRoot: tmpdir(), warmupMs, durationMs, trace: false, workload: run.workload, report: run.report, payloadVersion: run.payloadVersion, batchMaxWaitMs: run.batchMaxWaitMs, commitIntervalMs: run.commitIntervalMs, compression: run.compression });
     results.push({ name: run.name, result });
     process.stderr.write(`${run.name}: done\n`);
   }

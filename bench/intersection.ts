@@ -136,6 +136,8 @@ export async function measureIntersection(opts: {
   report?: boolean;
   /** `forward.batchMaxWait` in ms (default the shipped 0). */
   batchMaxWaitMs?: number;
+  /** `forward.compression` (default the shipped none). */
+  compression?: 'none' | 'zstd';
 }): Promise<IntersectionResult> {
   const workload = opts.workload ?? 'counters';
   const payloadVersion = opts.payloadVersion ?? 1;
@@ -192,7 +194,7 @@ export async function measureIntersection(opts: {
       brokerUrls: [opts.broker.url],
       devices: deviceFiles,
       // The shipped defaults, not the test harness's fast health interval.
-      gateway: { health: { interval: `${opts.healthIntervalMs ?? 10_000}ms` }, log: { level: 'info' }, outbox: { durability, commitInterval: `${commitIntervalMs}ms` }, forward: { payloadVersion, ...(opts.batchMaxWaitMs !== undefined ? { batchMaxWait: `${opts.batchMaxWaitMs}ms` } : {}) } },
+      gateway: { health: { interval: `${opts.healthIntervalMs ?? 10_000}ms` }, log: { level: 'info' }, outbox: { durability, commitInterval: `${commitIntervalMs}ms` }, forward: { payloadVersion, compression: opts.compression ?? 'none', ...(opts.batchMaxWaitMs !== undefined ? { batchMaxWait: `${opts.batchMaxWaitMs}ms` } : {}) } },
     });
 
     const tracker = new SeqTracker();
@@ -312,7 +314,8 @@ export async function measureIntersection(opts: {
       wireBytesPerValue,
       diskBytesPerValue: (io1.writeBytes - io0.writeBytes) / polledValues,
       sentFraction: inWindow / polledValues,
-      compression: compressionOf(samples, wireBytesPerValue),
+      // Batches already compressed on the wire say nothing about what compressing them would do.
+      compression: (opts.compression ?? 'none') === 'none' ? compressionOf(samples, wireBytesPerValue) : {},
       devices,
       registersPerDevice: registers,
       intervalMs,
