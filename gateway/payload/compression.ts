@@ -3,7 +3,7 @@ import zlib from 'node:zlib';
 /**
  * Per-batch compression on the wire (docs/payload.md#compression). zstd was chosen by
  * bench/bytes.ts: at the intersection load it made batches as small as brotli and deflate did
- * (within a few %), at a third to a half of their gateway CPU per batch. It needs no marker of
+ * (within a few %), at less gateway CPU per batch in most measured windows. It needs no marker of
  * its own: a zstd frame starts with the magic bytes 28 b5 2f fd, a JSON batch with `{`, so a
  * consumer tells them apart by the first byte (MQTT 3.1.1 has no content-type property, and a
  * topic suffix would hide the data from subscribers that follow the old docs).
