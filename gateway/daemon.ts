@@ -264,6 +264,7 @@ export class Daemon {
       outbox: this.outbox.stats(now),
       forwarder,
       commit: this.groupCommit.stats(),
+      ...(this.report.active && { report: this.report.stats() }),
       devices: this.devices.statuses(),
       commands: this.commands.stats(),
       drainRatePerS: this.drainRatePerS,

@@ -101,6 +101,10 @@ describe('report by exception, end to end', () => {
     expect(hb.length).toBeGreaterThan(0);
     expect(readings.filter((r) => r.point !== HEARTBEAT_POINT && r.attrs?.report === 'heartbeat')).toEqual([]);
 
+    // Health says what the filter did (counted since the last start).
+    const counted = (sub.lastHealth as { report?: { passed: number; held: number; heartbeats: number } } | null)?.report;
+    expect(counted?.held).toBeGreaterThan(counted?.passed ?? Infinity);
+
     // Bytes that cost money: far fewer values than polled.
     const values = readings.length - pollList.length;
     expect(values).toBeLessThan(0.25 * pollList.length * trace.points.length);
