@@ -56,6 +56,11 @@ describe('report-by-exception filter', () => {
     expect(out.map((r) => [r.ts, r.quality])).toEqual([[0, 'good'], [1, 'bad'], [2, 'bad'], [3, 'good'], [4, 'good'], [5, 'good'], [6, 'uncertain'], [7, 'good']]);
   });
 
+  it('sends a reading without a usable timestamp, and the next one after it, so no heartbeat is lost to NaN', () => {
+    const f = filterFor({ heartbeat: '10s' });
+    expect(sent(f, [good('p', 1, 0), good('p', 1, Number.NaN), good('p', 1, 5_000), good('p', 1, 10_000), good('p', 1, 12_000), good('p', 1, 20_000)])).toEqual(['1', '1', '1', '1:hb']);
+  });
+
   it('sends an unchanged value again as a marked heartbeat once the heartbeat has passed in reading time', () => {
     const f = filterFor({ deadband: 1, heartbeat: '10s' });
     const ts = [0, 5_000, 9_999, 10_000, 15_000, 19_999, 20_000, 20_100];

@@ -22,7 +22,9 @@ export type Decision = 'change' | 'heartbeat' | 'hold';
  * `heartbeatMs` of reading time has passed since the last one sent (or the clock went back).
  */
 export function decide(rule: PointRule, last: SentState | undefined, value: ReadingValue, quality: Quality, ts: number): Decision {
-  if (quality !== 'good' || value === null || (typeof value === 'number' && !Number.isFinite(value))) return 'change';
+  // A reading without a usable time is sent (the group commit gives it the gateway's time and
+  // quality uncertain): held, it could not be placed in the series, and it must not start a heartbeat.
+  if (quality !== 'good' || value === null || (typeof value === 'number' && !Number.isFinite(value)) || !Number.isFinite(ts)) return 'change';
   if (last === undefined || last.value === undefined || last.value === null) return 'change';
   const held = last.value;
   if (typeof value === 'number' && typeof held === 'number') {
@@ -36,6 +38,6 @@ export function decide(rule: PointRule, last: SentState | undefined, value: Read
 
 /** The state after a reading was sent: what the consumer now holds. */
 export function sentState(value: ReadingValue, quality: Quality, ts: number): SentState {
-  const usable = quality === 'good' && value !== null && (typeof value !== 'number' || Number.isFinite(value));
+  const usable = quality === 'good' && value !== null && (typeof value !== 'number' || Number.isFinite(value)) && Number.isFinite(ts);
   return { value: usable ? value : undefined, ts };
 }
