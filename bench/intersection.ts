@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import zlib from 'node:zlib';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -20,6 +21,7 @@ import type { FloorConfig } from './io-floor.js';
 import { encodedRecords } from './limits.js';
 import { CpuWindow, io, memory } from './proc-stats.js';
 import { straceAvailable, TracedDaemon } from './traced-daemon.js';
+import { intersectionTrace, traceSource } from '../test-rigs/traces/intersection.js';
 
 /**
  * A traffic intersection's load against the REAL daemon process: 8 Modbus TCP controllers
@@ -88,6 +90,20 @@ export interface IntersectionResult {
   /** Readings committed but not yet acknowledged, at the window's start and end (outbox). */
   backlogStart: number;
   backlogEnd: number;
+  /** `counters` (every register changes every poll) or `trace` (test-rigs/traces/intersection.ts). Absent in older results. */
+  workload?: 'counters' | 'trace';
+  /** Whether the devices had a `report:` block (report by exception). */
+  report?: boolean;
+  /** Values the devices produced in the window (devices x registers x polls), the denominator below. */
+  polledValues?: number;
+  /** MQTT payload bytes of telemetry and events batches that arrived in the window, per polled value. */
+  wireBytesPerValue?: number;
+  /** Bytes the daemon wrote to disk in the window, per polled value. */
+  diskBytesPerValue?: number;
+  /** Readings delivered per polled value (1 without report by exception). */
+  sentFraction?: number;
+  /** The window's batches compressed one by one, per codec: bytes per polled value and CPU per batch. */
+  compression?: Record<string, { wireBytesPerValue: number; usPerBatch: number }>;
 }
 
 export async function measureIntersection(opts: {
@@ -114,7 +130,16 @@ export async function measureIntersection(opts: {
   commitIntervalMs?: number;
   /** Also measure the I/O floor (bench/io-floor.ts) after the daemon, against the same simulators. */
   floor?: boolean;
+  /** `counters` (default: every register changes every poll) or `trace`: the realistic controller mix, 20 registers. */
+  workload?: 'counters' | 'trace';
+  /** Give every device a `report:` block with the trace's deadbands (report by exception). */
+  report?: boolean;
+  /** `forward.batchMaxWait` in ms (default the shipped 0). */
+  batchMaxWaitMs?: number;
+  /** `forward.compression` (default the shipped none). */
+  compression?: 'none' | 'zstd';
 }): Promise<IntersectionResult> {
+  const workload = opts.workload ?? 'counters';
   const payloadVersion = opts.payloadVersion ?? 1;
   const devices = opts.devices ?? 8;
   const registers = opts.registers ?? 20;
@@ -130,7 +155,24 @@ export async function measureIntersection(opts: {
   let daemon: TracedDaemon | null = null;
   try {
     const deviceFiles: Record<string, Record<string, unknown>> = {};
-    for (let d = 0; d < devices; d++) {
+    for (let d = 0; d < devices && workload === 'trace'; d++) {
+      // One trace per controller (its own seed), long enough for any window.
+      const trace = intersectionTrace(1000 + d, Math.ceil((opts.warmupMs + opts.durationMs + 120_000) / intervalMs));
+      const sim = await startModbusTcpSimulator({ units: { 1: { source: traceSource(trace) } }, stepMs: intervalMs });
+      sims.push(sim);
+      const deadbands = Object.fromEntries(trace.points.filter((p) => p.deadband > 0).map((p) => [p.name, { deadband: p.deadband }]));
+      deviceFiles[`signal-${String(d + 1).padStart(2, '0')}`] = {
+        type: 'modbus-tcp',
+        host: sim.host,
+        port: sim.port,
+        unitId: 1,
+        intervalMs,
+        timeoutMs: 500,
+        registers: trace.points.map((p) => ({ name: p.name, table: 'input', address: p.address, type: p.type, ...(p.scale !== undefined ? { scale: p.scale } : {}), ...(p.unit ? { unit: p.unit } : {}) })),
+        ...(opts.report ? { report: { deadband: 0, heartbeat: '60s', points: deadbands } } : {}),
+      };
+    }
+    for (let d = 0; d < devices && workload === 'counters'; d++) {
       // Counters, so every poll returns new values, as loop detectors and phase timers do.
       const dynamics = Array.from({ length: registers }, (_, i) => ({ table: 'holding' as const, address: i, kind: 'counter' as const, start: d * 1000 + i * 10 }));
       const sim = await startModbusTcpSimulator({ units: { 1: { dynamics } }, stepMs: intervalMs });
@@ -152,7 +194,7 @@ export async function measureIntersection(opts: {
       brokerUrls: [opts.broker.url],
       devices: deviceFiles,
       // The shipped defaults, not the test harness's fast health interval.
-      gateway: { health: { interval: `${opts.healthIntervalMs ?? 10_000}ms` }, log: { level: 'info' }, outbox: { durability, commitInterval: `${commitIntervalMs}ms` }, forward: { payloadVersion } },
+      gateway: { health: { interval: `${opts.healthIntervalMs ?? 10_000}ms` }, log: { level: 'info' }, outbox: { durability, commitInterval: `${commitIntervalMs}ms` }, forward: { payloadVersion, compression: opts.compression ?? 'none', ...(opts.batchMaxWaitMs !== undefined ? { batchMaxWait: `${opts.batchMaxWaitMs}ms` } : {}) } },
     });
 
     const tracker = new SeqTracker();
@@ -162,6 +204,8 @@ export async function measureIntersection(opts: {
     let inWindow = 0;
     const seenDevices = new Set<string>();
     const backlogSeries: number[] = [];
+    let wireBytes = 0;
+    const samples: Buffer[] = [];
     sub = await mqtt.connectAsync(opts.broker.url, { clientId: `bench-intersection-sub-${process.pid}`, clean: true, reconnectPeriod: 0 });
     sub.on('message', (topic, payload) => {
       const now = Date.now();
@@ -170,6 +214,10 @@ export async function measureIntersection(opts: {
           backlogSeries.push((JSON.parse(payload.toString('utf8')) as { outbox: { pendingReadings: number } }).outbox.pendingReadings);
         }
         return;
+      }
+      if (now >= window.from && now <= window.to) {
+        wireBytes += payload.length;
+        if (samples.length < 400) samples.push(Buffer.from(payload));
       }
       // The reference subscriber's parser: it expands v2 poll records into the readings they stand for.
       const parsed = parseBatch(payload, config.gatewayId, layouts);
@@ -257,7 +305,17 @@ export async function measureIntersection(opts: {
         : trace
           ? [trace.pwriteBytes / readings, 'strace-pwrite64' as const]
           : [(io1.wchar - io0.wchar) / readings, 'proc-io-wchar' as const];
+    const polledValues = devices * (workload === 'trace' ? 20 : registers) * ((to - from) / intervalMs);
+    const wireBytesPerValue = wireBytes / polledValues;
     return {
+      workload,
+      report: opts.report ?? false,
+      polledValues,
+      wireBytesPerValue,
+      diskBytesPerValue: (io1.writeBytes - io0.writeBytes) / polledValues,
+      sentFraction: inWindow / polledValues,
+      // Batches already compressed on the wire say nothing about what compressing them would do.
+      compression: (opts.compression ?? 'none') === 'none' ? compressionOf(samples, wireBytesPerValue) : {},
       devices,
       registersPerDevice: registers,
       intervalMs,
@@ -305,6 +363,31 @@ export async function measureIntersection(opts: {
 }
 
 const HERE = dirname(fileURLToPath(import.meta.url));
+
+/**
+ * What per-batch compression would make of the batches the window carried (each compressed on
+ * its own, as a publish would be): bytes per polled value scaled from the sample's ratio, and
+ * the gateway CPU it would cost per batch, measured here on the same machine.
+ */
+function compressionOf(samples: readonly Buffer[], wireBytesPerValue: number): Record<string, { wireBytesPerValue: number; usPerBatch: number }> {
+  const raw = samples.reduce((n, b) => n + b.length, 0);
+  if (raw === 0) return {};
+  const codecs: Record<string, (b: Buffer) => Buffer> = {
+    'deflate-6': (b) => zlib.deflateRawSync(b),
+    'brotli-4': (b) => zlib.brotliCompressSync(b, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 4 } }),
+    ...(typeof zlib.zstdCompressSync === 'function' ? { 'zstd-3': (b: Buffer) => zlib.zstdCompressSync(b) } : {}),
+  };
+  const out: Record<string, { wireBytesPerValue: number; usPerBatch: number }> = {};
+  for (const [name, compress] of Object.entries(codecs)) {
+    for (const b of samples.slice(0, 20)) compress(b); // warm
+    const t0 = performance.now();
+    let bytes = 0;
+    for (const b of samples) bytes += compress(b).length;
+    const us = ((performance.now() - t0) * 1000) / samples.length;
+    out[name] = { wireBytesPerValue: (wireBytesPerValue * bytes) / raw, usPerBatch: us };
+  }
+  return out;
+}
 
 /**
  * Warm-up before the intersection window in a full run. At this load the per-commit code (the

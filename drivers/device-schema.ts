@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { reportSchema } from '../gateway/report/rules.js';
 
 /** Names that end up in topics, payloads and file names: keep them plain. */
 export const idSchema = z
@@ -23,4 +24,5 @@ export const deviceBaseSchema = z.object({
   /** A disabled device is validated but not started. */
   enabled: z.boolean().default(true).describe('false: the file is validated but the device is not started (and a reload stops it). Default true.'),
   description: z.string().optional().describe('Free text for people (what and where the device is); not sent upstream.'),
+  report: reportSchema.optional(),
 });

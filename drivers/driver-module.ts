@@ -39,6 +39,11 @@ export interface DriverModule<S extends z.ZodType = z.ZodType> {
    * of a value its point cannot hold (checked before the command is journaled as accepted).
    */
   writablePoints?(device: z.output<S>): WritablePoint[];
+  /**
+   * The names of the points a device of this type reads, when the file declares them all
+   * (Modbus registers): the loader then refuses a `report.points` override naming no point.
+   */
+  pointNames?(device: z.output<S>): string[];
 }
 
 /**

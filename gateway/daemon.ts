@@ -18,6 +18,8 @@ import { buildHealth, type HealthReport } from './health.js';
 import { Outbox } from './outbox/outbox.js';
 import type { DropRecord } from './outbox/store.js';
 import { rowEncoder } from './payload/encode.js';
+import { ReportFilter } from './report/filter.js';
+import { reportStatePath, takeReportState, writeReportState } from './report/state-file.js';
 import type { Reading } from './model/reading.js';
 import { announcement, lineagePath, readLineage, writeLineage } from './outbox/lineage.js';
 
@@ -57,6 +59,8 @@ export class Daemon {
   readonly groupCommit: GroupCommit;
   readonly forwarder: Forwarder;
   readonly devices: DeviceSet;
+  /** Report by exception (devices with a `report:` block), between the drivers and the group commit. */
+  readonly report: ReportFilter;
   readonly configStanding: ConfigStanding;
   readonly commands: CommandChannel;
   private config: GatewayConfig;
@@ -127,6 +131,7 @@ export class Daemon {
       batchMaxWaitMs: g.forward.batchMaxWait,
       inflightWindow: g.forward.inflightWindow,
       payloadVersion: g.forward.payloadVersion,
+      compression: g.forward.compression,
       identity: processIdentity(g.gateway.site),
       // Commands come in on the same connection, through the forwarder's inbound bounds. The
       // handler does not wait for the device: the runner bounds what waits (MAX_IN_FLIGHT).
@@ -139,10 +144,19 @@ export class Daemon {
       },
       log: log.child({ component: 'forwarder' }),
     });
+    this.report = new ReportFilter(restoreReportState(reportStatePath(dirname(g.outbox.path)), log));
+    this.report.configure(config.devices);
     this.devices = new DeviceSet({
       log,
-      emit: (device, readings) => this.groupCommit.addMany(device, readings),
-      emitPacked: (device, readings) => this.groupCommit.addPacked(device, readings),
+      emit: (device, readings) => {
+        const send = this.report.readings(device, readings);
+        if (send.length > 0) this.groupCommit.addMany(device, send);
+      },
+      emitPacked: (device, readings) => {
+        const send = this.report.packed(device, readings);
+        if (send.runs.length > 0) this.groupCommit.addPacked(device, send.runs);
+        if (send.readings.length > 0) this.groupCommit.addMany(device, send.readings);
+      },
       stateDir: dirname(g.outbox.path),
       startTimeoutMs: g.drivers.startTimeout,
       stopTimeoutMs: g.drivers.stopTimeout,
@@ -262,6 +276,7 @@ export class Daemon {
       outbox: this.outbox.stats(now),
       forwarder,
       commit: this.groupCommit.stats(),
+      ...(this.report.active && { report: this.report.stats() }),
       devices: this.devices.statuses(),
       commands: this.commands.stats(),
       drainRatePerS: this.drainRatePerS,
@@ -306,6 +321,7 @@ export class Daemon {
     }
     for (const w of next.warnings) this.log.warn({ file: w.file, line: w.line, key: w.path }, `config warning: ${formatProblem(w)}`);
     const restartNeeded = changedSettings(RESTART_KEYS, this.config.gateway, next.gateway);
+    this.report.configure(next.devices);
     const applied = await this.devices.apply(next.devices);
     this.commands.update(next.devices);
     const g = next.gateway;
@@ -336,6 +352,14 @@ export class Daemon {
     await this.devices.stopAll();
     await this.commands.close();
     this.groupCommit.flush();
+    // After the last commit: what report-by-exception sent is now exactly what the outbox holds.
+    if (this.report.sentStates().size > 0) {
+      try {
+        writeReportState(reportStatePath(dirname(this.config.gateway.outbox.path)), this.report.sentStates());
+      } catch (err) {
+        this.log.warn({ err: (err as Error).message }, 'could not write the report-by-exception state; the first reading of every point is sent after the restart');
+      }
+    }
     await this.forwarder.stop();
     // After the last commit: the seq the next outbox would have to follow, exact on a clean stop.
     try {
@@ -345,6 +369,16 @@ export class Daemon {
     }
     this.outbox.close();
     this.log.info('stopped');
+  }
+}
+
+/** The state a clean stop left (report/state-file.ts); a file that cannot be used costs one reading per point, never the start. */
+function restoreReportState(path: string, log: Logger): ReturnType<typeof takeReportState> {
+  try {
+    return takeReportState(path);
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, 'report-by-exception state unusable; the first reading of every point is sent');
+    return null;
   }
 }
 

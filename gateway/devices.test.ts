@@ -66,6 +66,14 @@ describe('device set', () => {
     expect((await set.apply([withPassword('new-pass')])).restarted).toEqual(['cam']);
     await set.stopAll();
   });
+
+  it('keeps a device running when only its report: block changed (the core applies it, not the driver)', async () => {
+    const set = new DeviceSet({ log: pino({ level: 'silent' }), emit: () => {}, moduleFor: () => fakeModule('good', 'emits') });
+    const withReport = (deadband: number) => ({ ...device('plc', 'good'), report: { deadband } }) as unknown as DeviceConfig;
+    await set.apply([withReport(1)]);
+    expect((await set.apply([withReport(2)])).unchanged).toEqual(['plc']);
+    await set.stopAll();
+  });
 });
 
 /** A driver stuck in start() or stop(), still emitting from a timer it started before hanging. */

@@ -229,12 +229,15 @@ export class DeviceSet {
 }
 
 /**
- * Stable identity of a device's config: same key, same device, no restart on reload. A Secret
+ * Stable identity of a device's config: same key, same device, no restart on reload. `report` is
+ * left out: the core applies it outside the driver (gateway/report/), so a new deadband takes
+ * effect on reload without dropping the device's connection. A Secret
  * serialises as [redacted], so it is keyed by its fingerprint: a new password (inline, or a
  * rotated passwordFile read again by the reload) restarts the device.
  */
 function configKey(config: DeviceConfig): string {
-  return JSON.stringify(config, function (this: Record<string, unknown>, k: string, v: unknown) {
+  const { report: _report, ...driverConfig } = config;
+  return JSON.stringify(driverConfig, function (this: Record<string, unknown>, k: string, v: unknown) {
     const raw = this[k];
     if (raw instanceof Secret) return `secret:${raw.fingerprint()}`;
     return v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b))) : v;

@@ -2,6 +2,7 @@ import { getHeapStatistics } from 'node:v8';
 import type { DeviceStatus } from '../drivers/driver.js';
 import type { ForwarderStats } from './forwarder/forwarder.js';
 import type { GroupCommitStats } from './group-commit.js';
+import type { ReportStats } from './report/filter.js';
 import type { CommandStats } from './commands/channel.js';
 import type { OutboxStats } from './outbox/store.js';
 import type { ConfigStandingReport } from './config/standing.js';
@@ -62,6 +63,8 @@ export interface HealthReport {
   };
   /** The group commit between drivers and the outbox: readings waiting for the next window, commits, refusals. */
   commit: GroupCommitStats;
+  /** Report by exception (only when a device has a `report:` block): readings sent as changes, held back, sent as heartbeats, since start. */
+  report?: ReportStats;
   devices: Record<string, DeviceStatus & { type: string }>;
   /** The command channel: journal totals (durable) and what this process saw since start. */
   commands?: CommandStats;
@@ -93,6 +96,7 @@ export function buildHealth(input: {
   outbox: OutboxStats;
   forwarder: ForwarderStats;
   commit: GroupCommitStats;
+  report?: ReportStats;
   devices: HealthReport['devices'];
   commands?: CommandStats;
   drainRatePerS: number;
@@ -137,6 +141,7 @@ export function buildHealth(input: {
       },
     },
     commit: input.commit,
+    ...(input.report && { report: input.report }),
     devices: input.devices,
     ...(input.commands && { commands: input.commands }),
     process: { rssBytes: mem.rss, heapUsedBytes: mem.heapUsed },

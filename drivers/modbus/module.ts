@@ -10,6 +10,7 @@ export const modbusTcpDriver = {
   opens: (d) => [{ kind: 'tcp', host: d.host, port: d.port, what: 'Modbus TCP' }],
   loadAnswerCheck: async () => (await import('./answer-check.js')).checkModbusTcpAnswers,
   writablePoints: (d) => modbusWritablePoints(d.id, d.writes),
+  pointNames: (d) => d.registers.map((r) => r.name),
 } satisfies DriverModule<typeof modbusTcpDeviceSchema>;
 
 export const modbusRtuDriver = {
@@ -19,6 +20,7 @@ export const modbusRtuDriver = {
   checkDevices: checkRtuBuses,
   opens: (d) => [serialPortFile(d.port.path)],
   writablePoints: (d) => modbusWritablePoints(d.id, d.writes),
+  pointNames: (d) => d.registers.map((r) => r.name),
 } satisfies DriverModule<typeof modbusRtuDeviceSchema>;
 
 /** Modbus TCP and RTU, and `edge-gateway probe modbus` for both. */

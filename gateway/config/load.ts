@@ -3,7 +3,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Secret } from '../../drivers/kit/secret.js';
 import { basename, extname, join, relative, resolve, isAbsolute } from 'node:path';
 import type { z } from 'zod';
-import { deviceConfigSchema, driverModules, type DeviceConfig, type DriverModule } from '../../drivers/registry.js';
+import { deviceConfigSchema, driverModuleFor, driverModules, type DeviceConfig, type DriverModule } from '../../drivers/registry.js';
 import { redactUrl } from '../forwarder/broker-url.js';
 import { gatewayFileSchema, type GatewayFile } from './gateway-schema.js';
 import { readCommandKeys } from './command-keys.js';
@@ -155,6 +155,11 @@ function* loadSteps(dirArg: string, opts: LoadOptions = {}): Generator<Step, Gat
       problems.push({ file: file.rel, line: lineOf(file, ['id']), path: 'id', message: `device id "${device.id}" is already used by ${previous}` });
       continue;
     }
+    const unknownOverride = unknownReportPoints(device);
+    if (unknownOverride.length > 0) {
+      for (const name of unknownOverride) problems.push({ file: file.rel, line: lineOf(file, ['report', 'points', name]), path: formatPath(['report', 'points', name]), message: `no point named "${name}" in this device (report overrides name points of the device)` });
+      continue;
+    }
     deviceFiles[device.id] = file.rel;
     parsedDevices.set(file.rel, file);
     devices.push(device);
@@ -199,6 +204,15 @@ function writtenAs(raw: unknown, parsed: unknown, path = '', out: Record<string,
     for (const [k, v] of Object.entries(raw)) writtenAs(v, (parsed as Record<string, unknown>)[k], path ? `${path}.${k}` : k, out);
   }
   return out;
+}
+
+/** `report.points` keys that name no point of the device, for families that declare all their points. */
+function unknownReportPoints(device: DeviceConfig): string[] {
+  const overrides = Object.keys(device.report?.points ?? {});
+  const names = overrides.length > 0 ? (driverModuleFor(device.type) as DriverModule | undefined)?.pointNames?.(device as never) : undefined;
+  if (names === undefined) return [];
+  const known = new Set(names);
+  return overrides.filter((n) => !known.has(n));
 }
 
 /**

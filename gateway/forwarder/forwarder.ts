@@ -9,6 +9,7 @@ import { redactUrl, splitBrokerUrl } from './broker-url.js';
 import { InboundGuard, type InboundLimits, type InboundRoute, type InboundStats } from './inbound/inbound-guard.js';
 import type { PayloadVersion } from '../payload/encode.js';
 import { batchPayload } from '../payload/envelope.js';
+import { compressBatch, type Compression } from '../payload/compression.js';
 import { processIdentity, type WireIdentity } from './identity.js';
 import { statusPayload } from './status.js';
 import { topicForStream, type Topics } from './topics.js';
@@ -43,6 +44,8 @@ export interface ForwarderOptions {
   inflightWindow: number;
   /** Envelope version of batches without poll records (those are always v2). Default 1. */
   payloadVersion?: PayloadVersion;
+  /** Per-batch compression on the wire (payload/compression.ts); default none. */
+  compression?: Compression;
   /** Messages the gateway takes in (the command channel); none by default. */
   inbound?: InboundRoute;
   inboundLimits?: Partial<InboundLimits>;
@@ -255,7 +258,7 @@ export class Forwarder {
   private send(client: MqttClient, batch: ClaimedBatch): void {
     const o = this.opts;
     const batchId = `${this.bootId}-${++this.batchCounter}`;
-    const payload = batchPayload(o.gatewayId, o.outbox.id, batchId, batch, Date.now(), o.payloadVersion);
+    const payload = compressBatch(batchPayload(o.gatewayId, o.outbox.id, batchId, batch, Date.now(), o.payloadVersion), o.compression ?? 'none');
     const gen = this.generation;
     this.inflight++;
     client.publish(topicForStream(o.topics, batch.stream), payload, { qos: 1 }, (err) => {

@@ -243,6 +243,11 @@ export const healthPayloadSchema = z
     commit: z
       .object({ waiting: z.number().int(), commits: z.number().int(), failures: z.number().int(), outboxFull: z.boolean(), invalidTimestamps: z.number().int() })
       .strict(),
+    report: z
+      .object({ passed: z.number().int(), held: z.number().int(), heartbeats: z.number().int() })
+      .strict()
+      .optional()
+      .describe('report by exception, when a device has a report: block: readings sent as changes (or bad), held back, sent as heartbeats, since start'),
     devices: z.record(z.string(), deviceStatusSchema),
     commands: z
       .object({

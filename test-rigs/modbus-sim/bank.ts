@@ -15,10 +15,19 @@ export type Dynamic =
   | { table: 'holding' | 'input'; address: number; kind: 'counter'; start?: number }
   | { table: 'holding' | 'input'; address: number; kind: 'sine'; periodSteps: number; amplitude: number; center?: number };
 
+/**
+ * Registers a recorded or generated trace fills at each step (e.g. test-rigs/traces/): it
+ * writes raw words into the input table, like the dynamics, only from data instead of a formula.
+ */
+export interface RegisterSource {
+  apply(step: number, input: Uint16Array): void;
+}
+
 export interface UnitOptions {
   /** Addresses that exist per table (default 65536: everything). */
   size?: Partial<Record<ModbusTable, number>>;
   dynamics?: Dynamic[];
+  source?: RegisterSource;
 }
 
 export class UnitBank {
@@ -28,11 +37,13 @@ export class UnitBank {
   readonly discrete = new Uint8Array(65536);
   private readonly size: Record<ModbusTable, number>;
   private readonly dynamics: Dynamic[];
+  private readonly source: RegisterSource | undefined;
   private readonly clamps = new Map<number, number>();
 
   constructor(opts: UnitOptions = {}) {
     this.size = { holding: 65536, input: 65536, coil: 65536, discrete: 65536, ...opts.size };
     this.dynamics = opts.dynamics ?? [];
+    this.source = opts.source;
     this.applyStep(0);
   }
 
@@ -72,5 +83,6 @@ export class UnitBank {
           : Math.round((d.center ?? 0) + d.amplitude * Math.sin((2 * Math.PI * step) / d.periodSteps));
       this[d.table][d.address] = v & 0xffff;
     }
+    this.source?.apply(step, this.input);
   }
 }

@@ -1,3 +1,4 @@
+import { inflateBatch, MAX_INFLATED_BATCH_BYTES } from '../../gateway/payload/compression.js';
 import { z } from 'zod';
 import { canonicalJson } from './fingerprints.js';
 import type { SeqRange } from './range-set.js';
@@ -103,9 +104,16 @@ export type HealthPayload = z.infer<typeof healthSchema>;
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
 
+/** A batch is JSON, or JSON in one zstd frame (`forward.compression: zstd`, docs/payload.md#compression). */
 function parseJson(payload: Buffer): Parsed<unknown> {
+  let text: Buffer;
   try {
-    return { ok: true, value: JSON.parse(payload.toString('utf8')) };
+    text = inflateBatch(payload);
+  } catch (err) {
+    return { ok: false, reason: `a zstd frame that does not inflate (damaged, or over ${MAX_INFLATED_BATCH_BYTES} bytes): ${(err as Error).message}` };
+  }
+  try {
+    return { ok: true, value: JSON.parse(text.toString('utf8')) };
   } catch (err) {
     return { ok: false, reason: `not JSON: ${(err as Error).message}` };
   }

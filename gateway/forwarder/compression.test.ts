@@ -1,0 +1,48 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBroker, type BrokerFixture } from '../../test-rigs/broker/broker.js';
+import { TEST_TOPICS, testForwarderOptions } from '../../test-rigs/broker/forwarder-options.js';
+import { Outbox } from '../outbox/outbox.js';
+import { inflateBatch, isZstd } from '../payload/compression.js';
+import { rowEncoder } from '../payload/encode.js';
+import { Forwarder } from './forwarder.js';
+import { batchPayloadSchema } from './payload-schema.js';
+
+let broker: BrokerFixture;
+let dir: string;
+beforeAll(async () => {
+  broker = await startBroker();
+  dir = mkdtempSync(join(tmpdir(), 'forwarder-compression-'));
+});
+afterAll(async () => {
+  await broker?.dispose();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('forward.compression: zstd', () => {
+  it('publishes every batch as one zstd frame holding the documented JSON batch', async () => {
+    const outbox = new Outbox({ path: join(dir, 'z.db'), durability: 'normal', encoder: rowEncoder(1), rowMaxReadings: 50, retention: { maxBytes: 1e9, maxAgeMs: 1e9 } });
+    const payloads: Buffer[] = [];
+    const sub = await mqtt.connectAsync(broker.url, { clientId: `sub-${Math.random()}`, clean: true });
+    sub.on('message', (_t, p) => payloads.push(p));
+    await sub.subscribeAsync([TEST_TOPICS.telemetry], { qos: 1 });
+    const fwd = new Forwarder(testForwarderOptions(outbox, [broker.url], { compression: 'zstd' }));
+    fwd.start();
+    outbox.append('telemetry', Array.from({ length: 250 }, (_, i) => ({ device: 'd', point: 'p', value: i, quality: 'good' as const, ts: Date.now() })));
+    fwd.wake();
+    const deadline = Date.now() + 15_000;
+    while (outbox.stats().pendingReadings > 0 || payloads.length < 3) {
+      if (Date.now() > deadline) throw new Error('timed out');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await fwd.stop();
+    await sub.endAsync();
+    outbox.close();
+    expect(payloads.every(isZstd)).toBe(true);
+    const seqs = payloads.flatMap((p) => batchPayloadSchema.parse(JSON.parse(inflateBatch(p).toString('utf8'))).readings.map((r) => r.seq));
+    expect(seqs).toEqual(Array.from({ length: 250 }, (_, i) => i + 1));
+  }, 30_000);
+});

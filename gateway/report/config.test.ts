@@ -1,0 +1,46 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ConfigError, formatProblem, loadConfig } from '../config/load.js';
+
+/** The `report:` block as a technician writes it in a device file, through the real loader. */
+const EXAMPLE = join(import.meta.dirname, '../../config/examples/intersection');
+const FILE = 'devices/signal-controller.yaml';
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'report-config-'));
+  cpSync(EXAMPLE, dir, { recursive: true });
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+function withReport(block: string): void {
+  const text = readFileSync(join(dir, FILE), 'utf8').replace(/^report:\n(?:[ #].*\n)*/m, '');
+  writeFileSync(join(dir, FILE), `${text}${block}`);
+}
+
+function problems(): string[] {
+  try {
+    loadConfig(dir);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems.map(formatProblem);
+    throw err;
+  }
+  return [];
+}
+
+describe('report: in a device file', () => {
+  it('loads with durations in milliseconds and per-point overrides', () => {
+    withReport('report:\n  deadband: 0.5\n  heartbeat: 90s\n  points:\n    cabinet.temp: { deadbandPercent: 2, heartbeat: 2m }\n');
+    const device = loadConfig(dir).devices.find((d) => d.id === 'signal-controller')!;
+    expect(device.report).toEqual({ deadband: 0.5, heartbeat: 90_000, points: { 'cabinet.temp': { deadbandPercent: 2, heartbeat: 120_000 } } });
+  });
+
+  it('refuses an override naming no point of a Modbus device, and a bad value, with file and line', () => {
+    withReport('report:\n  heartbeat: 1h\n  points:\n    cabinet.tmp: { deadband: 1 }\n    det1.count: { deadband: -1 }\n');
+    const found = problems();
+    expect(found.some((p) => p.startsWith(`${FILE}:`) && p.includes('report.points.det1.count.deadband'))).toBe(true);
+    withReport('report:\n  heartbeat: 1h\n  points:\n    cabinet.tmp: { deadband: 1 }\n');
+    expect(problems()).toEqual([expect.stringMatching(new RegExp(`^${FILE}:\\d+: report\\.points\\.cabinet\\.tmp: no point named "cabinet.tmp"`))]);
+  });
+});
