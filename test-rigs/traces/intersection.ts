@@ -16,6 +16,7 @@
  * a controller would hold (the simulator writes them as they are; it never uses the driver's
  * encoder), and `points` says how a device file reads them.
  */
+import { seededRandom } from '../torture/seeded-random.js';
 
 export interface TracePoint {
   name: string;
@@ -39,18 +40,6 @@ export const intersectionPoints: readonly TracePoint[] = [
   { name: 'controller.mode', address: 15, type: 'uint16', deadband: 0 },
   ...Array.from({ length: 4 }, (_, i): TracePoint => ({ name: ['door.open', 'lamp.fault', 'detector.fault', 'comms.fault'][i]!, address: 16 + i, type: 'uint16', deadband: 0 })),
 ];
-
-/** mulberry32: small, fast, and the same sequence on every platform for a seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface Trace {
   readonly steps: number;
