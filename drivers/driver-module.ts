@@ -40,6 +40,12 @@ export interface DriverModule<S extends z.ZodType = z.ZodType> {
    */
   writablePoints?(device: z.output<S>): WritablePoint[];
   /**
+   * The driver sends its own `state` events on every transition (drivers/kit/device-state-log.ts,
+   * or the camera's own). Otherwise the core watches the driver's status and sends them
+   * (gateway/state-watch.ts), so every device's state reaches the central side.
+   */
+  emitsStateEvents?: boolean;
+  /**
    * The names of the points a device of this type reads, when the file declares them all
    * (Modbus registers): the loader then refuses a `report.points` override naming no point.
    */

@@ -9,6 +9,8 @@ import { ConfigStanding } from './config/standing.js';
 import { contained } from './contain.js';
 import { CommandChannel, outcomeAttrs } from './commands/channel.js';
 import { DeviceSet } from './devices.js';
+import { StateWatch } from './state-watch.js';
+import { driverModuleFor } from '../drivers/registry.js';
 import { Forwarder } from './forwarder/forwarder.js';
 import { DEFAULT_INBOUND_LIMITS } from './forwarder/inbound/inbound-guard.js';
 import { topicsFor, type Topics } from './forwarder/topics.js';
@@ -59,6 +61,7 @@ export class Daemon {
   readonly groupCommit: GroupCommit;
   readonly forwarder: Forwarder;
   readonly devices: DeviceSet;
+  private readonly stateWatch: StateWatch;
   /** Report by exception (devices with a `report:` block), between the drivers and the group commit. */
   readonly report: ReportFilter;
   readonly configStanding: ConfigStanding;
@@ -161,6 +164,12 @@ export class Daemon {
       startTimeoutMs: g.drivers.startTimeout,
       stopTimeoutMs: g.drivers.stopTimeout,
     });
+    // State events (ok/degraded/down, with the reason) for the families that do not send their own.
+    this.stateWatch = new StateWatch({
+      statuses: () => this.devices.statuses(),
+      reportsItself: (type) => driverModuleFor(type)?.emitsStateEvents === true,
+      emit: (device, readings) => this.groupCommit.addMany(device, readings),
+    });
     this.commands = new CommandChannel({
       gatewayId: g.gateway.id,
       stateDir: dirname(g.outbox.path),
@@ -207,6 +216,7 @@ export class Daemon {
     d.commands.start(config.devices);
     d.forwarder.start();
     await d.devices.apply(config.devices);
+    d.stateWatch.start();
     d.timers.push(setInterval(d.retentionTick, 1000));
     d.healthTimer = setInterval(d.healthTick, config.gateway.health.interval);
     return d;
@@ -349,6 +359,7 @@ export class Daemon {
     if (this.healthTimer) clearInterval(this.healthTimer);
     // Devices first: an output mid-pulse goes to its shutdown level, and the pulse's outcome is
     // committed with the final flush below.
+    this.stateWatch.stop();
     await this.devices.stopAll();
     await this.commands.close();
     this.groupCommit.flush();

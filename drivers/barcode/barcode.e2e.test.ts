@@ -80,9 +80,12 @@ describe('scanner and line sensor end to end (real daemon, real mosquitto, real 
       await scanner.write(scanFrame({ code: '4006381333932', terminator: '\r' }));
       await station.write(weatherLine({ tempC: 7.5, humidityPct: 90, windMs: 4, pressureHpa: 998.2 }) + '\r\n');
 
-      await sub.waitFor((s) => s.readings.filter((r) => r.device === 'lane-1-entry-scanner').length >= 2 && s.readings.some((r) => r.point === 'air.pressure'), 20_000);
-      const scans = sub.readings.filter((r) => r.device === 'lane-1-entry-scanner');
+      const scansOf = (rs: typeof sub.readings) => rs.filter((r) => r.device === 'lane-1-entry-scanner' && r.point === 'scan');
+      await sub.waitFor((s) => scansOf(s.readings).length >= 2 && s.readings.some((r) => r.point === 'air.pressure'), 20_000);
+      const scans = scansOf(sub.readings);
       expect(scans).toHaveLength(2);
+      // The scanner's state reaches the central side too (gateway/state-watch.ts).
+      await sub.waitFor((s) => s.readings.some((r) => r.device === 'lane-1-entry-scanner' && r.point === 'state' && r.value === 'ok'), 20_000);
       expect(scans[0]).toMatchObject({
         topic: 'events',
         kind: 'event',
@@ -91,7 +94,7 @@ describe('scanner and line sensor end to end (real daemon, real mosquitto, real 
         attrs: { site: 'P3', gate: 'north', lane: 1, direction: 'entry', symbology: 'ean13', valid: true },
       });
       expect(scans[1]).toMatchObject({ value: '4006381333932', attrs: { valid: false, invalidReason: 'ean13: bad check digit' } });
-      const weather = sub.readings.filter((r) => r.device === 'roof-weather');
+      const weather = sub.readings.filter((r) => r.device === 'roof-weather' && r.point !== 'state');
       expect(weather.map((r) => [r.topic, r.point, r.value, r.unit])).toEqual([
         ['telemetry', 'air.temp', 7.5, 'degC'],
         ['telemetry', 'air.pressure', 998.2, 'hPa'],

@@ -6,6 +6,7 @@ export const cameraDriver = {
   schema: cameraDeviceSchema,
   load: async () => (await import('./driver.js')).createCameraDriver,
   opens: cameraAddresses,
+  emitsStateEvents: true,
 } satisfies DriverModule<typeof cameraDeviceSchema>;
 
 /** The ports the camera's configured probes connect to; the snapshot URL names its own host. */

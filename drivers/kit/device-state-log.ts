@@ -1,8 +1,20 @@
 import type { Logger } from 'pino';
+import type { DriverReading } from '../../gateway/model/reading.js';
 import type { DeviceError, DeviceState, DeviceStatus, DriverContext } from '../driver.js';
 
 /** The point of a device's state events (docs/payload.md, "Device state events"). */
 export const STATE_POINT = 'state';
+
+/**
+ * The `state` event of a transition (docs/payload.md, "Device state events"): the new state, the
+ * previous one and the reason code. The one shape for every driver, whether it reports its own
+ * transitions (through DeviceStateLog) or the core watches its status (gateway/state-watch.ts).
+ */
+export function stateEvent(previous: DeviceState, next: DeviceState, error: { code: string; message: string } | null | undefined, ts: number): DriverReading {
+  const attrs: Record<string, string> = { previous, reason: next === 'ok' ? 'ok' : (error?.code ?? 'NO_ANSWER') };
+  if (next !== 'ok' && error?.message) attrs.message = error.message.slice(0, 300);
+  return { point: STATE_POINT, value: next, quality: 'good', ts, kind: 'event', attrs };
+}
 
 /**
  * A device's state and last error, on transitions only: a device that stays down must not write
@@ -52,9 +64,7 @@ export class DeviceStateLog {
       this.log.info(where, `${this.noun} ${next}`);
     }
     if (next === 'stopped') return;
-    const attrs: Record<string, string> = { previous: prev, reason: next === 'ok' ? 'ok' : (error?.code ?? 'NO_ANSWER') };
-    if (next !== 'ok' && error?.message) attrs.message = error.message.slice(0, 300);
-    this.emit([{ point: STATE_POINT, value: next, quality: 'good', ts: this.now(), kind: 'event', attrs }]);
+    this.emit([stateEvent(prev, next, error, this.now())]);
   }
 
   /** The driver's status() from this state, with copies so a caller cannot change the driver's own. */

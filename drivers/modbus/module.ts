@@ -11,6 +11,7 @@ export const modbusTcpDriver = {
   loadAnswerCheck: async () => (await import('./answer-check.js')).checkModbusTcpAnswers,
   writablePoints: (d) => modbusWritablePoints(d.id, d.writes),
   pointNames: (d) => d.registers.map((r) => r.name),
+  emitsStateEvents: true,
 } satisfies DriverModule<typeof modbusTcpDeviceSchema>;
 
 export const modbusRtuDriver = {
@@ -21,6 +22,7 @@ export const modbusRtuDriver = {
   opens: (d) => [serialPortFile(d.port.path)],
   writablePoints: (d) => modbusWritablePoints(d.id, d.writes),
   pointNames: (d) => d.registers.map((r) => r.name),
+  emitsStateEvents: true,
 } satisfies DriverModule<typeof modbusRtuDeviceSchema>;
 
 /** Modbus TCP and RTU, and `edge-gateway probe modbus` for both. */

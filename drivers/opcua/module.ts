@@ -12,6 +12,7 @@ export const opcuaDriver = {
     return [{ kind: 'tcp', host: hostname.replace(/^\[|\]$/g, ''), port: port === '' ? 4840 : Number(port), what: 'OPC-UA endpoint' }];
   },
   writablePoints: (d) => opcuaWritablePoints(d.id, d.writes),
+  emitsStateEvents: true,
 } satisfies DriverModule<typeof opcuaDeviceSchema>;
 
 export const opcuaFamily = { modules: [opcuaDriver] } as const satisfies DriverFamily;
