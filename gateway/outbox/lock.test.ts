@@ -40,9 +40,10 @@ describe('the outbox lock', () => {
 
   it('is dropped by the kernel when the holder is killed (SIGKILL leaves nothing stale)', async () => {
     const outbox = join(dir, 'b', 'outbox.db');
-    // Another process holding it, from the built module (as the daemon would).
+    // Another process holding it, from the built module (as the daemon would). The lock is kept
+    // referenced, as the daemon's stop closure keeps it: a collected connection closes and frees it.
     const built = join(import.meta.dirname, '../../dist/gateway/outbox/lock.js');
-    const script = `const { OutboxLock } = await import(${JSON.stringify(built)}); OutboxLock.acquire(${JSON.stringify(outbox)}); console.log('held'); setInterval(() => {}, 1000);`;
+    const script = `const { OutboxLock } = await import(${JSON.stringify(built)}); globalThis.held = OutboxLock.acquire(${JSON.stringify(outbox)}); console.log('held'); setInterval(() => {}, 1000);`;
     const holder = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
     try {
       const [line] = (await once(createInterface({ input: holder.stdout! }), 'line')) as [string];
