@@ -161,13 +161,8 @@ export async function measureIntersection(opts: {
       const sim = await startModbusTcpSimulator({ units: { 1: { source: traceSource(trace) } }, stepMs: intervalMs });
       sims.push(sim);
       const deadbands = Object.fromEntries(trace.points.filter((p) => p.deadband > 0).map((p) => [p.name, { deadband: p.deadband }]));
-      deviceFiles[`signal-${String(d + 1).padStart(2, '0')}`] = {
-        type: 'modbus-tcp',
-        host: sim.host,
-        port: sim.port,
-        unitId: 1,
-        intervalMs,
-        timeoutMs: 500,
+      deviceFiles[signalName(d)] = {
+        ...signalDevice(sim, intervalMs),
         registers: trace.points.map((p) => ({ name: p.name, table: 'input', address: p.address, type: p.type, ...(p.scale !== undefined ? { scale: p.scale } : {}), ...(p.unit ? { unit: p.unit } : {}) })),
         ...(opts.report ? { report: { deadband: 0, heartbeat: '60s', points: deadbands } } : {}),
       };
@@ -177,13 +172,8 @@ export async function measureIntersection(opts: {
       const dynamics = Array.from({ length: registers }, (_, i) => ({ table: 'holding' as const, address: i, kind: 'counter' as const, start: d * 1000 + i * 10 }));
       const sim = await startModbusTcpSimulator({ units: { 1: { dynamics } }, stepMs: intervalMs });
       sims.push(sim);
-      deviceFiles[`signal-${String(d + 1).padStart(2, '0')}`] = {
-        type: 'modbus-tcp',
-        host: sim.host,
-        port: sim.port,
-        unitId: 1,
-        intervalMs,
-        timeoutMs: 500,
+      deviceFiles[signalName(d)] = {
+        ...signalDevice(sim, intervalMs),
         registers: Array.from({ length: registers }, (_, i) => ({ name: `det.${i}`, address: i, type: 'uint16', unit: i % 2 === 0 ? 'count' : 'ms' })),
       };
     }
@@ -432,4 +422,13 @@ async function measureFloor(o: FloorConfig & { nodeArgs: string[]; warmupMs: num
     child.kill('SIGTERM');
     await once(child, 'exit').catch(() => undefined);
   }
+}
+
+/** One signal controller's device file, the part both workloads share (the register map is theirs). */
+function signalDevice(sim: { host: string; port: number }, intervalMs: number): Record<string, unknown> {
+  return { type: 'modbus-tcp', host: sim.host, port: sim.port, unitId: 1, intervalMs, timeoutMs: 500 };
+}
+
+function signalName(d: number): string {
+  return `signal-${String(d + 1).padStart(2, '0')}`;
 }

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { cameraPassword, type CameraDeviceConfig } from '../../drivers/camera/schema.js';
 import { jsonSchemas, payloadSchema, renderSchema } from './json-schema.js';
-import { ConfigError, formatProblem, loadConfig } from './load.js';
+import { formatProblem, loadConfig } from './load.js';
+import { configProblems } from '../../test-rigs/harness/config-problems.js';
 
 const EXAMPLE = join(import.meta.dirname, '../../config/examples/intersection');
 let dir: string;
@@ -14,15 +15,7 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-function problems(): string[] {
-  try {
-    loadConfig(dir);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems.map(formatProblem);
-    throw err;
-  }
-  throw new Error('expected the config to be invalid');
-}
+const problems = (): string[] => configProblems(dir);
 
 describe('config loading', () => {
   it('loads the shipped example into typed objects with defaults and units applied', () => {

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ClaimedBatch } from '../model/claimed-batch.js';
 import type { Reading } from '../model/reading.js';
-import { rowEncoder } from '../payload/encode.js';
 import { uncovered } from './kept-acked.js';
 import { Outbox, type OutboxOptions } from './outbox.js';
+import { openTestOutbox } from '../../test-rigs/outbox-fixture.js';
 
 let dir: string;
 beforeEach(() => {
@@ -17,17 +17,7 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 const T0 = 1_700_000_000_000;
 const MIN = 60_000;
 
-function open(extra: Partial<OutboxOptions> = {}): Outbox {
-  return new Outbox({
-    path: join(dir, 'outbox.db'),
-    durability: 'normal',
-    rowMaxReadings: 100,
-    encoder: rowEncoder(1),
-    retention: { maxBytes: 1e9, maxAgeMs: 86400e3 },
-    keepAcked: { maxAgeMs: 10 * MIN, maxBytes: 32e6 },
-    ...extra,
-  });
-}
+const open = (extra: Partial<OutboxOptions> = {}): Outbox => openTestOutbox(dir, { keepAcked: { maxAgeMs: 10 * MIN, maxBytes: 32e6 }, ...extra });
 
 function readings(n: number, kind?: 'event'): Reading[] {
   return Array.from({ length: n }, (_, i) => ({ device: 'dev', point: 'p', value: i, quality: 'good' as const, ts: T0 + i, kind }));

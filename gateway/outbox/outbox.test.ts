@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Reading } from '../model/reading.js';
 import { OutboxFullError } from '../model/outbox-full.js';
-import { rowEncoder } from '../payload/encode.js';
 import { Outbox, type OutboxOptions } from './outbox.js';
 import { SEQ_BLOCK, seqBlockFor } from './seq-reservation.js';
+import { openTestOutbox } from '../../test-rigs/outbox-fixture.js';
 
 let dir: string;
 beforeEach(() => {
@@ -15,16 +15,7 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 const GB = 1e9;
-function open(extra: Partial<OutboxOptions> = {}): Outbox {
-  return new Outbox({
-    path: join(dir, 'outbox.db'),
-    durability: 'normal',
-    rowMaxReadings: 100,
-    encoder: rowEncoder(1),
-    retention: { maxBytes: GB, maxAgeMs: 86400e3 },
-    ...extra,
-  });
-}
+const open = (extra: Partial<OutboxOptions> = {}): Outbox => openTestOutbox(dir, extra);
 
 function readings(n: number, point = 'p', kind?: 'event'): Reading[] {
   return Array.from({ length: n }, (_, i) => ({ device: 'dev', point, value: i, quality: 'good' as const, ts: 1_700_000_000_000 + i, kind }));

@@ -2,7 +2,8 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigError, formatProblem, loadConfig } from '../config/load.js';
+import { loadConfig } from '../config/load.js';
+import { configProblems } from '../../test-rigs/harness/config-problems.js';
 
 /** The `report:` block as a technician writes it in a device file, through the real loader. */
 const EXAMPLE = join(import.meta.dirname, '../../config/examples/intersection');
@@ -19,15 +20,7 @@ function withReport(block: string): void {
   writeFileSync(join(dir, FILE), `${text}${block}`);
 }
 
-function problems(): string[] {
-  try {
-    loadConfig(dir);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems.map(formatProblem);
-    throw err;
-  }
-  return [];
-}
+const problems = (): string[] => configProblems(dir);
 
 describe('report: in a device file', () => {
   it('loads with durations in milliseconds and per-point overrides', () => {
