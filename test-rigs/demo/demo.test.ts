@@ -27,7 +27,7 @@ it('npm run demo shows readings arriving with no gaps, through a broker outage',
   // Shown once each: the lines move on with the stream rather than repeating old readings.
   expect(new Set(all.map((m) => m[1])).size).toBe(all.length);
   const verdict = lines.find((l) => l.includes('→'))!;
-  expect(verdict).toMatch(/gaps 0, duplicates \d+, malformed 0 → OK: nothing lost/);
+  expect(verdict).toMatch(/gaps 0, duplicates \d+, malformed 0, [\d.]+ B\/reading on the wire → OK: nothing lost/);
   expect(Number(/received (\d+) readings/.exec(verdict)![1])).toBeGreaterThan(1000);
 }, 90_000);
 

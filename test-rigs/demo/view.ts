@@ -1,5 +1,5 @@
 import { RangeSet } from '../subscriber/range-set.js';
-import { parseStatus } from '../subscriber/payload.js';
+import { parseBatch, parseStatus, type LayoutLog } from '../subscriber/payload.js';
 
 /**
  * What the demo shows: the view from the central side of the broker. Everything on screen comes
@@ -71,6 +71,11 @@ export class DemoView {
   private duplicates = 0;
   private received = 0;
   private batches = 0;
+  /** Telemetry and events payload bytes as they came off the wire (compressed or not). */
+  private wireBytes = 0;
+  /** v2 layouts seen so far (a batch may refer to one an earlier batch carried). */
+  private readonly layouts: LayoutLog = new Map();
+  private lastMalformed = '';
   private readonly devices = new Map<string, DeviceRow>();
   private health: Health | null = null;
   private status = '?';
@@ -94,13 +99,20 @@ export class DemoView {
         this.status = parsed.ok ? parsed.value.state : payload.toString().slice(0, 40);
       }
       else if (kind === 'health') this.health = JSON.parse(payload.toString()) as Health;
-      else if (kind === 'telemetry' || kind === 'events') this.onBatch(JSON.parse(payload.toString()), kind);
-    } catch {
+      else if (kind === 'telemetry' || kind === 'events') {
+        // The reference parser, as a central system would use it: v1 or v2, plain or zstd.
+        const parsed = parseBatch(payload, this.info.gatewayId, this.layouts);
+        if (!parsed.ok) throw new Error(parsed.reason);
+        this.wireBytes += payload.length;
+        this.onBatch(parsed.value, kind);
+      }
+    } catch (err) {
       this.malformed++;
+      this.lastMalformed = `${topic}: ${(err as Error).message}`.slice(0, 200);
     }
   }
 
-  private onBatch(batch: { readings: { seq: number; device: string; point: string; value: unknown; unit?: string; quality: string; ts: number }[] }, kind: string): void {
+  private onBatch(batch: { readings: readonly { seq: number; device: string; point: string; value?: unknown; unit?: string; quality: string; ts: number }[] }, kind: string): void {
     this.batches++;
     for (const r of batch.readings) {
       this.received++;
@@ -137,7 +149,7 @@ export class DemoView {
     if (!tty) {
       process.stdout.write(
         `[demo] status=${this.status} received=${this.received} rate=${perS.toFixed(0)}/s seq=${this.seqs.min ?? '-'}..${this.seqs.max ?? '-'} ` +
-          `gaps=${this.gaps()} dup=${this.duplicates} queue=${h?.outbox.pendingReadings ?? '?'} devices=${[...this.devices.keys()].length}\n`,
+          `gaps=${this.gaps()} dup=${this.duplicates} queue=${h?.outbox.pendingReadings ?? '?'} devices=${[...this.devices.keys()].length} wire=${this.bytesPerReading()}\n`,
       );
       // A few of the readings that arrived since the last line, as a central system receives them.
       const fresh = this.recent.filter((r) => r.seq > this.shownUpTo);
@@ -154,7 +166,7 @@ export class DemoView {
     const statusText = this.status === 'online' ? c('32', 'online') : c('31', this.status);
     lines.push(
       `gateway ${statusText}   received ${c('1', String(this.received))} readings in ${this.batches} batches   ${c('1', perS.toFixed(0))} readings/s   ` +
-        `seq ${this.seqs.min ?? '-'}..${this.seqs.max ?? '-'}   gaps ${this.gaps() === 0 ? c('32', '0') : c('31', String(this.gaps()))}   duplicates ${this.duplicates}`,
+        `seq ${this.seqs.min ?? '-'}..${this.seqs.max ?? '-'}   gaps ${this.gaps() === 0 ? c('32', '0') : c('31', String(this.gaps()))}   duplicates ${this.duplicates}   on the wire ${this.bytesPerReading()}`,
     );
     if (h) {
       const age = h.outbox.oldestPendingMs === null ? '-' : `${(h.outbox.oldestPendingMs / 1000).toFixed(1)} s`;
@@ -189,14 +201,20 @@ export class DemoView {
     process.stdout.write(`\u001b[2J\u001b[H${lines.join('\n')}\n`);
   }
 
+  /** Payload bytes per reading received so far (the MQTT and TCP headers not counted). */
+  private bytesPerReading(): string {
+    return this.received === 0 ? '-' : `${(this.wireBytes / this.received).toFixed(1)} B/reading`;
+  }
+
   /** Final verdict: every sequence number from the first to the last arrived. */
   summary(exit: { code: number | null; signal: string | null }): boolean {
     const gaps = this.gaps();
     const ok = this.received > 0 && gaps === 0 && this.malformed === 0;
     process.stdout.write(
       `\n[demo] gateway exited (${exit.code ?? exit.signal}); received ${this.received} readings, seq ${this.seqs.min ?? '-'}..${this.seqs.max ?? '-'}, ` +
-        `gaps ${gaps}, duplicates ${this.duplicates}, malformed ${this.malformed} → ${ok ? 'OK: nothing lost' : 'PROBLEM'}\n`,
+        `gaps ${gaps}, duplicates ${this.duplicates}, malformed ${this.malformed}, ${this.bytesPerReading()} on the wire → ${ok ? 'OK: nothing lost' : 'PROBLEM'}\n`,
     );
+    if (this.lastMalformed) process.stdout.write(`[demo] last malformed message: ${this.lastMalformed}\n`);
     return ok;
   }
 }
