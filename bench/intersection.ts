@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { shippedDefaults } from './workload.js';
 import zlib from 'node:zlib';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -124,7 +125,7 @@ export async function measureIntersection(opts: {
   healthIntervalMs?: number;
   /** Command prefix the daemon is started through (bench/pi-class.ts: a cgroup). */
   wrapper?: string[];
-  /** `forward.payloadVersion` (default 1, the shipped default). */
+  /** `forward.payloadVersion` (default: the shipped default, read from the config schema). */
   payloadVersion?: 1 | 2;
   /** `outbox.commitInterval` in ms for the daemon and the floor's commit cadence (default: the shipped default). */
   commitIntervalMs?: number;
@@ -136,11 +137,13 @@ export async function measureIntersection(opts: {
   report?: boolean;
   /** `forward.batchMaxWait` in ms (default the shipped 0). */
   batchMaxWaitMs?: number;
-  /** `forward.compression` (default the shipped none). */
+  /** `forward.compression` (default: the shipped default, read from the config schema). */
   compression?: 'none' | 'zstd';
 }): Promise<IntersectionResult> {
   const workload = opts.workload ?? 'counters';
-  const payloadVersion = opts.payloadVersion ?? 1;
+  const shipped = shippedDefaults('mqtt://127.0.0.1').forward;
+  const payloadVersion = opts.payloadVersion ?? shipped.payloadVersion;
+  const compression = opts.compression ?? shipped.compression;
   const devices = opts.devices ?? 8;
   const registers = opts.registers ?? 20;
   const intervalMs = opts.intervalMs ?? 100;
@@ -184,7 +187,7 @@ export async function measureIntersection(opts: {
       brokerUrls: [opts.broker.url],
       devices: deviceFiles,
       // The shipped defaults, not the test harness's fast health interval.
-      gateway: { health: { interval: `${opts.healthIntervalMs ?? 10_000}ms` }, log: { level: 'info' }, outbox: { durability, commitInterval: `${commitIntervalMs}ms` }, forward: { payloadVersion, compression: opts.compression ?? 'none', ...(opts.batchMaxWaitMs !== undefined ? { batchMaxWait: `${opts.batchMaxWaitMs}ms` } : {}) } },
+      gateway: { health: { interval: `${opts.healthIntervalMs ?? 10_000}ms` }, log: { level: 'info' }, outbox: { durability, commitInterval: `${commitIntervalMs}ms` }, forward: { payloadVersion, compression, ...(opts.batchMaxWaitMs !== undefined ? { batchMaxWait: `${opts.batchMaxWaitMs}ms` } : {}) } },
     });
 
     const tracker = new SeqTracker();
@@ -305,7 +308,7 @@ export async function measureIntersection(opts: {
       diskBytesPerValue: (io1.writeBytes - io0.writeBytes) / polledValues,
       sentFraction: inWindow / polledValues,
       // Batches already compressed on the wire say nothing about what compressing them would do.
-      compression: (opts.compression ?? 'none') === 'none' ? compressionOf(samples, wireBytesPerValue) : {},
+      compression: compression === 'none' ? compressionOf(samples, wireBytesPerValue) : {},
       devices,
       registersPerDevice: registers,
       intervalMs,

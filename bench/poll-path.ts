@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import mqtt from 'mqtt';
+import { inflateBatch } from '../gateway/payload/compression.js';
 import type { BrokerFixture } from '../test-rigs/broker/broker.js';
 import { writeConfigDir } from '../test-rigs/harness/config-dir.js';
 import { RangeSet } from '../test-rigs/subscriber/range-set.js';
@@ -230,8 +231,10 @@ async function runOnce(opts: {
     sub = await mqtt.connectAsync(opts.broker.url, { clientId: `bench-pollpath-sub-${process.pid}`, clean: true, reconnectPeriod: 0 });
     // Scans the payload for seq and ts instead of JSON.parse: at a million values a second the
     // subscriber would otherwise need more CPU than the daemon it measures.
-    sub.on('message', (_topic, payload) => {
+    // Batches arrive as zstd frames by default (forward.compression): inflated first, as any consumer does.
+    sub.on('message', (_topic, wire) => {
       const now = Date.now();
+      const payload = inflateBatch(wire);
       let at = payload.indexOf(SEQ);
       let runFrom = -1;
       let prev = -1;

@@ -93,8 +93,10 @@ function parse(argv: string[]) {
       if (v.trim() !== '1' && v.trim() !== '2') throw new UsageError(`--pollpath-payload: payload versions are 1 and 2, got "${v}"`);
       return Number(v) as 1 | 2;
     }),
-    intersectionPayload: ((): 1 | 2 => {
-      const v = values['intersection-payload'] ?? '1';
+    // Unset: the shipped default (bench/intersection.ts reads it from the config schema).
+    intersectionPayload: ((): 1 | 2 | undefined => {
+      const v = values['intersection-payload'];
+      if (v === undefined) return undefined;
       if (v !== '1' && v !== '2') throw new UsageError(`--intersection-payload: payload versions are 1 and 2, got "${v}"`);
       return Number(v) as 1 | 2;
     })(),

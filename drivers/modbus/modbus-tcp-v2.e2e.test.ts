@@ -1,4 +1,5 @@
 import { writeFileSync, readFileSync } from 'node:fs';
+import { inflateBatch } from '../../gateway/payload/compression.js';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { parse, stringify } from 'yaml';
@@ -37,7 +38,8 @@ async function rawCollector(url: string, topic: string) {
   const client = await mqtt.connectAsync(url, { clientId: `raw-${process.pid}-${Math.random()}`, clean: true, reconnectPeriod: 0 });
   await client.subscribeAsync(topic, { qos: 1 });
   client.on('message', (_t, payload) => {
-    const json = JSON.parse(payload.toString('utf8')) as unknown;
+    // zstd frames by default (forward.compression); inflated as docs/payload.md says.
+    const json = JSON.parse(inflateBatch(payload).toString('utf8')) as unknown;
     const parsed = anyBatchPayloadSchema.safeParse(json);
     if (!parsed.success) problems.push(parsed.error.message.slice(0, 300));
     else problems.push(...checkBatchInvariants(parsed.data));

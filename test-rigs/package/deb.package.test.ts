@@ -20,6 +20,8 @@ import { startSubscriber, type Subscriber } from '../subscriber/subscriber.js';
 const ROOT = join(import.meta.dirname, '../..');
 const DEB_DIR = process.env.EDGE_GATEWAY_DEB_DIR ?? join(ROOT, 'build/deb');
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+/** An earlier release line than this package (postinst treats upgrades from before 0.2.0 apart). */
+const OLD_VERSION = '0.1.0+pkgtest0';
 const DEB = { amd64: join(DEB_DIR, `edge-gateway_${VERSION}_amd64.deb`), arm64: join(DEB_DIR, `edge-gateway_${VERSION}_arm64.deb`) };
 // What the unit passes (systemd/edge-gateway.service): the packaged daemon runs as deployed.
 const NODE_OPTIONS = '--max-old-space-size=192 --max-semi-space-size=1';
@@ -99,7 +101,7 @@ describe('package contents', () => {
 });
 
 describe('amd64 .deb installed on this host', () => {
-  let upgradeDeb: string;
+  let oldDeb: string;
   let sub: Subscriber | undefined;
   let gw: GatewayProcess | undefined;
 
@@ -107,14 +109,16 @@ describe('amd64 .deb installed on this host', () => {
     if (installedVersion() !== null || existsSync('/opt/edge-gateway')) {
       throw new Error('edge-gateway is already installed here (dpkg or /opt/edge-gateway): this test installs and purges for real, so it refuses');
     }
-    // "A rebuilt package with a higher version": the same build, repacked as <version>+pkgtest1.
-    const tree = join(scratch, 'upgrade');
+    // "An install of 0.1.x, upgraded to this package": the same build, repacked as OLD_VERSION,
+    // installed first. 0.1.x matters: postinst tells an upgrade from before 0.2.0 that the wire
+    // defaults changed.
+    const tree = join(scratch, 'old');
     sh('dpkg-deb', ['-R', DEB.amd64, tree]);
     const control = join(tree, 'DEBIAN/control');
-    writeFileSync(control, readFileSync(control, 'utf8').replace(/^Version: .*$/m, `Version: ${VERSION}+pkgtest1`));
-    upgradeDeb = join(scratch, `edge-gateway_${VERSION}+pkgtest1_amd64.deb`);
+    writeFileSync(control, readFileSync(control, 'utf8').replace(/^Version: .*$/m, `Version: ${OLD_VERSION}`));
+    oldDeb = join(scratch, `edge-gateway_${OLD_VERSION}_amd64.deb`);
     // gzip -1: this package only lives for the test; xz would cost minutes of CPU.
-    sh('dpkg-deb', ['--root-owner-group', '-Zgzip', '-z1', '-b', tree, upgradeDeb]);
+    sh('dpkg-deb', ['--root-owner-group', '-Zgzip', '-z1', '-b', tree, oldDeb]);
   });
 
   afterAll(async () => {
@@ -127,10 +131,10 @@ describe('amd64 .deb installed on this host', () => {
 
   it('installs, runs with no gap, upgrades under a backlog without loss, removes and purges', async () => {
     const t0 = Date.now();
-    const installLog = sh('apt-get', ['install', '-y', '--no-install-recommends', DEB.amd64]);
+    const installLog = sh('apt-get', ['install', '-y', '--no-install-recommends', oldDeb]);
     const installMs = Date.now() - t0;
-    console.log(`apt install of ${DEB.amd64}: ${(installMs / 1000).toFixed(1)} s`);
-    expect(installedVersion()).toBe(VERSION);
+    console.log(`apt install of ${oldDeb}: ${(installMs / 1000).toFixed(1)} s`);
+    expect(installedVersion()).toBe(OLD_VERSION);
     expect(installLog).toContain('systemd is not running here');
     expect(hasUser('edge-gateway')).toBe(true);
     // Technicians' group (control socket only), apart from the group that reads the secrets.
@@ -168,8 +172,10 @@ describe('amd64 .deb installed on this host', () => {
     await broker.stop();
     await new Promise((r) => setTimeout(r, 3000));
     expect(pendingReadings(config.outboxPath)).toBeGreaterThan(0);
-    const upgradeLog = sh('apt-get', ['install', '-y', '--no-install-recommends', upgradeDeb]);
-    expect(installedVersion()).toBe(`${VERSION}+pkgtest1`);
+    const upgradeLog = sh('apt-get', ['install', '-y', '--no-install-recommends', DEB.amd64]);
+    expect(installedVersion()).toBe(VERSION);
+    // The technician's gateway.yaml chooses no payload: the upgrade says the defaults changed.
+    expect(upgradeLog).toContain('notice: from 0.2.0 telemetry is sent as payload v2 compressed with zstd by default');
     // No systemd here: prerm stopped the old daemon it found through the outbox lock (no old code
     // left running), and postinst says how to run the new one by hand.
     expect(upgradeLog).toContain(`stopping the gateway daemon running outside systemd (pid ${gw.pid})`);
