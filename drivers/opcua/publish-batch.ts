@@ -15,8 +15,9 @@ import type { OpcuaItemConfig } from './schema.js';
  * readings collected until the next microtask are exactly one publish response's. The points
  * (each item's point and unit) are compiled once per device config; a publish carries only the
  * items that changed, so a record's layout is the subset that changed with that timestamp
- * (cached per subset). Values keep their own source timestamps: items sampled at different
- * instants are different records, never one record with a borrowed `ts`.
+ * (cached per subset, at most 256 per device: past that, new subsets go as plain readings).
+ * Values keep their own source timestamps: items sampled at different instants are different
+ * records, never one record with a borrowed `ts`.
  */
 export class PublishBatch {
   private readonly emitter: PackingEmitter;
