@@ -23,11 +23,12 @@ type SessionState = 'disconnected' | 'connecting' | 'connected' | 'reconnecting'
 
 /**
  * OPC-UA driver: one client, session and subscription per device; each monitored item's data
- * changes become telemetry readings, handed over per publish response (publish-batch.ts). This file builds the session and subscription and keeps
+ * changes become telemetry readings. This file builds the session and subscription and keeps
  * status, with the kit's state log like every driver; the rest has its own module: loading
  * node-opcua (library.ts), the shared certificate store (certificate-cache.ts), the user identity
  * (credentials.ts), one monitored item (monitored-items.ts), reconnecting with the kit's backoff
- * (session-loop.ts) and noticing a subscription that went silent (stall-watchdog.ts).
+ * (session-loop.ts), noticing a subscription that went silent (stall-watchdog.ts) and handing a
+ * publish response's readings over together, good values packed (publish-batch.ts).
  */
 export function createOpcuaDriver(config: OpcuaDeviceConfig, ctx: DriverContext): Driver {
   return new OpcuaDriver(config, ctx);
