@@ -39,7 +39,7 @@ export class PackingEmitter {
   }
 
   /** The readings as alternating packed and plain parts, in the order described above. */
-  split(readings: readonly DriverReading[]): Part[] {
+  private split(readings: readonly DriverReading[]): Part[] {
     const parts: Part[] = [];
     const addRun = (run: PackedReadings) => {
       const last = parts.at(-1);
@@ -83,7 +83,7 @@ export class PackingEmitter {
   }
 }
 
-export type Part = { packed: PackedReadings[]; plain?: undefined } | { plain: DriverReading[]; packed?: undefined };
+type Part = { packed: PackedReadings[]; plain?: undefined } | { plain: DriverReading[]; packed?: undefined };
 
 /** A good, finite number or boolean sample with nothing a poll record cannot carry. */
 export function packable(r: DriverReading): boolean {
