@@ -46,10 +46,12 @@ export interface DriverModule<S extends z.ZodType = z.ZodType> {
    */
   emitsStateEvents?: boolean;
   /**
-   * The names of the points a device of this type reads, when the file declares them all
-   * (Modbus registers): the loader then refuses a `report.points` override naming no point.
+   * The names of the points a device of this type reports, as its file declares them (Modbus
+   * registers, OPC-UA items, a line's fields, GPIO inputs' interval points...). Every device file
+   * may have a `report:` block, so every family answers: the config loader refuses a
+   * `report.points` override that names none of these (a typo would silently not filter).
    */
-  pointNames?(device: z.output<S>): string[];
+  pointNames(device: z.output<S>): string[];
 }
 
 /**

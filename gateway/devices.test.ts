@@ -13,6 +13,7 @@ function fakeModule(type: string, behaviour: 'emits' | 'throws-on-start' | 'thro
     type,
     schema: z.object({}),
     opens: () => [],
+    pointNames: () => [],
     load: async () => (_config: unknown, ctx: DriverContext): Driver => {
       let timer: NodeJS.Timeout | undefined;
       return {
@@ -82,6 +83,7 @@ function hungModule(type: string, hangs: 'start' | 'stop', emitting: { timers: N
     type,
     schema: z.object({}),
     opens: () => [],
+    pointNames: () => [],
     load: async () => (_config: unknown, ctx: DriverContext): Driver => ({
       start() {
         emitting.timers.push(setInterval(() => ctx.emit([{ point: 'p', value: 1, quality: 'good', ts: Date.now() }]), 5));

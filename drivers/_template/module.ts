@@ -12,6 +12,8 @@ export const templateDriver = {
   load: async () => (await import('./driver.js')).createTemplateDriver,
   // Every file or address the driver opens, so `edge-gateway doctor` checks it.
   opens: (d) => [{ kind: 'file', path: d.path, access: 'read', what: 'value file', group: 'root', missingHint: 'does the device expose this file?' }],
+  // The points its readings name, so a `report.points` override naming another is refused.
+  pointNames: (d) => [d.point],
   emitsStateEvents: true,
 } satisfies DriverModule<typeof templateDeviceSchema>;
 

@@ -6,6 +6,7 @@ export const barcodeSerialDriver = {
   schema: barcodeSerialDeviceSchema,
   load: async () => (await import('./serial-driver.js')).createBarcodeSerialDriver,
   opens: (d) => [serialPortFile(d.port.path)],
+  pointNames: (d) => [d.point],
 } satisfies DriverModule<typeof barcodeSerialDeviceSchema>;
 
 export const barcodeEvdevDriver = {
@@ -15,6 +16,7 @@ export const barcodeEvdevDriver = {
   opens: (d) => [
     { kind: 'file', path: d.path, access: 'read', what: 'input device', group: 'input', missingHint: 'is the scanner plugged in? list candidates with: ls -l /dev/input/by-id/' },
   ],
+  pointNames: (d) => [d.point],
 } satisfies DriverModule<typeof barcodeEvdevDeviceSchema>;
 
 /** Barcode scanners on a serial line or an input device. */

@@ -1,11 +1,13 @@
 import type { DeviceAddress, DriverFamily, DriverModule } from '../driver-module.js';
-import { cameraDeviceSchema, type CameraDeviceConfig } from './schema.js';
+import { cameraDeviceSchema, probeNames, type CameraDeviceConfig } from './schema.js';
 
 export const cameraDriver = {
   type: 'camera',
   schema: cameraDeviceSchema,
   load: async () => (await import('./driver.js')).createCameraDriver,
   opens: cameraAddresses,
+  // `state` (telemetry every round, an event on change), the configured probes' latency, firmware events.
+  pointNames: (d) => ['state', 'firmware', ...probeNames.filter((p) => d.probes[p] !== undefined).map((p) => `latency.${p}`)],
   emitsStateEvents: true,
 } satisfies DriverModule<typeof cameraDeviceSchema>;
 

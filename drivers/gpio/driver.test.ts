@@ -1,6 +1,9 @@
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FakeGpio } from '../../test-rigs/fake-gpio/fake-pins.js';
+import { recordingContext } from '../../test-rigs/driver-contract.js';
+import { pollRecords, publishedBatch } from '../../test-rigs/v2-batch.js';
+import { encodeReading } from '../../gateway/payload/encode.js';
 import type { DriverReading } from '../../gateway/model/reading.js';
 import type { Driver, DriverContext } from '../driver.js';
 import { gpioDriverFactory } from './driver.js';
@@ -178,6 +181,64 @@ describe('gpio duration inputs (occupancy)', () => {
     expect(readings).toHaveLength(n);
     expect(gpio.claimed(23)).toBe(false);
     expect(driver!.status().state).toBe('stopped');
+  });
+});
+
+describe('gpio interval readings handed over packed', () => {
+  /** Two vehicles and some presence per interval over six intervals, a fault in the third; returns the driver's emits. */
+  async function run(packed: boolean) {
+    vi.setSystemTime(T0);
+    const pins = new FakeGpio();
+    const rec = recordingContext('cabinet-io', { packed });
+    const cfg = gpioDeviceSchema.parse({
+      id: 'cabinet-io',
+      type: 'gpio',
+      inputs: [
+        { name: 'loop1', pin: 17, mode: 'counter', debounceMs: 0, intervalMs: 5_000 },
+        { name: 'bay', pin: 23, mode: 'duration', debounceMs: 0, intervalMs: 5_000 },
+        { name: 'door', pin: 5, debounceMs: 0 },
+      ],
+    });
+    const d = gpioDriverFactory({ pinSource: pins, reconcileMs: 1000, retryMs: 2000 })(cfg, rec.ctx);
+    await d.start();
+    for (let i = 0; i < 6; i++) {
+      if (i === 2) pins.breakAll();
+      if (i === 3) pins.heal();
+      for (let v = 0; v < 2; v++) {
+        pins.set(17, 1);
+        pins.set(23, 1);
+        await vi.advanceTimersByTimeAsync(700);
+        pins.set(17, 0);
+        await vi.advanceTimersByTimeAsync(300);
+        pins.set(23, 0);
+      }
+      pins.set(5, i % 2 === 0 ? 0 : 1);
+      await vi.advanceTimersByTimeAsync(3_000);
+    }
+    await d.stop();
+    return rec;
+  }
+
+  it('gives the same readings as the plain path, the good full intervals as v2 poll records', async () => {
+    const plain = await run(false);
+    const packed = await run(true);
+    const wire = (rec: typeof plain) => rec.readings().map((r) => encodeReading({ ...r, device: 'cabinet-io' }, 1, false));
+    expect(plain.packedBatches()).toBe(0);
+    expect(wire(packed)).toEqual(wire(plain));
+    expect(packed.packedBatches()).toBeGreaterThan(0);
+
+    const v2 = publishedBatch(packed.committed(), 2);
+    const layouts = v2.raw.layouts ?? {};
+    const records = pollRecords(v2).map((r) => ({ points: layouts[r.layout as string]!.points, values: r.values }));
+    // Every good, whole interval of both inputs is a record; a first or last partial interval, a
+    // bad or uncertain one and the door's events are plain readings.
+    const goodWhole = plain.readings().filter((r) => r.quality === 'good' && r.kind === 'telemetry' && r.attrs === undefined);
+    expect(records.flatMap((r) => r.points)).toEqual(goodWhole.map((r) => r.point));
+    expect(records.flatMap((r) => r.values)).toEqual(goodWhole.map((r) => r.value));
+    expect(records.filter((r) => r.points[0] === 'loop1.count').length).toBeGreaterThanOrEqual(2);
+    expect(['bad', 'uncertain'].every((q) => plain.readings().some((r) => r.point === 'loop1.count' && r.quality === q))).toBe(true);
+    expect(Object.values(layouts).find((l) => l.points[0] === 'bay.activeMs')?.units).toEqual(['ms', '%']);
+    expect(v2.readings).toEqual(publishedBatch(packed.committed(), 1).readings);
   });
 });
 

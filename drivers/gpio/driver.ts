@@ -6,7 +6,9 @@ import { GpioOutput } from './output.js';
 import { WriteRefused, type WriteRequest, type WriteResult } from '../writable-point.js';
 import { onoffPinSource } from './onoff-source.js';
 import type { PinSource } from './pin-source.js';
-import type { GpioDeviceConfig } from './schema.js';
+import { PackingEmitter } from '../kit/packing-emitter.js';
+import { PointSet } from '../kit/point-set.js';
+import { inputPoints, type GpioDeviceConfig } from './schema.js';
 
 export interface GpioDriverOptions {
   /** Hardware access; default onoff on /sys/class/gpio. Tests pass test-rigs/fake-gpio. */
@@ -49,9 +51,12 @@ class GpioDriver implements Driver {
     this.reconcileMs = options.reconcileMs ?? 5_000;
     this.retryMs = options.retryMs ?? 30_000;
     this.source = options.pinSource ?? null;
+    // An interval's good counts go to the core packed (payload v2 poll records); events, bad and
+    // partial intervals (which carry attrs.intervalMs) as reading objects.
+    const emitter = new PackingEmitter(new PointSet(cfg.inputs.flatMap(inputPoints)), ctx);
     const hooks = {
       emit: (r: Parameters<DriverContext['emit']>[0]) => {
-        if (this.running) ctx.emit(r);
+        if (this.running) emitter.emit(r);
       },
       alive: (ts: number) => {
         this.lastGoodTs = Math.max(this.lastGoodTs ?? 0, ts);

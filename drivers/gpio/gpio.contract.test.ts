@@ -13,10 +13,12 @@ driverContractSuite('gpio', async () => {
     inputs: [
       { name: 'loop1', pin: 17, mode: 'counter', debounceMs: 0, intervalMs: 100 },
       { name: 'door', pin: 5, activeLow: true, debounceMs: 5 },
+      { name: 'bay', pin: 6, mode: 'duration', debounceMs: 0, intervalMs: 100 },
     ],
   });
   return {
     create: (ctx) => gpioDriverFactory({ pinSource: gpio, reconcileMs: 50, retryMs: 200 })(cfg, ctx),
+    emitsPacked: true,
     async healthy() {
       gpio.heal();
       pulses ??= setInterval(() => gpio.set(17, gpio.level(17) === 1 ? 0 : 1), 20);

@@ -2,8 +2,9 @@ import type { Logger } from 'pino';
 import type { DriverReading, Quality } from '../../gateway/model/reading.js';
 import { Debouncer, type Clock, type Instant } from './debounce.js';
 import { GpioError, gpioErrorFromErrno } from './errors.js';
+import type { DeclaredPoint } from '../kit/point-set.js';
 import type { Level, PinHandle, PinSource } from './pin-source.js';
-import { DEFAULT_INTERVAL_MS, effectiveEdge, type Edge, type GpioInputConfig } from './schema.js';
+import { DEFAULT_INTERVAL_MS, effectiveEdge, inputPoints, type Edge, type GpioInputConfig } from './schema.js';
 
 export interface InputHooks {
   emit(readings: DriverReading[]): void;
@@ -24,6 +25,8 @@ export interface InputHooks {
 export class GpioInput {
   readonly edge: Edge;
   readonly intervalMs: number;
+  /** The two points of an interval report (schema.ts says which). */
+  private readonly intervalPoints: DeclaredPoint[];
   private handle: PinHandle | null = null;
   private debouncer: Debouncer | null = null;
   private intervalTimer: NodeJS.Timeout | null = null;
@@ -49,6 +52,7 @@ export class GpioInput {
   ) {
     this.edge = effectiveEdge(cfg);
     this.intervalMs = cfg.intervalMs ?? DEFAULT_INTERVAL_MS;
+    this.intervalPoints = inputPoints(cfg);
   }
 
   get rawEdges(): number {
@@ -193,11 +197,10 @@ export class GpioInput {
     const attrs = partial ? { attrs: { intervalMs: Math.round(lengthMs) } } : {};
     const value = (v: number) => (quality === 'bad' ? null : v);
     const base = { quality, ts: end.wall, kind: 'telemetry' as const, ...attrs };
+    const [first, second] = this.intervalPoints;
+    const reading = (p: DeclaredPoint, v: number): DriverReading => ({ point: p.name, value: value(v), ...(p.unit !== undefined ? { unit: p.unit } : {}), ...base });
     if (this.cfg.mode === 'counter') {
-      this.hooks.emit([
-        { point: `${this.cfg.name}.count`, value: value(this.count), ...base },
-        { point: `${this.cfg.name}.total`, value: value(this.total), ...base },
-      ]);
+      this.hooks.emit([reading(first!, this.count), reading(second!, this.total)]);
     } else {
       if (this.activeSince !== null) {
         this.activeMs += Math.max(0, end.mono - this.activeSince);
@@ -205,10 +208,7 @@ export class GpioInput {
       }
       const activeMs = Math.min(Math.round(this.activeMs), Math.round(lengthMs));
       const occupancy = lengthMs > 0 ? Math.round((activeMs / lengthMs) * 1000) / 10 : 0;
-      this.hooks.emit([
-        { point: `${this.cfg.name}.activeMs`, value: value(activeMs), unit: 'ms', ...base },
-        { point: `${this.cfg.name}.occupancy`, value: value(occupancy), unit: '%', ...base },
-      ]);
+      this.hooks.emit([reading(first!, activeMs), reading(second!, occupancy)]);
     }
     this.count = 0;
     this.activeMs = 0;

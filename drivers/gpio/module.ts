@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { actionsOf } from '../writable-point.js';
 import type { DriverFamily, DriverModule } from '../driver-module.js';
-import { gpioDeviceSchema } from './schema.js';
+import { gpioDeviceSchema, inputPoints } from './schema.js';
 
 export const gpioDriver = {
   type: 'gpio',
@@ -20,6 +20,7 @@ export const gpioDriver = {
       ...(o.pulse && { pulse: o.pulse }),
       valueType: 'boolean',
     })),
+  pointNames: (d) => d.inputs.flatMap(inputPoints).map((p) => p.name),
 } satisfies DriverModule<typeof gpioDeviceSchema>;
 
 export const gpioFamily = { modules: [gpioDriver] } as const satisfies DriverFamily;

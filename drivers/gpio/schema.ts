@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { deviceBaseSchema, pointNameSchema } from '../device-schema.js';
+import type { DeclaredPoint } from '../kit/point-set.js';
 import { pulseBoundsSchema, writablePolicySchema } from '../writable-point.js';
 
 export const GPIO_SYSFS_ROOT = '/sys/class/gpio';
@@ -97,3 +98,22 @@ export function effectiveEdge(input: GpioInputConfig): Edge {
 }
 
 export const DEFAULT_INTERVAL_MS = 60_000;
+
+/**
+ * The points an input reports, with their units: a counter `<name>.count` and `.total`, a
+ * duration input `<name>.activeMs` (ms) and `.occupancy` (%), each per interval in this order;
+ * a state input its own name (events).
+ */
+export function inputPoints(input: Pick<GpioInputConfig, 'name' | 'mode'>): DeclaredPoint[] {
+  switch (input.mode) {
+    case 'counter':
+      return [{ name: `${input.name}.count` }, { name: `${input.name}.total` }];
+    case 'duration':
+      return [
+        { name: `${input.name}.activeMs`, unit: 'ms' },
+        { name: `${input.name}.occupancy`, unit: '%' },
+      ];
+    case 'state':
+      return [{ name: input.name }];
+  }
+}

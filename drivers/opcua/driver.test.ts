@@ -7,6 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXTRA_NAMESPACES, OpcuaTestServer, freeLoopbackPort } from '../../test-rigs/opcua-server/server.js';
 import type { DriverReading } from '../../gateway/model/reading.js';
 import { readSecretFiles } from '../../gateway/config/secret-files.js';
+import { encodeReading } from '../../gateway/payload/encode.js';
+import { recordingContext } from '../../test-rigs/driver-contract.js';
+import { pollRecords, publishedBatch } from '../../test-rigs/v2-batch.js';
 import type { Driver, DriverContext } from '../driver.js';
 import { WriteRefused } from '../writable-point.js';
 import { createOpcuaDriver } from './driver.js';
@@ -176,6 +179,50 @@ describe('opcua driver against a real node-opcua server', () => {
     expect(h.readings.length).toBe(n);
     expect(d.status().state).toBe('stopped');
     expect(h.logText()).not.toContain(USER.password);
+  });
+
+  it('hands good values over packed: the same readings a context without emitPacked gets, as v2 poll records per source timestamp', async () => {
+    // Two clients on one server at once: every sample both saw has the same source timestamp,
+    // so each (point, ts) must read the same, byte for byte on the wire, on both paths.
+    const cfg = device({
+      items: [
+        { nodeId: 'ns=1;s=Counter', point: 'counter', unit: '{ticks}', samplingIntervalMs: 50 },
+        { nodeId: 'ns=1;s=Flag', point: 'flag', samplingIntervalMs: 50 },
+        { nodeId: 'ns=1;s=Faulty', point: 'faulty', samplingIntervalMs: 50 },
+      ],
+    });
+    const packed = recordingContext('plc-1', { packed: true });
+    const plain = recordingContext('plc-1');
+    const dp = start(cfg, { ctx: packed.ctx, readings: [], logText: () => '' });
+    const dq = start(cfg, { ctx: plain.ctx, readings: [], logText: () => '' });
+    server.setFaultyStatus('uncertain');
+    await Promise.all([dp.start(), dq.start()]);
+    const key = (r: DriverReading) => `${r.point}@${r.ts}`;
+    const wire = (r: DriverReading) => encodeReading({ ...r, device: 'plc-1' }, 1, false);
+    const common = () => {
+      const mine = new Map(plain.readings().map((r) => [key(r), wire(r)]));
+      return packed.readings().filter((r) => mine.has(key(r)));
+    };
+    await waitFor('20 samples seen by both clients', () => common().filter((r) => r.point === 'counter').length >= 20);
+    await Promise.all([dp.stop(), dq.stop()]);
+    server.setFaultyStatus('good');
+
+    const mine = new Map(plain.readings().map((r) => [key(r), wire(r)]));
+    const both = common();
+    for (const r of both) expect(wire(r)).toBe(mine.get(key(r)));
+    expect(both.some((r) => r.point === 'flag')).toBe(true);
+    expect(both.some((r) => r.point === 'faulty' && r.quality === 'uncertain')).toBe(true);
+
+    expect(packed.packedBatches()).toBeGreaterThan(0);
+    const v2 = publishedBatch(packed.committed(), 2);
+    const records = pollRecords(v2);
+    const good = packed.readings().filter((r) => r.quality === 'good' && r.kind !== 'event'); // not the state events
+    expect(records.reduce((n, r) => n + (r.values as unknown[]).length, 0)).toBe(good.length);
+    // Counter and Flag are set in the same server tick: values sharing a timestamp share a record.
+    expect(records.some((r) => (r.values as unknown[]).length > 1)).toBe(true);
+    const withCounter = Object.values(v2.raw.layouts ?? {}).find((l) => l.points.includes('counter'))!;
+    expect(withCounter.units?.[withCounter.points.indexOf('counter')]).toBe('{ticks}');
+    expect(v2.readings).toEqual(publishedBatch(packed.committed(), 1).readings);
   });
 
   it('reports wrong credentials as OPCUA_AUTH_REJECTED without crashing, and never logs the password', async () => {
@@ -391,3 +438,4 @@ describe('opcua driver when the server silently drops the subscription', () => {
     await d.stop();
   });
 });
+

@@ -8,6 +8,7 @@ import { deviceErrorFrom } from './errors.js';
 import { loadOpcuaLibrary, type Lib } from './library.js';
 import { itemsDetail, itemStates, monitorItem, readingFromDataValue, type ItemState } from './monitored-items.js';
 import { namespaceUriOf, readNamespaces, withNamespaceIndex } from './node-id.js';
+import { PublishBatch } from './publish-batch.js';
 import { defaultPkiDir } from './pki.js';
 import type { OpcuaDeviceConfig, OpcuaWriteConfig } from './schema.js';
 import { runSessionLoop } from './session-loop.js';
@@ -26,7 +27,8 @@ type SessionState = 'disconnected' | 'connecting' | 'connected' | 'reconnecting'
  * status, with the kit's state log like every driver; the rest has its own module: loading
  * node-opcua (library.ts), the shared certificate store (certificate-cache.ts), the user identity
  * (credentials.ts), one monitored item (monitored-items.ts), reconnecting with the kit's backoff
- * (session-loop.ts) and noticing a subscription that went silent (stall-watchdog.ts).
+ * (session-loop.ts), noticing a subscription that went silent (stall-watchdog.ts) and handing a
+ * publish response's readings over together, good values packed (publish-batch.ts).
  */
 export function createOpcuaDriver(config: OpcuaDeviceConfig, ctx: DriverContext): Driver {
   return new OpcuaDriver(config, ctx);
@@ -45,6 +47,8 @@ class OpcuaDriver implements Driver {
     itemErrors: 0,
   };
   private readonly items: ItemState[];
+  /** One publish response's readings, handed over together (good values packed). */
+  private readonly batch: PublishBatch;
   private readonly pkiDir: string;
   private running = false;
   private abort = new AbortController();
@@ -68,6 +72,7 @@ class OpcuaDriver implements Driver {
   ) {
     this.stateLog = new DeviceStateLog(ctx, 'opcua server', { endpointUrl: cfg.endpointUrl }, { initial: 'stopped' });
     this.items = itemStates(cfg.items);
+    this.batch = new PublishBatch(cfg.items, ctx);
     this.writes = new Map(cfg.writes.map((w) => [w.name, w]));
     const nodeIds = [...cfg.items.map((c) => c.nodeId), ...cfg.writes.map((w) => w.nodeId)];
     this.namespaceUris = [...new Set(nodeIds.map(namespaceUriOf).filter((u): u is string => u !== undefined))];
@@ -94,6 +99,7 @@ class OpcuaDriver implements Driver {
 
   async stop(): Promise<void> {
     if (!this.running) return;
+    this.batch.flush();
     this.running = false;
     this.abort.abort();
     this.watchdog.stop();
@@ -327,7 +333,7 @@ class OpcuaDriver implements Driver {
     item.lastTs = reading.ts;
     this.counters.notifications += 1;
     if (reading.quality === 'good') this.lastGoodTs = receivedAt;
-    this.ctx.emit([reading]);
+    this.batch.add(reading);
   }
 
   private watchClient(client: Client): void {

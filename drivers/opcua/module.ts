@@ -12,6 +12,7 @@ export const opcuaDriver = {
     return [{ kind: 'tcp', host: hostname.replace(/^\[|\]$/g, ''), port: port === '' ? 4840 : Number(port), what: 'OPC-UA endpoint' }];
   },
   writablePoints: (d) => opcuaWritablePoints(d.id, d.writes),
+  pointNames: (d) => d.items.map((i) => i.point),
   emitsStateEvents: true,
 } satisfies DriverModule<typeof opcuaDeviceSchema>;
 

@@ -24,12 +24,13 @@ driverContractSuite('opcua', async () => {
     keepAliveCount: 5,
     reconnect: { initialDelayMs: 200, maxDelayMs: 1000 },
     items: [
-      { nodeId: 'ns=1;s=Counter', point: 'counter', samplingIntervalMs: 50 },
+      { nodeId: 'ns=1;s=Counter', point: 'counter', unit: '{ticks}', samplingIntervalMs: 50 },
       { nodeId: 'ns=1;s=Flag', point: 'flag', samplingIntervalMs: 50 },
     ],
   });
   return {
     create: (ctx) => createOpcuaDriver(cfg, ctx),
+    emitsPacked: true,
     healthy: () => server.start(),
     breakDevice: () => server.stop(),
     teardown: () => server.stop(),

@@ -1,4 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { recordingContext } from '../../test-rigs/driver-contract.js';
+import { pollRecords, publishedBatch } from '../../test-rigs/v2-batch.js';
+import type { DriverReading } from '../../gateway/model/reading.js';
+import { encodeReading } from '../../gateway/payload/encode.js';
+import { compileLineParser } from './parse/compile.js';
 import { capturingContext } from '../../test-rigs/serial/capture-context.js';
 import type { PtyPair } from '../../test-rigs/serial/pty.js';
 import { ptySessionPerTest } from '../../test-rigs/serial/pty-session.js';
@@ -85,6 +90,55 @@ describe('serial-line driver over a real pty', () => {
     await waitUntil(() => ctx.readings.length === 2, 5_000, 'a fix after replug');
     expect(ctx.readings[1]?.value).toBeCloseTo(-33.9, 6);
     expect(driver.status().counters).toMatchObject({ unplugs: 1, reopens: 1 });
+  });
+
+  it('hands a line\'s good numbers and booleans over packed: the same readings the parser gives, as v2 poll records', async () => {
+    ({ pair, writer } = await session.open());
+    const cfg = serialLineDeviceSchema.parse({
+      id: 'ws-2',
+      type: 'serial-line',
+      port: { path: pair.a, reopen },
+      parse: {
+        kind: 'regex',
+        pattern: '^WS T=(?<temp>\\S+) H=(?<hum>\\S+) ID=(?<id>\\S+) OK=(?<ok>\\S+)$',
+        fields: { temp: { point: 'air.temp', unit: 'Cel' }, hum: { unit: '%', scale: 0.1 }, id: { type: 'string' }, ok: { type: 'bool' } },
+      },
+    });
+    const rec = recordingContext('ws-2', { packed: true });
+    driver = session.track(createSerialLineDriver(cfg, rec.ctx));
+    await driver.start();
+    const lines = ['WS T=21.5 H=480 ID=north OK=on', 'WS T=-- H=470 ID=north OK=off'];
+    // One at a time, so each line gets its own read time.
+    await writer.write(`${lines[0]}\r\n`);
+    await waitUntil(() => rec.readings().length === 4, 5_000, 'the first line');
+    await new Promise((r) => setTimeout(r, 5));
+    await writer.write(`${lines[1]}\r\n`);
+    await waitUntil(() => rec.readings().length === 7, 5_000, 'both lines');
+
+    // What the driver emitted before packing: the parser's readings, one emit per line.
+    const parse = compileLineParser(cfg.parse);
+    const packedTs = [...new Set(rec.readings().map((r) => r.ts))];
+    expect(packedTs).toHaveLength(2);
+    const before = lines.flatMap((line, i) => {
+      const r = parse(line, packedTs[i]!);
+      return r.kind === 'readings' ? r.readings : [];
+    });
+    const wire = (rs: readonly DriverReading[]) => rs.map((r) => encodeReading({ ...r, device: 'ws-2' }, 1, false)).sort();
+    expect(wire(rec.readings())).toEqual(wire(before));
+    // The numbers and the boolean of each line went packed (the second line without its bad temp); the string as a reading.
+    expect(rec.packedBatches()).toBe(2);
+    expect(rec.batches.filter((b) => b.length === 1 && b[0]!.point === 'id')).toHaveLength(2);
+
+    const v2 = publishedBatch(rec.committed(), 2);
+    expect(pollRecords(v2).map((r) => r.values)).toEqual([
+      [21.5, 48, true],
+      [47, false],
+    ]);
+    expect(Object.values(v2.raw.layouts ?? {}).map((l) => l.points)).toEqual([
+      ['air.temp', 'hum', 'ok'],
+      ['hum', 'ok'],
+    ]);
+    expect(v2.readings).toEqual(publishedBatch(rec.committed(), 1).readings);
   });
 
   it('rejects unknown keys and a relative port path at config load', () => {

@@ -2,7 +2,9 @@ import type { DeviceStatus, Driver, DriverContext, DriverFactory } from '../driv
 import { SerialLinePort } from '../transport/serial/line-port.js';
 import { RateLimitedLog } from '../kit/rate-limited-log.js';
 import { lineEnding } from '../transport/serial/terminator.js';
-import { compileLineParser } from './parse/compile.js';
+import { PackingEmitter } from '../kit/packing-emitter.js';
+import { PointSet } from '../kit/point-set.js';
+import { compileLineParser, linePoints } from './parse/compile.js';
 import { serialLineTerminator, type SerialLineDeviceConfig } from './schema.js';
 import { StreamLifecycle } from '../kit/stream-lifecycle.js';
 
@@ -37,12 +39,15 @@ class SerialLineDriver implements Driver {
   private openedAt: number | null = null;
   private readonly lifecycle: StreamLifecycle;
   private lastProblem: { code: string; message: string; ts: number } | null = null;
+  /** A line's good numbers and booleans go to the core packed (payload v2 poll records). */
+  private readonly emitter: PackingEmitter;
 
   constructor(
     private readonly cfg: SerialLineDeviceConfig,
     private readonly ctx: DriverContext,
   ) {
     const parse = compileLineParser(cfg.parse);
+    this.emitter = new PackingEmitter(new PointSet(linePoints(cfg.parse)), ctx);
     this.throttle = new RateLimitedLog(ctx.log);
     const stripCR = cfg.stripCR;
     const terminator = serialLineTerminator(cfg);
@@ -81,7 +86,7 @@ class SerialLineDriver implements Driver {
             this.counters.badFields += r.badFields.length;
             this.lastGoodTs = ts;
             if (r.badFields.length > 0) this.problem('BAD_FIELD', `fields without a usable value: ${r.badFields.join(', ')}`, text);
-            this.ctx.emit(r.readings);
+            this.emitter.emit(r.readings);
             break;
           case 'unparsed':
             this.counters.unparsed++;

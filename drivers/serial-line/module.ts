@@ -1,5 +1,6 @@
 import { serialPortFile, type DriverFamily, type DriverModule } from '../driver-module.js';
 import { serialProbeVerb } from '../transport/serial/probe-verb.js';
+import { linePoints } from './parse/compile.js';
 import { serialLineDeviceSchema } from './schema.js';
 
 export const serialLineDriver = {
@@ -15,6 +16,7 @@ export const serialLineDriver = {
       .filter((d) => d.delimiter !== undefined && d.terminator === undefined)
       .map((d) => ({ device: d.id, path: ['delimiter'], message: 'delimiter is deprecated: rename it to terminator (the same option scanners use); it is still read' })),
   opens: (d) => [serialPortFile(d.port.path)],
+  pointNames: (d) => linePoints(d.parse).map((p) => p.name),
 } satisfies DriverModule<typeof serialLineDeviceSchema>;
 
 /** Line-oriented serial devices, and `edge-gateway probe serial` (what arrives on a line). */

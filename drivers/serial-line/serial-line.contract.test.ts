@@ -20,6 +20,7 @@ driverContractSuite('serial-line', async () => {
   });
   return {
     create: (ctx) => createSerialLineDriver(cfg, ctx),
+    emitsPacked: true,
     healthy: async () => {
       if (!plugged) await pair.replug();
       plugged = true;

@@ -206,10 +206,10 @@ function writtenAs(raw: unknown, parsed: unknown, path = '', out: Record<string,
   return out;
 }
 
-/** `report.points` keys that name no point of the device, for families that declare all their points. */
+/** `report.points` keys that name no point of the device (each family says which points its devices report). */
 function unknownReportPoints(device: DeviceConfig): string[] {
   const overrides = Object.keys(device.report?.points ?? {});
-  const names = overrides.length > 0 ? (driverModuleFor(device.type) as DriverModule | undefined)?.pointNames?.(device as never) : undefined;
+  const names = overrides.length > 0 ? (driverModuleFor(device.type) as DriverModule | undefined)?.pointNames(device as never) : undefined;
   if (names === undefined) return [];
   const known = new Set(names);
   return overrides.filter((n) => !known.has(n));

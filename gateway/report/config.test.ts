@@ -36,4 +36,22 @@ describe('report: in a device file', () => {
     withReport('report:\n  heartbeat: 1h\n  points:\n    cabinet.tmp: { deadband: 1 }\n');
     expect(problems()).toEqual([expect.stringMatching(new RegExp(`^${FILE}:\\d+: report\\.points\\.cabinet\\.tmp: no point named "cabinet.tmp"`))]);
   });
+
+  // Every family's devices may have a report block, so every family says which points exist.
+  const families = [
+    { family: 'opcua', example: 'intersection', file: 'devices/signal-plc.yaml', point: 'occupancy' },
+    { family: 'serial-line', example: 'intersection', file: 'devices/weather.yaml', point: 'air.temp' },
+    { family: 'gpio', example: 'parking', file: 'devices/barrier-io.yaml', point: 'loop.entry.count' },
+    { family: 'camera', example: 'parking', file: 'devices/cam-entrance.yaml', point: 'latency.rtsp' },
+    { family: 'barcode-serial', example: 'parking', file: 'devices/entry-scanner.yaml', point: 'scan' },
+  ];
+  it.each(families)('refuses an override naming no point of a $family device, and takes one naming its point', ({ example, file, point }) => {
+    rmSync(dir, { recursive: true, force: true });
+    cpSync(join(EXAMPLE, '..', example), dir, { recursive: true });
+    const original = readFileSync(join(dir, file), 'utf8');
+    writeFileSync(join(dir, file), `${original}report:\n  points:\n    ${point}.typo: { deadband: 1 }\n`);
+    expect(problems()).toEqual([expect.stringMatching(new RegExp(`^${file}:\\d+: report\\.points\\.${point.replaceAll('.', '\\.')}\\.typo: no point named`))]);
+    writeFileSync(join(dir, file), `${original}report:\n  points:\n    ${point}: { deadband: 1 }\n`);
+    expect(problems()).toEqual([]);
+  });
 });

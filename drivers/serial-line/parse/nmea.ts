@@ -85,6 +85,11 @@ function declaresNoFix(address: string, cols: string[]): boolean {
   return rules !== undefined && rules.some((r) => r.values.includes((cols[r.field] ?? '').toUpperCase()));
 }
 
+/** The unit of a field's readings: as configured, else degrees for a coordinate. */
+export function nmeaFieldUnit(f: NmeaField): string | undefined {
+  return f.unit ?? (f.type === 'latitude' || f.type === 'longitude' ? 'deg' : undefined);
+}
+
 export function compileNmeaParser(cfg: NmeaParseConfig): LineParser {
   const sentences = new Map<string, NmeaField[]>(Object.entries(cfg.sentences));
   const requireChecksum = cfg.checksum === 'required';
@@ -129,7 +134,7 @@ export function compileNmeaParser(cfg: NmeaParseConfig): LineParser {
         continue;
       }
       const r: DriverReading = { point: f.point, value, quality, ts, kind: 'telemetry' };
-      const unit = f.unit ?? (f.type === 'latitude' || f.type === 'longitude' ? 'deg' : undefined);
+      const unit = nmeaFieldUnit(f);
       if (unit !== undefined) r.unit = unit;
       readings.push(r);
     }
