@@ -67,12 +67,14 @@ export function bytesRows(defaults: ForwardShape, quick: boolean): BytesRow[] {
       { workload: 'counters', report: false, payloadVersion: 2, compression: 'none', roles: [] },
       { workload: 'counters', report: false, payloadVersion: 2, compression: 'zstd', roles: [] },
       { workload: 'trace', report: false, payloadVersion: 1, compression: 'none', roles: [] },
-      { workload: 'trace', report: false, ...defaults, roles: [] },
+      { workload: 'trace', report: false, payloadVersion: 2, compression: 'none', roles: [] },
       { workload: 'trace', report: true, payloadVersion: 1, compression: 'none', roles: [] },
       { workload: 'trace', report: true, payloadVersion: 2, compression: 'none', roles: [] },
+      { workload: 'trace', report: true, payloadVersion: 2, compression: 'zstd', roles: [] },
       // Few readings: batches and commits that wait 1 s carry more each (the envelope and the WAL pages per commit are fixed costs).
       { workload: 'trace', report: true, ...defaults, ...wait1s, roles: [] },
       { workload: 'trace', report: true, payloadVersion: 1, compression: 'zstd', ...wait1s, roles: [] },
+      { workload: 'trace', report: true, payloadVersion: 2, compression: 'zstd', ...wait1s, roles: [] },
     );
   }
   const byKey = new Map<string, BytesRow>();
