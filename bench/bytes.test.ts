@@ -56,7 +56,7 @@ describe('bytes targets', () => {
   const good = {
     v1: { wireBytesPerValue: 115, diskBytesPerValue: 300, cpuPercent: 3 },
     default: { wireBytesPerValue: 4, diskBytesPerValue: 50, cpuPercent: 2.9 },
-    'default-report': { wireBytesPerValue: 0.5, diskBytesPerValue: 20, traceCheck: { checked: 1000, lost: 0, wrong: 0, examples: [] } },
+    'default-report': { wireBytesPerValue: 0.5, diskBytesPerValue: 20, traceCheck: { checked: 1000, lost: 0, late: 0, wrong: 0, examples: [] } },
   };
 
   it('passes the default config within the issue #25 limits against v1 of the same run', () => {
@@ -64,7 +64,7 @@ describe('bytes targets', () => {
     expect(checks.map((c) => [c.pass, c.measured])).toEqual([
       [true, '4.00 B'],
       [true, '0.50 B'],
-      [true, '0 lost, 0 wrong of 1000; 0 missing'],
+      [true, '0 lost, 0 wrong of 1000 (0 late); 0 missing'],
       [true, '0.17x (50 / 300 B)'],
       [true, '0.97x (2.90 / 3.00 %)'],
     ]);
@@ -74,12 +74,12 @@ describe('bytes targets', () => {
     const bad = {
       v1: good.v1,
       default: { wireBytesPerValue: 8.5, diskBytesPerValue: 61, cpuPercent: 3.1 },
-      'default-report': { ...good['default-report'], wireBytesPerValue: 1.2, missing: 1, traceCheck: { checked: 1000, lost: 2, wrong: 0, examples: ['x'] } },
+      'default-report': { ...good['default-report'], wireBytesPerValue: 1.2, missing: 1, traceCheck: { checked: 1000, lost: 2, late: 0, wrong: 0, examples: ['x'] } },
     };
     const checks = bytesChecks(section(bytesRows(v2zstd, true), bad, nodeRed));
     expect(checks.map((c) => c.pass)).toEqual([false, false, false, false, false]);
     // A check that judged nothing is no pass either.
-    const none = bytesChecks(section(bytesRows(v2zstd, true), { ...good, 'default-report': { ...good['default-report'], traceCheck: { checked: 0, lost: 0, wrong: 0, examples: [] } } }, nodeRed));
+    const none = bytesChecks(section(bytesRows(v2zstd, true), { ...good, 'default-report': { ...good['default-report'], traceCheck: { checked: 0, lost: 0, late: 0, wrong: 0, examples: [] } } }, nodeRed));
     expect(none[2]!.pass).toBe(false);
   });
 

@@ -111,6 +111,8 @@ export interface IntersectionResult {
 
 /** How long a held value may lag the device in the trace check: 5 polls (a busy machine delays a poll; a dropped change stays wrong for seconds). */
 const TRACE_CHECK_LAG_MS = 500;
+/** A held value wrong for up to 1 s more and then right again came from a late poll: counted apart from lost changes. */
+const TRACE_CHECK_LATE_MS = 1000;
 
 export async function measureIntersection(opts: {
   broker: BrokerFixture;
@@ -386,7 +388,7 @@ function checkTraces(
   for (const [device, { trace, stepTimes }] of traces) {
     trace.points.forEach((p, i) => {
       const sent = [...new Map((received.get(device)?.get(p.name) ?? []).map((r) => [r.seq, r])).values()];
-      const c = checkHeldSeries({ stepTimes, truth: (s) => trace.value(s, i), deadband: p.deadband, sent, from, to, lagMs: TRACE_CHECK_LAG_MS, slackMs: intervalMs / 2 });
+      const c = checkHeldSeries({ stepTimes, truth: (s) => trace.value(s, i), deadband: p.deadband, sent, from, to, lagMs: TRACE_CHECK_LAG_MS, slackMs: intervalMs / 2, lateMs: TRACE_CHECK_LATE_MS });
       checks.push({ ...c, examples: c.examples.map((e) => `${device} ${p.name}: ${e}`) });
     });
   }

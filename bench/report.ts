@@ -228,7 +228,7 @@ function formatBytes(b: BytesBenchResult, line: (s?: string) => void): void {
       `default forward config from the schema: v${b.defaults.payloadVersion}, compression ${b.defaults.compression}), ${b.windowS} s windows after ${b.warmupS} s of warm-up`,
   );
   line('  per value polled; wire = MQTT payload bytes of telemetry + events; disk = the daemon\'s /proc io write_bytes; zstd-3 est. = the window\'s batches compressed one by one offline');
-  const header = ['run', 'sent/polled', 'wire B/value', 'disk B/value', 'zstd-3 est.', 'CPU %', 'RSS MB', 'missing', `wire/${peerTag}`, `CPU/${peerTag}`, `RSS/${peerTag}`, 'trace check (lost/wrong/checked)'];
+  const header = ['run', 'sent/polled', 'wire B/value', 'disk B/value', 'zstd-3 est.', 'CPU %', 'RSS MB', 'missing', `wire/${peerTag}`, `CPU/${peerTag}`, `RSS/${peerTag}`, 'trace check (lost/late/wrong/checked)'];
   const rows = b.rows.map(({ row, result: r }) => [
     row.name,
     f(r.sentFraction, 3),
@@ -241,7 +241,7 @@ function formatBytes(b: BytesBenchResult, line: (s?: string) => void): void {
     x(r.wireBytesPerValue, peer.wireBytesPerValue),
     x(r.cpuPercent, peer.cpuPercent),
     x(r.rssMaxBytes, peer.rssBytes),
-    r.traceCheck ? `${r.traceCheck.lost}/${r.traceCheck.wrong}/${r.traceCheck.checked}` : '-',
+    r.traceCheck ? `${r.traceCheck.lost}/${r.traceCheck.late}/${r.traceCheck.wrong}/${r.traceCheck.checked}` : '-',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   for (const cells of [header, ...rows]) line(`  ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')}`);

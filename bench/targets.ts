@@ -157,7 +157,7 @@ export function bytesChecks(b: BytesBenchResult): TargetCheck[] {
         ? { name: 'bytes: traces + report by exception, no change lost beyond the deadband', measured: 'not checked', target: '0 lost, 0 wrong, 0 missing', pass: false }
         : {
             name: 'bytes: traces + report by exception, no change lost beyond the deadband',
-            measured: `${t.lost} lost, ${t.wrong} wrong of ${t.checked}; ${rbe.missing} missing`,
+            measured: `${t.lost} lost, ${t.wrong} wrong of ${t.checked} (${t.late} late); ${rbe.missing} missing`,
             target: '0 lost, 0 wrong, 0 missing',
             pass: t.checked > 0 && t.lost === 0 && t.wrong === 0 && rbe.missing === 0,
           },

@@ -21,7 +21,7 @@ function reportByException(truth: (s: number) => number, deadband: number) {
   return sent;
 }
 
-const base = { stepTimes, from: 1500, to: 10_500, lagMs: 300, slackMs: 50 };
+const base = { stepTimes, from: 1500, to: 10_500, lagMs: 300, slackMs: 50, lateMs: 1000 };
 
 describe('checkHeldSeries', () => {
   it('finds the step visible at a time', () => {
@@ -33,13 +33,13 @@ describe('checkHeldSeries', () => {
 
   it('passes a series sent on change and judges every step in the window', () => {
     const c = checkHeldSeries({ ...base, truth: counter, deadband: 0, sent: reportByException(counter, 0) });
-    expect(c).toEqual({ checked: 90, lost: 0, wrong: 0, examples: [] });
+    expect(c).toEqual({ checked: 90, lost: 0, late: 0, wrong: 0, examples: [] });
   });
 
   it('passes jitter held back by the deadband, and the wander sent', () => {
     const sent = reportByException(voltage, 1);
     expect(sent.length).toBeLessThan(5);
-    expect(checkHeldSeries({ ...base, truth: voltage, deadband: 1, sent })).toMatchObject({ lost: 0, wrong: 0 });
+    expect(checkHeldSeries({ ...base, truth: voltage, deadband: 1, sent })).toMatchObject({ lost: 0, late: 0, wrong: 0 });
   });
 
   it('counts a change the gateway dropped, for as long as it stays lost', () => {
@@ -47,6 +47,7 @@ describe('checkHeldSeries', () => {
     const c = checkHeldSeries({ ...base, truth: counter, deadband: 0, sent });
     // Steps 20..49 held 10 instead of 11; the first 3 are inside the 300 ms lag.
     expect(c.lost).toBe(27);
+    expect(c.late).toBe(0);
     expect(c.wrong).toBe(0);
     expect(c.examples[0]).toContain('held 10, the device 11');
   });
@@ -55,7 +56,16 @@ describe('checkHeldSeries', () => {
     const sent = reportByException(counter, 0).map((r) => (r.seq === 50 ? { ...r, value: 99 } : r));
     const c = checkHeldSeries({ ...base, truth: counter, deadband: 0, sent });
     expect(c.wrong).toBe(1);
-    expect(c.lost).toBeGreaterThan(0);
+    // Held for one step only: the next poll set it right.
+    expect(c.late).toBe(1);
+  });
+
+  it('counts a change from a late poll as late, not lost', () => {
+    // The poll that saw step 20 ran 700 ms late (a loaded machine): its reading carries the late time.
+    const sent = reportByException(counter, 0).map((r) => (r.seq === 20 ? { ...r, ts: r.ts + 700 } : r));
+    const c = checkHeldSeries({ ...base, truth: counter, deadband: 0, sent });
+    expect(c).toMatchObject({ lost: 0, wrong: 0 });
+    expect(c.late).toBe(4);
   });
 
   it('counts instants where nothing was held yet', () => {

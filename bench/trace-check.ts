@@ -9,8 +9,11 @@
  * bench's process, logs when each step became visible, and a reading's `ts` is when the daemon
  * read the device. A poll's timestamp and the step it saw can straddle a step boundary, and a poll
  * can come late on a busy machine, so a held value is judged against every step the device showed
- * in the last `lagMs` (and `slackMs` ahead): a change the gateway dropped stays wrong until the
- * next change, seconds later at these traces' rates, and is caught.
+ * in the last `lagMs` (and `slackMs` ahead). A held value that is wrong for a moment and then
+ * right again (a poll that came late; seen on a loaded machine, the same instant on every
+ * controller) is counted apart, as late; one wrong for longer than `lateMs` is a lost change: a
+ * change the gateway dropped stays wrong until the next change, seconds later at these traces'
+ * rates. (A dropped change followed within `lateMs` by another one would count as late.)
  */
 export interface HeldSeriesInput {
   /** Date.now() at which step s became visible at the device, index s, increasing. */
@@ -27,13 +30,17 @@ export interface HeldSeriesInput {
   lagMs: number;
   /** How far a poll's timestamp may be ahead of the step it saw. */
   slackMs: number;
+  /** A wrong held value that is right again within this long counts as late, not lost. */
+  lateMs: number;
 }
 
 export interface HeldSeriesCheck {
   /** Step midpoints judged. */
   checked: number;
-  /** Judged instants where the held value was beyond the deadband of every step the device showed in the lag window (or nothing was held yet). */
+  /** Judged instants where the held value was beyond the deadband of every step the device showed in the lag window (or nothing was held yet), for longer than `lateMs`. */
   lost: number;
+  /** Such instants in a stretch that was right again within `lateMs`: the change arrived, from a late poll. */
+  late: number;
   /** Received values that no step around their timestamp ever held (a value the device never had). */
   wrong: number;
   /** The first few problems, for the report. */
@@ -59,7 +66,7 @@ export function stepAt(stepTimes: readonly number[], t: number): number {
 
 export function checkHeldSeries(i: HeldSeriesInput): HeldSeriesCheck {
   const sent = [...i.sent].sort((a, b) => a.seq - b.seq);
-  const result: HeldSeriesCheck = { checked: 0, lost: 0, wrong: 0, examples: [] };
+  const result: HeldSeriesCheck = { checked: 0, lost: 0, late: 0, wrong: 0, examples: [] };
   const near = (v: number, lo: number, hi: number, tolerance: number): boolean => {
     for (let s = Math.max(0, lo); s <= hi; s++) if (Math.abs(v - i.truth(s)) <= tolerance + EPS * Math.max(1, Math.abs(v))) return true;
     return false;
@@ -73,6 +80,17 @@ export function checkHeldSeries(i: HeldSeriesInput): HeldSeriesCheck {
   }
   // Sample and hold along the judged instants; `sent` is in seq order, which is poll order.
   let k = -1;
+  // The current stretch of wrong instants: when it began and how many it holds.
+  let stretch: { from: number; instants: number; example: string } | null = null;
+  const close = (t: number) => {
+    if (!stretch) return;
+    if (t - stretch.from > i.lateMs) {
+      result.lost += stretch.instants;
+      if (result.examples.length < 5) result.examples.push(`${stretch.example}, for ${stretch.instants} steps`);
+    } else result.late += stretch.instants;
+    stretch = null;
+  };
+  let lastT = i.from;
   const firstStep = Math.max(0, stepAt(i.stepTimes, i.from));
   for (let s = firstStep; s < i.stepTimes.length && i.stepTimes[s]! < i.to; s++) {
     if (i.stepTimes[s]! < i.from) continue;
@@ -81,19 +99,21 @@ export function checkHeldSeries(i: HeldSeriesInput): HeldSeriesCheck {
     if (t >= i.to) break;
     while (k + 1 < sent.length && sent[k + 1]!.ts <= t) k++;
     result.checked++;
+    lastT = t;
     const held = k >= 0 ? sent[k]!.value : undefined;
     if (held === undefined || !near(held, stepAt(i.stepTimes, t - i.lagMs), stepAt(i.stepTimes, t + i.slackMs), i.deadband)) {
-      result.lost++;
-      if (result.examples.length < 5) result.examples.push(`at step ${s}: held ${held ?? 'nothing'}, the device ${i.truth(s)} (deadband ${i.deadband})`);
-    }
+      stretch ??= { from: t, instants: 0, example: `from step ${s}: held ${held ?? 'nothing'}, the device ${i.truth(s)} (deadband ${i.deadband})` };
+      stretch.instants++;
+    } else close(t);
   }
+  close(lastT);
   return result;
 }
 
 /** Sums the checks of many points. */
 export function addChecks(checks: readonly HeldSeriesCheck[]): HeldSeriesCheck {
   return checks.reduce<HeldSeriesCheck>(
-    (a, c) => ({ checked: a.checked + c.checked, lost: a.lost + c.lost, wrong: a.wrong + c.wrong, examples: [...a.examples, ...c.examples].slice(0, 5) }),
-    { checked: 0, lost: 0, wrong: 0, examples: [] },
+    (a, c) => ({ checked: a.checked + c.checked, lost: a.lost + c.lost, late: a.late + c.late, wrong: a.wrong + c.wrong, examples: [...a.examples, ...c.examples].slice(0, 5) }),
+    { checked: 0, lost: 0, late: 0, wrong: 0, examples: [] },
   );
 }
