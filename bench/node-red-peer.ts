@@ -152,6 +152,7 @@ export async function measureNodeRed(o: {
     let window = { from: Infinity, to: -Infinity };
     let wireBytes = 0;
     let values = 0;
+    let malformed: string | null = null;
     const seen = new Set<string>();
     sub = await mqtt.connectAsync(o.brokerUrl, { clientId: `bench-node-red-sub-${process.pid}`, clean: true, reconnectPeriod: 0 });
     sub.on('message', (t, payload) => {
@@ -159,9 +160,14 @@ export async function measureNodeRed(o: {
       const now = Date.now();
       if (now < window.from || now > window.to) return;
       wireBytes += payload.length;
-      const parsed: unknown = JSON.parse(payload.toString('utf8'));
-      if (!Array.isArray(parsed)) throw new Error(`Node-RED peer: expected a values array on ${t}, got ${payload.toString('utf8').slice(0, 80)}`);
-      values += parsed.length;
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(payload.toString('utf8'));
+      } catch {
+        parsed = undefined;
+      }
+      if (Array.isArray(parsed)) values += parsed.length;
+      else malformed ??= `expected a values array on ${t}, got ${payload.toString('utf8').slice(0, 80)}`;
     });
     await sub.subscribeAsync(`${topic}/#`, { qos: 1 });
 
@@ -171,6 +177,7 @@ export async function measureNodeRed(o: {
     child.stderr!.on('data', (b: Buffer) => (log = (log + b.toString()).slice(-4000)));
     let exited: string | null = null;
     child.once('exit', (code, signal) => (exited = signal ?? `exit ${code}`));
+    child.once('error', (err) => (exited = err.message));
     const deadline = performance.now() + 60_000;
     while (seen.size < o.devices.length) {
       if (exited !== null || performance.now() > deadline) {
@@ -195,6 +202,7 @@ export async function measureNodeRed(o: {
     const cpuPercent = cpu.percentOfCore();
     const m = memory(pid);
     if (exited !== null) throw new Error(`Node-RED exited during the window (${exited})`);
+    if (malformed !== null) throw new Error(`Node-RED published something else than the flow says: ${malformed}`);
     const polledValues = o.devices.length * o.registers * ((to - from) / o.intervalMs);
     return {
       versions: NODE_RED_VERSIONS,
