@@ -1,62 +1,154 @@
-import { tmpdir } from 'node:os';
-import { parseArgs } from 'node:util';
-import { startBroker } from '../test-rigs/broker/broker.js';
-import { measureIntersection, type IntersectionResult } from './intersection.js';
+import type { BrokerFixture } from '../test-rigs/broker/broker.js';
+import { startModbusTcpSimulator, type ModbusTcpSimulator } from '../test-rigs/modbus-sim/server.js';
+import { counterDynamics, measureIntersection, type IntersectionResult } from './intersection.js';
+import { measureNodeRed, type NodeRedNotMeasured, type NodeRedPeerResult } from './node-red-peer.js';
 
 /**
- * Issue #25's bytes side by side, one run: bytes per value on the wire and on disk at the
- * intersection load (8 controllers x 20 registers every 100 ms, real daemon and mosquitto), for
- * every register changing on every poll and for the realistic traces (test-rigs/traces/), with and
- * without report by exception, payload v1 and v2; and what per-batch compression would make of
- * each window's batches. "Per value" is per value the devices produced (polled), so a value
- * report by exception holds back costs nothing and the figures compare across rows.
+ * Issue #25's bytes, the `bytes` section of `npm run bench`: bytes per value on the wire and on
+ * disk, CPU and RSS of the real daemon at the intersection load (8 controllers x 20 registers
+ * every 100 ms, mosquitto), for every register changing on every poll and for the realistic
+ * traces (test-rigs/traces/), with and without report by exception; and Node-RED polling the same
+ * simulators into the same broker in the same run (bench/node-red-peer.ts).
  *
- *   npm run build && node dist/bench/bytes.js [--seconds 30] [--warmup-seconds 10]
+ * "Per value" is per value the devices produced (polled), so a value report by exception holds
+ * back costs nothing and the rows compare. The targets are judged on the rows with the gateway's
+ * DEFAULT forward config, read from the config schema (bench/workload.ts), against the v1 row of
+ * the same run.
  */
-const { values } = parseArgs({ options: { only: { type: 'string' },  seconds: { type: 'string', default: '30' }, 'warmup-seconds': { type: 'string', default: '10' }, json: { type: 'boolean', default: false } } });
-const durationMs = Number(values.seconds) * 1000;
-const warmupMs = Number(values['warmup-seconds']) * 1000;
-if (!(durationMs > 0) || !(warmupMs >= 0)) throw new Error('--seconds and --warmup-seconds take numbers of seconds');
 
-const runs: Array<{ name: string; workload: 'counters' | 'trace'; report: boolean; payloadVersion: 1 | 2; batchMaxWaitMs?: number; commitIntervalMs?: number; compression?: 'zstd' }> = [
-  { name: 'every value changes, v1 (default)', workload: 'counters', report: false, payloadVersion: 1 },
-  { name: 'every value changes, v2', workload: 'counters', report: false, payloadVersion: 2 },
-  { name: 'traces, v1', workload: 'trace', report: false, payloadVersion: 1 },
-  { name: 'traces, v2', workload: 'trace', report: false, payloadVersion: 2 },
-  { name: 'traces + report by exception, v1', workload: 'trace', report: true, payloadVersion: 1 },
-  { name: 'traces + report by exception, v2', workload: 'trace', report: true, payloadVersion: 2 },
-  // Few readings: batches and commits that wait 1 s carry more each (the envelope and the WAL pages per commit are fixed costs).
-  { name: 'traces + report by exception, v1, batchMaxWait 1s, commitInterval 1s', workload: 'trace', report: true, payloadVersion: 1, batchMaxWaitMs: 1000, commitIntervalMs: 1000 },
-  { name: 'traces + report by exception, v2, batchMaxWait 1s, commitInterval 1s', workload: 'trace', report: true, payloadVersion: 2, batchMaxWaitMs: 1000, commitIntervalMs: 1000 },
-  // Compression on the wire for real (forward.compression), where the rows above only estimate it.
-  { name: 'every value changes, v2, zstd', workload: 'counters', report: false, payloadVersion: 2, compression: 'zstd' },
-  { name: 'traces + report by exception, v1, zstd, batchMaxWait 1s, commitInterval 1s', workload: 'trace', report: true, payloadVersion: 1, batchMaxWaitMs: 1000, commitIntervalMs: 1000, compression: 'zstd' },
-];
+/** What a row is judged as: the v1 baseline, the default config with every value changing, the default config with the traces and report by exception. */
+export type BytesRole = 'v1' | 'default' | 'default-report';
 
-// --only 7,8: just those rows (1-based), e.g. to re-measure one.
-const only = values.only ? new Set(values.only.split(',').map(Number)) : null;
-const broker = await startBroker();
-const results: Array<{ name: string; result: IntersectionResult }> = [];
-try {
-  for (const [i, run] of runs.entries()) {
-    if (only && !only.has(i + 1)) continue;
-    const result = await measureIntersection({ broker, tmpRoot: tmpdir(), warmupMs, durationMs, trace: false, workload: run.workload, report: run.report, payloadVersion: run.payloadVersion, batchMaxWaitMs: run.batchMaxWaitMs, commitIntervalMs: run.commitIntervalMs, compression: run.compression });
-    results.push({ name: run.name, result });
-    process.stderr.write(`${run.name}: done\n`);
-  }
-} finally {
-  await broker.dispose();
+export interface ForwardShape {
+  payloadVersion: 1 | 2;
+  compression: 'none' | 'zstd';
 }
 
-if (values.json) {
-  console.log(JSON.stringify(results, null, 2));
-} else {
-  const f = (n: number | undefined, d = 2) => (n === undefined ? '-' : n.toFixed(d));
-  console.log(`| run | sent/polled | wire B/value | disk B/value | deflate | brotli-4 | zstd-3 | CPU % | RSS MB | missing |`);
-  console.log(`|---|---|---|---|---|---|---|---|---|---|`);
-  for (const { name, result: r } of results) {
-    const c = r.compression ?? {};
-    const z = (k: string) => (c[k] ? `${f(c[k].wireBytesPerValue)} (${Math.round(c[k].usPerBatch)} µs)` : '-');
-    console.log(`| ${name} | ${f(r.sentFraction, 3)} | ${f(r.wireBytesPerValue)} | ${f(r.diskBytesPerValue)} | ${z('deflate-6')} | ${z('brotli-4')} | ${z('zstd-3')} | ${f(r.cpuPercent, 1)} | ${f(r.rssMaxBytes / 1048576, 1)} | ${r.missing} |`);
+export interface BytesRow extends ForwardShape {
+  name: string;
+  workload: 'counters' | 'trace';
+  report: boolean;
+  batchMaxWaitMs?: number;
+  commitIntervalMs?: number;
+  roles: BytesRole[];
+}
+
+export interface BytesRowResult {
+  row: BytesRow;
+  result: IntersectionResult;
+}
+
+export interface BytesBenchResult {
+  /** The shipped forward config the `default` rows ran with. */
+  defaults: ForwardShape;
+  warmupS: number;
+  windowS: number;
+  rows: BytesRowResult[];
+  /** Node-RED + node-red-contrib-modbus on the every-value-changing load, or why it was not measured. */
+  nodeRed: NodeRedPeerResult | NodeRedNotMeasured;
+}
+
+const shape = (f: ForwardShape): string => `v${f.payloadVersion}${f.compression === 'none' ? '' : `, ${f.compression}`}`;
+
+/**
+ * The one list of rows. Quick: the three the targets judge (two when the default is v1 without
+ * compression: then the v1 row is the default row). Full: the alternatives docs/benchmarks.md
+ * weighs as well. A row whose config another row already has is not run twice: it takes the roles.
+ */
+export function bytesRows(defaults: ForwardShape, quick: boolean): BytesRow[] {
+  const wait1s = { batchMaxWaitMs: 1000, commitIntervalMs: 1000 };
+  const rows: Omit<BytesRow, 'name'>[] = [
+    { workload: 'counters', report: false, payloadVersion: 1, compression: 'none', roles: ['v1'] },
+    { workload: 'counters', report: false, ...defaults, roles: ['default'] },
+    { workload: 'trace', report: true, ...defaults, roles: ['default-report'] },
+  ];
+  if (!quick) {
+    rows.push(
+      { workload: 'counters', report: false, payloadVersion: 2, compression: 'none', roles: [] },
+      { workload: 'counters', report: false, payloadVersion: 2, compression: 'zstd', roles: [] },
+      { workload: 'trace', report: false, payloadVersion: 1, compression: 'none', roles: [] },
+      { workload: 'trace', report: false, payloadVersion: 2, compression: 'none', roles: [] },
+      { workload: 'trace', report: true, payloadVersion: 1, compression: 'none', roles: [] },
+      { workload: 'trace', report: true, payloadVersion: 2, compression: 'none', roles: [] },
+      { workload: 'trace', report: true, payloadVersion: 2, compression: 'zstd', roles: [] },
+      // Few readings: batches and commits that wait 1 s carry more each (the envelope and the WAL pages per commit are fixed costs).
+      { workload: 'trace', report: true, ...defaults, ...wait1s, roles: [] },
+      { workload: 'trace', report: true, payloadVersion: 1, compression: 'zstd', ...wait1s, roles: [] },
+      { workload: 'trace', report: true, payloadVersion: 2, compression: 'zstd', ...wait1s, roles: [] },
+    );
+  }
+  const byKey = new Map<string, BytesRow>();
+  for (const r of rows) {
+    const key = JSON.stringify([r.workload, r.report, r.payloadVersion, r.compression, r.batchMaxWaitMs, r.commitIntervalMs]);
+    const seen = byKey.get(key);
+    if (seen) {
+      seen.roles.push(...r.roles);
+      continue;
+    }
+    byKey.set(key, { ...r, roles: [...r.roles], name: '' });
+  }
+  return [...byKey.values()].map((r) => ({ ...r, name: rowName(r, defaults) }));
+}
+
+function rowName(r: Omit<BytesRow, 'name'>, defaults: ForwardShape): string {
+  const isDefault = r.payloadVersion === defaults.payloadVersion && r.compression === defaults.compression;
+  return [
+    r.workload === 'counters' ? 'every value changes' : r.report ? 'traces + report by exception' : 'traces',
+    `${shape(r)}${isDefault ? ' (default)' : ''}`,
+    ...(r.batchMaxWaitMs !== undefined ? [`batchMaxWait ${r.batchMaxWaitMs / 1000}s`] : []),
+    ...(r.commitIntervalMs !== undefined ? [`commitInterval ${r.commitIntervalMs / 1000}s`] : []),
+  ].join(', ');
+}
+
+export async function measureBytes(o: {
+  broker: BrokerFixture;
+  tmpRoot: string;
+  defaults: ForwardShape;
+  quick: boolean;
+  warmupMs: number;
+  durationMs: number;
+  nodeArgs?: string[];
+  progress: (msg: string) => void;
+}): Promise<BytesBenchResult> {
+  const rows: BytesRowResult[] = [];
+  for (const row of bytesRows(o.defaults, o.quick)) {
+    o.progress(`bytes: ${row.name}`);
+    const result = await measureIntersection({
+      broker: o.broker,
+      tmpRoot: o.tmpRoot,
+      warmupMs: o.warmupMs,
+      durationMs: o.durationMs,
+      trace: false,
+      nodeArgs: o.nodeArgs,
+      workload: row.workload,
+      report: row.report,
+      checkTrace: row.report,
+      payloadVersion: row.payloadVersion,
+      compression: row.compression,
+      batchMaxWaitMs: row.batchMaxWaitMs,
+      commitIntervalMs: row.commitIntervalMs,
+    });
+    rows.push({ row, result });
+  }
+  o.progress('bytes: Node-RED + node-red-contrib-modbus, every value changes');
+  const nodeRed = await measureNodeRedPeer(o);
+  return { defaults: o.defaults, warmupS: o.warmupMs / 1000, windowS: o.durationMs / 1000, rows, nodeRed };
+}
+
+/** Node-RED on the every-value-changing load, against simulators like the daemon's; a failure is reported, not thrown. */
+async function measureNodeRedPeer(o: { broker: BrokerFixture; tmpRoot: string; warmupMs: number; durationMs: number; progress: (msg: string) => void }): Promise<NodeRedPeerResult | NodeRedNotMeasured> {
+  const devices = 8;
+  const registers = 20;
+  const intervalMs = 100;
+  const sims: ModbusTcpSimulator[] = [];
+  try {
+    for (let d = 0; d < devices; d++) sims.push(await startModbusTcpSimulator({ units: { 1: { dynamics: counterDynamics(d, registers) } }, stepMs: intervalMs }));
+    return await measureNodeRed({ brokerUrl: o.broker.url, devices: sims, table: 'holding', registers, intervalMs, warmupMs: o.warmupMs, durationMs: o.durationMs, tmpRoot: o.tmpRoot, progress: o.progress });
+  } catch (err) {
+    const why = (err as Error).message;
+    o.progress(`bytes: Node-RED not measured: ${why}`);
+    return { notMeasured: why };
+  } finally {
+    await Promise.all(sims.map((s) => s.stop()));
   }
 }

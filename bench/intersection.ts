@@ -22,7 +22,8 @@ import type { FloorConfig } from './io-floor.js';
 import { encodedRecords } from './limits.js';
 import { CpuWindow, io, memory } from './proc-stats.js';
 import { straceAvailable, TracedDaemon } from './traced-daemon.js';
-import { intersectionTrace, traceSource } from '../test-rigs/traces/intersection.js';
+import { intersectionTrace, traceSource, type Trace } from '../test-rigs/traces/intersection.js';
+import { addChecks, checkHeldSeries, type HeldSeriesCheck } from './trace-check.js';
 
 /**
  * A traffic intersection's load against the REAL daemon process: 8 Modbus TCP controllers
@@ -105,7 +106,14 @@ export interface IntersectionResult {
   sentFraction?: number;
   /** The window's batches compressed one by one, per codec: bytes per polled value and CPU per batch. */
   compression?: Record<string, { wireBytesPerValue: number; usPerBatch: number }>;
+  /** With `checkTrace`: every point of every controller rebuilt at the subscriber by sample and hold, against the trace over the window. */
+  traceCheck?: HeldSeriesCheck;
 }
+
+/** How long a held value may lag the device in the trace check: 5 polls (a busy machine delays a poll; a dropped change stays wrong for seconds). */
+const TRACE_CHECK_LAG_MS = 500;
+/** A held value wrong for up to 1 s more and then right again came from a late poll: counted apart from lost changes. */
+const TRACE_CHECK_LATE_MS = 1000;
 
 export async function measureIntersection(opts: {
   broker: BrokerFixture;
@@ -139,6 +147,8 @@ export async function measureIntersection(opts: {
   batchMaxWaitMs?: number;
   /** `forward.compression` (default: the shipped default, read from the config schema). */
   compression?: 'none' | 'zstd';
+  /** With `workload: 'trace'`: check the series the subscriber rebuilds against the trace (bench/trace-check.ts). */
+  checkTrace?: boolean;
 }): Promise<IntersectionResult> {
   const workload = opts.workload ?? 'counters';
   const shipped = shippedDefaults('mqtt://127.0.0.1').forward;
@@ -158,10 +168,16 @@ export async function measureIntersection(opts: {
   let daemon: TracedDaemon | null = null;
   try {
     const deviceFiles: Record<string, Record<string, unknown>> = {};
+    const traces = new Map<string, { trace: Trace; stepTimes: number[] }>();
     for (let d = 0; d < devices && workload === 'trace'; d++) {
       // One trace per controller (its own seed), long enough for any window.
       const trace = intersectionTrace(1000 + d, Math.ceil((opts.warmupMs + opts.durationMs + 120_000) / intervalMs));
-      const sim = await startModbusTcpSimulator({ units: { 1: { source: traceSource(trace) } }, stepMs: intervalMs });
+      // When each step became visible (this process's clock, as the daemon's timestamps are): the trace check aligns by it.
+      const stepTimes: number[] = [];
+      const source = traceSource(trace);
+      const logged = { apply: (step: number, input: Uint16Array) => ((stepTimes[step] = Date.now()), source.apply(step, input)) };
+      traces.set(signalName(d), { trace, stepTimes });
+      const sim = await startModbusTcpSimulator({ units: { 1: { source: logged } }, stepMs: intervalMs });
       sims.push(sim);
       const deadbands = Object.fromEntries(trace.points.filter((p) => p.deadband > 0).map((p) => [p.name, { deadband: p.deadband }]));
       deviceFiles[signalName(d)] = {
@@ -171,9 +187,7 @@ export async function measureIntersection(opts: {
       };
     }
     for (let d = 0; d < devices && workload === 'counters'; d++) {
-      // Counters, so every poll returns new values, as loop detectors and phase timers do.
-      const dynamics = Array.from({ length: registers }, (_, i) => ({ table: 'holding' as const, address: i, kind: 'counter' as const, start: d * 1000 + i * 10 }));
-      const sim = await startModbusTcpSimulator({ units: { 1: { dynamics } }, stepMs: intervalMs });
+      const sim = await startModbusTcpSimulator({ units: { 1: { dynamics: counterDynamics(d, registers) } }, stepMs: intervalMs });
       sims.push(sim);
       deviceFiles[signalName(d)] = {
         ...signalDevice(sim, intervalMs),
@@ -199,6 +213,8 @@ export async function measureIntersection(opts: {
     const backlogSeries: number[] = [];
     let wireBytes = 0;
     const samples: Buffer[] = [];
+    const received = new Map<string, Map<string, { seq: number; ts: number; value: number }[]>>();
+    const checkTrace = (opts.checkTrace ?? false) && workload === 'trace';
     sub = await mqtt.connectAsync(opts.broker.url, { clientId: `bench-intersection-sub-${process.pid}`, clean: true, reconnectPeriod: 0 });
     sub.on('message', (topic, payload) => {
       const now = Date.now();
@@ -219,6 +235,10 @@ export async function measureIntersection(opts: {
       tracker.accept(batch.readings.map((r) => r.seq));
       for (const r of batch.readings) {
         seenDevices.add(r.device);
+        if (checkTrace) {
+          const points = received.get(r.device) ?? received.set(r.device, new Map()).get(r.device)!;
+          (points.get(r.point) ?? points.set(r.point, []).get(r.point)!).push({ seq: r.seq, ts: r.ts, value: Number(r.value) });
+        }
         if (r.ts >= window.from && r.ts < window.to) {
           latencies.push(now - r.ts);
           inWindow++;
@@ -276,6 +296,7 @@ export async function measureIntersection(opts: {
     // The daemon flushes and forwards what it still had on a clean stop; give it time to arrive.
     await sleep(500);
     const summary = tracker.summary();
+    const traceCheck = checkTrace ? checkTraces(traces, received, from, to, intervalMs) : undefined;
     const floor = opts.floor
       ? await measureFloor({
           devices: sims.map((sim) => ({ host: sim.host, port: sim.port })),
@@ -309,6 +330,7 @@ export async function measureIntersection(opts: {
       sentFraction: inWindow / polledValues,
       // Batches already compressed on the wire say nothing about what compressing them would do.
       compression: compression === 'none' ? compressionOf(samples, wireBytesPerValue) : {},
+      ...(traceCheck ? { traceCheck } : {}),
       devices,
       registersPerDevice: registers,
       intervalMs,
@@ -356,6 +378,30 @@ export async function measureIntersection(opts: {
 }
 
 const HERE = dirname(fileURLToPath(import.meta.url));
+
+/** Every point of every controller, one reading per seq (a batch may arrive twice), against its trace over [from, to). */
+function checkTraces(
+  traces: ReadonlyMap<string, { trace: Trace; stepTimes: number[] }>,
+  received: ReadonlyMap<string, ReadonlyMap<string, { seq: number; ts: number; value: number }[]>>,
+  from: number,
+  to: number,
+  intervalMs: number,
+): HeldSeriesCheck {
+  const checks: HeldSeriesCheck[] = [];
+  for (const [device, { trace, stepTimes }] of traces) {
+    trace.points.forEach((p, i) => {
+      const sent = [...new Map((received.get(device)?.get(p.name) ?? []).map((r) => [r.seq, r])).values()];
+      const c = checkHeldSeries({ stepTimes, truth: (s) => trace.value(s, i), deadband: p.deadband, sent, from, to, lagMs: TRACE_CHECK_LAG_MS, slackMs: intervalMs / 2, lateMs: TRACE_CHECK_LATE_MS });
+      checks.push({ ...c, examples: c.examples.map((e) => `${device} ${p.name}: ${e}`) });
+    });
+  }
+  return addChecks(checks);
+}
+
+/** The every-value-changing load: every register a counter, so every poll returns new values, as loop detectors and phase timers do. */
+export function counterDynamics(device: number, registers: number): { table: 'holding'; address: number; kind: 'counter'; start: number }[] {
+  return Array.from({ length: registers }, (_, i) => ({ table: 'holding' as const, address: i, kind: 'counter' as const, start: device * 1000 + i * 10 }));
+}
 
 /**
  * What per-batch compression would make of the batches the window carried (each compressed on

@@ -1,8 +1,9 @@
+import type { BytesBenchResult } from './bytes.js';
 import type { BenchResults } from './results.js';
 import { INTERSECTION_GATEWAY_READINGS_PER_S } from './ingest.js';
 import { WARM_S } from './intersection.js';
 import { shapeTag } from './poll-path.js';
-import { checkTargets, NODE_RED, NODE_RED_POLL_PATH, rtuTransactionMs, TARGETS } from './targets.js';
+import { checkTargets, NODE_RED, NODE_RED_BYTES_QUOTED, NODE_RED_POLL_PATH, rtuTransactionMs, TARGETS } from './targets.js';
 
 /** Human-readable report of one run: each figure next to the limit it is a fraction of. */
 
@@ -166,6 +167,8 @@ export function formatReport(r: BenchResults): string {
     if (c.daemonProblems.length > 0) line(`  daemon warnings: ${c.daemonProblems.join('; ')}`);
   }
 
+  if (r.bytes) formatBytes(r.bytes, line);
+
   const checks = checkTargets(r);
   if (checks.length > 0) {
     line();
@@ -208,4 +211,51 @@ export function formatReport(r: BenchResults): string {
   line();
   line(`total ${r.totalSeconds.toFixed(0)} s (docs/benchmarks.md explains each figure)`);
   return out.join('\n');
+}
+
+/** The bytes section: one row per config, each next to Node-RED measured in the same run (or, failing that, the issue's quoted figures, labelled so). */
+function formatBytes(b: BytesBenchResult, line: (s?: string) => void): void {
+  const first = b.rows[0]?.result;
+  const nr = 'notMeasured' in b.nodeRed ? null : b.nodeRed;
+  const notMeasured = 'notMeasured' in b.nodeRed ? b.nodeRed.notMeasured : null;
+  const peer = nr ? { wireBytesPerValue: nr.wireBytesPerValue, cpuPercent: nr.cpuPercent, rssBytes: nr.rssMaxBytes } : NODE_RED_BYTES_QUOTED;
+  const peerTag = nr ? 'Node-RED' : 'Node-RED quoted';
+  const f = (n: number | undefined, d: number): string => (n === undefined || !Number.isFinite(n) ? '-' : n.toFixed(d));
+  const x = (a: number | undefined, p: number): string => (a === undefined || !(p > 0) ? '-' : `${(a / p).toFixed(2)}x`);
+  line();
+  line(
+    `BYTES PER VALUE (issue #25; real daemon and mosquitto, ${first ? `${first.devices} Modbus TCP controllers x ${first.registersPerDevice} registers every ${first.intervalMs} ms` : 'the intersection load'}; ` +
+      `default forward config from the schema: v${b.defaults.payloadVersion}, compression ${b.defaults.compression}), ${b.windowS} s windows after ${b.warmupS} s of warm-up`,
+  );
+  line('  per value polled; wire = MQTT payload bytes of telemetry + events; disk = the daemon\'s /proc io write_bytes; zstd-3 est. = the window\'s batches compressed one by one offline');
+  const header = ['run', 'sent/polled', 'wire B/value', 'disk B/value', 'zstd-3 est.', 'CPU %', 'RSS MB', 'missing', `wire/${peerTag}`, `CPU/${peerTag}`, `RSS/${peerTag}`, 'trace check (lost/late/wrong/checked)'];
+  const rows = b.rows.map(({ row, result: r }) => [
+    row.name,
+    f(r.sentFraction, 3),
+    f(r.wireBytesPerValue, 2),
+    f(r.diskBytesPerValue, 1),
+    f(r.compression?.['zstd-3']?.wireBytesPerValue, 2),
+    f(r.cpuPercent, 2),
+    f(r.rssMaxBytes / 1048576, 1),
+    String(r.missing),
+    x(r.wireBytesPerValue, peer.wireBytesPerValue),
+    x(r.cpuPercent, peer.cpuPercent),
+    x(r.rssMaxBytes, peer.rssBytes),
+    r.traceCheck ? `${r.traceCheck.lost}/${r.traceCheck.late}/${r.traceCheck.wrong}/${r.traceCheck.checked}` : '-',
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  for (const cells of [header, ...rows]) line(`  ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')}`);
+  if (nr) {
+    line(
+      `  Node-RED ${nr.versions['node-red']} + node-red-contrib-modbus ${nr.versions['node-red-contrib-modbus']}, every value changes, measured in this run (same simulators and broker, Modbus-Read -> mqtt out QoS 1, payload = the values array): ` +
+        `${f(nr.sentFraction, 3)} sent/polled, ${f(nr.wireBytesPerValue, 2)} B/value on the wire, CPU ${f(nr.cpuPercent, 2)} %, RSS max ${f(nr.rssMaxBytes / 1048576, 1)} MB (private ${f(nr.rssAnonMaxBytes / 1048576, 1)} MB); no seq, no names, no timestamp, not durable`,
+    );
+  } else {
+    line(`  Node-RED not measured: ${notMeasured}`);
+    line(`  Node-RED figures QUOTED from issues #25 and #14 (not measured here): ${NODE_RED_BYTES_QUOTED.wireBytesPerValue} B/value on the wire, CPU ${NODE_RED_BYTES_QUOTED.cpuPercent} %, RSS ${(NODE_RED_BYTES_QUOTED.rssBytes / 1048576).toFixed(0)} MB`);
+  }
+  for (const { row, result: r } of b.rows) {
+    if (r.traceCheck && r.traceCheck.examples.length > 0) line(`  trace check, ${row.name}: ${r.traceCheck.examples.slice(0, 3).join('; ')}`);
+    if (r.daemonProblems.length > 0) line(`  ${row.name}: daemon logged ${r.daemonProblems.length} warning(s)/error(s); first: ${r.daemonProblems[0]}`);
+  }
 }

@@ -1,3 +1,4 @@
+import type { BytesBenchResult } from './bytes.js';
 import type { CommandsBenchResult } from './commands.js';
 import type { DrainResult } from './drain.js';
 import type { EndToEndResult } from './end-to-end.js';
@@ -39,6 +40,8 @@ export interface BenchResults {
   ingest?: IngestBenchResult[];
   /** The command channel (issue #23): write latency, sustained rate, read-path CPU with it on. */
   commands?: CommandsBenchResult;
+  /** Issue #25: bytes per value on the wire and on disk, default config against v1, Node-RED measured in the same run. */
+  bytes?: BytesBenchResult;
   /** A section that failed is reported here instead of aborting the others. */
   failures: { section: string; code: string; message: string }[];
   totalSeconds: number;

@@ -3,6 +3,7 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { MOSQUITTO_BINARY, startBroker, type BrokerFixture } from '../test-rigs/broker/broker.js';
 import { brokerPid } from './broker-pid.js';
+import { measureBytes } from './bytes.js';
 import { measureCommands } from './commands.js';
 import { measureDrain } from './drain.js';
 import { measureEndToEnd } from './end-to-end.js';
@@ -15,6 +16,7 @@ import { machineFacts } from './machine.js';
 import { pipelineSettings } from './pipeline.js';
 import { measurePollPath, POLL_PATH_SHAPES } from './poll-path.js';
 import { measureReconnect } from './reconnect.js';
+import { shippedDefaults } from './workload.js';
 import { formatReport } from './report.js';
 import type { BenchResults } from './results.js';
 
@@ -23,10 +25,10 @@ import type { BenchResults } from './results.js';
  * gateway against them. Sections run one after another (never concurrently: they would measure
  * each other); a failing section is reported and the others still run.
  */
-const USAGE = `usage: npm run bench -- [--quick] [--json] [--json-file PATH] [--only limits,e2e,drain,intersection,pi-storage,pi-class,pollpath,reconnect,ingest,commands]
-  [--e2e-seconds N] [--intersection-seconds N] [--pollpath-seconds N] [--pollpath-profile-seconds N] [--pollpath-payload 1,2] [--intersection-payload 1|2] [--intersection-commit-interval MS] [--intersection-warmup-seconds N] [--pollpath-shapes 96x125/10,16x1000/10,32x125/100] [--drain-readings N] [--reconnect-outages N] [--reconnect-outage-seconds MIN-MAX] [--no-trace] [--daemon-cpu-prof DIR] [--daemon-node-args "FLAGS"] [--tmp DIR]`;
+const USAGE = `usage: npm run bench -- [--quick] [--json] [--json-file PATH] [--only limits,e2e,drain,intersection,pi-storage,pi-class,pollpath,reconnect,ingest,commands,bytes]
+  [--e2e-seconds N] [--bytes-seconds N] [--bytes-warmup-seconds N] [--intersection-seconds N] [--pollpath-seconds N] [--pollpath-profile-seconds N] [--pollpath-payload 1,2] [--intersection-payload 1|2] [--intersection-commit-interval MS] [--intersection-warmup-seconds N] [--pollpath-shapes 96x125/10,16x1000/10,32x125/100] [--drain-readings N] [--reconnect-outages N] [--reconnect-outage-seconds MIN-MAX] [--no-trace] [--daemon-cpu-prof DIR] [--daemon-node-args "FLAGS"] [--tmp DIR]`;
 
-const SECTIONS = ['limits', 'e2e', 'drain', 'intersection', 'pi-storage', 'pi-class', 'pollpath', 'reconnect', 'ingest', 'commands'] as const;
+const SECTIONS = ['limits', 'e2e', 'drain', 'intersection', 'pi-storage', 'pi-class', 'pollpath', 'reconnect', 'ingest', 'commands', 'bytes'] as const;
 /** A Raspberry Pi's SD card: an fsync 10-100x slower than a server disk; 20 ms is the low end. */
 const PI_FSYNC_DELAY_MS = 20;
 type Section = (typeof SECTIONS)[number];
@@ -58,6 +60,8 @@ function parse(argv: string[]) {
       'pollpath-shapes': { type: 'string' },
       'reconnect-outages': { type: 'string' },
       'reconnect-outage-seconds': { type: 'string' },
+      'bytes-seconds': { type: 'string' },
+      'bytes-warmup-seconds': { type: 'string' },
       'no-trace': { type: 'boolean', default: false },
       'daemon-cpu-prof': { type: 'string' },
       'daemon-node-args': { type: 'string' },
@@ -120,6 +124,9 @@ function parse(argv: string[]) {
       return [Number(m[1]), Number(m[2])];
     })(),
     trace: !values['no-trace'],
+    // Issue #25's bytes: quick runs the three judged rows and Node-RED in short windows (~1.5 min).
+    bytesWarmupMs: num('bytes-warmup-seconds', values['bytes-warmup-seconds'], quick ? 2 : 10) * 1000,
+    bytesMs: num('bytes-seconds', values['bytes-seconds'], quick ? 10 : 30) * 1000,
     daemonNodeArgs: [
       ...(values['daemon-cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['daemon-cpu-prof']}`] : []),
       ...(values['daemon-node-args']?.split(/\s+/).filter(Boolean) ?? []),
@@ -282,6 +289,12 @@ async function main(): Promise<number> {
     if (o.only.has('commands')) {
       results.commands = await section(results, 'command channel: write latency (TCP, RTU), sustained rate, read-path CPU', () =>
         measureCommands({ broker, tmpRoot: o.tmp, quick: o.quick, progress }),
+      );
+    }
+    if (o.only.has('bytes')) {
+      const f = shippedDefaults(broker.url).forward;
+      results.bytes = await section(results, 'bytes per value: wire, disk, CPU, RSS; default config, v1 and Node-RED in one run', () =>
+        measureBytes({ broker, tmpRoot: o.tmp, defaults: { payloadVersion: f.payloadVersion, compression: f.compression }, quick: o.quick, warmupMs: o.bytesWarmupMs, durationMs: o.bytesMs, nodeArgs: o.daemonNodeArgs, progress }),
       );
     }
   } finally {

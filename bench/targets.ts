@@ -1,3 +1,4 @@
+import type { BytesBenchResult, BytesRowResult } from './bytes.js';
 import { shapeTag } from './poll-path.js';
 import type { BenchResults } from './results.js';
 
@@ -30,6 +31,14 @@ export const TARGETS = {
   commandRtuMarginMs: 50,
   /** Issue #23: sustained commands/s to Modbus TCP coils, journal durable. */
   commandsPerS: 200,
+  /** Issue #25: every value changing, MQTT payload bytes per polled value at the default config. */
+  bytesEveryValueWirePerValue: 8,
+  /** Issue #25: the realistic traces with report by exception, wire bytes per polled value at the default config. */
+  bytesReportWirePerValue: 1,
+  /** Issue #25: SD-card bytes per value at the default config, as a share of v1's in the same run. */
+  bytesDiskOfV1: 0.2,
+  /** Issue #25: the default config's CPU, as a share of v1's in the same run (within it). */
+  bytesCpuOfV1: 1,
 } as const;
 
 /** One Modbus RTU write-coil transaction (8-byte request, 8-byte echo, 11 bits a byte, 3.5 characters of silence each way) at `baud`, ms. */
@@ -40,6 +49,10 @@ export function rtuTransactionMs(baud: number): number {
 /** Issue #14's side-by-side measurement of Node-RED 4.1.8 + node-red-contrib-modbus 5.23.3 on this
  * machine (8 devices x 125 registers every 1 ms, not durable); quoted, not re-measured here. */
 export const NODE_RED_POLL_PATH = { coreUsPerValue: 2.5, valuesPerS: 373_000 } as const;
+
+/** Issue #25's quoted figures for Node-RED at the intersection load (wire bytes per value from issue #25, CPU
+ * from issue #14, RSS from issue #25 item 6): printed, labelled as quoted, only when the bench could not measure Node-RED. */
+export const NODE_RED_BYTES_QUOTED = { wireBytesPerValue: 7.2, cpuPercent: 6.8, rssBytes: 175 * 1024 * 1024 } as const;
 
 export const NODE_RED = { cpuPercent: 6.8, rssBytes: 130 * 1024 * 1024, readingsPerS: 300_000 } as const;
 
@@ -116,6 +129,49 @@ export function checkTargets(r: BenchResults): TargetCheck[] {
       checks.push({ name: `command -> Modbus RTU coil write p99 (${c.rtu.baudRate} baud)`, measured: `${c.rtu.p99Ms.toFixed(1)} ms`, target: `<= ${limit.toFixed(1)} ms (1 transaction + ${TARGETS.commandRtuMarginMs})`, pass: c.rtu.p99Ms <= limit && c.rtu.notExecuted === 0 });
     }
     checks.push({ name: 'sustained commands/s to Modbus TCP coils (durable journal)', measured: c.sustained.executedPerS.toFixed(0), target: `>= ${TARGETS.commandsPerS}`, pass: c.sustained.executedPerS >= TARGETS.commandsPerS });
+  }
+  if (r.bytes) checks.push(...bytesChecks(r.bytes));
+  return checks;
+}
+
+/** The row of the bytes section that plays `role` (a row may play several when configs coincide). */
+export function bytesRow(b: BytesBenchResult, role: 'v1' | 'default' | 'default-report'): BytesRowResult | undefined {
+  return b.rows.find((x) => x.row.roles.includes(role));
+}
+
+/** Issue #25's bench targets, on the default-config rows against the v1 row of the same run. */
+export function bytesChecks(b: BytesBenchResult): TargetCheck[] {
+  const checks: TargetCheck[] = [];
+  const v1 = bytesRow(b, 'v1')?.result;
+  const def = bytesRow(b, 'default')?.result;
+  const rbe = bytesRow(b, 'default-report')?.result;
+  const cfg = `v${b.defaults.payloadVersion}${b.defaults.compression === 'none' ? '' : ` + ${b.defaults.compression}`}`;
+  if (def?.wireBytesPerValue !== undefined) {
+    checks.push({ name: `bytes: every value changing, default (${cfg}), wire/value`, measured: `${def.wireBytesPerValue.toFixed(2)} B`, target: `<= ${TARGETS.bytesEveryValueWirePerValue} B, nothing lost`, pass: def.wireBytesPerValue <= TARGETS.bytesEveryValueWirePerValue && def.missing === 0 });
+  }
+  if (rbe?.wireBytesPerValue !== undefined) {
+    checks.push({ name: `bytes: traces + report by exception, default (${cfg}), wire/value`, measured: `${rbe.wireBytesPerValue.toFixed(2)} B`, target: `<= ${TARGETS.bytesReportWirePerValue} B`, pass: rbe.wireBytesPerValue <= TARGETS.bytesReportWirePerValue });
+    const t = rbe.traceCheck;
+    checks.push(
+      t === undefined
+        ? { name: 'bytes: traces + report by exception, no change lost beyond the deadband', measured: 'not checked', target: '0 lost, 0 wrong, 0 missing', pass: false }
+        : {
+            name: 'bytes: traces + report by exception, no change lost beyond the deadband',
+            measured: `${t.lost} lost, ${t.wrong} wrong of ${t.checked} (${t.late} late); ${rbe.missing} missing`,
+            target: '0 lost, 0 wrong, 0 missing',
+            pass: t.checked > 0 && t.lost === 0 && t.wrong === 0 && rbe.missing === 0,
+          },
+    );
+  }
+  if (v1?.diskBytesPerValue && def?.diskBytesPerValue !== undefined) {
+    const share = def.diskBytesPerValue / v1.diskBytesPerValue;
+    checks.push({ name: `bytes: SD-card bytes/value, default (${cfg}) / v1, every value changing`, measured: `${share.toFixed(2)}x (${def.diskBytesPerValue.toFixed(0)} / ${v1.diskBytesPerValue.toFixed(0)} B)`, target: `<= ${TARGETS.bytesDiskOfV1}x`, pass: share <= TARGETS.bytesDiskOfV1 });
+  }
+  if (v1 && def && v1.cpuPercent > 0) {
+    const share = def.cpuPercent / v1.cpuPercent;
+    // The default is v1: one row plays both, and the ratio is 1 by construction, not by measurement.
+    const same = v1 === def;
+    checks.push({ name: `bytes: CPU, default (${cfg}) / v1, every value changing`, measured: same ? 'default is v1 (one row)' : `${share.toFixed(2)}x (${def.cpuPercent.toFixed(2)} / ${v1.cpuPercent.toFixed(2)} %)`, target: `<= ${TARGETS.bytesCpuOfV1.toFixed(2)}x`, pass: share <= TARGETS.bytesCpuOfV1 });
   }
   return checks;
 }
