@@ -191,7 +191,7 @@ export async function measureIntersection(opts: {
       sims.push(sim);
       deviceFiles[signalName(d)] = {
         ...signalDevice(sim, intervalMs),
-        registers: Array.from({ length: registers }, (_, i) => ({ name: `det.${i}`, address: i, type: 'uint16', unit: i % 2 === 0 ? 'count' : 'ms' })),
+        registers: Array.from({ length: registers }, (_, i) => ({ name: `det.${i}`, address: i, type: 'uint16', unit: i % 2 === 0 ? '{count}' : 'ms' })),
       };
     }
     const config = writeConfigDir({
@@ -450,7 +450,7 @@ function floorRow(readings: number, registers: number, payloadVersion: 1 | 2): {
   for (let i = 0; i < rowReadings; i++) {
     const d = Math.floor(i / registers);
     const r = i % registers;
-    parts.push(encodeReading({ device: `signal-${String(d + 1).padStart(2, '0')}`, point: `det.${r}`, unit: r % 2 === 0 ? 'count' : 'ms', value: d * 1000 + r * 10, quality: 'good', ts }, 1_000_000 + i, false));
+    parts.push(encodeReading({ device: `signal-${String(d + 1).padStart(2, '0')}`, point: `det.${r}`, unit: r % 2 === 0 ? '{count}' : 'ms', value: d * 1000 + r * 10, quality: 'good', ts }, 1_000_000 + i, false));
   }
   return { rowBody: parts.join(','), rowReadings };
 }
