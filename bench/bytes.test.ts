@@ -29,13 +29,20 @@ function section(rows: BytesRow[], figures: Record<string, Partial<IntersectionR
 describe('bytes rows', () => {
   it('quick: v1, the default and the default with report by exception; the default taken as given, not assumed', () => {
     const rows = bytesRows(v2zstd, true);
-    expect(rows.map((r) => r.name)).toEqual(['every value changes, v1', 'every value changes, v2, zstd (default)', 'traces + report by exception, v2, zstd (default)']);
+    expect(rows.map((r) => r.name)).toEqual([
+      'every value changes, v1',
+      'every value changes, v2, zstd (default)',
+      'traces + report by exception, v2, zstd (default), batchMaxWait 1s',
+      'traces + report by exception, v2, zstd (default)',
+    ]);
+    // Report by exception is judged as docs/payload.md configures it for a metered link.
+    expect(role(rows, 'default-report')[0]).toMatchObject({ workload: 'trace', report: true, payloadVersion: 2, compression: 'zstd', batchMaxWaitMs: 1000 });
     expect(role(rows, 'default')[0]).toMatchObject({ workload: 'counters', report: false, payloadVersion: 2, compression: 'zstd' });
   });
 
   it('runs a config once: with the default at v1 the v1 row plays the default too', () => {
     const rows = bytesRows(v1none, true);
-    expect(rows).toHaveLength(2);
+    expect(rows).toHaveLength(3);
     expect(rows[0]!.roles).toEqual(['v1', 'default']);
     expect(rows[0]!.name).toBe('every value changes, v1 (default)');
   });
@@ -43,7 +50,7 @@ describe('bytes rows', () => {
   it('full: every config once, each judged role exactly once', () => {
     for (const d of [v1none, v2zstd]) {
       const rows = bytesRows(d, false);
-      const keys = rows.map((r) => JSON.stringify([r.workload, r.report, r.payloadVersion, r.compression, r.batchMaxWaitMs]));
+      const keys = rows.map((r) => JSON.stringify([r.workload, r.report, r.payloadVersion, r.compression, r.batchMaxWaitMs, r.commitIntervalMs]));
       expect(new Set(keys).size).toBe(rows.length);
       for (const r of ['v1', 'default', 'default-report']) expect(role(rows, r)).toHaveLength(1);
       expect(rows.length).toBeGreaterThan(6);
