@@ -13,6 +13,10 @@
  *    needs), and native addons were built before this hook could run. So the same npm command runs
  *    once more on the pinned Node, which installs and compiles everything for the Node that will
  *    load it. Plain CommonJS: this runs on whatever Node npm found first on PATH.
+ *    Only when npm is installing this checkout, though: `npx edge-gateway` in the checkout runs this
+ *    hook too (npm 7+ links the checkout into its npx cache to find the bin, and runs the linked
+ *    package's install scripts there), and installing the checkout again then rewrote its
+ *    node_modules under whatever ran from it: `npm test`'s vitest workers lost their files mid-run.
  */
 const { spawnSync } = require('node:child_process');
 const { existsSync, lstatSync, mkdirSync, readlinkSync, rmSync, symlinkSync } = require('node:fs');
@@ -44,12 +48,20 @@ if (current !== target) {
   symlinkSync(target, link);
 }
 
+/** The npm commands that install this checkout's own node_modules, and the one that installs it again. */
+const reinstallFor = { ci: 'ci', 'install-ci-test': 'ci', install: 'install', 'install-test': 'install', update: 'install', rebuild: 'install' };
+
 const npmNode = process.env.npm_node_execpath;
 if (npmNode && !isPinned(npmNode, pinned)) {
+  const npmCommand = process.env.npm_command;
+  if (!Object.hasOwn(reinstallFor, npmCommand)) {
+    say(`\`npm ${npmCommand ?? '(no npm_command)'}\` is not installing this checkout (npx links it into its cache): not installing it again`);
+    process.exit(0);
+  }
   if (process.env.EDGE_GATEWAY_PINNED_REINSTALL) fail(`npm still runs on ${npmNode}, not ${pinned.node}`);
   const npmCli = process.env.npm_execpath;
   if (!npmCli) fail('npm_execpath is not set: run this through npm');
-  const command = process.env.npm_command === 'ci' ? 'ci' : 'install';
+  const command = reinstallFor[npmCommand];
   say(
     `npm ran on Node ${spawnSync(npmNode, ['-p', 'process.versions.node'], { encoding: 'utf8' }).stdout.trim() || '?'} (${npmNode}); ` +
       `running \`npm ${command}\` again on edge-gateway's own Node ${pinned.version}, so that packages and native addons fit the Node that runs them`,

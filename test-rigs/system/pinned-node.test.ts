@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -25,6 +25,46 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 /** The PATH a developer's shell has: no node_modules/.bin, so `node` is whatever Node the box has. */
 const shellPath = (process.env.PATH ?? '').split(delimiter).filter((d) => !d.includes('node_modules') && !d.includes('node-linux-')).join(delimiter);
 const which = (cmd: string) => shellPath.split(delimiter).map((d) => join(d, cmd)).find((f) => existsSync(f));
+/** The environment of that shell: without the npm_* variables `npm test` exports (config, command, package). */
+const shellEnv = () => ({ ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k) && k !== 'INIT_CWD')), PATH: shellPath });
+
+/**
+ * What of the checkout a test must leave as it was while other tests run from it: the lockfile, each
+ * installed package and bin link (npm replaces a package by renaming it aside: a new inode), and the
+ * CLI the end-to-end tests start. Other dot entries (vitest's caches, node_modules/.vite*) are left out.
+ */
+function checkoutState(): Record<string, string> {
+  const state: Record<string, string> = { 'package-lock.json': readFileSync(join(repo, 'package-lock.json'), 'utf8') };
+  const mark = (rel: string) => {
+    const st = lstatSync(join(repo, rel));
+    state[rel] = `${st.ino} ${st.mtimeMs}`;
+  };
+  const nodeModules = join(repo, 'node_modules');
+  for (const name of readdirSync(nodeModules)) {
+    if (name.startsWith('.') && name !== '.bin' && name !== '.package-lock.json') continue;
+    if (name.startsWith('@')) for (const scoped of readdirSync(join(nodeModules, name))) mark(`node_modules/${name}/${scoped}`);
+    else mark(`node_modules/${name}`);
+  }
+  for (const bin of readdirSync(join(nodeModules, '.bin'))) mark(`node_modules/.bin/${bin}`);
+  mark('node_modules/vitest/package.json');
+  mark('dist/gateway/cli.js');
+  return state;
+}
+
+/**
+ * The checkout as npx sees it, without its scripts. `npx edge-gateway` in a checkout links the checkout
+ * into npx's cache (npm 7+) and runs its install scripts there, the first time: prepare (tsc, which
+ * rewrites dist/ under the tests that start it; npm 9 runs it even with --ignore-scripts) and
+ * postinstall. The same package.json otherwise, and the checkout's own dist/ and node_modules.
+ */
+function checkoutWithoutScripts(): string {
+  const dir = join(scratch, 'checkout');
+  mkdirSync(dir);
+  const { scripts: _scripts, ...withoutScripts } = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as Record<string, unknown>;
+  writeFileSync(join(dir, 'package.json'), JSON.stringify(withoutScripts, null, 2));
+  for (const d of ['dist', 'node_modules']) symlinkSync(join(repo, d), join(dir, d));
+  return dir;
+}
 
 describe('the pinned Node', () => {
   it('is one version everywhere: both CPUs, package.json engines, the CLI check, the .deb runtime', () => {
@@ -59,12 +99,16 @@ describe('the pinned Node', () => {
 
   // npx from a plain shell: npm's own Node may be another one (Debian's nodejs); the CLI still runs on the pinned Node.
   it.skipIf(which('npx') === undefined)('runs the CLI through npx from a shell whose node is another one', () => {
-    // npx of npm 10 (Node 18's) rewrites package-lock.json in passing; a test leaves the checkout as it was.
-    const env = { ...process.env, PATH: shellPath, npm_config_offline: 'true', npm_config_update_notifier: 'false', npm_config_package_lock: 'false' };
-    const r = spawnSync(which('npx')!, ['--no-install', 'edge-gateway', '--help'], { cwd: repo, encoding: 'utf8', env });
+    // npx gets a cache of its own (each run is a first one, as in CI; the user's ~/.npm is left alone)
+    // and the checkout without its scripts (checkoutWithoutScripts).
+    const env = { ...shellEnv(), npm_config_cache: join(scratch, 'npm-cache'), npm_config_offline: 'true', npm_config_update_notifier: 'false' };
+    const cwd = checkoutWithoutScripts();
+    const before = checkoutState();
+    const r = spawnSync(which('npx')!, ['--no-install', 'edge-gateway', '--help'], { cwd, encoding: 'utf8', env });
     expect(r.stderr).not.toMatch(/needs Node/);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain('Usage: edge-gateway');
+    expect(checkoutState()).toEqual(before);
   }, 120_000);
 
   it('is, as .ci/node-runtime.sh lays it out for CI and the .deb build, usable by every user too', () => {
@@ -76,6 +120,51 @@ describe('the pinned Node', () => {
     expect(statSync(dir).mode & 0o777).toBe(0o755);
     expect(spawnSync(join(dir, 'bin/node'), ['-p', 'process.versions.node'], { encoding: 'utf8' }).stdout.trim()).toBe(pinned);
   }, 120_000);
+});
+
+describe('the postinstall hook, run by npm on another Node', () => {
+  /**
+   * A checkout of its own: package.json, the hook and the pinned Node (a link to this one), with a
+   * stand-in for npm that records how it was started. The real checkout is left alone.
+   */
+  function fakeCheckout(name: string) {
+    const root = join(scratch, name);
+    mkdirSync(join(root, '.ci/pinned-node'), { recursive: true });
+    for (const f of ['postinstall.cjs', 'pinned.cjs']) copyFileSync(join(repo, '.ci/pinned-node', f), join(root, '.ci/pinned-node', f));
+    writeFileSync(join(root, 'package.json'), JSON.stringify({ name: 'edge-gateway', optionalDependencies: pkg.optionalDependencies }));
+    mkdirSync(join(root, `node_modules/node-linux-${process.arch}/bin`), { recursive: true });
+    symlinkSync(realpathSync(process.execPath), join(root, `node_modules/node-linux-${process.arch}/bin/node`));
+    const otherNode = join(root, 'other-node');
+    writeFileSync(otherNode, '#!/bin/sh\necho 18.20.4\n');
+    chmodSync(otherNode, 0o755);
+    const npmCli = join(root, 'npm-cli.cjs');
+    writeFileSync(npmCli, "require('node:fs').writeFileSync(__dirname + '/npm-ran.json', JSON.stringify({ args: process.argv.slice(2), cwd: process.cwd() }));\n");
+    const run = (npmCommand: string) =>
+      spawnSync(process.execPath, [join(root, '.ci/pinned-node/postinstall.cjs')], {
+        cwd: root,
+        encoding: 'utf8',
+        env: { ...shellEnv(), npm_node_execpath: otherNode, npm_execpath: npmCli, npm_command: npmCommand },
+      });
+    const npmRan = () => (existsSync(join(root, 'npm-ran.json')) ? (JSON.parse(readFileSync(join(root, 'npm-ran.json'), 'utf8')) as { args: string[]; cwd: string }) : null);
+    return { root, run, npmRan };
+  }
+
+  it('runs `npm ci` again on the pinned Node after `npm ci`', () => {
+    const c = fakeCheckout('hook-ci');
+    const r = c.run('ci');
+    expect(r.status, r.stderr).toBe(0);
+    expect(c.npmRan()).toEqual({ args: ['ci', '--no-audit', '--no-fund'], cwd: realpathSync(c.root) });
+  });
+
+  // `npx edge-gateway` in the checkout: npm links the checkout into npx's cache and runs this hook
+  // there. Installing the checkout again then rewrote its node_modules under the running tests.
+  it('does not install the checkout again when npx links it into its cache', () => {
+    const c = fakeCheckout('hook-npx');
+    const r = c.run('exec');
+    expect(r.status, r.stderr).toBe(0);
+    expect(c.npmRan()).toBeNull();
+    expect(r.stderr).toContain('`npm exec` is not installing this checkout');
+  });
 });
 
 describe('the CLI on another Node', () => {
