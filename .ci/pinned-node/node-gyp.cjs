@@ -18,7 +18,7 @@
  */
 const { existsSync, realpathSync } = require('node:fs');
 const { dirname, join } = require('node:path');
-const { pinnedNode, isPinned } = require('./pinned.cjs');
+const { root, pinnedNode, isPinned } = require('./pinned.cjs');
 
 const fail = (msg) => {
   process.stderr.write(`edge-gateway node-gyp: ${msg}\n`);
@@ -41,10 +41,14 @@ if (!args.some((a) => a === '--nodedir' || a.startsWith('--nodedir='))) {
   args.unshift(`--nodedir=${pinned.dir}`);
 }
 
-// npm's own node-gyp, which this file stands in front of: next to npm-cli.js, or where Debian's npm
-// package keeps it unbundled.
+// The project's own node-gyp (a devDependency, like the pinned Node), then npm's. Not the
+// distribution's first: Debian's node-gyp links every addon against its own Node's libnode
+// (addon.gypi: -lnode, libnode.so.108 on Debian 12), which the pinned Node then loads beside
+// itself, and the process dies in free() or the addon does not load. npm's own (next to
+// npm-cli.js, or where Debian's npm package keeps it unbundled) is the fallback: the .deb build
+// prunes devDependencies.
 function findNodeGyp() {
-  const candidates = [];
+  const candidates = [join(root, 'node_modules', 'node-gyp', 'bin', 'node-gyp.js')];
   if (process.env.npm_execpath) {
     const npmBin = dirname(realpathSync(process.env.npm_execpath));
     candidates.push(join(npmBin, '..', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'));

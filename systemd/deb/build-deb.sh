@@ -35,9 +35,11 @@ for tool in dpkg-deb python3 make; do command -v "$tool" >/dev/null || fail "$to
 [[ -f $repo/dist/gateway/cli.js ]] || fail "dist/ is missing: run 'npm run build' first (npm run package does)"
 [[ -d $repo/node_modules/typescript ]] || fail "run 'npm ci' first: the build uses npm's cache of the locked dependencies"
 
-# node-gyp as npm bundles it: the same one `npm ci` uses for the development tree.
-node_gyp=$(dirname "$(dirname "$(readlink -f "$(command -v npm)")")")/node_modules/node-gyp/bin/node-gyp.js
-[[ -f $node_gyp ]] || fail "npm's bundled node-gyp not found at $node_gyp"
+# The project's node-gyp (a devDependency): the one `npm ci` compiles the development tree's addons
+# with (.ci/pinned-node/node-gyp.cjs), whichever npm the box has; Debian's npm has no bundled one,
+# and Debian's own node-gyp links addons against the distribution's libnode.
+node_gyp=$repo/node_modules/node-gyp/bin/node-gyp.js
+[[ -f $node_gyp ]] || fail "node-gyp not found at $node_gyp: run 'npm ci' first"
 node_release=$("$repo/.ci/node-runtime.sh" bundled)
 pkg_version=$(node -p 'require(process.argv[1]).version' "$repo/package.json")
 version=${version:-$pkg_version}

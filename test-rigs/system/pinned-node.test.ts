@@ -167,6 +167,46 @@ describe('the postinstall hook, run by npm on another Node', () => {
   });
 });
 
+describe('the node-gyp stand-in', () => {
+  // Debian's node-gyp (the distribution's npm uses it) links each addon against Debian's libnode
+  // (-lnode): the pinned Node then loaded Node 18's libnode beside itself and died in free().
+  it("compiles with the project's own node-gyp, against the pinned Node's headers, not npm's or the distribution's", () => {
+    const root = join(scratch, 'gyp-checkout');
+    mkdirSync(join(root, '.ci/pinned-node'), { recursive: true });
+    for (const f of ['node-gyp.cjs', 'pinned.cjs']) copyFileSync(join(repo, '.ci/pinned-node', f), join(root, '.ci/pinned-node', f));
+    writeFileSync(join(root, 'package.json'), JSON.stringify({ name: 'edge-gateway', optionalDependencies: pkg.optionalDependencies }));
+    mkdirSync(join(root, `node_modules/node-linux-${process.arch}/bin`), { recursive: true });
+    symlinkSync(realpathSync(process.execPath), join(root, `node_modules/node-linux-${process.arch}/bin/node`));
+    // Each node-gyp says who it is; npm's sits next to a stand-in npm-cli.js, as in npm's own tree.
+    const recorder = (who: string) => `require('node:fs').writeFileSync(${JSON.stringify(join(root, 'gyp-ran.json'))}, JSON.stringify({ who: ${JSON.stringify(who)}, args: process.argv.slice(2) }));\n`;
+    for (const [dir, who] of [[join(root, 'node_modules/node-gyp'), 'project'], [join(root, 'npm/node_modules/node-gyp'), 'npm']] as const) {
+      mkdirSync(join(dir, 'bin'), { recursive: true });
+      writeFileSync(join(dir, 'bin/node-gyp.js'), recorder(who));
+    }
+    mkdirSync(join(root, 'npm/bin'), { recursive: true });
+    writeFileSync(join(root, 'npm/bin/npm-cli.js'), '');
+    const addon = join(root, 'node_modules/some-addon');
+    mkdirSync(addon, { recursive: true });
+    const r = spawnSync(process.execPath, [join(root, '.ci/pinned-node/node-gyp.cjs'), 'rebuild'], {
+      cwd: addon,
+      encoding: 'utf8',
+      env: { ...shellEnv(), npm_execpath: join(root, 'npm/bin/npm-cli.js'), npm_config_nodedir: '/usr' },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const ran = JSON.parse(readFileSync(join(root, 'gyp-ran.json'), 'utf8')) as { who: string; args: string[] };
+    expect(ran.who).toBe('project');
+    expect(ran.args).toEqual([`--nodedir=${join(root, `node_modules/node-linux-${process.arch}`)}`, 'rebuild']);
+  });
+
+  it.skipIf(which('readelf') === undefined)('leaves the compiled addons needing no libnode of any Node', () => {
+    const epoll = join(repo, 'node_modules/epoll/build/Release/epoll.node');
+    expect(existsSync(epoll), epoll).toBe(true);
+    const needed = spawnSync(which('readelf')!, ['-d', epoll], { encoding: 'utf8' }).stdout;
+    expect(needed).toContain('(NEEDED)');
+    expect(needed).not.toMatch(/libnode/);
+  });
+});
+
 describe('the CLI on another Node', () => {
   it('says which Node it needs and how to get it', () => {
     expect(wrongNodeMessage(pinned, '/x/node')).toBeNull();
