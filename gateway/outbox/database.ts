@@ -9,6 +9,17 @@ export interface DatabaseOptions {
   reserveBytes?: number;
 }
 
+/**
+ * The outbox connection's SQLite page cache, in KiB. better-sqlite3 builds SQLite with a 16 MB
+ * default (SQLITE_DEFAULT_CACHE_SIZE=-16000), and rows churning through the table (appended at
+ * one end, deleted at the other) fill all of it: at the intersection load the daemon's RSS grew
+ * ~16 MB over its first ~100 s and stayed there, for pages the kernel's page cache holds anyway.
+ * The outbox's hot pages are few (the table's two ends and its interior pages; claims are served
+ * from memory, memory-tail.ts), so 512 KiB costs no measurable CPU at that load or in the 1M
+ * backlog drain (docs/benchmarks.md, "Memory at the intersection").
+ */
+export const OUTBOX_PAGE_CACHE_KIB = 512;
+
 /** Opens (or quarantines and recreates) the outbox file with the pragmas the outbox relies on. */
 export function openDatabase(opts: DatabaseOptions): { db: Database.Database; quarantine: QuarantineReport | null } {
   const { db, quarantine } = openOrQuarantine(opts.path);
@@ -20,6 +31,7 @@ export function openDatabase(opts: DatabaseOptions): { db: Database.Database; qu
   // high-water size on a small SD card.
   db.pragma(`journal_size_limit = ${16 * 1024 * 1024}`);
   db.pragma(`synchronous = ${opts.durability === 'strict' ? 'FULL' : 'NORMAL'}`);
+  db.pragma(`cache_size = -${OUTBOX_PAGE_CACHE_KIB}`);
   if (opts.maxFileBytes !== undefined) {
     const pageSize = db.pragma('page_size', { simple: true }) as number;
     db.pragma(`max_page_count = ${Math.max(16, Math.floor(opts.maxFileBytes / pageSize))}`);
