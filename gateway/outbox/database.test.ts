@@ -19,6 +19,10 @@ it('bounds the outbox connection page cache to 1 MiB (better-sqlite3 builds SQLi
     const bytes = size < 0 ? -size * 1024 : size * pageSize;
     expect(bytes).toBeGreaterThan(0);
     expect(bytes).toBeLessThanOrEqual(1024 * 1024);
+    // Dirty pages still spill only past ~16 MB, as with the build default: spilling early needs
+    // disk space mid-transaction, which a drain on a full disk does not have (disk-full.test.ts).
+    const spillPages = db.pragma('cache_spill', { simple: true }) as number;
+    expect(spillPages * pageSize).toBeGreaterThanOrEqual(15 * 1024 * 1024);
   } finally {
     db.close();
   }
