@@ -19,6 +19,7 @@ import { SeqTracker } from '../test-rigs/subscriber/seq-tracker.js';
 import { brokerPid } from './broker-pid.js';
 import { percentile } from './percentile.js';
 import type { FloorConfig } from './io-floor.js';
+import { measureIdleFloor, type IdleFloor } from './idle-floor.js';
 import { encodedRecords } from './limits.js';
 import { CpuWindow, io, memory } from './proc-stats.js';
 import { straceAvailable, TracedDaemon } from './traced-daemon.js';
@@ -85,6 +86,8 @@ export interface IntersectionResult {
   floorCpuPercent: number | null;
   /** The floor process's private memory (RssAnon) at the end of its window: node, better-sqlite3 and mqtt.js loaded and working. */
   floorRssAnonBytes: number | null;
+  /** Node with the daemon's flags and libraries, loaded and idle (bench/idle-floor.ts), measured after the daemon in the same run; null or absent when not measured. */
+  idleFloor?: IdleFloor | null;
   /** Added to every fsync/fdatasync (Pi-class storage run); 0 = this machine's disk as it is. */
   fsyncDelayMs: number;
   /** The daemon's backlog (health.outbox.pendingReadings) at each health message in the window. */
@@ -139,6 +142,8 @@ export async function measureIntersection(opts: {
   commitIntervalMs?: number;
   /** Also measure the I/O floor (bench/io-floor.ts) after the daemon, against the same simulators. */
   floor?: boolean;
+  /** Also measure the memory floor (bench/idle-floor.ts) after the daemon: its RSS target is relative to it. */
+  idleFloor?: boolean;
   /** `counters` (default: every register changes every poll) or `trace`: the realistic controller mix, 20 registers. */
   workload?: 'counters' | 'trace';
   /** Give every device a `report:` block with the trace's deadbands (report by exception). */
@@ -312,6 +317,7 @@ export async function measureIntersection(opts: {
           durationMs: opts.durationMs,
         })
       : null;
+    const idleFloor = opts.idleFloor ? await measureIdleFloor({ nodeArgs: opts.nodeArgs }) : null;
     const procWrite = (io1.writeBytes - io0.writeBytes) / readings;
     const [bytesWrittenPerReading, bytesSource] =
       io1.writeBytes - io0.writeBytes > 0
@@ -364,6 +370,7 @@ export async function measureIntersection(opts: {
       warmupS: opts.warmupMs / 1000,
       floorCpuPercent: floor?.cpuPercent ?? null,
       floorRssAnonBytes: floor?.rssAnonBytes ?? null,
+      idleFloor,
       fsyncDelayMs,
       backlogSeries,
       backlogStart,

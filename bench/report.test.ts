@@ -103,6 +103,20 @@ describe('bench report', () => {
     expect(text).toContain('CPU 1.8 % of a core, RssAnon 22.0 MB; the daemon is 2.0x its floor in CPU, 2.0x in private memory');
   });
 
+  it('judges the intersection RSS against the idle floor measured in the same run (issue #25), and only when it was measured', () => {
+    const r = fixture();
+    const x = r.intersection!;
+    expect(checkTargets(r).some((c) => c.name === 'intersection RSS over the idle floor')).toBe(false);
+    x.idleFloor = { rssBytes: 72 * 2 ** 20, rssAnonBytes: 22 * 2 ** 20, rssFileBytes: 50 * 2 ** 20, samples: 6 };
+    x.rssMaxBytes = 82 * 2 ** 20;
+    expect(checkTargets(r).find((c) => c.name === 'intersection RSS over the idle floor')).toMatchObject({ measured: '+10.0 MB', pass: true });
+    x.rssMaxBytes = 82.5 * 2 ** 20;
+    expect(checkTargets(r).find((c) => c.name === 'intersection RSS over the idle floor')).toMatchObject({ measured: '+10.5 MB', target: '<= +10.0 MB (floor 72.0 MB)', pass: false });
+    const text = formatReport(r);
+    expect(text).toContain('VmRSS 72.0 MB (private 22.0 MB + file-backed 50.0 MB)');
+    expect(text).toContain('daemon RSS max 82.5 MB = floor +10.5 MB (private +22.0 MB); target floor + 10.0 MB = 82.0 MB: MISS');
+  });
+
   it('judges the Pi-class storage runs: a flat backlog, p99 and fsyncs per mode', () => {
     const r = fixture();
     const base = r.intersection!;

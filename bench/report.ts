@@ -95,6 +95,12 @@ export function formatReport(r: BenchResults): string {
     if (x.floorCpuPercent !== null && x.floorCpuPercent !== undefined) {
       line(`  I/O floor (bench/io-floor.ts: the same Modbus requests, one commit and one QoS 1 publish + delete per commit window, no gateway logic): CPU ${pct(x.floorCpuPercent)} of a core, RssAnon ${x.floorRssAnonBytes === null ? 'n/a' : mb(x.floorRssAnonBytes)}; the daemon is ${(x.cpuPercent / x.floorCpuPercent).toFixed(1)}x its floor in CPU${x.floorRssAnonBytes ? `, ${(x.rssAnonMaxBytes / x.floorRssAnonBytes).toFixed(1)}x in private memory` : ''}`);
     }
+    const f = x.idleFloor;
+    if (f) {
+      const over = x.rssMaxBytes - f.rssBytes;
+      line(`  memory floor (bench/idle-floor.ts: node, the daemon's flags and libraries, loaded and idle, this run): VmRSS ${mb(f.rssBytes)} (private ${mb(f.rssAnonBytes)} + file-backed ${mb(f.rssFileBytes)})`);
+      line(`    daemon RSS max ${mb(x.rssMaxBytes)} = floor +${mb(over)} (private +${mb(x.rssAnonMaxBytes - f.rssAnonBytes)}); target floor + ${mb(TARGETS.intersectionRssOverIdleFloorBytes)} = ${mb(f.rssBytes + TARGETS.intersectionRssOverIdleFloorBytes)}: ${over <= TARGETS.intersectionRssOverIdleFloorBytes ? 'PASS' : 'MISS'}`);
+    }
     if (x.daemonProblems.length > 0) line(`  daemon logged ${x.daemonProblems.length} warning(s)/error(s); first: ${x.daemonProblems[0]}`);
   }
 

@@ -223,6 +223,7 @@ async function main(): Promise<number> {
           payloadVersion: o.intersectionPayload,
           commitIntervalMs: o.intersectionCommitIntervalMs,
           floor: true,
+          idleFloor: true,
         }),
       );
     }

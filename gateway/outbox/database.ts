@@ -9,6 +9,18 @@ export interface DatabaseOptions {
   reserveBytes?: number;
 }
 
+/**
+ * The outbox connection's SQLite page cache, in KiB. better-sqlite3 builds SQLite with a 16 MB
+ * default (SQLITE_DEFAULT_CACHE_SIZE=-16000), and rows churning through the table (appended at
+ * one end, deleted at the other) fill all of it: at the intersection load the daemon's RSS grew
+ * ~16 MB over its first ~100 s and stayed there, for pages the kernel's page cache holds anyway.
+ * The outbox's hot pages are few (the table's two ends and its interior pages; claims are served
+ * from memory, memory-tail.ts), so 512 KiB costs no measurable CPU at that load or in the 1M
+ * backlog drain (docs/benchmarks.md, "Memory at the intersection"). Dirty pages are not bound by
+ * it (see the spill threshold below).
+ */
+export const OUTBOX_PAGE_CACHE_KIB = 512;
+
 /** Opens (or quarantines and recreates) the outbox file with the pragmas the outbox relies on. */
 export function openDatabase(opts: DatabaseOptions): { db: Database.Database; quarantine: QuarantineReport | null } {
   const { db, quarantine } = openOrQuarantine(opts.path);
@@ -20,6 +32,14 @@ export function openDatabase(opts: DatabaseOptions): { db: Database.Database; qu
   // high-water size on a small SD card.
   db.pragma(`journal_size_limit = ${16 * 1024 * 1024}`);
   db.pragma(`synchronous = ${opts.durability === 'strict' ? 'FULL' : 'NORMAL'}`);
+  // Only the cache of clean pages shrinks. SQLite writes a transaction's dirty pages out early
+  // ("spills" them to the WAL) once they pass the cache size; on a full disk that early write
+  // fails and the drain that would free space cannot commit (disk-full.test.ts). The spill
+  // threshold therefore stays where the build default put it: a transaction keeps up to ~16 MB
+  // of dirty pages in memory, as before, and returns to 512 KiB of cache when it commits.
+  const spillPages = db.pragma('cache_spill', { simple: true }) as number;
+  db.pragma(`cache_size = -${OUTBOX_PAGE_CACHE_KIB}`);
+  db.pragma(`cache_spill = ${spillPages}`);
   if (opts.maxFileBytes !== undefined) {
     const pageSize = db.pragma('page_size', { simple: true }) as number;
     db.pragma(`max_page_count = ${Math.max(16, Math.floor(opts.maxFileBytes / pageSize))}`);
