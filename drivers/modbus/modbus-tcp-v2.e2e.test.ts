@@ -1,16 +1,14 @@
 import { writeFileSync, readFileSync } from 'node:fs';
-import { inflateBatch } from '../../gateway/payload/compression.js';
 import { join } from 'node:path';
-import mqtt from 'mqtt';
 import { parse, stringify } from 'yaml';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startBroker } from '../../test-rigs/broker/broker.js';
 import { freeLoopbackPort } from '../../test-rigs/broker/port.js';
 import { writeConfigDir } from '../../test-rigs/harness/config-dir.js';
+import { collectRawBatches } from '../../test-rigs/subscriber/raw-batches.js';
 import { GatewayProcess } from '../../test-rigs/harness/gateway-process.js';
 import { startGatewayUnderTest } from '../../test-rigs/harness/gateway-under-test.js';
 import { startModbusTcpSimulator } from '../../test-rigs/modbus-sim/server.js';
-import { anyBatchPayloadSchema, checkBatchInvariants } from '../../gateway/forwarder/payload-schema.js';
 
 /**
  * Payload v2 (poll records, docs/payload.md) through the whole data path: simulator -> real
@@ -23,30 +21,6 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
-interface RawBatch {
-  v: number;
-  firstSeq: number;
-  lastSeq: number;
-  readings: Array<Record<string, unknown>>;
-  layouts?: Record<string, unknown>;
-}
-
-/** Every batch as published, each validated against the contract (schema + invariants). */
-async function rawCollector(url: string, topic: string) {
-  const batches: RawBatch[] = [];
-  const problems: string[] = [];
-  const client = await mqtt.connectAsync(url, { clientId: `raw-${process.pid}-${Math.random()}`, clean: true, reconnectPeriod: 0 });
-  await client.subscribeAsync(topic, { qos: 1 });
-  client.on('message', (_t, payload) => {
-    // zstd frames by default (forward.compression); inflated as docs/payload.md says.
-    const json = JSON.parse(inflateBatch(payload).toString('utf8')) as unknown;
-    const parsed = anyBatchPayloadSchema.safeParse(json);
-    if (!parsed.success) problems.push(parsed.error.message.slice(0, 300));
-    else problems.push(...checkBatchInvariants(parsed.data));
-    batches.push(json as RawBatch);
-  });
-  return { batches, problems, stop: () => client.endAsync(true) };
-}
 
 const registers = [
   { name: 'temperature', address: 100, type: 'float32', unit: 'Cel' },
@@ -69,7 +43,7 @@ describe('modbus-tcp end to end, payload v2', () => {
       gateway: { forward: { payloadVersion: 2 } },
       devices: { 'cabinet-plc': { type: 'modbus-tcp', host: sim.host, port: sim.port, unitId: 5, intervalMs: 100, timeoutMs: 300, registers } },
     });
-    const raw = await rawCollector(broker.url, `${config.topicPrefix}/${config.gatewayId}/telemetry`);
+    const raw = await collectRawBatches(broker.url, `${config.topicPrefix}/${config.gatewayId}/telemetry`);
     cleanups.push(() => raw.stop());
     const { sub, gw, stop } = await startGatewayUnderTest(broker, config, `modbus-v2-e2e-${process.pid}`);
     cleanups.push(stop);
@@ -129,7 +103,7 @@ describe('modbus-tcp end to end, payload v2', () => {
     yaml.forward.payloadVersion = 1;
     writeFileSync(file, stringify(yaml));
 
-    const raw = await rawCollector(broker.url, `${config.topicPrefix}/${config.gatewayId}/telemetry`);
+    const raw = await collectRawBatches(broker.url, `${config.topicPrefix}/${config.gatewayId}/telemetry`);
     cleanups.push(() => raw.stop());
     const { sub, gw, stop } = await startGatewayUnderTest(broker, config, `modbus-v2-back-${process.pid}`);
     cleanups.push(stop);

@@ -1,11 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
-import { anyBatchPayloadSchema, checkBatchInvariants } from '../../gateway/forwarder/payload-schema.js';
 import { startBroker } from '../../test-rigs/broker/broker.js';
 import { writeConfigDir } from '../../test-rigs/harness/config-dir.js';
+import { collectRawBatches } from '../../test-rigs/subscriber/raw-batches.js';
 import { startGatewayUnderTest } from '../../test-rigs/harness/gateway-under-test.js';
 import { OpcuaTestServer } from '../../test-rigs/opcua-server/server.js';
 
@@ -19,11 +18,6 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
-interface RawBatch {
-  v: number;
-  readings: Array<Record<string, unknown>>;
-  layouts?: Record<string, { device: string; points: string[] }>;
-}
 
 describe('opcua end to end, payload v2 with report by exception', () => {
   it('good values arrive as poll records; a deadband on a noisy value still holds its noise back', async () => {
@@ -56,18 +50,8 @@ describe('opcua end to end, payload v2 with report by exception', () => {
         },
       },
     });
-    const raw: RawBatch[] = [];
-    const problems: string[] = [];
-    const client = await mqtt.connectAsync(broker.url, { clientId: `raw-opcua-${process.pid}`, clean: true, reconnectPeriod: 0 });
-    cleanups.push(() => client.endAsync(true));
-    await client.subscribeAsync(`${config.topicPrefix}/${config.gatewayId}/telemetry`, { qos: 1 });
-    client.on('message', (_t, payload) => {
-      const json = JSON.parse(payload.toString('utf8')) as unknown;
-      const parsed = anyBatchPayloadSchema.safeParse(json);
-      if (!parsed.success) problems.push(parsed.error.message.slice(0, 300));
-      else problems.push(...checkBatchInvariants(parsed.data));
-      raw.push(json as RawBatch);
-    });
+    const { batches: raw, problems, stop: stopRaw } = await collectRawBatches(broker.url, `${config.topicPrefix}/${config.gatewayId}/telemetry`);
+    cleanups.push(stopRaw);
     const { sub, gw, stop } = await startGatewayUnderTest(broker, config, `opcua-v2-e2e-${process.pid}`);
     cleanups.push(stop);
 
