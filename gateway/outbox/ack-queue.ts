@@ -1,0 +1,71 @@
+import type { Stream } from '../model/stream.js';
+
+/**
+ * How long acknowledged batches wait in memory before they are applied to SQLite together.
+ *
+ * Why wait at all: on an SD card the cost of a write is per transaction and per page, not per
+ * byte. Applying each PUBACK on its own (copy to `acked`, delete from the rows table) was a
+ * transaction per batch, ~20 a second at the intersection load, and in WAL mode each appended a
+ * full 4 KiB frame of every page it dirtied, written again at checkpoint: more than the readings
+ * themselves. One transaction a second for all of them dirties the same few pages once.
+ *
+ * What waiting costs: a crash or power cut within this window forgets those acks, so their rows
+ * are sent again after the restart (a duplicate, never a loss). The daemon's retention tick
+ * (every second) applies them too, so in practice this bounds the idle case.
+ */
+export const ACK_FLUSH_MS = 1000;
+
+/** Acknowledged rows of one stream, keys `fromKey..toKey` (first_seq of the first and last row). */
+export interface AckedRange {
+  stream: Stream;
+  fromKey: number;
+  toKey: number;
+  /** Last seq of the last row, when the acker knew it: lets the next batch merge into this range. */
+  lastSeq: number | undefined;
+  /** When the first batch of the range was acknowledged (kept rows age from it). */
+  ackedMs: number;
+}
+
+/**
+ * Batches the broker acknowledged that are not yet applied to SQLite, in ack order, merged into
+ * as few key ranges as the keys allow. Knows nothing of SQLite: the outbox applies them.
+ */
+export class AckQueue {
+  private ranges: AckedRange[] = [];
+
+  get size(): number {
+    return this.ranges.length;
+  }
+
+  /**
+   * A batch merges into the last range of its stream when it starts at the seq right after that
+   * range's last one (no row of any stream can lie between them), or overlaps it (acked twice).
+   */
+  add(stream: Stream, fromKey: number, toKey: number, lastSeq: number | undefined, ackedMs: number): void {
+    for (let i = this.ranges.length - 1; i >= 0; i--) {
+      const r = this.ranges[i]!;
+      if (r.stream !== stream) continue;
+      const follows = r.lastSeq !== undefined && fromKey === r.lastSeq + 1;
+      const overlaps = fromKey >= r.fromKey && fromKey <= r.toKey;
+      if (follows || overlaps) {
+        if (toKey > r.toKey) {
+          r.toKey = toKey;
+          r.lastSeq = lastSeq;
+        }
+        return;
+      }
+      break;
+    }
+    this.ranges.push({ stream, fromKey, toKey, lastSeq, ackedMs });
+  }
+
+  /** The ranges to apply, in ack order; they stay queued until `clear()`. */
+  get all(): readonly AckedRange[] {
+    return this.ranges;
+  }
+
+  /** Applied (or given up on: their rows are pending again and will be sent again). */
+  clear(): void {
+    this.ranges = [];
+  }
+}
