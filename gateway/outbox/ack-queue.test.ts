@@ -56,6 +56,25 @@ describe('acks applied in bulk', () => {
     ob.close();
   });
 
+  it('a busy stream\'s acks ride with the next commit; small ones wait for the flush', () => {
+    const path = join(dir, 'outbox.db');
+    const ob = open();
+    for (let i = 0; i < 2; i++) ob.append('telemetry', readings(20)); // rows of ~1.8 KB
+    for (let b = ob.claim('telemetry', 20, 1e9); b; b = ob.claim('telemetry', 20, 1e9)) ob.ack(b);
+    expect(pendingReadings(path)).toBe(40); // queued, not applied
+    ob.append('telemetry', readings(20));
+    expect(pendingReadings(path)).toBe(20); // applied in that commit's transaction
+    ob.ack(ob.claim('telemetry', 20, 1e9)!);
+    ob.append('telemetry', readings(1));
+    ob.ack(ob.claim('telemetry', 1, 1e9)!); // 1 reading: well under ACK_WITH_COMMIT_BYTES
+    expect(pendingReadings(path)).toBe(1); // the 20 went with the commit of 1
+    ob.append('telemetry', readings(1));
+    expect(pendingReadings(path)).toBe(2); // the small ack waits
+    expect(ob.stats().pendingReadings).toBe(1);
+    expect(pendingReadings(path)).toBe(1);
+    ob.close();
+  });
+
   it('release right after an ack does not hand the acked batch out again', () => {
     const ob = open();
     expect(ob.claim('telemetry', 10, 1e9)).toBeNull(); // claims now come from the memory tail
@@ -124,13 +143,13 @@ describe('acks applied in bulk', () => {
 describe('AckQueue', () => {
   it('merges a batch that starts right after the last one, or repeats it; keeps the rest apart', () => {
     const q = new AckQueue();
-    q.add('telemetry', 1, 11, 20, T0);
-    q.add('telemetry', 21, 31, 40, T0 + 1); // seq-adjacent: no row of any stream in between
-    q.add('telemetry', 21, 21, 30, T0 + 2); // acked again
-    q.add('event', 41, 41, 41, T0 + 3);
-    q.add('telemetry', 50, 50, 60, T0 + 4); // seqs 41..49 between: maybe rows of its own, not acked
-    q.add('telemetry', 61, 61, undefined, T0 + 5);
-    q.add('telemetry', 70, 70, undefined, T0 + 6); // the last end is unknown: cannot tell
+    q.add('telemetry', 1, 11, 20, T0, 100);
+    q.add('telemetry', 21, 31, 40, T0 + 1, 100); // seq-adjacent: no row of any stream in between
+    q.add('telemetry', 21, 21, 30, T0 + 2, 100); // acked again
+    q.add('event', 41, 41, 41, T0 + 3, 100);
+    q.add('telemetry', 50, 50, 60, T0 + 4, 100); // seqs 41..49 between: maybe rows of its own, not acked
+    q.add('telemetry', 61, 61, undefined, T0 + 5, 100);
+    q.add('telemetry', 70, 70, undefined, T0 + 6, 100); // the last end is unknown: cannot tell
     expect(q.all.map((r) => [r.stream, r.fromKey, r.toKey, r.ackedMs])).toEqual([
       ['telemetry', 1, 31, T0],
       ['event', 41, 41, T0 + 3],

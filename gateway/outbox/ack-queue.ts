@@ -10,10 +10,23 @@ import type { Stream } from '../model/stream.js';
  * themselves. One transaction a second for all of them dirties the same few pages once.
  *
  * What waiting costs: a crash or power cut within this window forgets those acks, so their rows
- * are sent again after the restart (a duplicate, never a loss). The daemon's retention tick
- * (every second) applies them too, so in practice this bounds the idle case.
+ * are sent again after the restart (a duplicate, never a loss). Busy streams' acks go out sooner,
+ * with the next commit (ACK_WITH_COMMIT_BYTES); the daemon's retention tick (every second) applies
+ * whatever is queued too.
  */
 export const ACK_FLUSH_MS = 1000;
+
+/**
+ * Queued acks whose batches hold at least this many bytes are applied with the next commit, in
+ * its transaction, rather than waiting for the flush. The commit writes the rows table's last leaf
+ * anyway, and the acked rows' deletes then land on that same leaf. Left in place, a second of busy
+ * rows spreads the table over several leaves, and every commit writes two of them (the sequence
+ * counter lives in row 0, on the first). Small batches (report by exception, idle points) still
+ * share one leaf with the new rows and wait for the flush. Chosen by measurement (WAL frames per
+ * commit, keepAcked on): rows of 2 KB 3.6 at 1 KiB, 4.0 at 2 KiB, 4.6 at 4 KiB; rows of 200 B
+ * 1.5, against 2.2 when every commit applies the acks and 3.2 with a transaction per ack.
+ */
+export const ACK_WITH_COMMIT_BYTES = 1024;
 
 /** Acknowledged rows of one stream, keys `fromKey..toKey` (first_seq of the first and last row). */
 export interface AckedRange {
@@ -32,16 +45,23 @@ export interface AckedRange {
  */
 export class AckQueue {
   private ranges: AckedRange[] = [];
+  private queuedBytes = 0;
 
   get size(): number {
     return this.ranges.length;
+  }
+
+  /** Bytes of the batches queued (as claimed: bodies and the shared parts they carried). */
+  get bytes(): number {
+    return this.queuedBytes;
   }
 
   /**
    * A batch merges into the last range of its stream when it starts at the seq right after that
    * range's last one (no row of any stream can lie between them), or overlaps it (acked twice).
    */
-  add(stream: Stream, fromKey: number, toKey: number, lastSeq: number | undefined, ackedMs: number): void {
+  add(stream: Stream, fromKey: number, toKey: number, lastSeq: number | undefined, ackedMs: number, bytes: number): void {
+    this.queuedBytes += bytes;
     for (let i = this.ranges.length - 1; i >= 0; i--) {
       const r = this.ranges[i]!;
       if (r.stream !== stream) continue;
@@ -67,5 +87,6 @@ export class AckQueue {
   /** Applied (or given up on: their rows are pending again and will be sent again). */
   clear(): void {
     this.ranges = [];
+    this.queuedBytes = 0;
   }
 }

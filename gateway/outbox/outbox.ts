@@ -6,7 +6,7 @@ import type { RowEncoder } from '../model/encoded-row.js';
 import { OutboxFullError } from '../model/outbox-full.js';
 import { readingCount, type Committable } from '../model/packed-run.js';
 import type { Stream } from '../model/stream.js';
-import { ACK_FLUSH_MS, AckQueue } from './ack-queue.js';
+import { ACK_FLUSH_MS, ACK_WITH_COMMIT_BYTES, AckQueue, type AckedRange } from './ack-queue.js';
 import { claimRows } from './claim.js';
 import { isDiskFull, openDatabase, synced } from './database.js';
 import { KeptAcked, uncovered, type KeepAckedBounds, type SeqRange } from './kept-acked.js';
@@ -74,7 +74,12 @@ interface AppendResult {
   bytes: number;
   /** Copies of the rows written, for the in-memory tail (null: no tail to feed). */
   written: ClaimRow[] | null;
+  /** The queued acks applied in the same transaction (null: none were). */
+  acked: AppliedAcks | null;
 }
+
+/** What applying acks removed from the pending rows, per range. */
+type AppliedAcks = { stream: Stream; rows: RowSize[] }[];
 
 export class Outbox implements OutboxStore, ReplaySource {
   readonly quarantine: QuarantineReport | null;
@@ -93,7 +98,7 @@ export class Outbox implements OutboxStore, ReplaySource {
   /** Highest first_seq handed out by claim() per stream since the last release(). */
   private readonly claimCursor: Record<Stream, number> = { event: 0, telemetry: 0 };
   private readonly tails: Record<Stream, MemoryTail> = { event: new MemoryTail(), telemetry: new MemoryTail() };
-  private readonly appendTx: (stream: Stream, items: readonly Committable[], now: number, reserveTo: number | null) => AppendResult;
+  private readonly appendTx: (stream: Stream, items: readonly Committable[], now: number, reserveTo: number | null, acks: readonly AckedRange[] | null) => AppendResult;
   private closed = false;
   private readonly reserve: DiskReserve;
   /** Acknowledged batches not yet applied to SQLite (see flushAcks). */
@@ -123,7 +128,7 @@ export class Outbox implements OutboxStore, ReplaySource {
     this.pending = new Pending(stmts);
     this.kept = new KeptAcked(stmts, opts.keepAcked ?? { maxAgeMs: 0, maxBytes: 0 });
     this.parts = new SharedParts(stmts, opts.encoder, opts.path);
-    this.appendTx = db.transaction((stream: Stream, items: readonly Committable[], now: number, reserveTo: number | null): AppendResult => {
+    this.appendTx = db.transaction((stream: Stream, items: readonly Committable[], now: number, reserveTo: number | null, acks: readonly AckedRange[] | null): AppendResult => {
       const unsynced = this.opts.clockSynced ? !this.opts.clockSynced() : false;
       const insert = this.stmts.insert[stream];
       const written: ClaimRow[] | null = this.tails[stream].complete ? [] : null;
@@ -139,7 +144,10 @@ export class Outbox implements OutboxStore, ReplaySource {
         rows++;
       });
       this.seqs.write(nextSeq, reserveTo);
-      return { nextSeq, rows, bytes, written };
+      // Acks ride along: the commit dirties the rows table's leaf anyway, and deleting the acked
+      // rows right away keeps that table to a page or two, so the seq counter in row 0 shares it.
+      const acked = acks === null ? null : this.applyAcks(acks, this.kept.enabled);
+      return { nextSeq, rows, bytes, written, acked };
     });
   }
 
@@ -182,7 +190,7 @@ export class Outbox implements OutboxStore, ReplaySource {
   append(stream: Stream, items: readonly Committable[], now = Date.now()): number {
     try {
       try {
-        const first = this.appendOnce(stream, items, now);
+        const first = this.appendOnce(stream, items, now, true);
         this.lastAppendRefused = false;
         return first;
       } catch (err) {
@@ -191,7 +199,7 @@ export class Outbox implements OutboxStore, ReplaySource {
         if (!(err instanceof OutboxFullError)) throw err;
         const freed = this.flushAcksQuietly();
         if (!this.forgetKept() && !freed) throw err;
-        const first = this.appendOnce(stream, items, now);
+        const first = this.appendOnce(stream, items, now, false);
         this.lastAppendRefused = false;
         return first;
       }
@@ -213,25 +221,28 @@ export class Outbox implements OutboxStore, ReplaySource {
     }
   }
 
-  private appendOnce(stream: Stream, items: readonly Committable[], now: number): number {
+  /** `withAcks`: apply the queued acks in the same transaction (not when retrying on a full disk). */
+  private appendOnce(stream: Stream, items: readonly Committable[], now: number, withAcks: boolean): number {
     const count = readingCount(items);
     const firstSeq = this.seqs.next;
     if (count === 0) return firstSeq;
     if (!this.reserve.isHeld && !this.reserve.tryRestore()) {
       // The reserve went to draining: new readings would eat the space the acks need.
-      if (this.forgetKept() && this.reserve.tryRestore()) return this.appendOnce(stream, items, now);
+      if (this.forgetKept() && this.reserve.tryRestore()) return this.appendOnce(stream, items, now, withAcks);
       throw new OutboxFullError(`outbox ${this.opts.path} is full: draining before accepting new readings; refused ${count} readings`);
     }
     try {
       // A commit that would hand out seqs beyond the reserved block reserves the next one in the
       // same transaction, fsynced: no seq of it can be published before the reservation is durable.
       const reserveTo = this.seqs.planFor(count);
-      const done = reserveTo === null ? this.appendTx(stream, items, now, null) : synced(this.db, this.opts.durability, () => this.appendTx(stream, items, now, reserveTo));
+      const acks = withAcks && this.acks.bytes >= ACK_WITH_COMMIT_BYTES ? this.acks.all : null;
+      const done = reserveTo === null ? this.appendTx(stream, items, now, null, acks) : synced(this.db, this.opts.durability, () => this.appendTx(stream, items, now, reserveTo, acks));
       // Only once COMMIT succeeded: a commit that fails (e.g. ENOSPC at COMMIT) rolls back, and
       // counters or the sequence moved inside the transaction body would then be wrong.
       if (done.written !== null) this.tails[stream].add(done.written);
       this.seqs.committed(done.nextSeq, reserveTo);
       this.pending.added(stream, count, done.rows, done.bytes);
+      if (done.acked !== null) this.ackApplied(done.acked, this.kept.enabled);
       return firstSeq;
     } catch (err) {
       if (isDiskFull(err)) {
@@ -275,9 +286,10 @@ export class Outbox implements OutboxStore, ReplaySource {
    * Safe to call twice or after retention. Throws only when applying acks failed (a full disk
    * with no reserve left, an I/O error): those rows are then sent again after a release().
    */
-  ack(batch: Pick<ClaimedBatch, 'stream' | 'fromKey' | 'toKey'> & { lastSeq?: number }, now = Date.now()): void {
+  ack(batch: Pick<ClaimedBatch, 'stream' | 'fromKey' | 'toKey'> & { lastSeq?: number; bytes?: number }, now = Date.now()): void {
     if (this.acks.size === 0) this.acksSince = performance.now();
-    this.acks.add(batch.stream, batch.fromKey, batch.toKey, batch.lastSeq, now);
+    // Unknown size: as if large (applied with the next commit rather than later).
+    this.acks.add(batch.stream, batch.fromKey, batch.toKey, batch.lastSeq, now, batch.bytes ?? ACK_WITH_COMMIT_BYTES);
     const due = performance.now() - this.acksSince >= ACK_FLUSH_MS;
     if (due || this.lastAppendRefused || !this.reserve.isHeld) this.flushAcks();
     else this.flushTimer ??= setTimeout(this.onFlushTimer, ACK_FLUSH_MS).unref();
@@ -302,13 +314,7 @@ export class Outbox implements OutboxStore, ReplaySource {
     }
     const ranges = this.acks.all;
     if (ranges.length === 0) return false;
-    const apply = (keep: boolean) => () =>
-      this.db.transaction(() =>
-        ranges.map((r) => {
-          if (keep) this.kept.keep(r.stream, r.fromKey, r.toKey, r.ackedMs);
-          return { stream: r.stream, rows: this.stmts.ack[r.stream].all(r.fromKey, r.toKey) as RowSize[] };
-        }),
-      )();
+    const apply = (keep: boolean) => () => this.db.transaction(() => this.applyAcks(ranges, keep))();
     const kept = this.kept.enabled;
     let removed = this.tryUnlessFull(apply(kept));
     const copied = kept && removed !== null;
@@ -327,11 +333,7 @@ export class Outbox implements OutboxStore, ReplaySource {
         throw this.wrapFull(again, 'ack');
       }
     }
-    this.acks.clear();
-    for (const r of removed) {
-      this.pending.removed(r.stream, r.rows);
-      if (copied) this.kept.kept(r.rows);
-    }
+    this.ackApplied(removed, copied);
     if (!this.reserve.isHeld) {
       // Draining a full disk: return freed pages to the filesystem and fold the WAL back and
       // truncate it, so what the deletes freed becomes space the reserve (then new readings) can use.
@@ -344,6 +346,27 @@ export class Outbox implements OutboxStore, ReplaySource {
       this.reserve.tryRestore();
     }
     return true;
+  }
+
+  /** Inside a transaction: per range, copy the rows to the kept ones (`keep`) and delete them. */
+  private applyAcks(ranges: readonly AckedRange[], keep: boolean): AppliedAcks {
+    return ranges.map((r) => {
+      if (keep) this.kept.keep(r.stream, r.fromKey, r.toKey, r.ackedMs);
+      return { stream: r.stream, rows: this.stmts.ack[r.stream].all(r.fromKey, r.toKey) as RowSize[] };
+    });
+  }
+
+  /** After the transaction that applied the queued acks committed. */
+  private ackApplied(removed: AppliedAcks, copied: boolean): void {
+    this.acks.clear();
+    if (this.flushTimer !== null) {
+      clearTimeout(this.flushTimer);
+      this.flushTimer = null;
+    }
+    for (const r of removed) {
+      this.pending.removed(r.stream, r.rows);
+      if (copied) this.kept.kept(r.rows);
+    }
   }
 
   /** flushAcks for callers that carry on either way (the acks stay queued on failure). */
@@ -414,6 +437,9 @@ export class Outbox implements OutboxStore, ReplaySource {
    * nor kept. Dropped, skipped, kept past their bound, or never handed out.
    */
   notHeld(range: SeqRange): SeqRange[] {
+    // An acknowledged row not yet applied still sits with the pending ones: apply the acks, so
+    // the answer matches what readKept will find (kept, or gone when nothing is kept).
+    this.flushAcksQuietly();
     const runs: { first_seq: number; count: number }[] = [];
     for (const table of ['event', 'telemetry', 'acked'] as const) {
       runs.push(...(this.stmts.runsIn[table].all({ from: range.fromSeq, to: range.toSeq }) as { first_seq: number; count: number }[]));

@@ -28,9 +28,9 @@ export interface BatchSource {
   /**
    * The broker has the batch: delete it (a store may apply acks later, in bulk, as long as it
    * never hands the batch out again, and stats count it as gone). `lastSeq` lets a store merge
-   * consecutive batches.
+   * consecutive batches, `bytes` tells it how much the batch holds.
    */
-  ack(batch: Pick<ClaimedBatch, 'stream' | 'fromKey' | 'toKey'> & { lastSeq?: number }): void;
+  ack(batch: Pick<ClaimedBatch, 'stream' | 'fromKey' | 'toKey'> & { lastSeq?: number; bytes?: number }): void;
   /** The connection was lost: everything claimed and not acked is pending again, in order. */
   release(): void;
   stats(now?: number): OutboxStats;
