@@ -26,8 +26,8 @@ import type { DropRecord, OutboxStats, OutboxStore, ReplaySource, SkipRecord } f
  * before anything else happens to it; the forwarder claims the oldest rows, publishes them and,
  * when the broker acknowledges, moves them aside for a bounded while (kept-acked.ts) so a range
  * the broker lost can be re-sent on request (replay), then deletes them. Acknowledgements are
- * applied to SQLite in one transaction about once a second (ack-queue.ts), and before anything
- * that reads or resets what they change. Nothing here knows about drivers, MQTT or the wire
+ * applied to SQLite in bulk, with the next commit or within a second (ack-queue.ts), and before
+ * anything that reads or resets what they change. Nothing here knows about drivers, MQTT or the wire
  * format: rows arrive encoded by the `encoder` it is given (gateway/payload/) and leave as bytes.
  *
  * Storage shape (schema.ts): one row holds a run of consecutive sequence numbers (one commit's
@@ -279,8 +279,9 @@ export class Outbox implements OutboxStore, ReplaySource {
 
   /**
    * The broker has the batch: its rows go to the kept ones (or are deleted when nothing is kept).
-   * Recorded in memory and applied with the other acks of the last ACK_FLUSH_MS in one
-   * transaction (flushAcks); at once while the disk is full, where deletes are what frees space.
+   * Recorded in memory and applied with the other queued acks in one transaction: the next
+   * commit's when they hold ACK_WITH_COMMIT_BYTES, else flushAcks within ACK_FLUSH_MS; at once
+   * while the disk is full, where deletes are what frees space.
    * Its rows are never claimed again meanwhile: the claim cursor and the memory tail are past
    * them, and everything that resets those or reads the tables applies the acks first.
    * Safe to call twice or after retention. Throws only when applying acks failed (a full disk
