@@ -97,6 +97,7 @@ describe('outbox contract', () => {
     a.append('telemetry', readings(150));
     const claimed = a.claim('telemetry', 1000, 10e6)!;
     a.ack({ ...claimed, toKey: 1 }); // only the first row was acknowledged before the "crash"
+    a.stats(); // and the ack applied (acks wait up to ACK_FLUSH_MS; ack-queue.test.ts crashes before)
     // No close(): simulate the process dying with the WAL un-checkpointed.
     const b = open();
     const batch = b.claim('telemetry', 1000, 10e6)!;

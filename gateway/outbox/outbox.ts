@@ -6,6 +6,7 @@ import type { RowEncoder } from '../model/encoded-row.js';
 import { OutboxFullError } from '../model/outbox-full.js';
 import { readingCount, type Committable } from '../model/packed-run.js';
 import type { Stream } from '../model/stream.js';
+import { ACK_FLUSH_MS, ACK_WITH_COMMIT_BYTES, AckQueue, type AckedRange } from './ack-queue.js';
 import { claimRows } from './claim.js';
 import { isDiskFull, openDatabase, synced } from './database.js';
 import { KeptAcked, uncovered, type KeepAckedBounds, type SeqRange } from './kept-acked.js';
@@ -24,7 +25,9 @@ import type { DropRecord, OutboxStats, OutboxStore, ReplaySource, SkipRecord } f
  * The durable outbox: every reading is committed here, with its gateway-wide sequence number,
  * before anything else happens to it; the forwarder claims the oldest rows, publishes them and,
  * when the broker acknowledges, moves them aside for a bounded while (kept-acked.ts) so a range
- * the broker lost can be re-sent on request (replay), then deletes them. Nothing here knows about drivers, MQTT or the wire
+ * the broker lost can be re-sent on request (replay), then deletes them. Acknowledgements are
+ * applied to SQLite in bulk, with the next commit or within a second (ack-queue.ts), and before
+ * anything that reads or resets what they change. Nothing here knows about drivers, MQTT or the wire
  * format: rows arrive encoded by the `encoder` it is given (gateway/payload/) and leave as bytes.
  *
  * Storage shape (schema.ts): one row holds a run of consecutive sequence numbers (one commit's
@@ -71,7 +74,12 @@ interface AppendResult {
   bytes: number;
   /** Copies of the rows written, for the in-memory tail (null: no tail to feed). */
   written: ClaimRow[] | null;
+  /** The queued acks applied in the same transaction (null: none were). */
+  acked: AppliedAcks | null;
 }
+
+/** What applying acks removed from the pending rows, per range. */
+type AppliedAcks = { stream: Stream; rows: RowSize[] }[];
 
 export class Outbox implements OutboxStore, ReplaySource {
   readonly quarantine: QuarantineReport | null;
@@ -90,9 +98,16 @@ export class Outbox implements OutboxStore, ReplaySource {
   /** Highest first_seq handed out by claim() per stream since the last release(). */
   private readonly claimCursor: Record<Stream, number> = { event: 0, telemetry: 0 };
   private readonly tails: Record<Stream, MemoryTail> = { event: new MemoryTail(), telemetry: new MemoryTail() };
-  private readonly appendTx: (stream: Stream, items: readonly Committable[], now: number, reserveTo: number | null) => AppendResult;
+  private readonly appendTx: (stream: Stream, items: readonly Committable[], now: number, reserveTo: number | null, acks: readonly AckedRange[] | null) => AppendResult;
   private closed = false;
   private readonly reserve: DiskReserve;
+  /** Acknowledged batches not yet applied to SQLite (see flushAcks). */
+  private readonly acks = new AckQueue();
+  /** performance.now() of the oldest ack in `acks`. */
+  private acksSince = 0;
+  private flushTimer: NodeJS.Timeout | null = null;
+  /** The last append was refused for space: acks are applied at once, they are what frees it. */
+  private lastAppendRefused = false;
 
   constructor(opts: OutboxOptions) {
     this.opts = opts;
@@ -113,7 +128,7 @@ export class Outbox implements OutboxStore, ReplaySource {
     this.pending = new Pending(stmts);
     this.kept = new KeptAcked(stmts, opts.keepAcked ?? { maxAgeMs: 0, maxBytes: 0 });
     this.parts = new SharedParts(stmts, opts.encoder, opts.path);
-    this.appendTx = db.transaction((stream: Stream, items: readonly Committable[], now: number, reserveTo: number | null): AppendResult => {
+    this.appendTx = db.transaction((stream: Stream, items: readonly Committable[], now: number, reserveTo: number | null, acks: readonly AckedRange[] | null): AppendResult => {
       const unsynced = this.opts.clockSynced ? !this.opts.clockSynced() : false;
       const insert = this.stmts.insert[stream];
       const written: ClaimRow[] | null = this.tails[stream].complete ? [] : null;
@@ -129,7 +144,10 @@ export class Outbox implements OutboxStore, ReplaySource {
         rows++;
       });
       this.seqs.write(nextSeq, reserveTo);
-      return { nextSeq, rows, bytes, written };
+      // Acks ride along: the commit dirties the rows table's leaf anyway, and deleting the acked
+      // rows right away keeps that table to a page or two, so the seq counter in row 0 shares it.
+      const acked = acks === null ? null : this.applyAcks(acks, this.kept.enabled);
+      return { nextSeq, rows, bytes, written, acked };
     });
   }
 
@@ -172,14 +190,24 @@ export class Outbox implements OutboxStore, ReplaySource {
   append(stream: Stream, items: readonly Committable[], now = Date.now()): number {
     try {
       try {
-        return this.appendOnce(stream, items, now);
+        const first = this.appendOnce(stream, items, now, true);
+        this.lastAppendRefused = false;
+        return first;
       } catch (err) {
-        // Delivered readings kept for replay are the first thing to give way to undelivered ones.
-        if (!(err instanceof OutboxFullError) || !this.forgetKept()) throw err;
-        return this.appendOnce(stream, items, now);
+        // Delivered readings are the first thing to give way to undelivered ones: the rows of
+        // acknowledged batches not yet deleted, then the ones kept for replay.
+        if (!(err instanceof OutboxFullError)) throw err;
+        const freed = this.flushAcksQuietly();
+        if (!this.forgetKept() && !freed) throw err;
+        const first = this.appendOnce(stream, items, now, false);
+        this.lastAppendRefused = false;
+        return first;
       }
     } catch (err) {
-      if (err instanceof OutboxFullError) this.refusedReadings += readingCount(items);
+      if (err instanceof OutboxFullError) {
+        this.refusedReadings += readingCount(items);
+        this.lastAppendRefused = true;
+      }
       throw err;
     }
   }
@@ -193,25 +221,28 @@ export class Outbox implements OutboxStore, ReplaySource {
     }
   }
 
-  private appendOnce(stream: Stream, items: readonly Committable[], now: number): number {
+  /** `withAcks`: apply the queued acks in the same transaction (not when retrying on a full disk). */
+  private appendOnce(stream: Stream, items: readonly Committable[], now: number, withAcks: boolean): number {
     const count = readingCount(items);
     const firstSeq = this.seqs.next;
     if (count === 0) return firstSeq;
     if (!this.reserve.isHeld && !this.reserve.tryRestore()) {
       // The reserve went to draining: new readings would eat the space the acks need.
-      if (this.forgetKept() && this.reserve.tryRestore()) return this.appendOnce(stream, items, now);
+      if (this.forgetKept() && this.reserve.tryRestore()) return this.appendOnce(stream, items, now, withAcks);
       throw new OutboxFullError(`outbox ${this.opts.path} is full: draining before accepting new readings; refused ${count} readings`);
     }
     try {
       // A commit that would hand out seqs beyond the reserved block reserves the next one in the
       // same transaction, fsynced: no seq of it can be published before the reservation is durable.
       const reserveTo = this.seqs.planFor(count);
-      const done = reserveTo === null ? this.appendTx(stream, items, now, null) : synced(this.db, this.opts.durability, () => this.appendTx(stream, items, now, reserveTo));
+      const acks = withAcks && this.acks.bytes >= ACK_WITH_COMMIT_BYTES ? this.acks.all : null;
+      const done = reserveTo === null ? this.appendTx(stream, items, now, null, acks) : synced(this.db, this.opts.durability, () => this.appendTx(stream, items, now, reserveTo, acks));
       // Only once COMMIT succeeded: a commit that fails (e.g. ENOSPC at COMMIT) rolls back, and
       // counters or the sequence moved inside the transaction body would then be wrong.
       if (done.written !== null) this.tails[stream].add(done.written);
       this.seqs.committed(done.nextSeq, reserveTo);
       this.pending.added(stream, count, done.rows, done.bytes);
+      if (done.acked !== null) this.ackApplied(done.acked, this.kept.enabled);
       return firstSeq;
     } catch (err) {
       if (isDiskFull(err)) {
@@ -247,36 +278,63 @@ export class Outbox implements OutboxStore, ReplaySource {
   }
 
   /**
-   * The broker has the batch: move its rows to the kept ones (or delete them when nothing is
-   * kept). Safe to call twice or after retention.
+   * The broker has the batch: its rows go to the kept ones (or are deleted when nothing is kept).
+   * Recorded in memory and applied with the other queued acks in one transaction: the next
+   * commit's when they hold ACK_WITH_COMMIT_BYTES, else flushAcks within ACK_FLUSH_MS; at once
+   * while the disk is full, where deletes are what frees space.
+   * Its rows are never claimed again meanwhile: the claim cursor and the memory tail are past
+   * them, and everything that resets those or reads the tables applies the acks first.
+   * Safe to call twice or after retention. Throws only when applying acks failed (a full disk
+   * with no reserve left, an I/O error): those rows are then sent again after a release().
    */
-  ack(batch: Pick<ClaimedBatch, 'stream' | 'fromKey' | 'toKey'>, now = Date.now()): void {
-    const remove = () => this.stmts.ack[batch.stream].all(batch.fromKey, batch.toKey) as RowSize[];
-    const keepAndRemove = () =>
-      this.db.transaction(() => {
-        this.kept.keep(batch.stream, batch.fromKey, batch.toKey, now);
-        return remove();
-      })();
+  ack(batch: Pick<ClaimedBatch, 'stream' | 'fromKey' | 'toKey'> & { lastSeq?: number; bytes?: number }, now = Date.now()): void {
+    if (this.acks.size === 0) this.acksSince = performance.now();
+    // Unknown size: as if large (applied with the next commit rather than later).
+    this.acks.add(batch.stream, batch.fromKey, batch.toKey, batch.lastSeq, now, batch.bytes ?? ACK_WITH_COMMIT_BYTES);
+    const due = performance.now() - this.acksSince >= ACK_FLUSH_MS;
+    if (due || this.lastAppendRefused || !this.reserve.isHeld) this.flushAcks();
+    else this.flushTimer ??= setTimeout(this.onFlushTimer, ACK_FLUSH_MS).unref();
+  }
+
+  private readonly onFlushTimer = (): void => {
+    this.flushTimer = null;
+    // A failure keeps the acks queued: the next ack finds them overdue, applies them and reports
+    // the error to the forwarder, whose reconnect then releases (and re-sends) those rows.
+    if (!this.flushAcksQuietly() && this.acks.size > 0 && !this.closed) this.flushTimer = setTimeout(this.onFlushTimer, ACK_FLUSH_MS).unref();
+  };
+
+  /**
+   * Apply every queued ack in one transaction: per range, copy the rows to the kept ones (when
+   * kept) and delete them. On a full disk: without copies, forgetting the kept rows, and last on
+   * the disk reserve. Returns whether anything was applied; on failure the acks stay queued.
+   */
+  private flushAcks(): boolean {
+    if (this.flushTimer !== null) {
+      clearTimeout(this.flushTimer);
+      this.flushTimer = null;
+    }
+    const ranges = this.acks.all;
+    if (ranges.length === 0) return false;
+    const apply = (keep: boolean) => () => this.db.transaction(() => this.applyAcks(ranges, keep))();
     const kept = this.kept.enabled;
-    let removed = this.tryUnlessFull(kept ? keepAndRemove : remove);
+    let removed = this.tryUnlessFull(apply(kept));
     const copied = kept && removed !== null;
     if (removed === null && kept) {
-      // No room for a copy: a delivered batch is not worth it. Delete without keeping, and forget
+      // No room for a copy: delivered batches are not worth it. Delete without keeping, and forget
       // the kept rows too, so the pages they free serve what is not delivered yet.
       this.forgetKept();
-      removed = this.tryUnlessFull(remove);
+      removed = this.tryUnlessFull(apply(false));
     }
     if (removed === null) {
       // Still full: give the reserve to SQLite so the delete (a WAL append) can go through.
       if (!this.reserve.release()) throw new OutboxFullError(`outbox ${this.opts.path} is full: ack failed and no reserve is left`);
       try {
-        removed = remove();
+        removed = apply(false)();
       } catch (again) {
         throw this.wrapFull(again, 'ack');
       }
     }
-    this.pending.removed(batch.stream, removed);
-    if (copied) this.kept.kept(removed);
+    this.ackApplied(removed, copied);
     if (!this.reserve.isHeld) {
       // Draining a full disk: return freed pages to the filesystem and fold the WAL back and
       // truncate it, so what the deletes freed becomes space the reserve (then new readings) can use.
@@ -288,9 +346,40 @@ export class Outbox implements OutboxStore, ReplaySource {
       }
       this.reserve.tryRestore();
     }
+    return true;
   }
 
-  private tryUnlessFull(write: () => RowSize[]): RowSize[] | null {
+  /** Inside a transaction: per range, copy the rows to the kept ones (`keep`) and delete them. */
+  private applyAcks(ranges: readonly AckedRange[], keep: boolean): AppliedAcks {
+    return ranges.map((r) => {
+      if (keep) this.kept.keep(r.stream, r.fromKey, r.toKey, r.ackedMs);
+      return { stream: r.stream, rows: this.stmts.ack[r.stream].all(r.fromKey, r.toKey) as RowSize[] };
+    });
+  }
+
+  /** After the transaction that applied the queued acks committed. */
+  private ackApplied(removed: AppliedAcks, copied: boolean): void {
+    this.acks.clear();
+    if (this.flushTimer !== null) {
+      clearTimeout(this.flushTimer);
+      this.flushTimer = null;
+    }
+    for (const r of removed) {
+      this.pending.removed(r.stream, r.rows);
+      if (copied) this.kept.kept(r.rows);
+    }
+  }
+
+  /** flushAcks for callers that carry on either way (the acks stay queued on failure). */
+  private flushAcksQuietly(): boolean {
+    try {
+      return this.flushAcks();
+    } catch {
+      return false;
+    }
+  }
+
+  private tryUnlessFull<T>(write: () => T): T | null {
     try {
       return write();
     } catch (err) {
@@ -311,6 +400,9 @@ export class Outbox implements OutboxStore, ReplaySource {
 
   /** Forget all claims: whatever was in flight is pending again (connection lost, restart). */
   release(): void {
+    // Acked rows must be gone before the cursor goes back over them. If they cannot be deleted
+    // now, they are pending again like the rest: sent again, a duplicate, never a loss.
+    if (!this.flushAcksQuietly()) this.acks.clear();
     this.claimCursor.event = 0;
     this.claimCursor.telemetry = 0;
     // Claimed rows are pending again, and they are not in the tail: read them from SQLite.
@@ -323,6 +415,9 @@ export class Outbox implements OutboxStore, ReplaySource {
    * Kept acknowledged rows count against maxBytes and go first, unrecorded (they were delivered).
    */
   enforceRetention(now = Date.now()): DropRecord[] {
+    // An acknowledged row still in the rows table is not pending: dropping it would report a
+    // delivered reading as lost. (On failure this throws and nothing is dropped this pass.)
+    this.flushAcks();
     this.kept.prune(now, this.pending.bytes, this.opts.retention.maxBytes);
     return enforceRetention(this.db, this.stmts, this.pending, this.opts.retention, this.droppedReadings, now, (stream, drop) => {
       // Dropped rows may still be in the tail, unclaimed: let claims read what SQLite has left.
@@ -333,6 +428,8 @@ export class Outbox implements OutboxStore, ReplaySource {
 
   /** The next batch of kept (acknowledged) rows of `stream` after `afterKey` overlapping fromSeq..toSeq. */
   readKept(stream: Stream, afterKey: number, fromSeq: number, toSeq: number, maxReadings: number, maxBytes: number): ClaimedBatch | null {
+    // A batch acknowledged a moment ago is only kept once its ack is applied.
+    this.flushAcks();
     return this.kept.read(stream, afterKey, { fromSeq, toSeq }, maxReadings, maxBytes, this.parts);
   }
 
@@ -341,6 +438,9 @@ export class Outbox implements OutboxStore, ReplaySource {
    * nor kept. Dropped, skipped, kept past their bound, or never handed out.
    */
   notHeld(range: SeqRange): SeqRange[] {
+    // An acknowledged row not yet applied still sits with the pending ones: apply the acks, so
+    // the answer matches what readKept will find (kept, or gone when nothing is kept).
+    this.flushAcksQuietly();
     const runs: { first_seq: number; count: number }[] = [];
     for (const table of ['event', 'telemetry', 'acked'] as const) {
       runs.push(...(this.stmts.runsIn[table].all({ from: range.fromSeq, to: range.toSeq }) as { first_seq: number; count: number }[]));
@@ -354,6 +454,8 @@ export class Outbox implements OutboxStore, ReplaySource {
   }
 
   stats(now = Date.now()): OutboxStats {
+    // Pending and kept totals move when acks are applied; on failure they show the rows as stored.
+    this.flushAcksQuietly();
     const kept = this.kept.stats();
     return {
       ...this.pending.stats(now, { outboxId: this.outboxId, nextSeq: this.seqs.next, droppedReadings: this.droppedReadings, refusedReadings: this.refusedReadings }),
@@ -389,6 +491,8 @@ export class Outbox implements OutboxStore, ReplaySource {
 
   close(): void {
     if (this.closed) return;
+    // Unapplied acks would only cost duplicates after the restart, but a clean stop leaves none.
+    this.flushAcksQuietly();
     this.closed = true;
     // A clean checkpoint leaves a single file behind, which is friendlier to copy off a box. It
     // also syncs the cleared `running` mark: if it never reaches the disk, the next start merely

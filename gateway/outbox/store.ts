@@ -25,8 +25,12 @@ export interface BatchSource {
   readonly id: string;
   /** The oldest unclaimed readings of a stream, or null when none (or the batch is still filling). */
   claim(stream: Stream, maxReadings: number, maxBytes: number, holdMs?: number, now?: number): ClaimedBatch | null;
-  /** The broker has the batch: delete it. */
-  ack(batch: Pick<ClaimedBatch, 'stream' | 'fromKey' | 'toKey'>): void;
+  /**
+   * The broker has the batch: delete it (a store may apply acks later, in bulk, as long as it
+   * never hands the batch out again, and stats count it as gone). `lastSeq` lets a store merge
+   * consecutive batches, `bytes` tells it how much the batch holds.
+   */
+  ack(batch: Pick<ClaimedBatch, 'stream' | 'fromKey' | 'toKey'> & { lastSeq?: number; bytes?: number }): void;
   /** The connection was lost: everything claimed and not acked is pending again, in order. */
   release(): void;
   stats(now?: number): OutboxStats;

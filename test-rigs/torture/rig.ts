@@ -1,6 +1,7 @@
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
+import { ACK_FLUSH_MS } from '../../gateway/outbox/ack-queue.js';
 import { startBroker, type BrokerFixture } from '../broker/broker.js';
 import { writeConfigDir, type ConfigDir } from '../harness/config-dir.js';
 import { GatewayProcess, type LogLine } from '../harness/gateway-process.js';
@@ -222,12 +223,27 @@ export class TortureRig {
     expect(pendingReadings(this.outboxPath), `${name}: pending after the final drain`).toBe(0);
     expect(integrityCheck(this.outboxPath), `${name}: integrity_check after the final drain`).toBe('ok');
     expect(this.sub.counters.malformed, `${name}: malformed payloads ${JSON.stringify(this.sub.malformed)}`).toBe(0);
-    const perInterruption = f.duplicatesPerInterruption ?? (this.opts.inflightWindow ?? 4) * (this.opts.batchMaxReadings ?? 200);
+    const perInterruption = f.duplicatesPerInterruption ?? this.inflightDuplicates;
     expect(t!.duplicates, `${name}: duplicates vs ${f.interruptions} interruptions`).toBeLessThanOrEqual(
       Math.max(1, f.interruptions) * perInterruption,
     );
     if (!f.quarantineExpected) expect(quarantines, `${name}: no run may find the outbox corrupt`).toEqual([]);
     return figures;
+  }
+
+  /** Most duplicates a lost connection may cause: one in-flight window, sent again. */
+  get inflightDuplicates(): number {
+    return (this.opts.inflightWindow ?? 4) * (this.opts.batchMaxReadings ?? 200);
+  }
+
+  /**
+   * Most duplicates killing the gateway may cause: the in-flight window, and the readings the
+   * broker acknowledged that the outbox had not yet deleted (it applies acks in bulk, every
+   * ACK_FLUSH_MS: gateway/outbox/ack-queue.ts), i.e. up to that long of the polled rate.
+   */
+  get killDuplicates(): number {
+    const perSecond = ((this.opts.devices ?? 4) * (this.opts.registersPerDevice ?? 8) * 1000) / (this.opts.pollMs ?? 25);
+    return this.inflightDuplicates + Math.ceil((perSecond * ACK_FLUSH_MS) / 1000);
   }
 
   async dispose(): Promise<void> {

@@ -41,7 +41,7 @@ export async function gatewaySigkillScenario(profile: Profile, kills: number): P
     }
     await rig.startGatewayReady();
     await rig.progress(1000, `${kills} kills`);
-    return await rig.finish({ interruptions: kills, extra: { seed, killedBeforeReady } });
+    return await rig.finish({ interruptions: kills, duplicatesPerInterruption: rig.killDuplicates, extra: { seed, killedBeforeReady } });
   } finally {
     await rig.dispose();
   }

@@ -67,7 +67,7 @@ export async function powerCutScenario(profile: Profile, durability: 'normal' | 
       interruptions: cuts,
       // In `normal` a cut also rolls back deletes of acknowledged rows since the last sync: they
       // are sent again (same content), up to one reserved seq block per cut.
-      duplicatesPerInterruption: durability === 'normal' ? 20_000 : undefined,
+      duplicatesPerInterruption: durability === 'normal' ? 20_000 : rig.killDuplicates,
       extra: { seed, durability, cutBeforeReady, reserveShort, declaredRanges: skips.length, fsStats: fs.stats() },
     });
     expect(f.reused, `${name}: seqs that arrived twice with different content`).toBe(0);
