@@ -100,8 +100,11 @@ describe('replay across a broker crash: gateway -> mosquitto (killed) -> ingest 
     ingest = await worker();
     await until('readings after the crash', async () => (await stored()).max > acknowledgedUpTo + 200, 30_000);
 
-    // Asked for and replayed: the gap closes, nothing is recorded as lost.
+    // Asked for and replayed: the gap closes, nothing is recorded as lost. The replayed readings and
+    // the request's outcome (an event, on its own stream) are stored from separate
+    // messages, so the outcome may land a moment after the gap closed: wait for both.
     await until('the gap closed', async () => (await db.query('SELECT 1 FROM gaps')).rowCount === 0, 30_000);
+    await until('the replay request reported', async () => ((await db.query('SELECT 1 FROM replay_requests WHERE outcome IS NOT NULL')).rowCount ?? 0) > 0, 30_000);
     const requests = await db.query<{ outcome: string; replayed: string; unavailable: string | null; from_seq: string; to_seq: string }>(
       'SELECT outcome, replayed, unavailable, from_seq, to_seq FROM replay_requests WHERE outcome IS NOT NULL ORDER BY from_seq',
     );
