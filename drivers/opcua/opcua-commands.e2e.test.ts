@@ -1,12 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startBroker } from '../../test-rigs/broker/broker.js';
 import { writeConfigDir } from '../../test-rigs/harness/config-dir.js';
+import { startOpcuaE2eRig } from '../../test-rigs/opcua-server/e2e-rig.js';
 import { startGatewayUnderTest } from '../../test-rigs/harness/gateway-under-test.js';
-import { EXTRA_NAMESPACES, OpcuaTestServer } from '../../test-rigs/opcua-server/server.js';
+import { EXTRA_NAMESPACES } from '../../test-rigs/opcua-server/server.js';
 
 /**
  * Commands to an OPC-UA server end to end: command centre -> mosquitto -> the real daemon -> a
@@ -20,23 +17,13 @@ afterEach(async () => {
 
 describe('opcua commands end to end', () => {
   it('writes an Int16 and an nsu= Float, reads them back, refuses what the type cannot hold, and reports the server refusing', async () => {
-    const work = mkdtempSync(join(tmpdir(), 'opcua-cmd-e2e-'));
-    cleanups.push(() => rmSync(work, { recursive: true, force: true }));
-    const server = new OpcuaTestServer({ pkiDir: join(work, 'pki'), tickMs: 100 });
-    await server.start();
-    cleanups.push(() => server.stop());
-    const broker = await startBroker();
-    cleanups.push(() => broker.dispose());
+    const { server, broker, device } = await startOpcuaE2eRig('opcua-cmd-e2e', { tickMs: 100 }, cleanups);
 
     const config = writeConfigDir({
       brokerUrls: [broker.url],
       gateway: { commands: { enabled: true, maxExpiryAhead: '1m' } },
       devices: {
-        'plc-south': {
-          type: 'opcua',
-          endpointUrl: server.endpointUrl,
-          pkiDir: join(work, 'pki', 'client'),
-          trustUnknownServerCertificate: true,
+        'plc-south': device({
           publishingIntervalMs: 100,
           items: [{ nodeId: 'ns=1;s=Setpoint', point: 'setpoint', samplingIntervalMs: 50 }],
           writes: [
@@ -44,7 +31,7 @@ describe('opcua commands end to end', () => {
             { name: 'limit', nodeId: `nsu=${EXTRA_NAMESPACES[1]};s=Limit`, dataType: 'Float', minInterval: 0 },
             { name: 'counter', nodeId: 'ns=1;s=Counter', dataType: 'UInt32', minInterval: 0 },
           ],
-        },
+        }),
       },
     });
     const { sub, gw, stop } = await startGatewayUnderTest(broker, config, `opcua-cmd-e2e-${process.pid}`);

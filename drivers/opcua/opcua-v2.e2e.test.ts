@@ -1,12 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startBroker } from '../../test-rigs/broker/broker.js';
 import { writeConfigDir } from '../../test-rigs/harness/config-dir.js';
+import { startOpcuaE2eRig } from '../../test-rigs/opcua-server/e2e-rig.js';
 import { collectRawBatches } from '../../test-rigs/subscriber/raw-batches.js';
 import { startGatewayUnderTest } from '../../test-rigs/harness/gateway-under-test.js';
-import { OpcuaTestServer } from '../../test-rigs/opcua-server/server.js';
 
 /**
  * OPC-UA with payload v2 and report by exception through the real daemon and mosquitto: the good
@@ -21,33 +17,21 @@ afterEach(async () => {
 
 describe('opcua end to end, payload v2 with report by exception', () => {
   it('good values arrive as poll records; a deadband on a noisy value still holds its noise back', async () => {
-    const work = mkdtempSync(join(tmpdir(), 'opcua-v2-e2e-'));
-    cleanups.push(() => rmSync(work, { recursive: true, force: true }));
     // Analog: 50 ± 0.2 noise every tick, a jump of 10 every 5 ticks.
-    const server = new OpcuaTestServer({ pkiDir: join(work, 'pki'), tickMs: 100, jumpEvery: 5 });
-    await server.start();
-    cleanups.push(() => server.stop());
-    const broker = await startBroker();
-    cleanups.push(() => broker.dispose());
+    const { broker, device } = await startOpcuaE2eRig('opcua-v2-e2e', { tickMs: 100, jumpEvery: 5 }, cleanups);
 
     const config = writeConfigDir({
       brokerUrls: [broker.url],
       gateway: { forward: { payloadVersion: 2 } },
       devices: {
-        plc: {
-          type: 'opcua',
-          endpointUrl: server.endpointUrl,
-          pkiDir: join(work, 'pki', 'client'),
-          trustUnknownServerCertificate: true,
-          publishingIntervalMs: 200,
-          reconnect: { initialDelayMs: 200, maxDelayMs: 1000 },
+        plc: device({
           items: [
             { nodeId: 'ns=1;s=Counter', point: 'vehicles', samplingIntervalMs: 100 },
             { nodeId: 'ns=1;s=Analog', point: 'level', unit: '%', samplingIntervalMs: 100 },
             { nodeId: 'ns=1;s=Flag', point: 'flag', samplingIntervalMs: 100 },
           ],
           report: { onChange: false, points: { level: { onChange: true, deadband: 1, heartbeat: '1h' } } },
-        },
+        }),
       },
     });
     const { batches: raw, problems, stop: stopRaw } = await collectRawBatches(broker.url, `${config.topicPrefix}/${config.gatewayId}/telemetry`);

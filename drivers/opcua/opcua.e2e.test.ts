@@ -1,11 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startBroker } from '../../test-rigs/broker/broker.js';
 import { writeConfigDir } from '../../test-rigs/harness/config-dir.js';
+import { startOpcuaE2eRig } from '../../test-rigs/opcua-server/e2e-rig.js';
 import { startGatewayUnderTest } from '../../test-rigs/harness/gateway-under-test.js';
-import { OpcuaTestServer } from '../../test-rigs/opcua-server/server.js';
 
 /**
  * OPC-UA through the whole data path: node-opcua server rig -> real daemon (dist/, built by
@@ -22,32 +20,20 @@ const PASSWORD = 'e2e-Plc-Pa55';
 
 describe('opcua end to end', () => {
   it('subscribed values reach the subscriber with quality; a server restart is ridden out', async () => {
-    const work = mkdtempSync(join(tmpdir(), 'opcua-e2e-'));
-    cleanups.push(() => rmSync(work, { recursive: true, force: true }));
-    const server = new OpcuaTestServer({ pkiDir: join(work, 'pki'), tickMs: 100, user: { username: 'gateway', password: PASSWORD } });
-    await server.start();
-    cleanups.push(() => server.stop());
-    const broker = await startBroker();
-    cleanups.push(() => broker.dispose());
+    const { work, server, broker, device } = await startOpcuaE2eRig('opcua-e2e', { tickMs: 100, user: { username: 'gateway', password: PASSWORD } }, cleanups);
     const passwordFile = join(work, 'plc.pw');
     writeFileSync(passwordFile, `${PASSWORD}\n`, { mode: 0o600 });
 
     const config = writeConfigDir({
       brokerUrls: [broker.url],
       devices: {
-        'plc-south': {
-          type: 'opcua',
-          endpointUrl: server.endpointUrl,
+        'plc-south': device({
           auth: { type: 'username', username: 'gateway', passwordFile },
-          pkiDir: join(work, 'pki', 'client'),
-          trustUnknownServerCertificate: true,
-          publishingIntervalMs: 200,
-          reconnect: { initialDelayMs: 200, maxDelayMs: 1000 },
           items: [
             { nodeId: 'ns=1;s=Counter', point: 'vehicles', samplingIntervalMs: 100 },
             { nodeId: 'ns=1;s=Faulty', point: 'sensor', samplingIntervalMs: 100 },
           ],
-        },
+        }),
       },
     });
     const { sub, gw, stop } = await startGatewayUnderTest(broker, config, `opcua-e2e-${process.pid}`);
