@@ -308,7 +308,8 @@ export class Forwarder {
     const client = this.client;
     if (!client || !this.connected || this.stopping) return Promise.reject(new Error('not connected to the broker'));
     const o = this.opts;
-    const payload = batchPayload(o.gatewayId, o.outbox.id, `${this.bootId}-r${++this.batchCounter}`, batch, Date.now(), o.payloadVersion, true);
+    // Compressed like any batch: a replayed range crosses the same (metered) link.
+    const payload = compressBatch(batchPayload(o.gatewayId, o.outbox.id, `${this.bootId}-r${++this.batchCounter}`, batch, Date.now(), o.payloadVersion, true), o.compression ?? 'none');
     return new Promise<void>((resolve, reject) => {
       client.publish(topicForStream(o.topics, batch.stream), payload, { qos: 1 }, (err) => (err ? reject(err) : resolve()));
     });
