@@ -22,17 +22,23 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** An outbox with `readings` appended, a forwarder with `compression: zstd`, and a subscriber keeping every telemetry payload. */
+async function zstdForwarder(file: string, readings: number, keepAcked?: { maxAgeMs: number; maxBytes: number }) {
+  const outbox = new Outbox({ path: join(dir, file), durability: 'normal', encoder: rowEncoder(1), rowMaxReadings: 50, retention: { maxBytes: 1e9, maxAgeMs: 1e9 }, ...(keepAcked ? { keepAcked } : {}) });
+  const payloads: Buffer[] = [];
+  const sub = await mqtt.connectAsync(broker.url, { clientId: `sub-${Math.random()}`, clean: true });
+  sub.on('message', (_t, p) => payloads.push(p));
+  await sub.subscribeAsync([TEST_TOPICS.telemetry], { qos: 1 });
+  const fwd = new Forwarder(testForwarderOptions(outbox, [broker.url], { compression: 'zstd' }));
+  fwd.start();
+  outbox.append('telemetry', Array.from({ length: readings }, (_, i) => ({ device: 'd', point: 'p', value: i, quality: 'good' as const, ts: Date.now() })));
+  fwd.wake();
+  return { outbox, payloads, sub, fwd };
+}
+
 describe('forward.compression: zstd', () => {
   it('publishes every batch as one zstd frame holding the documented JSON batch', async () => {
-    const outbox = new Outbox({ path: join(dir, 'z.db'), durability: 'normal', encoder: rowEncoder(1), rowMaxReadings: 50, retention: { maxBytes: 1e9, maxAgeMs: 1e9 } });
-    const payloads: Buffer[] = [];
-    const sub = await mqtt.connectAsync(broker.url, { clientId: `sub-${Math.random()}`, clean: true });
-    sub.on('message', (_t, p) => payloads.push(p));
-    await sub.subscribeAsync([TEST_TOPICS.telemetry], { qos: 1 });
-    const fwd = new Forwarder(testForwarderOptions(outbox, [broker.url], { compression: 'zstd' }));
-    fwd.start();
-    outbox.append('telemetry', Array.from({ length: 250 }, (_, i) => ({ device: 'd', point: 'p', value: i, quality: 'good' as const, ts: Date.now() })));
-    fwd.wake();
+    const { outbox, payloads, sub, fwd } = await zstdForwarder('z.db', 250);
     const deadline = Date.now() + 15_000;
     while (outbox.stats().pendingReadings > 0 || payloads.length < 3) {
       if (Date.now() > deadline) throw new Error('timed out');
@@ -49,15 +55,7 @@ describe('forward.compression: zstd', () => {
   // A replay (docs/commands.md) can be a long range: sent uncompressed it cost 7x (v2) to 20x (v1) the bytes of the
   // batches it repeats, on the same metered link.
   it('sends replayed batches as zstd frames too, marked replay', async () => {
-    const outbox = new Outbox({ path: join(dir, 'r.db'), durability: 'normal', encoder: rowEncoder(1), rowMaxReadings: 50, retention: { maxBytes: 1e9, maxAgeMs: 1e9 }, keepAcked: { maxAgeMs: 600_000, maxBytes: 1e9 } });
-    const payloads: Buffer[] = [];
-    const sub = await mqtt.connectAsync(broker.url, { clientId: `sub-${Math.random()}`, clean: true });
-    sub.on('message', (_t, p) => payloads.push(p));
-    await sub.subscribeAsync([TEST_TOPICS.telemetry], { qos: 1 });
-    const fwd = new Forwarder(testForwarderOptions(outbox, [broker.url], { compression: 'zstd' }));
-    fwd.start();
-    outbox.append('telemetry', Array.from({ length: 100 }, (_, i) => ({ device: 'd', point: 'p', value: i, quality: 'good' as const, ts: Date.now() })));
-    fwd.wake();
+    const { outbox, payloads, sub, fwd } = await zstdForwarder('r.db', 100, { maxAgeMs: 600_000, maxBytes: 1e9 });
     const deadline = Date.now() + 15_000;
     while (outbox.stats().pendingReadings > 0 || fwd.stats().inflightBatches > 0) {
       if (Date.now() > deadline) throw new Error('timed out');
